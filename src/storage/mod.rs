@@ -1,0 +1,1 @@
+//! File access behind a small trait, so tests can inject crashes and faults.

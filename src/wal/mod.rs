@@ -1,0 +1,1 @@
+//! The message box: an fsync-committed write-ahead-log segment directory.
