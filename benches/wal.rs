@@ -1,0 +1,2 @@
+//! WAL commit throughput (filled in with the writer).
+fn main() {}
