@@ -1,0 +1,272 @@
+//! One segment file: naming, creation, and a buffered scanner that finds
+//! and verifies the frames in it.
+
+use std::hash::{BuildHasher, RandomState};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::format::{FrameError, FrameHeader, SegmentHeader, FRAME_ALIGN, FRAME_HEADER_LEN};
+use super::{Lsn, WalError, SEGMENT_HEADER_LEN};
+use crate::storage::{read_up_to, OpenMode, Storage, StorageFile};
+
+const SEGMENT_SUFFIX: &str = ".wal";
+/// Bytes read at a time while scanning a segment.
+const SCAN_CHUNK: usize = 256 << 10;
+const ACTIVE: u64 = u64::MAX;
+
+/// The file name of the segment whose first frame has LSN `base`.
+pub(crate) fn segment_file_name(base: Lsn) -> String {
+    format!("{base:020}{SEGMENT_SUFFIX}")
+}
+
+/// The base LSN named by a segment file name, if it is one.
+pub(crate) fn parse_segment_file_name(name: &str) -> Option<Lsn> {
+    let digits = name.strip_suffix(SEGMENT_SUFFIX)?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A segment of the log, shared by the writer and readers.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub base: Lsn,
+    pub path: PathBuf,
+    pub file: Arc<dyn StorageFile>,
+    /// The verified header, or why it could not be read.
+    pub header: Result<SegmentHeader, String>,
+    /// Length of a sealed segment; `ACTIVE` while frames are appended.
+    sealed_len: AtomicU64,
+}
+
+impl Segment {
+    pub fn new(
+        base: Lsn,
+        path: PathBuf,
+        file: Arc<dyn StorageFile>,
+        header: Result<SegmentHeader, String>,
+        sealed_len: Option<u64>,
+    ) -> Self {
+        Segment {
+            base,
+            path,
+            file,
+            header,
+            sealed_len: AtomicU64::new(sealed_len.unwrap_or(ACTIVE)),
+        }
+    }
+
+    /// The length of a sealed segment, `None` while it is active.
+    pub fn sealed_len(&self) -> Option<u64> {
+        match self.sealed_len.load(Ordering::Acquire) {
+            ACTIVE => None,
+            len => Some(len),
+        }
+    }
+
+    pub fn seal(&self, len: u64) {
+        self.sealed_len.store(len, Ordering::Release);
+    }
+}
+
+/// A random, non-zero salt for a new segment.
+pub(crate) fn random_salt() -> u32 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = (
+        std::time::SystemTime::now(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+    );
+    let h = RandomState::new().hash_one(seed);
+    match (h ^ (h >> 32)) as u32 {
+        0 => 1,
+        salt => salt,
+    }
+}
+
+/// Creates a segment durably: header written, space reserved, file and
+/// directory synced. Returns the active segment.
+pub(crate) fn create_segment(
+    storage: &dyn Storage,
+    dir: &Path,
+    base: Lsn,
+    size: u64,
+    preallocate: bool,
+) -> Result<Segment, WalError> {
+    let path = dir.join(segment_file_name(base));
+    let header = SegmentHeader {
+        salt: random_salt(),
+        base_lsn: base,
+    };
+    let file = storage
+        .open_file(&path, OpenMode::CreateNew)
+        .map_err(|e| WalError::io("create segment", &path, e))?;
+    file.write_all_at(&header.encode(), 0)
+        .map_err(|e| WalError::io("write segment header", &path, e))?;
+    if preallocate {
+        self::preallocate(file.as_ref(), &path, size)?;
+    }
+    file.sync_all()
+        .map_err(|e| WalError::io("fsync new segment", &path, e))?;
+    storage
+        .sync_dir(dir)
+        .map_err(|e| WalError::io("fsync directory", dir, e))?;
+    Ok(Segment::new(base, path, file, Ok(header), None))
+}
+
+/// Reserves `size` bytes for a segment. A file system without fallocate is
+/// not an error: appends then grow the file and commits use fsync.
+pub(crate) fn preallocate(file: &dyn StorageFile, path: &Path, size: u64) -> Result<(), WalError> {
+    match file.allocate(size) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(95) => Ok(()),
+        Err(e) => Err(WalError::io("preallocate segment", path, e)),
+    }
+}
+
+/// Reads and verifies frames of one segment through a buffer. Memory is
+/// bounded by the larger of the scan chunk and the frame size limit.
+pub(crate) struct FrameScanner {
+    file: Arc<dyn StorageFile>,
+    salt: u32,
+    max_len: u32,
+    limit: u64,
+    buf: Vec<u8>,
+    buf_start: u64,
+}
+
+/// The outcome of probing one position.
+pub(crate) enum Probe {
+    /// A whole, verified frame.
+    Frame(FrameHeader),
+    /// Fewer than a frame header's bytes remain before the limit.
+    End,
+    /// Something that is not a valid frame.
+    Invalid(FrameError),
+}
+
+impl FrameScanner {
+    pub fn new(file: Arc<dyn StorageFile>, salt: u32, max_len: u32, limit: u64) -> Self {
+        FrameScanner {
+            file,
+            salt,
+            max_len,
+            limit,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
+    }
+
+    /// Scanning never reads at or past `limit`.
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
+    }
+
+    /// Up to `len` bytes at `pos` (fewer at the limit), from the buffer,
+    /// refilled when needed.
+    fn window(&mut self, pos: u64, len: usize) -> io::Result<&[u8]> {
+        let available = self.limit.saturating_sub(pos);
+        let len = len.min(usize::try_from(available).unwrap_or(usize::MAX));
+        let buf_end = self.buf_start + self.buf.len() as u64;
+        if pos < self.buf_start || pos + len as u64 > buf_end {
+            let want = len
+                .max(SCAN_CHUNK)
+                .min(usize::try_from(available).unwrap_or(usize::MAX));
+            self.buf.resize(want, 0);
+            let n = read_up_to(self.file.as_ref(), &mut self.buf, pos)?;
+            self.buf.truncate(n);
+            self.buf_start = pos;
+        }
+        let start = (pos - self.buf_start) as usize;
+        let end = (start + len).min(self.buf.len());
+        Ok(self.buf.get(start..end).unwrap_or(&[]))
+    }
+
+    /// Verifies the frame at `pos` completely (header and payload).
+    pub fn probe(&mut self, pos: u64) -> io::Result<Probe> {
+        let (salt, max_len) = (self.salt, self.max_len);
+        let header_bytes = self.window(pos, FRAME_HEADER_LEN)?;
+        if header_bytes.len() < FRAME_HEADER_LEN {
+            return Ok(Probe::End);
+        }
+        let header = match FrameHeader::decode(header_bytes, salt, max_len) {
+            Ok(h) => h,
+            Err(e) => return Ok(Probe::Invalid(e)),
+        };
+        let total = FRAME_HEADER_LEN + header.len as usize;
+        let bytes = self.window(pos, total)?;
+        if bytes.len() < total {
+            return Ok(Probe::Invalid(FrameError::Short));
+        }
+        let (head, payload) = bytes.split_at(FRAME_HEADER_LEN);
+        if !header.verify_payload(head, payload, salt) {
+            return Ok(Probe::Invalid(FrameError::BadChecksum));
+        }
+        Ok(Probe::Frame(header))
+    }
+
+    /// The payload of the frame just verified by [`FrameScanner::probe`].
+    pub fn payload(&mut self, pos: u64, header: &FrameHeader) -> io::Result<Vec<u8>> {
+        let total = FRAME_HEADER_LEN + header.len as usize;
+        let bytes = self.window(pos, total)?;
+        Ok(bytes.get(FRAME_HEADER_LEN..).unwrap_or(&[]).to_vec())
+    }
+
+    /// Up to `max` raw bytes of `[from, to)`, for reporting a damaged region.
+    pub fn raw(&mut self, from: u64, to: u64, max: usize) -> io::Result<Vec<u8>> {
+        let len = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
+        Ok(self.window(from, len.min(max))?.to_vec())
+    }
+
+    /// After an invalid frame at `bad` that should have had LSN `expected`,
+    /// finds the next valid frame at or after `from` with an LSN of at least
+    /// `expected`. Frames are aligned and at least a header long, so an LSN
+    /// is plausible only if it fits in the space since `bad`; that filter
+    /// keeps the search cheap over zeroed or garbage regions.
+    pub fn find_next(
+        &mut self,
+        bad: u64,
+        expected: Lsn,
+        from: u64,
+    ) -> io::Result<Option<(u64, FrameHeader)>> {
+        let mut pos = from.next_multiple_of(FRAME_ALIGN as u64);
+        while pos + FRAME_HEADER_LEN as u64 <= self.limit {
+            let max_lsn = expected + (pos - bad) / FRAME_HEADER_LEN as u64;
+            let candidate = FrameHeader::peek_lsn(self.window(pos, FRAME_HEADER_LEN)?);
+            if let Some(lsn) = candidate {
+                if (expected..=max_lsn).contains(&lsn) {
+                    if let Probe::Frame(header) = self.probe(pos)? {
+                        return Ok(Some((pos, header)));
+                    }
+                }
+            }
+            pos += FRAME_ALIGN as u64;
+        }
+        Ok(None)
+    }
+
+    /// Whether every byte from `pos` to the limit is zero.
+    pub fn is_zero_from(&mut self, mut pos: u64) -> io::Result<bool> {
+        while pos < self.limit {
+            let chunk = self.window(pos, SCAN_CHUNK)?;
+            if chunk.is_empty() {
+                return Ok(true);
+            }
+            if chunk.iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            pos += chunk.len() as u64;
+        }
+        Ok(true)
+    }
+}
+
+/// Reads a segment header from an open file.
+pub(crate) fn read_header(file: &dyn StorageFile) -> io::Result<Result<SegmentHeader, String>> {
+    let mut buf = [0u8; SEGMENT_HEADER_LEN];
+    let n = read_up_to(file, &mut buf, 0)?;
+    Ok(SegmentHeader::decode(&buf[..n]).map_err(|e| e.to_string()))
+}

@@ -1,0 +1,452 @@
+//! The log handle: appending with group commit, rotation, trimming.
+//!
+//! Appends take the append lock only to assign an LSN and write the frame
+//! into the page cache. Durability is a separate step: the first committer
+//! to find no sync running becomes the leader, snapshots how far the log has
+//! been written, syncs outside every lock, and publishes the new durable
+//! point; committers whose frames that sync covered return together.
+//!
+//! Any write or sync error poisons the writer: the failing append is not
+//! acknowledged, nor is any later one, until the log is reopened and
+//! recovery decides what is durable. A failed fsync is never retried, since
+//! the kernel may already have dropped the data it could not write.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+
+use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
+use super::reader::WalReader;
+use super::recovery::{recover, RecoveryReport};
+use super::segment::{create_segment, Segment};
+use super::{Lsn, WalError, WalOptions};
+use crate::storage::{FsStorage, LockGuard, Storage};
+
+/// The message box: a directory of log segments. Cheap to clone; clones
+/// share the same log. The directory lock is released when the last clone
+/// is dropped.
+#[derive(Clone, Debug)]
+pub struct Wal {
+    pub(super) shared: Arc<Shared>,
+}
+
+/// Sizes and positions of the log, for statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalStats {
+    /// The highest durable LSN (0 if none).
+    pub committed_lsn: Lsn,
+    /// The LSN the next frame will get.
+    pub next_lsn: Lsn,
+    /// Segment files in the directory.
+    pub segments: usize,
+    /// Bytes of frames held: sealed segments plus the active one's used part.
+    pub bytes: u64,
+}
+
+/// How far the log is durable: the last durable LSN and the segment and
+/// offset just past its frame.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CommitPoint {
+    pub lsn: Lsn,
+    pub segment: Lsn,
+    pub end: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub storage: Arc<dyn Storage>,
+    pub dir: PathBuf,
+    pub options: WalOptions,
+    pub segments: RwLock<BTreeMap<Lsn, Arc<Segment>>>,
+    writer: Mutex<WriterState>,
+    commit: Mutex<CommitState>,
+    /// Woken when the durable point moves, the writer is poisoned, or
+    /// waiters are interrupted.
+    commit_cv: Condvar,
+    committed_lsn: AtomicU64,
+    report: RecoveryReport,
+    _lock: Mutex<LockGuard>,
+}
+
+#[derive(Debug)]
+struct WriterState {
+    active: Arc<Segment>,
+    /// Where the next frame goes.
+    offset: u64,
+    /// The file is reserved up to here; writing beyond it grows the file.
+    reserved: u64,
+    /// The file grew since the last sync snapshot: fsync, not fdatasync.
+    grew: bool,
+    next_lsn: Lsn,
+    buf: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct CommitState {
+    point: CommitPoint,
+    syncing: bool,
+    poisoned: Option<String>,
+    interrupts: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Poisoning of std mutexes only follows a panic in another thread; the
+    // protected state is updated in single assignments, so carry on.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Wal {
+    /// Opens (creating if needed) the log in `dir` on the real file system,
+    /// running recovery first.
+    pub fn open(dir: impl AsRef<Path>, options: WalOptions) -> Result<Wal, WalError> {
+        Wal::open_with_storage(FsStorage::shared(), dir, options)
+    }
+
+    /// Opens the log on any [`Storage`], such as the in-memory disk used by
+    /// crash tests.
+    pub fn open_with_storage(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: WalOptions,
+    ) -> Result<Wal, WalError> {
+        options.validate()?;
+        let dir = dir.as_ref().to_path_buf();
+        storage
+            .create_dir_all(&dir)
+            .map_err(|e| WalError::io("create directory", &dir, e))?;
+        let lock_path = dir.join("LOCK");
+        let guard = storage
+            .try_lock(&lock_path)
+            .map_err(|e| WalError::io("lock", &lock_path, e))?
+            .ok_or_else(|| WalError::Locked { dir: dir.clone() })?;
+
+        let mut recovered = recover(storage.as_ref(), &dir, &options)?;
+        let next_lsn = recovered.next_lsn;
+        let (active, offset) = match recovered.active.take() {
+            Some(active) => active,
+            None => {
+                let seg = create_segment(
+                    storage.as_ref(),
+                    &dir,
+                    next_lsn,
+                    options.segment_size,
+                    options.preallocate,
+                )?;
+                let seg = Arc::new(seg);
+                recovered.segments.insert(seg.base, seg.clone());
+                (seg, SEGMENT_HEADER_LEN as u64)
+            }
+        };
+        let reserved = active
+            .file
+            .len()
+            .map_err(|e| WalError::io("stat segment", &active.path, e))?;
+        let point = CommitPoint {
+            lsn: next_lsn - 1,
+            segment: active.base,
+            end: offset,
+        };
+        let shared = Shared {
+            storage,
+            dir,
+            segments: RwLock::new(recovered.segments),
+            writer: Mutex::new(WriterState {
+                active,
+                offset,
+                reserved,
+                grew: false,
+                next_lsn,
+                buf: Vec::new(),
+            }),
+            commit: Mutex::new(CommitState {
+                point,
+                ..CommitState::default()
+            }),
+            commit_cv: Condvar::new(),
+            committed_lsn: AtomicU64::new(point.lsn),
+            report: recovered.report,
+            options,
+            _lock: Mutex::new(guard),
+        };
+        Ok(Wal {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Appends one frame and returns its LSN once it is durable. Concurrent
+    /// callers share syncs. Nothing is written if the payload is too large.
+    pub fn append(&self, payload: &[u8]) -> Result<Lsn, WalError> {
+        let lsn = self.shared.write_frame(payload)?;
+        self.shared.commit(lsn)?;
+        Ok(lsn)
+    }
+
+    /// The highest durable LSN; every frame up to it can be read.
+    pub fn committed_lsn(&self) -> Lsn {
+        self.shared.committed_lsn.load(Ordering::Acquire)
+    }
+
+    /// Waits until the committed LSN exceeds `after`, the timeout passes, or
+    /// [`Wal::interrupt_waiters`] is called; returns the committed LSN.
+    pub fn wait_for_commit(&self, after: Lsn, timeout: Duration) -> Lsn {
+        let deadline = Instant::now() + timeout;
+        let mut c = lock(&self.shared.commit);
+        let interrupts = c.interrupts;
+        while c.point.lsn <= after && c.poisoned.is_none() && c.interrupts == interrupts {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            c = self
+                .shared
+                .commit_cv
+                .wait_timeout(c, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        c.point.lsn
+    }
+
+    /// Wakes every thread in [`Wal::wait_for_commit`] (for shutdown).
+    pub fn interrupt_waiters(&self) {
+        lock(&self.shared.commit).interrupts += 1;
+        self.shared.commit_cv.notify_all();
+    }
+
+    /// Reads committed frames with LSN `from` or higher, in order. Frames
+    /// already trimmed are skipped: reading starts at the oldest segment.
+    pub fn reader(&self, from: Lsn) -> WalReader {
+        WalReader::new(self.shared.clone(), from)
+    }
+
+    /// Deletes, durably, every sealed segment whose frames all have an LSN
+    /// of at most `applied` (they have been imported). Returns how many.
+    pub fn trim(&self, applied: Lsn) -> Result<usize, WalError> {
+        let doomed: Vec<Arc<Segment>> = {
+            let mut segments = self
+                .shared
+                .segments
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            let bases: Vec<Lsn> = segments.keys().copied().collect();
+            let removable: Vec<Lsn> = bases
+                .windows(2)
+                .filter(|w| w[1] <= applied.saturating_add(1))
+                .map(|w| w[0])
+                .collect();
+            removable
+                .iter()
+                .filter_map(|b| segments.remove(b))
+                .collect()
+        };
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        for seg in &doomed {
+            self.shared
+                .storage
+                .remove_file(&seg.path)
+                .map_err(|e| WalError::io("remove trimmed segment", &seg.path, e))?;
+        }
+        self.shared
+            .storage
+            .sync_dir(&self.shared.dir)
+            .map_err(|e| WalError::io("fsync directory", &self.shared.dir, e))?;
+        Ok(doomed.len())
+    }
+
+    /// What recovery found when the log was opened.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.shared.report
+    }
+
+    /// Why the writer stopped, if it did.
+    pub fn poisoned(&self) -> Option<String> {
+        lock(&self.shared.commit).poisoned.clone()
+    }
+
+    /// Current sizes and positions.
+    pub fn stats(&self) -> WalStats {
+        let (active_base, active_used, next_lsn) = {
+            let w = lock(&self.shared.writer);
+            (w.active.base, w.offset, w.next_lsn)
+        };
+        let segments = self
+            .shared
+            .segments
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let bytes = segments
+            .values()
+            .map(|s| match s.sealed_len() {
+                Some(len) => len,
+                None if s.base == active_base => active_used,
+                None => 0,
+            })
+            .sum();
+        WalStats {
+            committed_lsn: self.committed_lsn(),
+            next_lsn,
+            segments: segments.len(),
+            bytes,
+        }
+    }
+
+    /// The directory of the log.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+}
+
+impl Shared {
+    pub(super) fn commit_point(&self) -> CommitPoint {
+        lock(&self.commit).point
+    }
+
+    fn poison(&self, c: &mut CommitState, reason: String) {
+        tracing::error!(%reason, "WAL writer poisoned; no further appends are acknowledged");
+        c.poisoned.get_or_insert(reason);
+        self.commit_cv.notify_all();
+    }
+
+    fn check_poisoned(&self) -> Result<(), WalError> {
+        match &lock(&self.commit).poisoned {
+            Some(reason) => Err(WalError::Poisoned {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Assigns the next LSN and writes the frame (not yet durable).
+    fn write_frame(&self, payload: &[u8]) -> Result<Lsn, WalError> {
+        let limit = self.options.max_frame_size;
+        if payload.len() > limit as usize {
+            return Err(WalError::FrameTooLarge {
+                len: payload.len(),
+                limit,
+            });
+        }
+        let mut w = lock(&self.writer);
+        self.check_poisoned()?;
+        let len = frame_len(payload.len()) as u64;
+        if w.offset + len > self.options.segment_size && w.offset > SEGMENT_HEADER_LEN as u64 {
+            if let Err(e) = self.rotate(&mut w) {
+                self.poison(&mut lock(&self.commit), e.to_string());
+                return Err(e);
+            }
+        }
+        let lsn = w.next_lsn;
+        let durable = self.committed_lsn.load(Ordering::Acquire);
+        let span = u16::try_from(lsn - durable).unwrap_or(u16::MAX);
+        let salt = w.active.header.as_ref().map(|h| h.salt).unwrap_or(0);
+        let mut buf = std::mem::take(&mut w.buf);
+        buf.clear();
+        encode_frame(&mut buf, payload, lsn, span, salt);
+        let written = w.active.file.write_all_at(&buf, w.offset);
+        w.buf = buf;
+        if let Err(e) = written {
+            let err = WalError::io("write frame", &w.active.path, e);
+            self.poison(&mut lock(&self.commit), err.to_string());
+            return Err(err);
+        }
+        w.offset += len;
+        if w.offset > w.reserved {
+            w.grew = true;
+        }
+        w.next_lsn += 1;
+        Ok(lsn)
+    }
+
+    /// Returns once `lsn` is durable, leading a sync if none is running.
+    fn commit(&self, lsn: Lsn) -> Result<(), WalError> {
+        let mut c = lock(&self.commit);
+        loop {
+            if c.point.lsn >= lsn {
+                return Ok(());
+            }
+            if let Some(reason) = &c.poisoned {
+                return Err(WalError::Poisoned {
+                    reason: reason.clone(),
+                });
+            }
+            if c.syncing {
+                c = self.commit_cv.wait(c).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            c.syncing = true;
+            drop(c);
+            let (segment, target, full) = {
+                let mut w = lock(&self.writer);
+                let target = CommitPoint {
+                    lsn: w.next_lsn - 1,
+                    segment: w.active.base,
+                    end: w.offset,
+                };
+                (w.active.clone(), target, std::mem::take(&mut w.grew))
+            };
+            let synced = if full {
+                segment.file.sync_all()
+            } else {
+                segment.file.sync_data()
+            };
+            c = lock(&self.commit);
+            c.syncing = false;
+            match synced {
+                Ok(()) => self.publish(&mut c, target),
+                Err(e) => {
+                    let op = if full { "fsync" } else { "fdatasync" };
+                    let err = WalError::io(op, &segment.path, e);
+                    self.poison(&mut c, err.to_string());
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn publish(&self, c: &mut CommitState, point: CommitPoint) {
+        if point.lsn > c.point.lsn {
+            c.point = point;
+            self.committed_lsn.store(point.lsn, Ordering::Release);
+        }
+        self.commit_cv.notify_all();
+    }
+
+    /// Seals the active segment (exact length, synced) and starts the next.
+    /// Every frame of the old segment is durable before the new one exists,
+    /// so only the last segment can ever end in a torn frame.
+    fn rotate(&self, w: &mut WriterState) -> Result<(), WalError> {
+        let old = w.active.clone();
+        let path = &old.path;
+        let io = |op| move |e| WalError::io(op, path, e);
+        old.file.set_len(w.offset).map_err(io("seal segment"))?;
+        old.file.sync_all().map_err(io("fsync sealed segment"))?;
+        old.seal(w.offset);
+        let sealed = CommitPoint {
+            lsn: w.next_lsn - 1,
+            segment: old.base,
+            end: w.offset,
+        };
+        self.publish(&mut lock(&self.commit), sealed);
+        let seg = Arc::new(create_segment(
+            self.storage.as_ref(),
+            &self.dir,
+            w.next_lsn,
+            self.options.segment_size,
+            self.options.preallocate,
+        )?);
+        self.segments
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(seg.base, seg.clone());
+        w.reserved = seg
+            .file
+            .len()
+            .map_err(|e| WalError::io("stat segment", &seg.path, e))?;
+        w.active = seg;
+        w.offset = SEGMENT_HEADER_LEN as u64;
+        w.grew = false;
+        Ok(())
+    }
+}
