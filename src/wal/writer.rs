@@ -43,6 +43,8 @@ pub struct WalStats {
     pub segments: usize,
     /// Bytes of frames held: sealed segments plus the active one's used part.
     pub bytes: u64,
+    /// Syncs that made frames durable since open (group commit shares them).
+    pub syncs: u64,
 }
 
 /// How far the log is durable: the last durable LSN and the segment and
@@ -66,6 +68,17 @@ pub(super) struct Shared {
     /// waiters are interrupted.
     commit_cv: Condvar,
     committed_lsn: AtomicU64,
+    /// The highest LSN written (not necessarily durable).
+    written_lsn: AtomicU64,
+    /// How many frames the last sync made durable: the size of the group
+    /// a sync leader waits to gather before syncing.
+    last_group: AtomicU64,
+    /// The written LSN a gathering sync leader waits for (0: none waits),
+    /// and where it waits.
+    gather_target: AtomicU64,
+    gather: Mutex<()>,
+    gather_cv: Condvar,
+    syncs: AtomicU64,
     report: RecoveryReport,
     _lock: Mutex<LockGuard>,
 }
@@ -166,6 +179,12 @@ impl Wal {
             }),
             commit_cv: Condvar::new(),
             committed_lsn: AtomicU64::new(point.lsn),
+            written_lsn: AtomicU64::new(point.lsn),
+            last_group: AtomicU64::new(1),
+            gather_target: AtomicU64::new(0),
+            gather: Mutex::new(()),
+            gather_cv: Condvar::new(),
+            syncs: AtomicU64::new(0),
             report: recovered.report,
             options,
             _lock: Mutex::new(guard),
@@ -290,6 +309,7 @@ impl Wal {
             next_lsn,
             segments: segments.len(),
             bytes,
+            syncs: self.shared.syncs.load(Ordering::Relaxed),
         }
     }
 
@@ -356,6 +376,15 @@ impl Shared {
             w.grew = true;
         }
         w.next_lsn += 1;
+        drop(w);
+        // SeqCst pairs with the leader's store of the target and load of
+        // the written LSN: at least one side sees the other.
+        self.written_lsn.store(lsn, Ordering::SeqCst);
+        let target = self.gather_target.load(Ordering::SeqCst);
+        if target != 0 && lsn >= target {
+            let _guard = lock(&self.gather);
+            self.gather_cv.notify_one();
+        }
         Ok(lsn)
     }
 
@@ -377,6 +406,7 @@ impl Shared {
             }
             c.syncing = true;
             drop(c);
+            self.gather_group(self.committed_lsn.load(Ordering::Acquire));
             let (segment, target, full) = {
                 let mut w = lock(&self.writer);
                 let target = CommitPoint {
@@ -391,6 +421,7 @@ impl Shared {
             } else {
                 segment.file.sync_data()
             };
+            self.syncs.fetch_add(1, Ordering::Relaxed);
             c = lock(&self.commit);
             c.syncing = false;
             match synced {
@@ -405,8 +436,37 @@ impl Shared {
         }
     }
 
+    /// Before syncing, gives the other committers of the last group a moment
+    /// to write their frames, so one sync covers them all. Without this, the
+    /// leader of one sync returns first and starts the next sync alone while
+    /// the rest are still waking up, halving the group. Free for a single
+    /// committer (its group is 1), and bounded well below one sync's time.
+    fn gather_group(&self, durable: Lsn) {
+        const MAX_WAIT: Duration = Duration::from_micros(200);
+        let target = durable + self.last_group.load(Ordering::Relaxed);
+        if self.written_lsn.load(Ordering::SeqCst) >= target {
+            return;
+        }
+        let deadline = Instant::now() + MAX_WAIT;
+        self.gather_target.store(target, Ordering::SeqCst);
+        let mut guard = lock(&self.gather);
+        while self.written_lsn.load(Ordering::SeqCst) < target {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            guard = self
+                .gather_cv
+                .wait_timeout(guard, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        self.gather_target.store(0, Ordering::SeqCst);
+    }
+
     fn publish(&self, c: &mut CommitState, point: CommitPoint) {
         if point.lsn > c.point.lsn {
+            self.last_group
+                .store(point.lsn - c.point.lsn, Ordering::Relaxed);
             c.point = point;
             self.committed_lsn.store(point.lsn, Ordering::Release);
         }
