@@ -11,3 +11,6 @@
 
 pub mod storage;
 pub mod wal;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;

@@ -76,6 +76,7 @@ struct MemState {
     crash_at: Option<u64>,
     faults: BTreeMap<u64, Fault>,
     crashed: bool,
+    sync_latency: std::time::Duration,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -136,6 +137,12 @@ impl MemStorage {
     /// Whether the simulated process has crashed.
     pub fn is_crashed(&self) -> bool {
         self.lock().crashed
+    }
+
+    /// Makes every file sync take this long (outside the disk's lock), like
+    /// a real device, so tests can watch concurrent syncs being shared.
+    pub fn set_sync_latency(&self, latency: std::time::Duration) {
+        self.lock().sync_latency = latency;
     }
 
     /// Inject `fault` at the `n`-th I/O step from now (`n = 1`: the next).
@@ -489,6 +496,10 @@ impl MemFile {
     }
 
     fn sync(&self) -> io::Result<()> {
+        let latency = self.disk.lock().sync_latency;
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
         let mut s = self.disk.lock();
         let fault = s.step()?;
         let inode = &mut s.inodes[self.ino];

@@ -231,22 +231,24 @@ impl WalReader {
                     return Ok(None);
                 }
                 Probe::Invalid(e) => {
-                    return self
-                        .resync(cursor, e.to_string(), limit, point.lsn)
-                        .map(Some);
+                    if let Some(item) = self.resync(cursor, e.to_string(), limit, point.lsn)? {
+                        return Ok(Some(item));
+                    }
                 }
             }
         }
     }
 
-    /// Reports the damaged region at the cursor and moves past it.
+    /// Moves past the damaged region at the cursor, and reports it if it
+    /// cost any LSN this reader was asked for (damage among frames skipped
+    /// before the requested start is not this reader's to report).
     fn resync(
         &mut self,
         mut cursor: Cursor,
         reason: String,
         limit: u64,
         durable: Lsn,
-    ) -> Result<ReadItem, WalError> {
+    ) -> Result<Option<ReadItem>, WalError> {
         let max_raw = self.shared.options.max_frame_size as usize;
         let path = cursor.segment.path.clone();
         let io = |e| WalError::io("read segment", &path, e);
@@ -274,12 +276,17 @@ impl WalReader {
                 (limit, last)
             }
         };
+        if last_lost < self.expected {
+            cursor.pos = resume_pos;
+            self.current = Some(cursor);
+            return Ok(None);
+        }
         let raw = scanner.raw(bad, resume_pos, max_raw).map_err(io)?;
-        let item = self.corrupt(&cursor, reason, last_lost.max(self.expected), raw);
-        self.expected = last_lost.max(self.expected) + 1;
+        let item = self.corrupt(&cursor, reason, last_lost, raw);
+        self.expected = last_lost + 1;
         cursor.pos = resume_pos;
         self.current = Some(cursor);
-        Ok(item)
+        Ok(Some(item))
     }
 }
 
