@@ -17,7 +17,7 @@ fn a_reader_starting_after_a_damaged_frame_returns_every_requested_frame() {
     let wal = Wal::open_with_storage(disk.shared(), "/w", options.clone()).unwrap();
     let mut locations = Vec::new();
     for i in 1..=6u8 {
-        wal.append(&vec![i; 40]).unwrap();
+        wal.append(&[i; 40]).unwrap();
     }
     for item in wal.reader(1) {
         if let ReadItem::Frame(f) = item.unwrap() {
