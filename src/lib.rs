@@ -9,5 +9,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
+pub mod model;
 pub mod storage;
 pub mod wal;
