@@ -18,6 +18,8 @@ mod timestamp;
 mod value;
 
 #[cfg(test)]
+mod arb;
+#[cfg(test)]
 mod codec_tests;
 #[cfg(test)]
 mod definition_tests;
