@@ -27,7 +27,7 @@ const MAX_EXACT_INT_IN_F64: i64 = 1 << 53;
 #[non_exhaustive]
 pub enum CoerceError {
     /// The value's type cannot be stored in the item's type.
-    #[error("a {from} value cannot be stored in a {to} item")]
+    #[error("a {from} value cannot be stored in an item of type {to}")]
     TypeMismatch {
         /// The value's type name.
         from: &'static str,
