@@ -305,6 +305,37 @@ fn each_limit_is_enforced_with_a_clear_message() {
 }
 
 #[test]
+fn interned_bytes_limit_bounds_decode_amplification() {
+    let limits = Limits {
+        max_interned_bytes: 100,
+        ..Limits::default()
+    };
+    let e = ev(EventKind::End); // 13 + 12 = 25 bytes of names
+    assert_eq!(e.interned_bytes(), 25);
+    let mut enc = BatchEncoder::with_limits(1, 1, limits.clone());
+    for _ in 0..4 {
+        enc.push(&e).unwrap();
+    }
+    let four = enc.finish();
+    assert_eq!(
+        enc.push(&e).unwrap_err().to_string(),
+        "batch full: the batch would hold 125 bytes of names, the limit is 100"
+    );
+    assert_eq!(enc.as_bytes(), &four[..]);
+    // The same five events, encoded without the limit, are refused on decode.
+    let five = encode(&[e.clone(), e.clone(), e.clone(), e.clone(), e]);
+    let err = decode_batch(&five, &limits).unwrap_err();
+    assert_eq!(
+        err.kind,
+        DecodeErrorKind::LimitExceeded {
+            what: "interned string bytes",
+            value: 125,
+            limit: 100
+        }
+    );
+}
+
+#[test]
 fn byte_limit_rolls_back_the_string_table() {
     let mut enc = BatchEncoder::with_limits(
         1,

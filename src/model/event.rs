@@ -114,6 +114,12 @@ pub struct Limits {
     pub max_events_per_batch: usize,
     /// Largest encoded batch, in bytes. Default 16 MiB.
     pub max_batch_bytes: usize,
+    /// Most bytes of interned strings (activity, id, item names, related
+    /// activity) that the events of one batch may hold once decoded, summed
+    /// per event. A reference to an interned string costs 1 to 3 encoded
+    /// bytes but decodes to a copy of up to 512 bytes; this bounds that
+    /// amplification. Default 32 MiB.
+    pub max_interned_bytes: usize,
     /// Longest JSON line accepted by [`crate::model::parse_line_with`], in
     /// bytes. Default 2 MiB + 64 KiB (room for 1 MiB of long data escaped).
     pub max_json_line_bytes: usize,
@@ -130,6 +136,7 @@ impl Default for Limits {
             max_items_per_update: 1000,
             max_events_per_batch: 100_000,
             max_batch_bytes: 16 << 20,
+            max_interned_bytes: 32 << 20,
             max_json_line_bytes: (2 << 20) + (64 << 10),
         }
     }
@@ -248,6 +255,19 @@ impl EventKind {
 }
 
 impl Event {
+    /// Bytes of the interned strings this event holds (activity, id, item
+    /// names, related activity): what [`Limits::max_interned_bytes`] counts.
+    pub fn interned_bytes(&self) -> usize {
+        let body = match &self.kind {
+            EventKind::Update(items) => items.iter().map(|(name, _)| name.len()).sum(),
+            EventKind::AddRelatedActivity {
+                related_activity, ..
+            } => related_activity.len(),
+            _ => 0,
+        };
+        self.activity.len() + self.id.len() + body
+    }
+
     /// Structural checks against `limits`: every name-like field non-empty
     /// and within its limit, reference data sizes, item count, no item twice
     /// in one update, text lengths, finite floats, timestamps in years

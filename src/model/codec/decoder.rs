@@ -42,12 +42,24 @@ pub fn decode_batch(bytes: &[u8], limits: &Limits) -> Result<Batch, DecodeError>
     )?;
     let mut events = Vec::with_capacity(count);
     let mut prev: Option<(usize, usize, Timestamp)> = None;
+    let mut interned = 0usize;
     for _ in 0..count {
         let start = r.pos;
         let event = r.event(&mut prev)?;
         event
             .validate(limits)
             .map_err(|e| DecodeError::new(start, DecodeErrorKind::InvalidEvent(e.to_string())))?;
+        interned = interned.saturating_add(event.interned_bytes());
+        if interned > limits.max_interned_bytes {
+            return Err(DecodeError::new(
+                start,
+                DecodeErrorKind::LimitExceeded {
+                    what: "interned string bytes",
+                    value: interned as u64,
+                    limit: limits.max_interned_bytes as u64,
+                },
+            ));
+        }
         events.push(event);
     }
     if r.pos != bytes.len() {

@@ -28,6 +28,8 @@ pub struct BatchEncoder {
     producer: u32,
     seq: u64,
     events: u32,
+    /// Sum of [`Event::interned_bytes`] over the events pushed.
+    interned_bytes: usize,
     /// Interned strings in index order, and their indexes.
     table: Vec<String>,
     index: HashMap<String, u32>,
@@ -49,6 +51,7 @@ impl BatchEncoder {
             producer,
             seq,
             events: 0,
+            interned_bytes: 0,
             table: Vec::new(),
             index: HashMap::new(),
             prev: None,
@@ -109,6 +112,7 @@ impl BatchEncoder {
     /// Drops every event (roll back); producer and seq stay.
     pub fn clear(&mut self) {
         self.events = 0;
+        self.interned_bytes = 0;
         self.table.clear();
         self.index.clear();
         self.prev = None;
@@ -124,7 +128,7 @@ impl BatchEncoder {
     /// Validates `event` against the limits and appends it. On error nothing
     /// is appended: [`ModelError::InvalidInput`] for a bad event,
     /// [`ModelError::BatchFull`] when the batch reached its event count or
-    /// byte limit (flush, then push again).
+    /// byte limits (flush, then push again).
     pub fn push(&mut self, event: &Event) -> Result<(), ModelError> {
         event.validate(&self.limits)?;
         let count = self.events;
@@ -133,6 +137,15 @@ impl BatchEncoder {
                 reason: format!(
                     "the batch holds {count} events, the limit is {}",
                     self.limits.max_events_per_batch
+                ),
+            });
+        }
+        let interned = self.interned_bytes.saturating_add(event.interned_bytes());
+        if interned > self.limits.max_interned_bytes {
+            return Err(ModelError::BatchFull {
+                reason: format!(
+                    "the batch would hold {interned} bytes of names, the limit is {}",
+                    self.limits.max_interned_bytes
                 ),
             });
         }
@@ -153,6 +166,7 @@ impl BatchEncoder {
             });
         }
         self.events = count + 1;
+        self.interned_bytes = interned;
         if let Some(dst) = self.buf.get_mut(EVENT_COUNT_OFFSET..PRODUCER_OFFSET) {
             dst.copy_from_slice(&self.events.to_le_bytes());
         }
