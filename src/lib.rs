@@ -8,7 +8,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
-
+pub mod model;
 pub mod storage;
 pub mod wal;
 

@@ -27,12 +27,11 @@ fn wal_segment_corpus() {
     replay("wal_segment", bamdb::fuzz::wal::wal_segment);
 }
 
-/// Regenerates the seed corpus: `BAMDB_WRITE_CORPUS=1 cargo test --test fuzz_replay_wal`.
+/// Regenerates the seed corpus:
+/// `cargo test --test fuzz_replay_wal -- --ignored write_seed_corpus`.
 #[test]
-fn write_seed_corpus_when_asked() {
-    if std::env::var("BAMDB_WRITE_CORPUS").is_err() {
-        return;
-    }
+#[ignore = "writes files into fuzz/corpus; run by hand to regenerate the seeds"]
+fn write_seed_corpus() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     for (target, name, bytes) in bamdb::fuzz::wal::seed_corpus() {
         let dir = base.join(target);

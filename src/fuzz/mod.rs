@@ -1,6 +1,9 @@
-//! Entry points for the fuzz targets in `fuzz/` and for the replay of their
-//! seed corpus in `tests/` (feature `fuzzing`; not part of the public API).
-//! Each function takes arbitrary bytes, must never panic on bad input, and
-//! asserts the property its target checks.
+//! Fuzz hooks, compiled only with the `fuzzing` feature.
+//!
+//! Each hook takes raw bytes and panics when a property is violated. The
+//! cargo-fuzz targets under `fuzz/` call them, and `tests/fuzz_replay_*.rs`
+//! replay the checked-in corpus through them on stable Rust. Not part of the
+//! public API: no stability promise.
 
+pub mod model;
 pub mod wal;
