@@ -2,15 +2,27 @@
 //!
 //! Producers buffer business events in memory and commit them as one
 //! checksummed frame into the message box ([`wal`]); a background event bus
-//! imports committed frames into indexed segment files. See
+//! ([`bus`]) validates them against the deployed activity definitions,
+//! resolves continuations, and imports them into indexed segment files
+//! ([`segments`]); bad frames go to a quarantine. See
 //! `docs/ARCHITECTURE.md` for the data flow and `docs/FORMAT.md` for every
-//! on-disk layout.
+//! on-disk layout. Start with [`Store`].
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
-pub mod model;
-pub mod storage;
-pub mod wal;
 
+pub mod bus;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
+pub mod model;
+pub mod segments;
+pub mod storage;
+pub mod store;
+pub mod stream;
+pub mod wal;
+
+pub use bus::quarantine::{QuarantineEntry, Source};
+pub use bus::state::Counters;
+pub use segments::{ActivityInstance, Reference, Relationship, Status};
+pub use store::{QuarantineEvent, ReplayOutcome, Store, StoreError, StoreOptions, StoreStats};
+pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};

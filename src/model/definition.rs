@@ -13,7 +13,7 @@
 //!   `_`, starting with a letter;
 //! - text `max_len`: 1 to [`MAX_TEXT_LEN`] characters;
 //! - at most [`MAX_ITEMS`] items, no two with the same name ignoring case;
-//! - no item named like a system field ([`SYSTEM_FIELDS`], ignoring case).
+//! - no item named exactly like a system field ([`SYSTEM_FIELDS`], lowercase).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -212,14 +212,17 @@ impl ActivityDefinition {
         let mut seen = HashSet::with_capacity(self.items.len());
         for item in &self.items {
             check_name("item", &item.name)?;
-            let lower = item.name.to_ascii_lowercase();
-            if SYSTEM_FIELDS.contains(&lower.as_str()) {
+            // System fields are lowercase and compared exactly: an item
+            // `Status` (the business status, "Shipped") is not the system
+            // field `status` (active/completed), as in BAM.
+            if SYSTEM_FIELDS.contains(&item.name.as_str()) {
                 return Err(invalid(format!(
-                    "item {} clashes with the system field {lower}; system fields are {}",
+                    "item {} clashes with the system field of that name; system fields are {}",
                     item.name,
                     SYSTEM_FIELDS.join(", ")
                 )));
             }
+            let lower = item.name.to_ascii_lowercase();
             if let ItemType::Text { max_len } = item.ty {
                 if !(1..=MAX_TEXT_LEN).contains(&max_len) {
                     return Err(invalid(format!(

@@ -127,17 +127,22 @@ fn duplicate_names_ignoring_case_are_refused() {
 }
 
 #[test]
-fn system_field_names_are_reserved() {
+fn system_field_names_are_reserved_exactly() {
     for field in SYSTEM_FIELDS {
         let mut def = example();
-        let upper = field.to_ascii_uppercase();
-        def.items.push(item(&upper, ItemType::Int));
+        def.items.push(item(field, ItemType::Int));
         assert!(
             invalid(&def).starts_with(&format!(
-                "item {upper} clashes with the system field {field}"
+                "item {field} clashes with the system field of that name"
             )),
             "{field}"
         );
+        // A capitalised business item (Status, End) is allowed.
+        let mut def = example();
+        let mut capital = field.to_string();
+        capital[..1].make_ascii_uppercase();
+        def.items.push(item(&capital, ItemType::Int));
+        assert!(def.validate().is_ok(), "{capital}");
     }
 }
 

@@ -120,4 +120,19 @@ impl StorageFile for FsFile {
     fn sync_all(&self) -> io::Result<()> {
         self.0.sync_all()
     }
+
+    fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
+        if self.len()? == 0 {
+            return Ok(None);
+        }
+        // SAFETY: callers map only sealed files (import segments after their
+        // atomic rename), which bamdb never writes, truncates or renames
+        // over again while it holds the store's lock; files are deleted only
+        // after every map of them is dropped (unlinking keeps the inode alive
+        // for existing maps anyway). So the mapped bytes cannot change under
+        // the reader. Another process ignoring the lock could break this; the
+        // directory lock is the defence.
+        let map = unsafe { memmap2::Mmap::map(&self.0)? };
+        Ok(Some(map))
+    }
 }

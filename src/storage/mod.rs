@@ -82,6 +82,12 @@ pub trait StorageFile: Send + Sync + Debug {
     fn sync_data(&self) -> io::Result<()>;
     /// Makes data and metadata durable (`fsync`); needed when the file grew.
     fn sync_all(&self) -> io::Result<()>;
+    /// A read-only memory map of the whole file, where the storage has real
+    /// files (`Ok(None)` otherwise: read the bytes instead). Only for files
+    /// that are sealed and never modified again.
+    fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
+        Ok(None)
+    }
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`, or fails with `UnexpectedEof`.

@@ -1,0 +1,194 @@
+//! Checkpoints: completed instances go to a new import segment file, the
+//! active state to a checkpoint file, then the manifest names both with the
+//! applied LSN, and only then is the message box trimmed. Every file is
+//! written atomically (temp, fsync, rename, directory fsync), so a crash at
+//! any step leaves the previous manifest in force, and files it does not
+//! name are removed at the next open.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::quarantine::{Quarantine, Record};
+use super::state::{BusState, Snapshot};
+use super::{lock, Shared};
+use crate::segments::blob::{encode_blob, read_blob, write_atomically};
+use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::manifest::{Manifest, MANIFEST};
+use crate::storage::Storage;
+use crate::wal::Lsn;
+
+const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+const CHECKPOINT_VERSION: u32 = 1;
+/// A checkpoint larger than this is refused when read (memory bound).
+const MAX_CHECKPOINT: u64 = 4 << 30;
+
+/// Takes a checkpoint, retrying transient failures; false if the bus must
+/// halt.
+pub(crate) fn run_with_retry(shared: &Shared) -> bool {
+    shared.retry("checkpoint", || take(shared)).is_some()
+}
+
+fn take(shared: &Shared) -> Result<(), String> {
+    let quarantine_next = shared.quarantine.next_id().map_err(|e| e.to_string())?;
+    let (snapshot, completed, applied) = {
+        let st = shared.read_state();
+        let body = postcard::to_allocvec(&st.snapshot(quarantine_next))
+            .map_err(|e| format!("encode checkpoint: {e}"))?;
+        let completed: Vec<_> = st.memtable.values().cloned().collect();
+        (body, completed, st.applied_lsn)
+    };
+    let storage = shared.storage.as_ref();
+    let dir = &shared.segments_dir;
+    let old = lock(&shared.manifest).clone();
+    let mut manifest = old.clone();
+    let mut new_file = None;
+    if !completed.is_empty() {
+        let name = format!("{:012}.seg", manifest.next_file);
+        manifest.next_file += 1;
+        write_segment(storage, dir, &name, &completed)?;
+        new_file = Some(Arc::new(SegmentFile::open(storage, dir, &name)?));
+        manifest.segments.push(name);
+    }
+    let ckpt = format!("{:012}.ckpt", manifest.next_file);
+    manifest.next_file += 1;
+    write_atomically(
+        storage,
+        dir,
+        &ckpt,
+        &encode_blob(&CHECKPOINT_MAGIC, CHECKPOINT_VERSION, &snapshot),
+    )
+    .map_err(|e| format!("write {ckpt}: {e}"))?;
+    manifest.checkpoint = Some(ckpt);
+    manifest.applied_lsn = applied;
+    manifest
+        .store(storage, dir)
+        .map_err(|e| format!("write manifest: {e}"))?;
+
+    // The manifest is durable: publish the new file, drop what it replaced.
+    {
+        let mut st = shared.write_state();
+        if let Some(file) = new_file {
+            st.files.push(file);
+        }
+        for rec in &completed {
+            let key = (rec.activity.clone(), rec.id.clone());
+            st.memtable.remove(&key);
+            for token in &rec.continuations {
+                st.aliases.remove(&(rec.activity.clone(), token.clone()));
+            }
+        }
+    }
+    *lock(&shared.manifest) = manifest;
+    lock(&shared.progress).checkpointed = applied;
+    if let Some(previous) = old.checkpoint {
+        // Garbage only; a failure here is cleaned up at the next open.
+        if storage.remove_file(&dir.join(previous)).is_ok() {
+            let _ = storage.sync_dir(dir);
+        }
+    }
+    if let Err(e) = shared.wal.trim(applied) {
+        tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
+    }
+    Ok(())
+}
+
+/// What a store opens with.
+pub(crate) struct Opened {
+    pub state: BusState,
+    pub manifest: Manifest,
+    /// Message box LSNs already quarantined after the checkpoint.
+    pub quarantined: HashSet<Lsn>,
+}
+
+/// Loads the manifest, the import files and the checkpoint, and removes
+/// files an interrupted checkpoint left behind.
+pub(crate) fn open_state(
+    storage: &dyn Storage,
+    dir: &Path,
+    quarantine: &Quarantine,
+) -> Result<Opened, String> {
+    let manifest = Manifest::load(storage, dir)?.unwrap_or(Manifest {
+        next_file: 1,
+        ..Manifest::default()
+    });
+    let mut files = Vec::with_capacity(manifest.segments.len());
+    for name in &manifest.segments {
+        let file = SegmentFile::open(storage, dir, name)
+            .map_err(|e| format!("import file {}: {e}", dir.join(name).display()))?;
+        files.push(Arc::new(file));
+    }
+    let snapshot: Snapshot = match &manifest.checkpoint {
+        None => Snapshot::default(),
+        Some(name) => {
+            let path = dir.join(name);
+            let (version, body) = read_blob(storage, &path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)
+                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+            if version != CHECKPOINT_VERSION {
+                return Err(format!(
+                    "checkpoint {}: unsupported version {version}",
+                    path.display()
+                ));
+            }
+            postcard::from_bytes(&body)
+                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?
+        }
+    };
+    if snapshot.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
+        return Err(format!(
+            "checkpoint holds LSN {} but the manifest says {}",
+            snapshot.applied_lsn, manifest.applied_lsn
+        ));
+    }
+    let quarantine_next = snapshot.quarantine_next.max(1);
+    let state = BusState::restore(snapshot, files)?;
+
+    // Files the manifest does not name are left from an interrupted
+    // checkpoint: remove them.
+    let live: HashSet<&str> = manifest
+        .segments
+        .iter()
+        .map(String::as_str)
+        .chain(manifest.checkpoint.as_deref())
+        .chain([MANIFEST])
+        .collect();
+    let names = storage
+        .list_dir(dir)
+        .map_err(|e| format!("list {}: {e}", dir.display()))?;
+    let mut removed = false;
+    for name in names
+        .iter()
+        .filter(|n| !live.contains(n.as_str()) && *n != "LOCK")
+    {
+        storage
+            .remove_file(&dir.join(name))
+            .map_err(|e| format!("remove stale {name}: {e}"))?;
+        removed = true;
+    }
+    if removed {
+        storage
+            .sync_dir(dir)
+            .map_err(|e| format!("fsync {}: {e}", dir.display()))?;
+    }
+
+    let mut sources = HashSet::new();
+    let records = quarantine
+        .records(quarantine_next)
+        .map_err(|e| format!("quarantine: {e}"))?;
+    for (_, rec) in records {
+        match rec {
+            Ok(Record::Entry { source, .. }) => {
+                sources.insert(source.lsns.0);
+            }
+            Ok(Record::Resolved { lsn, .. }) | Ok(Record::ReplayFailed { lsn, .. }) => {
+                sources.insert(lsn);
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(Opened {
+        state,
+        manifest,
+        quarantined: sources,
+    })
+}

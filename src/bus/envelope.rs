@@ -1,0 +1,79 @@
+//! What a message box frame carries. The first byte tells: an event batch
+//! (its own format version byte, 1), a definition deployment, or a replay of
+//! a quarantined batch. Deployments and replays travel through the message
+//! box so that the bus applies them in LSN order with the events, and a
+//! restart replays them exactly as the first run did.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use crate::model::FORMAT_VERSION;
+
+// Format: { 0xD1 | definition as JSON (UTF-8) }
+const DEPLOY: u8 = 0xD1;
+// Format: { 0xD2 | quarantine entry id u64 LE | event batch }
+const REPLAY: u8 = 0xD2;
+
+/// A decoded frame payload.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Payload<'a> {
+    /// An event batch (model codec).
+    Batch(&'a [u8]),
+    /// An activity definition to deploy, JSON.
+    Deploy(&'a [u8]),
+    /// A quarantined batch sent again after its cause was fixed.
+    Replay { entry: u64, batch: &'a [u8] },
+    /// Something this version does not know.
+    Unknown(Option<u8>),
+}
+
+pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
+    match payload.split_first() {
+        Some((&b, _)) if b == FORMAT_VERSION => Payload::Batch(payload),
+        Some((&DEPLOY, json)) => Payload::Deploy(json),
+        Some((&REPLAY, rest)) => match rest.split_first_chunk::<8>() {
+            Some((id, batch)) => Payload::Replay {
+                entry: u64::from_le_bytes(*id),
+                batch,
+            },
+            None => Payload::Unknown(Some(REPLAY)),
+        },
+        Some((&b, _)) => Payload::Unknown(Some(b)),
+        None => Payload::Unknown(None),
+    }
+}
+
+pub(crate) fn deploy(json: &str) -> Vec<u8> {
+    let mut out = vec![DEPLOY];
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+pub(crate) fn replay(entry: u64, batch: &[u8]) -> Vec<u8> {
+    let mut out = vec![REPLAY];
+    out.extend_from_slice(&entry.to_le_bytes());
+    out.extend_from_slice(batch);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_round_trips_and_unknown_bytes_are_named() {
+        assert_eq!(
+            parse(&[FORMAT_VERSION, 9]),
+            Payload::Batch(&[FORMAT_VERSION, 9])
+        );
+        assert_eq!(parse(&deploy("{}")), Payload::Deploy(b"{}"));
+        assert_eq!(
+            parse(&replay(7, &[FORMAT_VERSION])),
+            Payload::Replay {
+                entry: 7,
+                batch: &[FORMAT_VERSION]
+            }
+        );
+        assert_eq!(parse(&[0xD2, 1, 2]), Payload::Unknown(Some(0xD2)));
+        assert_eq!(parse(&[0x77]), Payload::Unknown(Some(0x77)));
+        assert_eq!(parse(&[]), Payload::Unknown(None));
+    }
+}

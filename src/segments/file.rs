@@ -1,0 +1,306 @@
+//! Immutable, indexed import files of completed activity instances.
+//!
+//! Records are sorted by (activity, id); an index of keys (ids and the
+//! continuation tokens that alias them) allows binary search without loading
+//! the index into memory. Files are written once (temp, fsync, rename,
+//! directory fsync) and then only read, through a memory map where the
+//! storage has real files. Layout in `docs/FORMAT.md`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use super::blob::write_atomically;
+use super::record::StoredInstance;
+use crate::storage::{read_exact_at, OpenMode, Storage};
+
+/// First bytes of an import segment file.
+pub(crate) const SEG_MAGIC: [u8; 8] = *b"BAMDBSEG";
+/// Layout version written by this code.
+pub(crate) const SEG_VERSION: u32 = 1;
+// Format: { magic [u8; 8] | version u32 | reserved u32 }
+const HEADER_LEN: usize = 16;
+// Format: { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
+const FOOTER_INDEX_OFFSET: usize = 0;
+const FOOTER_KEY_COUNT: usize = FOOTER_INDEX_OFFSET + size_of::<u64>();
+const FOOTER_RECORD_COUNT: usize = FOOTER_KEY_COUNT + size_of::<u64>();
+const FOOTER_MIN_END: usize = FOOTER_RECORD_COUNT + size_of::<u64>();
+const FOOTER_MAX_END: usize = FOOTER_MIN_END + size_of::<i64>();
+const FOOTER_INDEX_CRC: usize = FOOTER_MAX_END + size_of::<i64>();
+const FOOTER_CRC: usize = FOOTER_INDEX_CRC + size_of::<u32>();
+const FOOTER_LEN: usize = FOOTER_CRC + size_of::<u32>();
+// Format (record): { len u32 | crc u32 | postcard(StoredInstance) [len] }
+const RECORD_HEADER_LEN: usize = 8;
+/// No record may claim more than this.
+const MAX_RECORD_LEN: u32 = 64 << 20;
+/// Longest activity name or id in an index key, in bytes.
+const MAX_KEY_PART: usize = 4 * crate::model::MAX_NAME_LEN;
+
+/// The bytes of a sealed file: mapped, or read into memory where the
+/// storage cannot map (the in-memory test disk).
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// An open, verified import segment file. (The footer's end-time range is
+/// written for queries that skip files; it is not read yet.)
+pub(crate) struct SegmentFile {
+    pub name: String,
+    pub path: PathBuf,
+    bytes: FileBytes,
+    index_offset: usize,
+    key_count: usize,
+    pub record_count: u64,
+}
+
+impl std::fmt::Debug for SegmentFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentFile")
+            .field("name", &self.name)
+            .field("records", &self.record_count)
+            .finish()
+    }
+}
+
+/// Writes `records` (and their continuation tokens as alias keys) to
+/// `dir/name` atomically. Records need not be sorted.
+pub(crate) fn write_segment(
+    storage: &dyn Storage,
+    dir: &Path,
+    name: &str,
+    records: &[Arc<StoredInstance>],
+) -> Result<(), String> {
+    let mut sorted: Vec<&StoredInstance> = records.iter().map(|r| r.as_ref()).collect();
+    sorted.sort_by(|a, b| (&a.activity, &a.id).cmp(&(&b.activity, &b.id)));
+    let mut out = Vec::with_capacity(HEADER_LEN + records.len() * 256);
+    out.extend_from_slice(&SEG_MAGIC);
+    out.extend_from_slice(&SEG_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    let mut keys: Vec<(&str, &str, u64)> = Vec::with_capacity(records.len());
+    let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
+    for rec in &sorted {
+        let body = postcard::to_allocvec(rec).map_err(|e| format!("encode record: {e}"))?;
+        let offset = out.len() as u64;
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        keys.push((&rec.activity, &rec.id, offset));
+        for token in &rec.continuations {
+            keys.push((&rec.activity, token, offset));
+        }
+        if let Some(end) = rec.end {
+            min_end = min_end.min(end);
+            max_end = max_end.max(end);
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let index_offset = out.len();
+    let mut key_offsets = Vec::with_capacity(keys.len());
+    // Format (key): { activity_len u16 | activity | id_len u16 | id | record_offset u64 }
+    for (activity, id, record) in &keys {
+        key_offsets.push(out.len() as u64);
+        out.extend_from_slice(&(activity.len() as u16).to_le_bytes());
+        out.extend_from_slice(activity.as_bytes());
+        out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(&record.to_le_bytes());
+    }
+    for off in &key_offsets {
+        out.extend_from_slice(&off.to_le_bytes());
+    }
+    let index_crc = crc32fast::hash(out.get(index_offset..).unwrap_or(&[]));
+    let mut footer = [0u8; FOOTER_LEN];
+    LE::write_u64(&mut footer[FOOTER_INDEX_OFFSET..], index_offset as u64);
+    LE::write_u64(&mut footer[FOOTER_KEY_COUNT..], keys.len() as u64);
+    LE::write_u64(&mut footer[FOOTER_RECORD_COUNT..], sorted.len() as u64);
+    LE::write_i64(&mut footer[FOOTER_MIN_END..], min_end);
+    LE::write_i64(&mut footer[FOOTER_MAX_END..], max_end);
+    LE::write_u32(&mut footer[FOOTER_INDEX_CRC..], index_crc);
+    let fcrc = crc32fast::hash(&footer[..FOOTER_CRC]);
+    LE::write_u32(&mut footer[FOOTER_CRC..], fcrc);
+    out.extend_from_slice(&footer);
+    write_atomically(storage, dir, name, &out).map_err(|e| format!("write {name}: {e}"))
+}
+
+impl SegmentFile {
+    /// Opens and verifies a segment file: header, footer and index
+    /// checksums, and every offset and count against the file size.
+    /// Records are verified when read.
+    pub fn open(storage: &dyn Storage, dir: &Path, name: &str) -> Result<SegmentFile, String> {
+        let path = dir.join(name);
+        let file = storage
+            .open_file(&path, OpenMode::Read)
+            .map_err(|e| format!("open: {e}"))?;
+        let bytes = match file.map_sealed().map_err(|e| format!("map: {e}"))? {
+            Some(map) => FileBytes::Mapped(map),
+            None => {
+                let len = file.len().map_err(|e| format!("stat: {e}"))?;
+                let len = usize::try_from(len).map_err(|_| "file too large".to_string())?;
+                let mut buf = vec![0u8; len];
+                read_exact_at(file.as_ref(), &mut buf, 0).map_err(|e| format!("read: {e}"))?;
+                FileBytes::Owned(buf)
+            }
+        };
+        let len = bytes.len();
+        if len < HEADER_LEN + FOOTER_LEN {
+            return Err(format!("{len} bytes is too short for a segment file"));
+        }
+        if bytes.get(..SEG_MAGIC.len()) != Some(&SEG_MAGIC[..]) {
+            return Err("wrong magic: not an import segment file".into());
+        }
+        let version = LE::read_u32(bytes.get(8..12).unwrap_or(&[0; 4]));
+        if version != SEG_VERSION {
+            return Err(format!("unsupported segment version {version}"));
+        }
+        let footer = bytes.get(len - FOOTER_LEN..).unwrap_or(&[]);
+        let (fields, fcrc) = footer.split_at(FOOTER_CRC);
+        if crc32fast::hash(fields) != LE::read_u32(fcrc) {
+            return Err("footer checksum mismatch".into());
+        }
+        let read_u64 = |at: usize| LE::read_u64(fields.get(at..at + 8).unwrap_or(&[0; 8]));
+        let index_offset = usize::try_from(read_u64(FOOTER_INDEX_OFFSET)).unwrap_or(usize::MAX);
+        let key_count = usize::try_from(read_u64(FOOTER_KEY_COUNT)).unwrap_or(usize::MAX);
+        let record_count = read_u64(FOOTER_RECORD_COUNT);
+        let index_end = len - FOOTER_LEN;
+        if index_offset < HEADER_LEN || index_offset > index_end {
+            return Err(format!("index offset {index_offset} is outside the file"));
+        }
+        let index_len = index_end - index_offset;
+        // Every key takes at least 12 bytes plus its 8-byte offset entry.
+        if key_count > index_len / 20 || record_count > key_count as u64 {
+            return Err(format!(
+                "counts ({key_count} keys, {record_count} records) do not fit the index"
+            ));
+        }
+        let index = bytes.get(index_offset..index_end).unwrap_or(&[]);
+        if crc32fast::hash(index) != LE::read_u32(fields.get(FOOTER_INDEX_CRC..).unwrap_or(&[0; 4]))
+        {
+            return Err("index checksum mismatch".into());
+        }
+        Ok(SegmentFile {
+            name: name.to_owned(),
+            path,
+            bytes,
+            index_offset,
+            key_count,
+            record_count,
+        })
+    }
+
+    fn key_at(&self, i: usize) -> Result<(&str, &str, u64), String> {
+        let table = self.bytes.len() - FOOTER_LEN - self.key_count * 8;
+        let at = table + i * 8;
+        let off = self
+            .bytes
+            .get(at..at + 8)
+            .map(LE::read_u64)
+            .ok_or("key table out of range")?;
+        let off = usize::try_from(off).map_err(|_| "key offset out of range")?;
+        if off < self.index_offset || off >= table {
+            return Err(format!("key {i} offset {off} is outside the index"));
+        }
+        let part = |at: usize| -> Result<(&str, usize), String> {
+            let n = self
+                .bytes
+                .get(at..at + 2)
+                .map(LE::read_u16)
+                .ok_or("key truncated")? as usize;
+            if n > MAX_KEY_PART {
+                return Err(format!("key part of {n} bytes exceeds the limit"));
+            }
+            let s = self.bytes.get(at + 2..at + 2 + n).ok_or("key truncated")?;
+            let s = std::str::from_utf8(s).map_err(|_| "key is not UTF-8")?;
+            Ok((s, at + 2 + n))
+        };
+        let (activity, next) = part(off)?;
+        let (id, next) = part(next)?;
+        let record = self
+            .bytes
+            .get(next..next + 8)
+            .map(LE::read_u64)
+            .ok_or("key truncated")?;
+        Ok((activity, id, record))
+    }
+
+    fn record_at(&self, offset: u64) -> Result<StoredInstance, String> {
+        let at = usize::try_from(offset).map_err(|_| "record offset out of range")?;
+        let header = self
+            .bytes
+            .get(at..at + RECORD_HEADER_LEN)
+            .ok_or_else(|| format!("record at {at} is outside the file"))?;
+        let len = LE::read_u32(header);
+        if len > MAX_RECORD_LEN {
+            return Err(format!("record at {at} claims {len} bytes"));
+        }
+        let crc = LE::read_u32(header.get(4..).unwrap_or(&[0; 4]));
+        let body_start = at + RECORD_HEADER_LEN;
+        let body = self
+            .bytes
+            .get(body_start..body_start + len as usize)
+            .filter(|_| body_start + len as usize <= self.index_offset)
+            .ok_or_else(|| format!("record at {at} runs past the records"))?;
+        if crc32fast::hash(body) != crc {
+            return Err(format!("record at {at}: checksum mismatch"));
+        }
+        postcard::from_bytes(body).map_err(|e| format!("record at {at}: {e}"))
+    }
+
+    /// Finds the record whose id, or one of whose continuation tokens, is
+    /// `id`.
+    pub fn get(&self, activity: &str, id: &str) -> Result<Option<StoredInstance>, String> {
+        let (mut lo, mut hi) = (0usize, self.key_count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (a, i, record) = self.key_at(mid)?;
+            match (a, i).cmp(&(activity, id)) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return self.record_at(record).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every record, in (activity, id) order.
+    pub fn records(&self) -> impl Iterator<Item = Result<StoredInstance, String>> + '_ {
+        let mut at = HEADER_LEN as u64;
+        let end = self.index_offset as u64;
+        std::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let result = self.record_at(at);
+            match &result {
+                Ok(_) => {
+                    let len = self
+                        .bytes
+                        .get(at as usize..at as usize + 4)
+                        .map(LE::read_u32)
+                        .unwrap_or(0);
+                    at += RECORD_HEADER_LEN as u64 + u64::from(len);
+                }
+                Err(_) => at = end,
+            }
+            Some(result)
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

@@ -1,0 +1,89 @@
+//! The manifest: which import files and which checkpoint make up the store,
+//! and up to which LSN of the message box they hold. Replaced atomically;
+//! whatever it does not name is garbage from an interrupted checkpoint.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::blob::{encode_blob, read_blob, write_atomically};
+use crate::storage::Storage;
+use crate::wal::Lsn;
+
+/// File name of the manifest in the segments directory.
+pub(crate) const MANIFEST: &str = "MANIFEST";
+const MAGIC: [u8; 8] = *b"BAMDBMAN";
+const VERSION: u32 = 1;
+const MAX_LEN: u64 = 64 << 20;
+
+/// The durable description of the primary import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    /// Every frame up to this LSN is reflected in the files below.
+    pub applied_lsn: Lsn,
+    /// The checkpoint of the bus's active state, if one was written.
+    pub checkpoint: Option<String>,
+    /// Live import segment files, oldest first.
+    pub segments: Vec<String>,
+    /// The number the next file gets (files are never reused).
+    pub next_file: u64,
+}
+
+impl Manifest {
+    /// Reads the manifest; `Ok(None)` if the store has none yet.
+    pub fn load(storage: &dyn Storage, dir: &Path) -> Result<Option<Manifest>, String> {
+        let names = storage
+            .list_dir(dir)
+            .map_err(|e| format!("list {}: {e}", dir.display()))?;
+        if !names.iter().any(|n| n == MANIFEST) {
+            return Ok(None);
+        }
+        let path = dir.join(MANIFEST);
+        let (version, body) = read_blob(storage, &path, &MAGIC, MAX_LEN)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if version != VERSION {
+            return Err(format!("{}: unsupported version {version}", path.display()));
+        }
+        postcard::from_bytes(&body)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Replaces the manifest atomically and durably.
+    pub fn store(&self, storage: &dyn Storage, dir: &Path) -> std::io::Result<()> {
+        let body = postcard::to_allocvec(self).map_err(std::io::Error::other)?;
+        write_atomically(storage, dir, MANIFEST, &encode_blob(&MAGIC, VERSION, &body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+
+    #[test]
+    fn the_manifest_round_trips_and_damage_is_reported() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/s");
+        disk.create_dir_all(dir).unwrap();
+        assert_eq!(Manifest::load(&disk, dir).unwrap(), None);
+        let m = Manifest {
+            applied_lsn: 42,
+            checkpoint: Some("7.ckpt".into()),
+            segments: vec!["3.seg".into(), "5.seg".into()],
+            next_file: 8,
+        };
+        m.store(&disk, dir).unwrap();
+        assert_eq!(Manifest::load(&disk, dir).unwrap(), Some(m));
+        let path = dir.join(MANIFEST);
+        let mut bytes = disk.read_file(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        disk.corrupt_file(&path, bytes);
+        let err = Manifest::load(&disk, dir).unwrap_err();
+        assert!(
+            err.contains("MANIFEST") && err.contains("checksum"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The primary import: completed activity instances in immutable, indexed,
+//! memory-mapped segment files, the manifest that names the live files, and
+//! the checkpoint container for the bus's active state.
+
+pub(crate) mod blob;
+pub(crate) mod file;
+pub(crate) mod manifest;
+pub mod record;
+
+pub use record::{ActivityInstance, Reference, Relationship, Status};

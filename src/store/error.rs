@@ -1,0 +1,78 @@
+//! Errors of the store and its streams.
+
+use std::path::PathBuf;
+
+use crate::model::{DecodeError, ModelError};
+use crate::wal::WalError;
+
+/// What went wrong, in a form a caller can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The message box failed (I/O, poisoned writer, frame too large, ...).
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    /// A file operation outside the message box failed.
+    #[error("I/O error: {op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process or handle has the store open.
+    #[error("store {dir} is locked: another process or handle has it open")]
+    Locked {
+        /// The store directory.
+        dir: PathBuf,
+    },
+    /// A file of the store is damaged.
+    #[error("corrupt store data at {location}: {reason}")]
+    Corrupt {
+        /// The file or directory.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An event, definition or argument breaks a rule; nothing was written.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An event or definition was refused by the model's checks; nothing
+    /// was written or buffered.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The batch fails validation against the deployed definitions (direct
+    /// stream: nothing was written) or was quarantined.
+    #[error("rejected: {}", reasons.join("; "))]
+    Rejected {
+        /// One reason per bad event.
+        reasons: Vec<String>,
+    },
+    /// Import is failing (I/O, no space) or halted; see the reason.
+    #[error("import degraded: {reason}")]
+    Degraded {
+        /// Why.
+        reason: String,
+    },
+    /// The store was closed.
+    #[error("the store is closed")]
+    Closed,
+    /// Waiting for the bus took too long.
+    #[error("timed out waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+    },
+}
+
+impl From<DecodeError> for StoreError {
+    fn from(e: DecodeError) -> Self {
+        StoreError::Model(ModelError::Decode(e))
+    }
+}

@@ -1,0 +1,406 @@
+//! The store handle: opens a store directory, runs the event bus, deploys
+//! definitions, hands out event streams, and answers simple lookups.
+//!
+//! ```
+//! use bamdb::model::{ActivityDefinition, ItemDefinition, ItemType};
+//! use bamdb::{EventStream, Status, Store, StoreOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path(), StoreOptions::default())?;
+//! store.deploy(serde_json::from_str(
+//!     r#"{"name":"PurchaseOrder","items":[{"name":"Amount","type":"float"}]}"#,
+//! )?)?;
+//!
+//! let mut stream = store.direct_stream();
+//! stream.begin("PurchaseOrder", "PO-1")?;
+//! stream.update("PurchaseOrder", "PO-1", [("Amount", 125.5)])?;
+//! stream.end("PurchaseOrder", "PO-1")?;
+//! stream.flush()?; // durable and visible when it returns
+//!
+//! let po = store.get("PurchaseOrder", "PO-1")?.expect("imported");
+//! assert_eq!(po.status, Status::Completed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod options;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use error::StoreError;
+pub use options::{QuarantineEvent, QuarantineListener, StoreOptions};
+
+use crate::bus::quarantine::{Quarantine, QuarantineEntry};
+use crate::bus::state::Counters;
+use crate::bus::{self, lock, Shared};
+use crate::model::ActivityDefinition;
+use crate::segments::record::ActivityInstance;
+use crate::storage::{FsStorage, LockGuard, Storage};
+use crate::stream::{BufferedEventStream, DirectEventStream};
+use crate::wal::{Lsn, Wal};
+
+/// An open store. Dropping it (or [`Store::close`]) stops the bus after it
+/// has imported everything committed and written a checkpoint.
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub bus: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    deploy_lock: Mutex<()>,
+    next_producer: AtomicU32,
+    dir: PathBuf,
+    _lock: LockGuard,
+}
+
+/// Figures about a store, for monitoring and the `stats` command.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStats {
+    /// The highest durable LSN in the message box.
+    pub committed_lsn: Lsn,
+    /// Every frame up to here is imported (or quarantined).
+    pub applied_lsn: Lsn,
+    /// Every frame up to here is in a durable checkpoint.
+    pub checkpointed_lsn: Lsn,
+    /// Frames committed but not yet imported.
+    pub lag: u64,
+    /// Bytes held in the message box.
+    pub wal_bytes: u64,
+    /// Message box segment files.
+    pub wal_segments: usize,
+    /// Import segment files.
+    pub import_files: usize,
+    /// Visible active instances.
+    pub active: usize,
+    /// Completed instances (in files and not yet written).
+    pub completed: u64,
+    /// Trees of events for ids not begun and not linked yet.
+    pub pending: usize,
+    /// Import counters.
+    pub counters: Counters,
+    /// Why import is retrying or halted, if it is.
+    pub degraded: Option<String>,
+}
+
+/// What a replay of a quarantine entry did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ReplayOutcome {
+    /// The entry was imported.
+    Imported,
+    /// It was imported earlier.
+    AlreadyResolved,
+    /// It still fails, for these reasons; it stays in quarantine.
+    StillInvalid(Vec<String>),
+    /// A damaged region holds no batch that could be replayed.
+    NotReplayable(String),
+}
+
+/// How long deploy, direct flush and replay wait for the bus.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store, StoreError> {
+        Store::open_with_storage(FsStorage::shared(), dir, options)
+    }
+
+    /// Opens the store on any [`Storage`] (the in-memory disk in tests).
+    pub fn open_with_storage(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let dir = dir.as_ref().to_path_buf();
+        let io = |op: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { op, path, source }
+        };
+        storage
+            .create_dir_all(&dir)
+            .map_err(io("create store directory", &dir))?;
+        let lock_path = dir.join("LOCK");
+        let guard = storage
+            .try_lock(&lock_path)
+            .map_err(io("lock", &lock_path))?
+            .ok_or_else(|| StoreError::Locked { dir: dir.clone() })?;
+        let segments_dir = dir.join("segments");
+        storage
+            .create_dir_all(&segments_dir)
+            .map_err(io("create directory", &segments_dir))?;
+        let wal = Wal::open_with_storage(storage.clone(), dir.join("wal"), options.wal.clone())?;
+        let quarantine = Quarantine::open(storage.clone(), &dir.join("quarantine"))?;
+        let opened =
+            bus::open_state(storage.as_ref(), &segments_dir, &quarantine).map_err(|reason| {
+                StoreError::Corrupt {
+                    location: segments_dir.display().to_string(),
+                    reason,
+                }
+            })?;
+        let shared = Arc::new(Shared::new(
+            storage,
+            segments_dir.clone(),
+            wal,
+            quarantine,
+            opened,
+            options,
+        ));
+        let thread = bus::start(shared.clone()).map_err(io("start the bus thread", &dir))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                bus: shared,
+                thread: Mutex::new(Some(thread)),
+                deploy_lock: Mutex::new(()),
+                next_producer: AtomicU32::new(random_producer_base()),
+                dir,
+                _lock: guard,
+            }),
+        })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Deploys an activity definition (or a compatible new version: items
+    /// may be added, not removed or retyped). Returns once the bus has
+    /// applied it; re-deploying the same definition is a no-op.
+    pub fn deploy(&self, def: ActivityDefinition) -> Result<(), StoreError> {
+        def.validate()?;
+        let _serial = lock(&self.inner.deploy_lock);
+        if let Some(old) = self.inner.bus.read_state().definitions.get(&def.name) {
+            if old == &def {
+                return Ok(());
+            }
+            crate::model::check_upgrade(old, &def)?;
+        }
+        let json = serde_json::to_string(&def).map_err(|e| StoreError::InvalidInput {
+            reason: format!("definition does not serialise: {e}"),
+        })?;
+        let lsn = self.inner.bus.wal.append(&bus::deploy_payload(&json))?;
+        self.inner.wait(lsn)?;
+        match self.inner.bus.rejection(lsn) {
+            Some(reasons) => Err(StoreError::Rejected { reasons }),
+            None => Ok(()),
+        }
+    }
+
+    /// The deployed definitions.
+    pub fn definitions(&self) -> Vec<ActivityDefinition> {
+        self.inner
+            .bus
+            .read_state()
+            .definitions
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// A buffered stream: `flush` returns once the batch is durable; the
+    /// bus imports it in the background. `threshold`: 0 = flush by hand
+    /// only, N = flush automatically when N events are buffered.
+    pub fn buffered_stream(&self, threshold: usize) -> BufferedEventStream {
+        BufferedEventStream::new(self.inner.clone(), self.next_producer(), threshold)
+    }
+
+    /// A direct stream: `flush` validates first (an error, nothing written,
+    /// if the batch would be quarantined), and returns once the batch is
+    /// durable and visible to queries.
+    pub fn direct_stream(&self) -> DirectEventStream {
+        DirectEventStream::new(self.inner.clone(), self.next_producer())
+    }
+
+    fn next_producer(&self) -> u32 {
+        self.inner.next_producer.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Waits until every frame up to `lsn` is imported; false on timeout.
+    pub fn wait_applied(&self, lsn: Lsn, timeout: Duration) -> bool {
+        self.inner.bus.wait_applied(lsn, timeout)
+    }
+
+    /// Waits until everything committed so far is imported; false on
+    /// timeout.
+    pub fn sync(&self, timeout: Duration) -> bool {
+        let committed = self.inner.bus.wal.committed_lsn();
+        self.wait_applied(committed, timeout)
+    }
+
+    /// The merged instance with this id (or continuation token), active or
+    /// completed; `None` if unknown or still pending.
+    pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
+        let key = (activity.to_owned(), id.to_owned());
+        self.inner
+            .bus
+            .read_state()
+            .get(&key)
+            .map_err(|reason| StoreError::Corrupt {
+                location: self.inner.bus.segments_dir.display().to_string(),
+                reason,
+            })
+    }
+
+    /// Every visible instance of `activity`, active and completed, in no
+    /// particular order. (A full scan; richer queries build on it.)
+    pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
+        let st = self.inner.bus.read_state();
+        let mut out: Vec<ActivityInstance> = st
+            .active_instances()
+            .into_iter()
+            .filter(|i| i.activity == activity)
+            .collect();
+        out.extend(
+            st.memtable
+                .values()
+                .filter(|r| r.activity == activity)
+                .map(|r| r.to_instance()),
+        );
+        for file in &st.files {
+            for rec in file.records() {
+                let rec = rec.map_err(|reason| StoreError::Corrupt {
+                    location: file.path.display().to_string(),
+                    reason,
+                })?;
+                if rec.activity == activity {
+                    out.push(rec.to_instance());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Current figures.
+    pub fn stats(&self) -> StoreStats {
+        let bus = &self.inner.bus;
+        let wal = bus.wal.stats();
+        let (applied, checkpointed, degraded) = {
+            let p = lock(&bus.progress);
+            (p.applied, p.checkpointed, p.degraded.clone())
+        };
+        let st = bus.read_state();
+        let (active, pending) = st.active_and_pending();
+        let completed =
+            st.memtable.len() as u64 + st.files.iter().map(|f| f.record_count).sum::<u64>();
+        StoreStats {
+            committed_lsn: wal.committed_lsn,
+            applied_lsn: applied,
+            checkpointed_lsn: checkpointed,
+            lag: wal.committed_lsn.saturating_sub(applied),
+            wal_bytes: wal.bytes,
+            wal_segments: wal.segments,
+            import_files: st.files.len(),
+            active,
+            completed,
+            pending,
+            counters: st.counters,
+            degraded,
+        }
+    }
+
+    /// Every quarantine entry, oldest first, and any damaged quarantine
+    /// records (reported, never skipped silently).
+    pub fn quarantine_entries(&self) -> Result<(Vec<QuarantineEntry>, Vec<String>), StoreError> {
+        Ok(self.inner.bus.quarantine.entries()?)
+    }
+
+    /// Sends a quarantined batch through the bus again (for example after
+    /// the missing definition was deployed). Imported at most once, however
+    /// often it is replayed.
+    pub fn replay_quarantined(&self, id: u64) -> Result<ReplayOutcome, StoreError> {
+        let (entries, _) = self.quarantine_entries()?;
+        let entry =
+            entries
+                .into_iter()
+                .find(|e| e.id == id)
+                .ok_or_else(|| StoreError::InvalidInput {
+                    reason: format!("no quarantine entry {id}"),
+                })?;
+        if entry.resolved {
+            return Ok(ReplayOutcome::AlreadyResolved);
+        }
+        let batch = match crate::bus::replayable_batch(&entry.payload) {
+            Some(b) => b,
+            None => {
+                return Ok(ReplayOutcome::NotReplayable(
+                    "it is not an event batch (a damaged region or a definition)".into(),
+                ))
+            }
+        };
+        let lsn = self.inner.bus.wal.append(&bus::replay_payload(id, batch))?;
+        self.inner.wait(lsn)?;
+        if self.inner.bus.read_state().resolved.contains(&id) {
+            Ok(ReplayOutcome::Imported)
+        } else {
+            Ok(ReplayOutcome::StillInvalid(
+                self.inner.bus.rejection(lsn).unwrap_or_default(),
+            ))
+        }
+    }
+
+    /// Stops the bus after it has imported everything committed, writes a
+    /// final checkpoint, and releases the directory.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.inner.stop();
+        match lock(&self.inner.bus.progress).degraded.clone() {
+            Some(reason) if reason.starts_with("import halted") => {
+                Err(StoreError::Degraded { reason })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Inner {
+    /// Waits for the bus to apply `lsn`.
+    pub(crate) fn wait(&self, lsn: Lsn) -> Result<(), StoreError> {
+        if self.bus.wait_applied(lsn, APPLY_TIMEOUT) {
+            return Ok(());
+        }
+        let p = lock(&self.bus.progress);
+        match (&p.degraded, p.stopped) {
+            (Some(reason), _) => Err(StoreError::Degraded {
+                reason: reason.clone(),
+            }),
+            (None, true) => Err(StoreError::Closed),
+            (None, false) => Err(StoreError::Timeout {
+                what: format!("import of LSN {lsn}"),
+            }),
+        }
+    }
+
+    fn stop(&self) {
+        self.bus
+            .shutdown
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.bus.wal.interrupt_waiters();
+        if let Some(thread) = lock(&self.thread).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.inner.stop();
+    }
+}
+
+/// Producer ids only break ties between events with equal timestamps; a
+/// random base keeps those of different processes apart.
+fn random_producer_base() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::process::id()) as u32
+}

@@ -1,0 +1,77 @@
+//! Options of a store, each with its default and limits.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bus::quarantine::Source;
+use crate::model::Limits;
+use crate::wal::WalOptions;
+
+/// Raised for every frame (or damaged region) set aside in quarantine.
+#[derive(Debug, Clone)]
+pub struct QuarantineEvent {
+    /// The quarantine entry id (for `show` and `replay`).
+    pub id: u64,
+    /// Where it came from in the message box.
+    pub source: Source,
+    /// Why it could not be imported.
+    pub reasons: Vec<String>,
+}
+
+/// A function the host application registers to hear of quarantined data.
+pub type QuarantineListener = Arc<dyn Fn(&QuarantineEvent) + Send + Sync>;
+
+/// Options for [`crate::Store::open`].
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// The message box. Defaults: 64 MiB segments, 16 MiB frames.
+    pub wal: WalOptions,
+    /// Structural limits on events (ids, names, data sizes; see
+    /// [`Limits`]); checked when an event is pushed and when a frame is
+    /// decoded.
+    pub limits: Limits,
+    /// Checkpoint after this many frames imported. Default 20,000; at
+    /// least 1. The message box is trimmed after each checkpoint.
+    pub checkpoint_frames: u64,
+    /// Checkpoint when the bus is idle and this long has passed since the
+    /// last one. Default 1 s.
+    pub checkpoint_interval: Duration,
+    /// Retries of a failing import step (I/O errors, no space) before the
+    /// bus halts, reported as degraded. Default 8; the data stays in the
+    /// message box and is imported after reopening.
+    pub retry_limit: u32,
+    /// First wait between retries, doubled each time up to 1 s.
+    /// Default 10 ms.
+    pub retry_backoff: Duration,
+    /// Called for every quarantine entry, from the bus thread.
+    pub on_quarantine: Option<QuarantineListener>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            wal: WalOptions::default(),
+            limits: Limits::default(),
+            checkpoint_frames: 20_000,
+            checkpoint_interval: Duration::from_secs(1),
+            retry_limit: 8,
+            retry_backoff: Duration::from_millis(10),
+            on_quarantine: None,
+        }
+    }
+}
+
+impl fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("wal", &self.wal)
+            .field("limits", &self.limits)
+            .field("checkpoint_frames", &self.checkpoint_frames)
+            .field("checkpoint_interval", &self.checkpoint_interval)
+            .field("retry_limit", &self.retry_limit)
+            .field("retry_backoff", &self.retry_backoff)
+            .field("on_quarantine", &self.on_quarantine.is_some())
+            .finish()
+    }
+}

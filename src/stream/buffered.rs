@@ -1,0 +1,56 @@
+//! The asynchronous stream.
+
+use std::sync::Arc;
+
+use super::core::Core;
+use super::{EventStream, Receipt};
+use crate::model::{Event, Timestamp};
+use crate::store::{Inner, StoreError};
+
+/// Buffers events and commits them to the message box on `flush`; returns
+/// once they are durable. The bus imports them in the background. Create
+/// one with [`crate::Store::buffered_stream`].
+pub struct BufferedEventStream {
+    core: Core,
+    threshold: usize,
+}
+
+impl BufferedEventStream {
+    pub(crate) fn new(store: Arc<Inner>, producer: u32, threshold: usize) -> Self {
+        BufferedEventStream {
+            core: Core::new(store, producer),
+            threshold,
+        }
+    }
+}
+
+impl EventStream for BufferedEventStream {
+    fn push(&mut self, event: Event) -> Result<(), StoreError> {
+        self.core.push(&event)?;
+        if self.threshold > 0 && self.core.encoder.len_events() >= self.threshold {
+            self.core.commit()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
+        let events = self.core.encoder.len_events();
+        Ok(self.core.commit()?.map(|lsn| Receipt { lsn, events }))
+    }
+
+    fn clear(&mut self) {
+        self.core.encoder.clear();
+    }
+
+    fn pending_events(&self) -> usize {
+        self.core.encoder.len_events()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.core.now()
+    }
+
+    fn set_time(&mut self, time: Option<Timestamp>) {
+        self.core.time = time;
+    }
+}

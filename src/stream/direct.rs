@@ -1,0 +1,80 @@
+//! The synchronous stream.
+
+use std::sync::Arc;
+
+use super::core::Core;
+use super::{EventStream, Receipt};
+use crate::model::{decode_batch, Event, Timestamp};
+use crate::store::{Inner, StoreError};
+
+/// Same API as [`super::BufferedEventStream`]; `flush` validates the batch
+/// against the deployed definitions first (an error and nothing written if
+/// it fails) and returns only once the events are durable and visible to
+/// queries. Create one with [`crate::Store::direct_stream`].
+pub struct DirectEventStream {
+    core: Core,
+}
+
+impl DirectEventStream {
+    pub(crate) fn new(store: Arc<Inner>, producer: u32) -> Self {
+        DirectEventStream {
+            core: Core::new(store, producer),
+        }
+    }
+}
+
+impl EventStream for DirectEventStream {
+    fn push(&mut self, event: Event) -> Result<(), StoreError> {
+        // A full batch is flushed (validated, committed, applied) first.
+        if let Some(lsn) = self.core.push(&event)? {
+            self.core.store.wait(lsn)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
+        let events = self.core.encoder.len_events();
+        if events == 0 {
+            return Ok(None);
+        }
+        let checked = {
+            let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
+            self.core
+                .store
+                .bus
+                .read_state()
+                .validate(&batch)
+                .map(|_| ())
+        };
+        if let Err(reasons) = checked {
+            self.core.encoder.clear();
+            return Err(StoreError::Rejected { reasons });
+        }
+        let Some(lsn) = self.core.commit()? else {
+            return Ok(None);
+        };
+        self.core.store.wait(lsn)?;
+        // Another producer may have changed the state between the check and
+        // the import (completing the instance, say).
+        if let Some(reasons) = self.core.store.bus.rejection(lsn) {
+            return Err(StoreError::Rejected { reasons });
+        }
+        Ok(Some(Receipt { lsn, events }))
+    }
+
+    fn clear(&mut self) {
+        self.core.encoder.clear();
+    }
+
+    fn pending_events(&self) -> usize {
+        self.core.encoder.len_events()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.core.now()
+    }
+
+    fn set_time(&mut self, time: Option<Timestamp>) {
+        self.core.time = time;
+    }
+}
