@@ -208,6 +208,7 @@ fn run(shared: &Shared) {
     let mut halted = false;
     let mut read_failures = 0u32;
     'outer: loop {
+        let interrupts = shared.wal.interrupts();
         let stopping = shared.shutdown.load(Ordering::Acquire);
         let mut in_batch = 0u32;
         loop {
@@ -287,7 +288,7 @@ fn run(shared: &Shared) {
         } else {
             Duration::from_secs(3600)
         };
-        shared.wal.wait_for_commit(applied, wait);
+        shared.wal.wait_for_commit_since(applied, interrupts, wait);
     }
     if !halted && since_checkpoint > 0 {
         checkpoint::run_with_retry(shared);

@@ -46,7 +46,9 @@ use crate::stream::{BufferedEventStream, DirectEventStream};
 use crate::wal::{Lsn, Wal};
 
 /// An open store. Dropping it (or [`Store::close`]) stops the bus after it
-/// has imported everything committed and written a checkpoint.
+/// has imported everything committed and written a checkpoint. The
+/// directory stays locked until the store and every stream made from it
+/// are dropped.
 pub struct Store {
     pub(crate) inner: Arc<Inner>,
 }

@@ -210,9 +210,23 @@ impl Wal {
     /// Waits until the committed LSN exceeds `after`, the timeout passes, or
     /// [`Wal::interrupt_waiters`] is called; returns the committed LSN.
     pub fn wait_for_commit(&self, after: Lsn, timeout: Duration) -> Lsn {
+        let seen = self.interrupts();
+        self.wait_for_commit_since(after, seen, timeout)
+    }
+
+    /// How many times [`Wal::interrupt_waiters`] has been called. A waiter
+    /// that reads this before checking its own stop condition and passes it
+    /// to [`Wal::wait_for_commit_since`] cannot miss an interrupt.
+    pub fn interrupts(&self) -> u64 {
+        lock(&self.shared.commit).interrupts
+    }
+
+    /// Like [`Wal::wait_for_commit`], but also returns at once if an
+    /// interrupt happened since `seen` was read.
+    pub fn wait_for_commit_since(&self, after: Lsn, seen: u64, timeout: Duration) -> Lsn {
         let deadline = Instant::now() + timeout;
         let mut c = lock(&self.shared.commit);
-        let interrupts = c.interrupts;
+        let interrupts = seen;
         while c.point.lsn <= after && c.poisoned.is_none() && c.interrupts == interrupts {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
