@@ -75,15 +75,14 @@ fn a_threshold_of_n_commits_exactly_every_n_events() {
     assert_eq!(store.stats().committed_lsn, base + 4);
 }
 
+type Call = Box<dyn Fn(&mut bamdb::BufferedEventStream) -> Result<(), StoreError>>;
+
 #[test]
 fn each_structural_limit_is_refused_at_once_with_nothing_buffered() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let mut s = store.buffered_stream(0);
-    let cases: Vec<(
-        Box<dyn Fn(&mut bamdb::BufferedEventStream) -> Result<(), StoreError>>,
-        &str,
-    )> = vec![
+    let cases: Vec<(Call, &str)> = vec![
         (Box::new(|s| s.begin(PO, "")), "id"),
         (Box::new(|s| s.begin(PO, &"x".repeat(129))), "id"),
         (Box::new(|s| s.begin(&"A".repeat(129), "PO-1")), "activity"),
