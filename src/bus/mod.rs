@@ -314,11 +314,12 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
         envelope::Payload::Batch(bytes) => match decode_batch(bytes, limits) {
             Err(e) => Some((vec![format!("the frame does not decode: {e}")], 0)),
             Ok(batch) => {
+                let events = batch.events.len() as u64;
                 let mut st = shared.write_state();
-                let result = st.apply_batch(&batch);
+                let result = st.apply_batch(batch);
                 st.applied_lsn = frame.lsn;
                 drop(st);
-                result.err().map(|r| (r, batch.events.len() as u64))
+                result.err().map(|r| (r, events))
             }
         },
         envelope::Payload::Deploy(json) => {
@@ -358,7 +359,7 @@ fn process_replay(shared: &Shared, frame: &Frame, entry: u64, bytes: &[u8]) -> b
         match decode_batch(bytes, &shared.options.limits) {
             Err(e) => Err(vec![format!("the batch does not decode: {e}")]),
             Ok(batch) => {
-                let r = st.apply_batch(&batch);
+                let r = st.apply_batch(batch);
                 if r.is_ok() {
                     st.resolved.insert(entry);
                     st.counters.frames_replayed += 1;

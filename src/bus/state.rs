@@ -98,6 +98,22 @@ pub(crate) struct BusState {
     pub files: Vec<Arc<SegmentFile>>,
 }
 
+/// Whether a value already has the declared type (and fits it), so no
+/// coercion (and no copy) is needed.
+fn value_fits(value: &crate::model::Value, ty: &crate::model::ItemType) -> bool {
+    use crate::model::{ItemType, Value};
+    match (value, ty) {
+        (Value::Text(t), ItemType::Text { max_len }) => {
+            t.len() <= *max_len as usize || t.chars().count() <= *max_len as usize
+        }
+        (Value::Int(_), ItemType::Int)
+        | (Value::Float(_), ItemType::Float)
+        | (Value::Bool(_), ItemType::Bool)
+        | (Value::Timestamp(_), ItemType::Timestamp) => true,
+        _ => false,
+    }
+}
+
 /// An event that passed validation, with its values coerced.
 pub(crate) struct Prepared {
     key: Key,
@@ -279,7 +295,8 @@ impl BusState {
     /// Validates every event of a batch; on success applies them all and
     /// completes the instances that became complete. On failure nothing is
     /// applied and every reason is returned (the frame goes to quarantine).
-    pub fn apply_batch(&mut self, batch: &Batch) -> Result<(), Vec<String>> {
+    pub fn apply_batch(&mut self, batch: Batch) -> Result<(), Vec<String>> {
+        let events = batch.events.len() as u64;
         let prepared = self.validate(batch)?;
         let mut touched = Vec::new();
         for p in prepared {
@@ -293,62 +310,87 @@ impl BusState {
             }
         }
         self.counters.frames_imported += 1;
-        self.counters.events_imported += batch.events.len() as u64;
+        self.counters.events_imported += events;
         Ok(())
     }
 
     /// Checks a batch against the definitions and the state without
     /// changing anything.
-    pub fn validate(&self, batch: &Batch) -> Result<Vec<Prepared>, Vec<String>> {
+    pub fn validate(&self, batch: Batch) -> Result<Vec<Prepared>, Vec<String>> {
         let mut reasons = Vec::new();
         let mut prepared = Vec::with_capacity(batch.events.len());
         let mut checked_open: HashSet<Key> = HashSet::new();
-        for (i, ev) in batch.events.iter().enumerate() {
-            let what = format!("event {i} ({} {}/{})", ev.kind.op(), ev.activity, ev.id);
-            let key: Key = (ev.activity.clone(), ev.id.clone());
-            let Some(def) = self.definitions.get(&ev.activity) else {
-                reasons.push(format!("{what}: activity {} is not deployed", ev.activity));
+        let (producer, seq) = (batch.producer, batch.seq);
+        for (i, ev) in batch.events.into_iter().enumerate() {
+            // Built only when something is wrong: this loop is the import's
+            // hot path.
+            let what = |ev_op: &str, activity: &str, id: &str| {
+                format!("event {i} ({ev_op} {activity}/{id})")
+            };
+            let crate::model::Event {
+                ts,
+                activity,
+                id,
+                mut kind,
+            } = ev;
+            let op = kind.op();
+            let Some(def) = self.definitions.get(&activity) else {
+                reasons.push(format!(
+                    "{}: activity {activity} is not deployed",
+                    what(op, &activity, &id)
+                ));
                 continue;
             };
-            let mut kind = ev.kind.clone();
+            let key: Key = (activity, id);
             match &mut kind {
                 EventKind::Update(items) => {
                     for (name, value) in items.iter_mut() {
                         match def.item(name) {
                             None => reasons.push(format!(
-                                "{what}: item {name} is not defined for activity {}",
+                                "{}: item {name} is not defined for activity {}",
+                                what(op, &key.0, &key.1),
                                 def.name
                             )),
+                            Some(item) if value_fits(value, &item.ty) => {}
                             Some(item) => match coerce(value, &item.ty) {
                                 Ok(v) => *value = v,
-                                Err(e) => reasons.push(format!("{what}: item {name}: {e}")),
+                                Err(e) => reasons.push(format!(
+                                    "{}: item {name}: {e}",
+                                    what(op, &key.0, &key.1)
+                                )),
                             },
                         }
                     }
                 }
                 EventKind::EnableContinuation { token } => {
                     if let Err(reason) = self.check_link(&key, token) {
-                        reasons.push(format!("{what}: {reason}"));
+                        reasons.push(format!("{}: {reason}", what(op, &key.0, &key.1)));
                     }
                 }
                 _ => {}
             }
-            if !self.nodes.contains_key(&key) && checked_open.insert(key.clone()) {
+            if !self.nodes.contains_key(&key) && !checked_open.contains(&key) {
                 match self.completed(&key) {
                     Ok(None) => {}
                     Ok(Some(rec)) => reasons.push(format!(
-                        "{what}: instance {}/{} is already completed",
-                        rec.activity, rec.id
+                        "{}: instance {}/{} is already completed",
+                        what(op, &key.0, &key.1),
+                        rec.activity,
+                        rec.id
                     )),
-                    Err(e) => reasons.push(format!("{what}: cannot read completed instances: {e}")),
+                    Err(e) => reasons.push(format!(
+                        "{}: cannot read completed instances: {e}",
+                        what(op, &key.0, &key.1)
+                    )),
                 }
+                checked_open.insert(key.clone());
             }
             prepared.push(Prepared {
                 key,
                 stamp: Stamp {
-                    ts: ev.ts.as_micros(),
-                    producer: batch.producer,
-                    seq: batch.seq,
+                    ts: ts.as_micros(),
+                    producer,
+                    seq,
                     index: i as u32,
                 },
                 kind,
@@ -406,7 +448,21 @@ impl BusState {
             self.nodes.entry(child.clone()).or_default().parent = Some(key.1.clone());
             touched.push(child);
         }
-        let node = self.nodes.entry(key.clone()).or_default();
+        // Only begin, end and links can complete an instance; updates are
+        // the bulk of events, so they skip the bookkeeping (and key copies).
+        let changes_completion = !matches!(
+            kind,
+            EventKind::Update(_)
+                | EventKind::AddReference { .. }
+                | EventKind::AddRelatedActivity { .. }
+        );
+        if changes_completion {
+            touched.push(key.clone());
+        }
+        let node = match self.nodes.get_mut(&key) {
+            Some(node) => node,
+            None => self.nodes.entry(key).or_default(),
+        };
         match kind {
             EventKind::Begin => node.begun = node.begun.min(Some(stamp)).or(Some(stamp)),
             EventKind::End => node.ended = node.ended.max(Some(stamp)),
@@ -447,7 +503,6 @@ impl BusState {
             )),
         }
         node.last_modified = node.last_modified.max(Some(stamp.ts));
-        touched.push(key);
     }
 
     /// Moves a complete tree out of the active state into the memtable.

@@ -39,12 +39,7 @@ impl EventStream for DirectEventStream {
         }
         let checked = {
             let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
-            self.core
-                .store
-                .bus
-                .read_state()
-                .validate(&batch)
-                .map(|_| ())
+            self.core.store.bus.read_state().validate(batch).map(|_| ())
         };
         if let Err(reasons) = checked {
             self.core.encoder.clear();

@@ -1,0 +1,180 @@
+//! The event bus: import throughput when the message box is already full
+//! (import alone), and visibility latency from a buffered flush returning
+//! to `get` seeing it.
+//!
+//! `cargo bench --bench import`
+
+use std::time::{Duration, Instant};
+
+use bamdb::model::{encode_batch, Event, EventKind, Limits, Timestamp, Value};
+use bamdb::wal::{Wal, WalOptions};
+use bamdb::{EventStream, Store, StoreOptions};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const PO: &str = "PurchaseOrder";
+
+fn definition() -> bamdb::model::ActivityDefinition {
+    serde_json::from_str(
+        r#"{"name":"PurchaseOrder","items":[
+            {"name":"PO_Number","type":"text","max_len":32},
+            {"name":"Customer","type":"text","max_len":64},
+            {"name":"Region","type":"text","max_len":16},
+            {"name":"Amount","type":"float"},
+            {"name":"Quantity","type":"int"},
+            {"name":"Status","type":"text","max_len":32}]}"#,
+    )
+    .unwrap()
+}
+
+/// The typical activity: begin; PO_Number, Customer, Region; Amount,
+/// Quantity; Status; end.
+fn typical(n: u64, ts: Timestamp) -> Vec<Event> {
+    let id = format!("PO-{n:09}");
+    let ev = |kind| Event {
+        ts,
+        activity: PO.into(),
+        id: id.clone(),
+        kind,
+    };
+    vec![
+        ev(EventKind::Begin),
+        ev(EventKind::Update(vec![
+            ("PO_Number".into(), Value::Text(format!("{:010}", n))),
+            (
+                "Customer".into(),
+                Value::Text(format!("Customer {:07}", n % 5000)),
+            ),
+            (
+                "Region".into(),
+                Value::Text(["EU", "US", "APAC", "LATAM"][(n % 4) as usize].into()),
+            ),
+        ])),
+        ev(EventKind::Update(vec![
+            ("Amount".into(), Value::Float(n as f64 * 1.5)),
+            ("Quantity".into(), Value::Int((n % 20) as i64)),
+        ])),
+        ev(EventKind::Update(vec![(
+            "Status".into(),
+            Value::Text("Shipped".into()),
+        )])),
+        ev(EventKind::End),
+    ]
+}
+
+/// A store with the definition deployed and `frames` batches of 100
+/// activities committed but not imported; returns the events written.
+fn full_store(dir: &std::path::Path, frames: u64) -> u64 {
+    let store = Store::open(dir, StoreOptions::default()).unwrap();
+    store.deploy(definition()).unwrap();
+    store.close().unwrap();
+    let wal = Wal::open(dir.join("wal"), WalOptions::default()).unwrap();
+    let ts = Timestamp::now();
+    let mut events = 0;
+    for f in 0..frames {
+        let batch: Vec<Event> = (0..100).flat_map(|a| typical(f * 100 + a, ts)).collect();
+        events += batch.len() as u64;
+        wal.append(&encode_batch(1, f, &batch, &Limits::default()).unwrap())
+            .unwrap();
+    }
+    events
+}
+
+fn import_alone(c: &mut Criterion) {
+    const FRAMES: u64 = 200; // 20,000 activities, 100,000 events
+    let mut group = c.benchmark_group("import");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(FRAMES * 100 * 5));
+    group.bench_function("full_wal_100_per_frame", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().unwrap();
+                full_store(dir.path(), FRAMES);
+                // Opening runs message box recovery before the bus starts;
+                // the bus may already be importing when it returns, so this
+                // slightly understates the import rate.
+                let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+                let start = Instant::now();
+                assert!(store.sync(Duration::from_secs(120)));
+                total += start.elapsed();
+                assert_eq!(store.stats().counters.events_imported, FRAMES * 500);
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+fn visibility_latency(c: &mut Criterion) {
+    let mut group = c.benchmark_group("visibility");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    store.deploy(definition()).unwrap();
+    let mut stream = store.buffered_stream(0);
+    let mut n = 0u64;
+    group.bench_function("buffered_flush_to_get", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                n += 1;
+                for e in typical(n, Timestamp::now()) {
+                    stream.push(e).unwrap();
+                }
+                stream.flush().unwrap();
+                let id = format!("PO-{n:09}");
+                let start = Instant::now();
+                while store.get(PO, &id).unwrap().is_none() {
+                    std::hint::spin_loop();
+                }
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+/// Percentiles of the same latency, which criterion's mean hides: printed
+/// as `visibility p50 .. p99 ..` at the end of the run.
+fn visibility_percentiles(_: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    store.deploy(definition()).unwrap();
+    let mut stream = store.buffered_stream(0);
+    let mut samples = Vec::with_capacity(2000);
+    for n in 0..2000u64 {
+        for e in typical(n, Timestamp::now()) {
+            stream.push(e).unwrap();
+        }
+        stream.flush().unwrap();
+        let id = format!("PO-{n:09}");
+        let start = Instant::now();
+        while store.get(PO, &id).unwrap().is_none() {
+            std::hint::spin_loop();
+        }
+        samples.push(start.elapsed());
+        // A moderate load: about 1,000 flushes per second.
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    samples.sort();
+    let pct = |p: usize| samples[samples.len() * p / 100];
+    println!(
+        "visibility after a buffered flush (2000 flushes, ~1000/s): p50 {:?} p99 {:?} max {:?}",
+        pct(50),
+        pct(99),
+        samples[samples.len() - 1]
+    );
+}
+
+criterion_group!(
+    benches,
+    import_alone,
+    visibility_latency,
+    visibility_percentiles
+);
+criterion_main!(benches);
