@@ -90,6 +90,69 @@ fn take(shared: &Shared) -> Result<(), String> {
     if let Err(e) = shared.wal.trim(applied) {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
+    merge_if_needed(shared)
+}
+
+/// Import files allowed before some are merged.
+const MAX_FILES: usize = 8;
+/// How many files one merge combines.
+const MERGE_FANIN: usize = 4;
+
+/// Keeps the number of import files bounded: once there are more than
+/// `MAX_FILES`, the `MERGE_FANIN` smallest are merged into one (size-tiered,
+/// so each record is rewritten about log4(n) times, not at every merge).
+/// The merged file is written atomically, the manifest swapped to name it
+/// instead of its sources, and only then are the sources deleted.
+fn merge_if_needed(shared: &Shared) -> Result<(), String> {
+    let sources: Vec<Arc<SegmentFile>> = {
+        let st = shared.read_state();
+        if st.files.len() <= MAX_FILES {
+            return Ok(());
+        }
+        let mut by_size = st.files.clone();
+        by_size.sort_by_key(|f| f.record_count);
+        by_size.truncate(MERGE_FANIN);
+        by_size
+    };
+    let storage = shared.storage.as_ref();
+    let dir = &shared.segments_dir;
+    let mut records = Vec::new();
+    for file in &sources {
+        for rec in file.records() {
+            records.push(Arc::new(
+                rec.map_err(|e| format!("{}: {e}", file.path.display()))?,
+            ));
+        }
+    }
+    let mut manifest = lock(&shared.manifest).clone();
+    let name = format!("{:012}.seg", manifest.next_file);
+    manifest.next_file += 1;
+    write_segment(storage, dir, &name, &records)?;
+    let merged = Arc::new(SegmentFile::open(storage, dir, &name)?);
+    let source_names: HashSet<&str> = sources.iter().map(|f| f.name.as_str()).collect();
+    manifest
+        .segments
+        .retain(|n| !source_names.contains(n.as_str()));
+    manifest.segments.push(name);
+    manifest
+        .store(storage, dir)
+        .map_err(|e| format!("write manifest: {e}"))?;
+    {
+        let mut st = shared.write_state();
+        st.files.retain(|f| !source_names.contains(f.name.as_str()));
+        st.files.push(merged);
+    }
+    *lock(&shared.manifest) = manifest;
+    // Garbage only from here: a failure is cleaned up at the next open.
+    for file in &sources {
+        let _ = storage.remove_file(&file.path);
+    }
+    let _ = storage.sync_dir(dir);
+    tracing::debug!(
+        files = sources.len(),
+        records = records.len(),
+        "import files merged"
+    );
     Ok(())
 }
 
