@@ -61,14 +61,16 @@ mod incremental;
 mod measure;
 mod search;
 
-#[cfg(any())]
+#[cfg(test)]
 mod aggregate_tests;
-#[cfg(any())]
+#[cfg(test)]
 mod filter_tests;
-#[cfg(any())]
+#[cfg(test)]
 mod incremental_tests;
-#[cfg(any())]
+#[cfg(test)]
 mod search_tests;
+#[cfg(test)]
+mod test_util;
 
 pub use aggregate::{AggRow, Aggregate, AggregateResult, BucketUnit};
 pub use cell::Cell;
