@@ -129,6 +129,12 @@ pub enum QueryError {
         /// The activity.
         activity: String,
     },
+    /// A search column chosen twice.
+    #[error("column {column:?} is chosen twice")]
+    DuplicateColumn {
+        /// The column.
+        column: String,
+    },
     /// A field or operand whose type does not fit its use.
     #[error("{context}: {reason}")]
     TypeMismatch {

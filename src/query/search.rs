@@ -112,11 +112,20 @@ impl Search {
     /// Checks the search against the activity's definition: the activity
     /// name, every filter field and column exists, and every operand reads
     /// as its field's type (`Amount > abc` and `starts with` on a number are
-    /// refused).
+    /// refused), and no column is chosen twice (a JSON row is an object).
     pub fn validate(&self, def: &ActivityDefinition) -> Result<(), QueryError> {
         check_selection(&self.activity, &self.filters, def)?;
-        for column in self.columns.iter().flatten() {
+        let columns = self.columns.as_deref().unwrap_or_default();
+        for (i, column) in columns.iter().enumerate() {
             Field::new(column).resolve(def, "column")?;
+            if columns
+                .get(..i)
+                .is_some_and(|before| before.contains(column))
+            {
+                return Err(QueryError::DuplicateColumn {
+                    column: column.clone(),
+                });
+            }
         }
         Ok(())
     }

@@ -209,6 +209,9 @@ fn validate_explains_what_is_wrong() {
     search.columns = Some(vec!["id".into(), "Colour".into()]);
     let msg = search.validate(&def()).unwrap_err().to_string();
     assert!(msg.starts_with("unknown column \"Colour\""), "{msg}");
+    search.columns = Some(vec!["id".into(), "Region".into(), "id".into()]);
+    let msg = search.validate(&def()).unwrap_err().to_string();
+    assert_eq!(msg, "column \"id\" is chosen twice");
     let err = Search::new("Invoice").validate(&def()).unwrap_err();
     assert!(matches!(err, QueryError::WrongActivity { .. }), "{err}");
 }
