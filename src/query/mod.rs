@@ -68,6 +68,8 @@ mod filter_tests;
 #[cfg(test)]
 mod incremental_tests;
 #[cfg(test)]
+mod measure_tests;
+#[cfg(test)]
 mod search_tests;
 #[cfg(test)]
 mod test_util;
