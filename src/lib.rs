@@ -15,6 +15,7 @@ pub mod bus;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod model;
+pub mod query;
 pub mod segments;
 pub mod storage;
 pub mod store;
