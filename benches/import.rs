@@ -171,10 +171,74 @@ fn visibility_percentiles(_: &mut Criterion) {
     );
 }
 
+/// Sustained full-speed buffered ingest: 4 producer threads, 100 typical
+/// activities per flush, for `BAMDB_SUSTAINED_SECS` (default 10) seconds.
+/// Prints the ingest rate, the largest import lag and message box size
+/// seen (sampled every 50 ms), and how long the bus needed to catch up.
+fn sustained_ingest(_: &mut Criterion) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let secs: u64 = std::env::var("BAMDB_SUSTAINED_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path(), StoreOptions::default()).unwrap());
+    store.deploy(definition()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let producers: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (store, stop) = (store.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut s = store.buffered_stream(0);
+                let mut n = t * 1_000_000_000;
+                let mut events = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let ts = Timestamp::now();
+                    for _ in 0..100 {
+                        n += 1;
+                        for e in typical(n, ts) {
+                            s.push(e).unwrap();
+                            events += 1;
+                        }
+                    }
+                    s.flush().unwrap();
+                }
+                events
+            })
+        })
+        .collect();
+    let (mut max_lag, mut max_wal) = (0u64, 0u64);
+    while start.elapsed() < Duration::from_secs(secs) {
+        let st = store.stats();
+        max_lag = max_lag.max(st.lag);
+        max_wal = max_wal.max(st.wal_bytes);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let events: u64 = producers.into_iter().map(|p| p.join().unwrap()).sum();
+    let ingest = start.elapsed();
+    let catch_up = Instant::now();
+    assert!(store.sync(Duration::from_secs(300)));
+    let st = store.stats();
+    println!(
+        "sustained ingest ({secs} s, 4 threads, 100 activities/flush): {:.0} events/s ingested, {} frames; max lag {} frames, max WAL {:.1} MiB, final WAL {:.1} MiB; caught up {:?} after the producers stopped; {} import files",
+        events as f64 / ingest.as_secs_f64(),
+        st.committed_lsn,
+        max_lag,
+        max_wal as f64 / (1 << 20) as f64,
+        st.wal_bytes as f64 / (1 << 20) as f64,
+        catch_up.elapsed(),
+        st.import_files,
+    );
+}
+
 criterion_group!(
     benches,
     import_alone,
     visibility_latency,
-    visibility_percentiles
+    visibility_percentiles,
+    sustained_ingest
 );
 criterion_main!(benches);

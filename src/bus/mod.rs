@@ -95,6 +95,23 @@ impl Shared {
         p.applied >= lsn
     }
 
+    /// Backpressure for producers: waits while too many committed frames
+    /// are not imported yet (or until the bus stops).
+    pub fn throttle(&self) {
+        let limit = self.options.max_import_lag;
+        if limit == 0 {
+            return;
+        }
+        let mut p = lock(&self.progress);
+        while self.wal.committed_lsn().saturating_sub(p.applied) > limit && !p.stopped {
+            p = self
+                .progress_cv
+                .wait_timeout(p, Duration::from_millis(100))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
     /// Why the frame at `lsn` was quarantined, if it recently was.
     pub fn rejection(&self, lsn: Lsn) -> Option<Vec<String>> {
         lock(&self.recent_rejections)
@@ -257,7 +274,10 @@ fn run(shared: &Shared) {
             if in_batch % 256 == 0 {
                 shared.publish_applied(applied);
             }
-            if since_checkpoint >= shared.options.checkpoint_frames.max(1) {
+            let due = since_checkpoint >= shared.options.checkpoint_frames.max(1)
+                || (in_batch % 64 == 0
+                    && shared.wal.stats().bytes >= shared.options.checkpoint_wal_bytes);
+            if due {
                 shared.publish_applied(applied);
                 if !checkpoint::run_with_retry(shared) {
                     halted = true;

@@ -34,9 +34,16 @@ pub struct StoreOptions {
     /// Checkpoint after this many frames imported. Default 20,000; at
     /// least 1. The message box is trimmed after each checkpoint.
     pub checkpoint_frames: u64,
+    /// Checkpoint (and so trim the message box) once it holds this many
+    /// bytes. Default 64 MiB.
+    pub checkpoint_wal_bytes: u64,
     /// Checkpoint when the bus is idle and this long has passed since the
     /// last one. Default 1 s.
     pub checkpoint_interval: Duration,
+    /// Backpressure: a flush waits while more than this many committed
+    /// frames are not yet imported, so the message box stays bounded when
+    /// producers outrun the bus. Default 2,048; 0 disables the wait.
+    pub max_import_lag: u64,
     /// Retries of a failing import step (I/O errors, no space) before the
     /// bus halts, reported as degraded. Default 8; the data stays in the
     /// message box and is imported after reopening.
@@ -54,7 +61,9 @@ impl Default for StoreOptions {
             wal: WalOptions::default(),
             limits: Limits::default(),
             checkpoint_frames: 20_000,
+            checkpoint_wal_bytes: 64 << 20,
             checkpoint_interval: Duration::from_secs(1),
+            max_import_lag: 2048,
             retry_limit: 8,
             retry_backoff: Duration::from_millis(10),
             on_quarantine: None,
@@ -68,7 +77,9 @@ impl fmt::Debug for StoreOptions {
             .field("wal", &self.wal)
             .field("limits", &self.limits)
             .field("checkpoint_frames", &self.checkpoint_frames)
+            .field("checkpoint_wal_bytes", &self.checkpoint_wal_bytes)
             .field("checkpoint_interval", &self.checkpoint_interval)
+            .field("max_import_lag", &self.max_import_lag)
             .field("retry_limit", &self.retry_limit)
             .field("retry_backoff", &self.retry_backoff)
             .field("on_quarantine", &self.on_quarantine.is_some())

@@ -45,6 +45,7 @@ impl Core {
         if self.encoder.is_empty() {
             return Ok(None);
         }
+        self.store.bus.throttle();
         let result = self.store.bus.wal.append(self.encoder.as_bytes());
         let next = self.encoder.seq() + 1;
         self.encoder.reset(next);
