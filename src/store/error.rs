@@ -54,6 +54,10 @@ pub enum StoreError {
         /// One reason per bad event.
         reasons: Vec<String>,
     },
+    /// A search or aggregation is malformed or does not fit the activity's
+    /// definition.
+    #[error(transparent)]
+    Query(#[from] crate::query::QueryError),
     /// Import is failing (I/O, no space) or halted; see the reason.
     #[error("import degraded: {reason}")]
     Degraded {

@@ -278,6 +278,39 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs a search over the active and completed instances of its
+    /// activity, after checking it against the deployed definition.
+    pub fn search(
+        &self,
+        search: &crate::query::Search,
+    ) -> Result<Vec<crate::query::Row>, StoreError> {
+        search.validate(&self.definition(&search.activity)?)?;
+        Ok(search.run(self.instances(&search.activity)?))
+    }
+
+    /// Runs an aggregation over the active and completed instances of its
+    /// activity, after checking it against the deployed definition.
+    pub fn aggregate(
+        &self,
+        aggregate: &crate::query::Aggregate,
+    ) -> Result<crate::query::AggregateResult, StoreError> {
+        aggregate.validate(&self.definition(&aggregate.activity)?)?;
+        Ok(aggregate.run(self.instances(&aggregate.activity)?))
+    }
+
+    /// The deployed definition of `activity`.
+    pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
+        self.inner
+            .bus
+            .read_state()
+            .definitions
+            .get(activity)
+            .cloned()
+            .ok_or_else(|| StoreError::InvalidInput {
+                reason: format!("activity {activity} is not deployed"),
+            })
+    }
+
     /// Current figures.
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
