@@ -27,3 +27,9 @@ pub use bus::state::Counters;
 pub use segments::{ActivityInstance, Reference, Relationship, Status};
 pub use store::{QuarantineEvent, ReplayOutcome, Store, StoreError, StoreOptions, StoreStats};
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
+
+/// The README's Rust examples, compiled and run as doctests so they stay
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
