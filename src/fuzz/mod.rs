@@ -6,4 +6,5 @@
 //! public API: no stability promise.
 
 pub mod model;
+pub mod segments;
 pub mod wal;
