@@ -80,7 +80,6 @@ fn take(shared: &Shared) -> Result<(), String> {
         }
     }
     *lock(&shared.manifest) = manifest;
-    lock(&shared.progress).checkpointed = applied;
     if let Some(previous) = old.checkpoint {
         // Garbage only; a failure here is cleaned up at the next open.
         if storage.remove_file(&dir.join(previous)).is_ok() {
@@ -90,7 +89,11 @@ fn take(shared: &Shared) -> Result<(), String> {
     if let Err(e) = shared.wal.trim(applied) {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
-    merge_if_needed(shared)
+    merge_if_needed(shared)?;
+    // Published last, so a caller that waits for it knows the whole
+    // checkpoint (clean-up, trim, merge) is over.
+    lock(&shared.progress).checkpointed = applied;
+    Ok(())
 }
 
 /// Import files allowed before some are merged.

@@ -43,6 +43,8 @@ pub(crate) struct Progress {
     pub degraded: Option<String>,
     /// The bus thread has stopped (closed, or halted after retries).
     pub stopped: bool,
+    /// Failed import steps that were retried, since open.
+    pub retries: u64,
 }
 
 /// State shared by the bus thread, the store handle and the streams.
@@ -148,6 +150,7 @@ impl Shared {
                     return Some(v);
                 }
                 Err(e) => {
+                    lock(&self.progress).retries += 1;
                     self.set_degraded(Some(format!(
                         "{what} failed (attempt {}): {e}",
                         attempt + 1
@@ -460,6 +463,7 @@ impl Shared {
                 checkpointed: applied,
                 degraded: None,
                 stopped: false,
+                retries: 0,
             }),
             progress_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),

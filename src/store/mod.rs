@@ -89,6 +89,8 @@ pub struct StoreStats {
     pub counters: Counters,
     /// Why import is retrying or halted, if it is.
     pub degraded: Option<String>,
+    /// Failed import steps that were retried since the store was opened.
+    pub import_retries: u64,
 }
 
 /// What a replay of a quarantine entry did.
@@ -315,9 +317,9 @@ impl Store {
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
         let wal = bus.wal.stats();
-        let (applied, checkpointed, degraded) = {
+        let (applied, checkpointed, degraded, import_retries) = {
             let p = lock(&bus.progress);
-            (p.applied, p.checkpointed, p.degraded.clone())
+            (p.applied, p.checkpointed, p.degraded.clone(), p.retries)
         };
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
@@ -336,6 +338,7 @@ impl Store {
             pending,
             counters: st.counters,
             degraded,
+            import_retries,
         }
     }
 
