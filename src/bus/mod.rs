@@ -287,7 +287,15 @@ fn run(shared: &Shared) {
         } else {
             Duration::from_secs(3600)
         };
-        shared.wal.wait_for_commit(applied, wait);
+        // `stop` may have set `shutdown` and interrupted the waiters while
+        // this pass ran (after `stopping` was read): that interrupt is gone,
+        // so look again, and never sleep long enough to hang a close.
+        if shared.shutdown.load(Ordering::Acquire) {
+            continue;
+        }
+        shared
+            .wal
+            .wait_for_commit(applied, wait.min(Duration::from_millis(100)));
     }
     if !halted && since_checkpoint > 0 {
         checkpoint::run_with_retry(shared);
