@@ -4,8 +4,8 @@
 mod demo;
 mod deploy;
 mod ingest;
-mod query;
 mod quarantine;
+mod query;
 mod verify;
 
 use std::fmt;
@@ -183,7 +183,9 @@ pub fn wait_for_import(store: &Store) -> Result<(), CliError> {
 /// Closes the store, reporting a halted import.
 pub fn close_store(store: Store) -> Result<(), CliError> {
     let dir = store.dir().to_path_buf();
-    store.close().map_err(|e| CliError::store("close", &dir, &e))
+    store
+        .close()
+        .map_err(|e| CliError::store("close", &dir, &e))
 }
 
 /// Writes one line to stdout and flushes it (no panic on a closed pipe).

@@ -3,8 +3,8 @@
 use bamdb::{ReplayOutcome, Store};
 
 use super::{
-    close_store, open_existing, print_line, print_pretty, wait_for_import, CliError,
-    ExistingStore, EXIT_OK, EXIT_PARTIAL,
+    close_store, open_existing, print_line, print_pretty, wait_for_import, CliError, ExistingStore,
+    EXIT_OK, EXIT_PARTIAL,
 };
 
 /// Arguments of `quarantine`.

@@ -235,15 +235,18 @@ pub fn shipping(sh: &Shared) -> Result<(), String> {
             stream.set_time(Some(shipped));
             if last_shipment != Some(i / 5) {
                 last_shipment = Some(i / 5);
-                let items: [(&str, Value); 2] =
-                    [("Carrier", "Contoso Freight".into()), ("Region", o.region.into())];
+                let items: [(&str, Value); 2] = [
+                    ("Carrier", "Contoso Freight".into()),
+                    ("Region", o.region.into()),
+                ];
                 stream
                     .begin("Shipment", &shipment)
                     .and_then(|()| stream.update("Shipment", &shipment, items))
                     .and_then(|()| stream.end("Shipment", &shipment))
                     .map_err(|e| err("shipping", e))?;
             }
-            let items: [(&str, Value); 2] = [("Status", "Shipped".into()), ("Shipped", shipped.into())];
+            let items: [(&str, Value); 2] =
+                [("Status", "Shipped".into()), ("Shipped", shipped.into())];
             stream
                 .update("PurchaseOrder", &token, items)
                 .and_then(|()| {
@@ -284,7 +287,10 @@ pub fn billing(sh: &Shared) -> Result<(), String> {
             };
             let id = sh.po_id(i);
             stream.set_time(Some(Timestamp::from_micros(shipped.as_micros() + HOUR)));
-            let url = format!("https://billing.example.com/invoices/INV-{}{:06}", sh.prefix, i);
+            let url = format!(
+                "https://billing.example.com/invoices/INV-{}{:06}",
+                sh.prefix, i
+            );
             stream
                 .update("PurchaseOrder", &id, [("Status", "Invoiced")])
                 .and_then(|()| {

@@ -14,11 +14,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{close_store, open_store, wait_for_import, CliError, EXIT_OK};
 
 /// Purchase orders by default: about 10 s on 2 cores in a release build.
-const DEFAULT_ACTIVITIES: u64 = 150_000;
+const DEFAULT_ACTIVITIES: u64 = 200_000;
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Three producer threads play the order, shipping and billing applications of
+#[command(
+    after_help = "Three producer threads play the order, shipping and billing applications of
 a company. They report the same purchase orders, shipping through a
 continuation token and sometimes before the order exists; a few frames are
 invalid on purpose (they go to quarantine), one batch is rolled back, and
@@ -28,7 +29,8 @@ and an aggregation by region.
 
 Exit codes:
   0  the demo ran
-  2  the store could not be used (locked, damaged, I/O) or a producer failed")]
+  2  the store could not be used (locked, damaged, I/O) or a producer failed"
+)]
 pub struct Args {
     /// The store directory; default: a fresh temporary directory, removed
     /// at the end.
@@ -70,7 +72,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             temp.path().to_path_buf()
         }
     };
-    println!("bamdb demo: store {}", dir.display());
+    if args.store.is_some() {
+        println!("bamdb demo: store {}", dir.display());
+    } else {
+        println!(
+            "bamdb demo: store {} (temporary, removed at the end; keep one with --store DIR)",
+            dir.display()
+        );
+    }
     let store = open_store(&dir)?;
     for json in [PURCHASE_ORDER, SHIPMENT] {
         let def: ActivityDefinition = serde_json::from_str(json)
@@ -82,7 +91,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     println!("deployed PurchaseOrder and Shipment");
     let activities = usize::try_from(args.activities).unwrap_or(usize::MAX);
     let run = produce(&store, activities)?;
-    report::print(&store, &run)?;
+    report::print(&store, &run, args.store.is_some())?;
     close_store(store)?;
     Ok(EXIT_OK)
 }
@@ -131,15 +140,16 @@ fn produce(store: &Store, activities: usize) -> Result<Run, CliError> {
             .into_iter()
             .map(|(name, app)| {
                 let shared = &shared;
-                let handle = std::thread::Builder::new()
-                    .name(name.into())
-                    .spawn_scoped(s, move || {
-                        let result = app(shared);
-                        if result.is_err() {
-                            shared.open_gates();
-                        }
-                        result
-                    });
+                let handle =
+                    std::thread::Builder::new()
+                        .name(name.into())
+                        .spawn_scoped(s, move || {
+                            let result = app(shared);
+                            if result.is_err() {
+                                shared.open_gates();
+                            }
+                            result
+                        });
                 (name, handle)
             })
             .collect();
@@ -177,7 +187,8 @@ fn produce(store: &Store, activities: usize) -> Result<Run, CliError> {
         r.map_err(|e| CliError::fatal(format!("demo producer failed: {e}")))?;
     }
     let sync_start = Instant::now();
-    let spinner = ProgressBar::new_spinner().with_message("waiting for the bus to import everything");
+    let spinner =
+        ProgressBar::new_spinner().with_message("waiting for the bus to import everything");
     spinner.enable_steady_tick(Duration::from_millis(100));
     let synced = wait_for_import(store);
     spinner.finish_and_clear();

@@ -9,7 +9,7 @@ use super::apps::{self, CANCELLED, GHOSTS};
 use super::Run;
 use crate::cli::CliError;
 
-pub fn print(store: &Store, run: &Run) -> Result<(), CliError> {
+pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
     let dir = store.dir().to_path_buf();
     let secs = run.ingest.as_secs_f64().max(1e-9);
     println!();
@@ -122,11 +122,13 @@ pub fn print(store: &Store, run: &Run) -> Result<(), CliError> {
             region, row.count, row.completed, avg_amount, hours
         );
     }
-    println!();
-    println!(
-        "try: bamdb get --store {} PurchaseOrder {id}",
-        dir.display()
-    );
+    if kept {
+        println!();
+        println!(
+            "try: bamdb get --store {} PurchaseOrder {id}",
+            dir.display()
+        );
+    }
     Ok(())
 }
 
