@@ -108,6 +108,9 @@ pub struct Run {
     pub catch_up: Duration,
 }
 
+/// One producer application.
+type App = fn(&apps::Shared) -> Result<(), String>;
+
 fn produce(store: &Store, activities: usize) -> Result<Run, CliError> {
     // A store used before gets ids of its own for this run.
     let before = store.stats().committed_lsn;
@@ -131,7 +134,7 @@ fn produce(store: &Store, activities: usize) -> Result<Run, CliError> {
     let start = Instant::now();
     let mut max_lag = 0;
     let results = std::thread::scope(|s| {
-        let apps: [(&str, fn(&apps::Shared) -> Result<(), String>); 3] = [
+        let apps: [(&str, App); 3] = [
             ("orders", apps::orders),
             ("shipping", apps::shipping),
             ("billing", apps::billing),
