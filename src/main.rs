@@ -1,6 +1,20 @@
-//! The `bamdb` command.
+//! The `bamdb` command: see `bamdb --help`.
+
+mod cli;
+
+use clap::Parser;
 
 fn main() {
-    eprintln!("bamdb: the demo is not built yet; see README.md");
-    std::process::exit(2);
+    let args = cli::Cli::parse();
+    let code = match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            let message = err.to_string();
+            if !message.is_empty() {
+                eprintln!("bamdb: {message}");
+            }
+            err.code
+        }
+    };
+    std::process::exit(code);
 }

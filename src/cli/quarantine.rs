@@ -1,0 +1,132 @@
+//! `bamdb quarantine list|show|replay`.
+
+use bamdb::{ReplayOutcome, Store};
+
+use super::{
+    close_store, open_existing, print_line, print_pretty, wait_for_import, CliError, ExistingStore,
+    EXIT_OK, EXIT_PARTIAL,
+};
+
+/// Arguments of `quarantine`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Lists every quarantine entry as one JSON line (oldest first); damaged
+    /// quarantine records are reported on stderr (exit code 1).
+    List {
+        #[command(flatten)]
+        store: ExistingStore,
+    },
+    /// Shows one entry as JSON (exit code 1 if there is no such entry).
+    Show {
+        #[command(flatten)]
+        store: ExistingStore,
+        /// The entry id (from `list`).
+        id: u64,
+    },
+    /// Sends entries through the bus again, e.g. after deploying the missing
+    /// definition; prints one JSON line per entry with the outcome. Exit
+    /// code 1 if an entry is still invalid or does not exist.
+    Replay {
+        #[command(flatten)]
+        store: ExistingStore,
+        /// The entry id (from `list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<u64>,
+        /// Replay every unresolved entry.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+pub fn run(args: Args) -> Result<i32, CliError> {
+    let (dir, action) = match &args.action {
+        Action::List { store } | Action::Show { store, .. } | Action::Replay { store, .. } => {
+            (store.store.clone(), &args.action)
+        }
+    };
+    let store = open_existing(&dir)?;
+    wait_for_import(&store)?;
+    let code = match action {
+        Action::List { .. } => list(&store)?,
+        Action::Show { id, .. } => show(&store, *id)?,
+        Action::Replay { id, .. } => replay(&store, *id)?,
+    };
+    close_store(store)?;
+    Ok(code)
+}
+
+fn entries(store: &Store) -> Result<(Vec<bamdb::QuarantineEntry>, Vec<String>), CliError> {
+    store
+        .quarantine_entries()
+        .map_err(|e| CliError::store("reading the quarantine", store.dir(), &e))
+}
+
+fn list(store: &Store) -> Result<i32, CliError> {
+    let (entries, damaged) = entries(store)?;
+    for entry in &entries {
+        print_line(entry)?;
+    }
+    for problem in &damaged {
+        eprintln!("bamdb: damaged quarantine record: {problem}");
+    }
+    Ok(if damaged.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+fn show(store: &Store, id: u64) -> Result<i32, CliError> {
+    let (entries, _) = entries(store)?;
+    match entries.iter().find(|e| e.id == id) {
+        Some(entry) => {
+            print_pretty(entry)?;
+            Ok(EXIT_OK)
+        }
+        None => {
+            eprintln!("bamdb: no quarantine entry {id}; `bamdb quarantine list` shows the ids");
+            Ok(EXIT_PARTIAL)
+        }
+    }
+}
+
+fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
+    let (entries, _) = entries(store)?;
+    let ids: Vec<u64> = match id {
+        Some(id) => {
+            if !entries.iter().any(|e| e.id == id) {
+                eprintln!("bamdb: no quarantine entry {id}; `bamdb quarantine list` shows the ids");
+                return Ok(EXIT_PARTIAL);
+            }
+            vec![id]
+        }
+        None => entries
+            .iter()
+            .filter(|e| !e.resolved)
+            .map(|e| e.id)
+            .collect(),
+    };
+    let mut code = EXIT_OK;
+    for id in ids {
+        let outcome = store
+            .replay_quarantined(id)
+            .map_err(|e| CliError::store(&format!("replay of entry {id}"), store.dir(), &e))?;
+        let (name, reasons) = match &outcome {
+            ReplayOutcome::Imported => ("imported", vec![]),
+            ReplayOutcome::AlreadyResolved => ("already_resolved", vec![]),
+            ReplayOutcome::StillInvalid(r) => ("still_invalid", r.clone()),
+            ReplayOutcome::NotReplayable(r) => ("not_replayable", vec![r.clone()]),
+        };
+        if !reasons.is_empty() {
+            code = EXIT_PARTIAL;
+        }
+        print_line(&serde_json::json!({ "id": id, "outcome": name, "reasons": reasons }))?;
+    }
+    Ok(code)
+}

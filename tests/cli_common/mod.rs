@@ -1,0 +1,89 @@
+//! Helpers of the CLI tests: run the real `bamdb` binary.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+pub const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
+  {"name":"Customer","type":"text","max_len":64},
+  {"name":"Region","type":"text","max_len":16},
+  {"name":"Amount","type":"float"}]}]"#;
+
+/// Runs `bamdb ARGS` with `stdin` as standard input.
+pub fn bamdb(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bamdb");
+    let mut input = child.stdin.take().expect("stdin");
+    // The command may exit before reading it all (a locked store, say).
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    child.wait_with_output().expect("wait for bamdb")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The exit code; fails on a signal.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
+}
+
+/// Asserts no panic or backtrace leaked to stderr.
+pub fn no_panic(o: &Output) {
+    let err = stderr(o);
+    assert!(
+        !err.contains("panicked") && !err.contains("stack backtrace"),
+        "panic in stderr: {err}"
+    );
+}
+
+/// Deploys [`DEFS`] into the store `dir`.
+pub fn deploy_defs(dir: &Path) {
+    let file = dir.with_extension("defs.json");
+    std::fs::write(&file, DEFS).expect("write defs");
+    let o = bamdb(&["deploy", "--store", s(dir), s(&file)], "");
+    assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The `{"committed":LSN,"events":N}` lines of an ingest.
+pub fn receipts(o: &Output) -> Vec<(u64, u64)> {
+    stdout(o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("receipt is JSON");
+            (
+                v["committed"].as_u64().expect("committed"),
+                v["events"].as_u64().expect("events"),
+            )
+        })
+        .collect()
+}
+
+pub fn po_lines(ids: std::ops::Range<usize>) -> String {
+    let mut out = String::new();
+    for i in ids {
+        out.push_str(&format!(
+            "{{\"op\":\"begin\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n\
+             {{\"op\":\"update\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\",\"data\":{{\"Amount\":{i}.5,\"Region\":\"EU\"}}}}\n\
+             {{\"op\":\"end\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n"
+        ));
+    }
+    out
+}
