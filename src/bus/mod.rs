@@ -278,8 +278,10 @@ fn run(shared: &Shared) {
                 shared.publish_applied(applied);
             }
             let due = since_checkpoint >= shared.options.checkpoint_frames.max(1)
-                || (in_batch % 64 == 0
-                    && shared.wal.stats().bytes >= shared.options.checkpoint_wal_bytes);
+                || (in_batch % 16 == 0
+                    && (shared.wal.stats().bytes >= shared.options.checkpoint_wal_bytes
+                        || shared.read_state().memtable.len()
+                            >= shared.options.checkpoint_completed));
             if due {
                 shared.publish_applied(applied);
                 if !checkpoint::run_with_retry(shared) {

@@ -37,6 +37,9 @@ pub struct StoreOptions {
     /// Checkpoint (and so trim the message box) once it holds this many
     /// bytes. Default 64 MiB.
     pub checkpoint_wal_bytes: u64,
+    /// Checkpoint once this many completed instances wait in memory for
+    /// their import file: bounds the memory they take. Default 20,000.
+    pub checkpoint_completed: usize,
     /// Checkpoint when the bus is idle and this long has passed since the
     /// last one. Default 1 s.
     pub checkpoint_interval: Duration,
@@ -62,6 +65,7 @@ impl Default for StoreOptions {
             limits: Limits::default(),
             checkpoint_frames: 20_000,
             checkpoint_wal_bytes: 64 << 20,
+            checkpoint_completed: 20_000,
             checkpoint_interval: Duration::from_secs(1),
             max_import_lag: 2048,
             retry_limit: 8,
@@ -78,6 +82,7 @@ impl fmt::Debug for StoreOptions {
             .field("limits", &self.limits)
             .field("checkpoint_frames", &self.checkpoint_frames)
             .field("checkpoint_wal_bytes", &self.checkpoint_wal_bytes)
+            .field("checkpoint_completed", &self.checkpoint_completed)
             .field("checkpoint_interval", &self.checkpoint_interval)
             .field("max_import_lag", &self.max_import_lag)
             .field("retry_limit", &self.retry_limit)
