@@ -45,7 +45,12 @@ pub fn median_row(runs: &[&RowResult]) -> RowResult {
     }
 }
 
-fn find<'a>(rows: &'a [RowResult], store: &str, batch: usize, threads: usize) -> Option<&'a RowResult> {
+fn find<'a>(
+    rows: &'a [RowResult],
+    store: &str,
+    batch: usize,
+    threads: usize,
+) -> Option<&'a RowResult> {
     rows.iter()
         .find(|r| r.store == store && r.batch == batch && r.threads == threads)
 }
@@ -57,12 +62,12 @@ pub fn table(rows: &[RowResult], repeats: usize) -> String {
         s,
         "Medians of {repeats} run(s) per row. Latency = the commit call (flush / transaction) until durable \
          (direct: and imported). Disk/event = bytes written to the block layer (/proc/self/io write_bytes, \
-         store open to close, import included) per encoded event byte. Drain = time after the timed phase \
+         store open to close, import included) per encoded event byte (a ratio). Drain = time after the timed phase \
          until everything was imported and the store closed.\n"
     );
     let _ = writeln!(
         s,
-        "| store | batch | threads | events/s | commits/s | p50 µs | p99 µs | disk/event B | drain s | peak RSS MiB | note |"
+        "| store | batch | threads | events/s | commits/s | p50 µs | p99 µs | disk/event | drain s | peak RSS MiB | note |"
     );
     let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
     for r in rows {
@@ -237,7 +242,13 @@ pub fn svg(rows: &[RowResult], title: &str) -> String {
         .max(1.0)
         .log10()
         .floor();
-    let hi = vals.iter().copied().fold(1.0, f64::max).log10().ceil().max(lo + 1.0);
+    let hi = vals
+        .iter()
+        .copied()
+        .fold(1.0, f64::max)
+        .log10()
+        .ceil()
+        .max(lo + 1.0);
     let (pw, ph, ml, mt, gap) = (380.0, 320.0, 70.0, 50.0, 60.0);
     let width = ml + 2.0 * pw + gap + 170.0;
     let height = mt + ph + 60.0;
@@ -307,7 +318,8 @@ pub fn svg(rows: &[RowResult], title: &str) -> String {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, &b)| {
-                    find(rows, store, b, t).map(|r| format!("{:.1},{:.1}", px(i), py(r.events_per_s)))
+                    find(rows, store, b, t)
+                        .map(|r| format!("{:.1},{:.1}", px(i), py(r.events_per_s)))
                 })
                 .collect();
             if pts.is_empty() {
@@ -347,5 +359,7 @@ pub fn svg(rows: &[RowResult], title: &str) -> String {
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
