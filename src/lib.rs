@@ -25,7 +25,10 @@ pub mod wal;
 pub use bus::quarantine::{QuarantineEntry, Source};
 pub use bus::state::Counters;
 pub use segments::{ActivityInstance, Reference, Relationship, Status};
-pub use store::{QuarantineEvent, ReplayOutcome, Store, StoreError, StoreOptions, StoreStats};
+pub use store::{
+    Problem, QuarantineEvent, ReplayOutcome, Store, StoreError, StoreOptions, StoreStats,
+    VerifyReport,
+};
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 
 /// The README's Rust examples, compiled and run as doctests so they stay

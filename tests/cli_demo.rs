@@ -29,8 +29,8 @@ fn small_demo_prints_every_section() {
         "SHIP-PO-000000",
         "billing.example.com/invoices",
         "Shipment",
-        "avg Amount",
-        "avg hours to ship",
+        "avg:Amount",
+        "avg:duration(Received,Shipped)",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }

@@ -6,6 +6,7 @@ mod deploy;
 mod ingest;
 mod quarantine;
 mod query;
+mod search;
 mod verify;
 
 use std::fmt;
@@ -52,14 +53,23 @@ enum Command {
     /// Prints one activity instance, all its parts merged, as JSON.
     #[command(after_help = EXIT_CODES)]
     Get(query::GetArgs),
+    /// Finds instances by conditions; JSON lines, or a table.
+    Search(search::SearchArgs),
+    /// Groups instances and computes counts, sums, averages and durations;
+    /// a table, or JSON.
+    Agg(search::AggArgs),
+    /// Lists dangling active instances (read-only; completing or removing
+    /// them is not built yet).
+    Maintain(search::MaintainArgs),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_CODES)]
     Stats(query::StatsArgs),
     /// Lists, shows and replays what was set aside in quarantine.
     #[command(after_help = EXIT_CODES)]
     Quarantine(quarantine::Args),
-    /// Checks that the store is sound: opens it, waits for the import and
-    /// reports a degraded bus and damaged quarantine records.
+    /// Checks that the store is sound: reads every checksum (message box,
+    /// quarantine, manifest, import files, checkpoint), then checks the
+    /// import.
     #[command(after_help = EXIT_CODES)]
     Verify(verify::Args),
 }
@@ -71,6 +81,9 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Deploy(a) => deploy::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Get(a) => query::get(a),
+        Command::Search(a) => search::search(a),
+        Command::Agg(a) => search::agg(a),
+        Command::Maintain(a) => search::maintain(a),
         Command::Stats(a) => query::stats(a),
         Command::Quarantine(a) => quarantine::run(a),
         Command::Verify(a) => verify::run(a),

@@ -24,6 +24,7 @@
 
 mod error;
 mod options;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -35,6 +36,7 @@ use serde::Serialize;
 
 pub use error::StoreError;
 pub use options::{QuarantineEvent, QuarantineListener, StoreOptions};
+pub use verify::{Problem, VerifyReport};
 
 use crate::bus::quarantine::{Quarantine, QuarantineEntry};
 use crate::bus::state::Counters;

@@ -1,9 +1,7 @@
 //! What the demo prints once the bus has imported everything.
 
-use std::collections::BTreeMap;
-
-use bamdb::model::Value;
-use bamdb::{Status, Store};
+use bamdb::query::{Aggregate, Measure};
+use bamdb::Store;
 
 use super::apps::{self, CANCELLED, GHOSTS};
 use super::Run;
@@ -101,26 +99,19 @@ pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
     }
 
     println!();
-    println!("== purchase orders by region");
-    let instances = store
-        .instances("PurchaseOrder")
-        .map_err(|e| CliError::store("scan", &dir, &e))?;
-    let table = aggregate(&instances);
-    println!(
-        "  {:<8} {:>8} {:>10} {:>12} {:>18}",
-        "Region", "count", "completed", "avg Amount", "avg hours to ship"
-    );
-    for (region, row) in &table {
-        let avg_amount = row.amount / row.count.max(1) as f64;
-        let hours = if row.shipped == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}", row.ship_micros as f64 / row.shipped as f64 / 3.6e9)
-        };
-        println!(
-            "  {:<8} {:>8} {:>10} {:>12.2} {:>18}",
-            region, row.count, row.completed, avg_amount, hours
-        );
+    println!("== purchase orders by region (bamdb agg)");
+    let mut agg = Aggregate::new("PurchaseOrder");
+    agg.group_by = vec!["Region".to_owned()];
+    agg.measures = ["count", "avg:Amount", "avg:duration(Received,Shipped)"]
+        .iter()
+        .map(|m| Measure::parse(m))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::fatal(format!("demo aggregation: {e}")))?;
+    let result = store
+        .aggregate(&agg)
+        .map_err(|e| CliError::store("aggregate", &dir, &e))?;
+    for line in result.to_table().lines() {
+        println!("  {line}");
     }
     if kept {
         println!();
@@ -130,39 +121,4 @@ pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-#[derive(Default)]
-struct Row {
-    count: u64,
-    completed: u64,
-    amount: f64,
-    shipped: u64,
-    ship_micros: i64,
-}
-
-/// Count and average Amount per Region, average Received → Shipped.
-fn aggregate(instances: &[bamdb::ActivityInstance]) -> BTreeMap<String, Row> {
-    let mut table: BTreeMap<String, Row> = BTreeMap::new();
-    for po in instances {
-        let region = match po.item("Region") {
-            Some(Value::Text(r)) => r.clone(),
-            _ => "(none)".to_string(),
-        };
-        let row = table.entry(region).or_default();
-        row.count += 1;
-        if po.status == Status::Completed {
-            row.completed += 1;
-        }
-        if let Some(Value::Float(a)) = po.item("Amount") {
-            row.amount += a;
-        }
-        if let (Some(Value::Timestamp(r)), Some(Value::Timestamp(s))) =
-            (po.item("Received"), po.item("Shipped"))
-        {
-            row.shipped += 1;
-            row.ship_micros += s.as_micros() - r.as_micros();
-        }
-    }
-    table
 }

@@ -1,0 +1,429 @@
+//! `bamdb search`, `bamdb agg` and `bamdb maintain`: the query engine
+//! (`bamdb::query`) from the shell. Expressions are parsed before the store
+//! is opened, so a typo fails fast with exit code 2.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bamdb::model::{Timestamp, Value};
+use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, QueryError, Search, StatusFilter};
+use bamdb::StoreError;
+use clap::ValueEnum;
+
+use super::{
+    close_store, open_existing, out_line, print_line, wait_for_import, CliError, ExistingStore,
+    EXIT_OK,
+};
+
+const WHERE_HELP: &str =
+    "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
+Operators: = != > >= < <= (spaces around them optional), `is empty`,
+`is not empty`, `starts with`. Fields: items of the activity or the system
+fields id, status, begin, end, last_modified. Timestamps in RFC 3339.
+Examples: 'Amount>500'  'Region = EU'  'Status is empty'
+          'Customer starts with Con'  'end >= 2026-11-01T00:00:00Z'";
+
+/// Which instances by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Only active (begun, not ended) instances.
+    Active,
+    /// Only completed instances.
+    Completed,
+    /// Both.
+    All,
+}
+
+impl From<StatusArg> for StatusFilter {
+    fn from(s: StatusArg) -> StatusFilter {
+        match s {
+            StatusArg::Active => StatusFilter::Active,
+            StatusArg::Completed => StatusFilter::Completed,
+            StatusArg::All => StatusFilter::All,
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON (search: one object per line; agg: {"columns":[...],"rows":[[...]]}).
+    Json,
+    /// An aligned text table for people.
+    Table,
+}
+
+/// Selection arguments shared by `search` and `agg`.
+#[derive(Debug, clap::Args)]
+pub struct Selection {
+    /// A condition (see below); repeat for several, all must hold.
+    #[arg(long = "where", value_name = "EXPR", help_heading = "Selection", long_help = WHERE_HELP)]
+    filters: Vec<String>,
+    /// Active, completed or all instances.
+    #[arg(long, value_enum, default_value = "all", help_heading = "Selection")]
+    status: StatusArg,
+    /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+    #[arg(long, value_name = "T", help_heading = "Selection")]
+    since: Option<String>,
+    /// Only instances last modified before T (RFC 3339).
+    #[arg(long, value_name = "T", help_heading = "Selection")]
+    until: Option<String>,
+}
+
+struct Parsed {
+    filters: Vec<Filter>,
+    status: StatusFilter,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+}
+
+impl Selection {
+    fn parse(&self) -> Result<Parsed, CliError> {
+        let filters = self
+            .filters
+            .iter()
+            .map(|e| Filter::parse(e).map_err(|e| usage(&format!("--where: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Parsed {
+            filters,
+            status: self.status.into(),
+            since: parse_time("--since", self.since.as_deref())?,
+            until: parse_time("--until", self.until.as_deref())?,
+        })
+    }
+}
+
+fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>, CliError> {
+    text.map(|t| Timestamp::parse_rfc3339(t).map_err(|e| usage(&format!("{flag}: {e}"))))
+        .transpose()
+}
+
+fn usage(message: &str) -> CliError {
+    CliError::fatal(format!("{message}; see --help for the syntax"))
+}
+
+/// A store error of a query: query and input errors are usage errors with
+/// their own message; the rest gets the store advice.
+fn query_failed(what: &str, dir: &Path, err: &StoreError) -> CliError {
+    match err {
+        StoreError::Query(q) => CliError::fatal(query_advice(q)),
+        StoreError::InvalidInput { reason } => CliError::fatal(format!(
+            "{what} in store {}: {reason}; check the activity name (case-sensitive) or deploy it first",
+            dir.display()
+        )),
+        other => CliError::store(what, dir, other),
+    }
+}
+
+fn query_advice(q: &QueryError) -> String {
+    match q {
+        QueryError::UnknownField { .. } => {
+            format!("{q}; check the spelling (names are case-sensitive)")
+        }
+        _ => format!("{q}; see --help for the syntax"),
+    }
+}
+
+/// Arguments of `search`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Rows come ordered by end time (active instances last), then id.
+Default columns: id, status, begin, end, last_modified, then every set item.
+
+Examples:
+  bamdb search --store DIR PurchaseOrder --where 'Amount>500' --where 'Region = EU'
+  bamdb search --store DIR PurchaseOrder --status active --columns id,Customer --format table
+
+Exit codes:
+  0  success (also when nothing matches)
+  2  bad expression, unknown field or activity, or the store could not be used"
+)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    store: ExistingStore,
+    /// The activity name, e.g. PurchaseOrder.
+    activity: String,
+    #[command(flatten)]
+    selection: Selection,
+    /// At most N rows.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// The columns to show, comma-separated (items or system fields).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// json: one JSON object per line; table: aligned columns.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+}
+
+pub fn search(args: SearchArgs) -> Result<i32, CliError> {
+    let sel = args.selection.parse()?;
+    let mut search = Search::new(&args.activity);
+    search.filters = sel.filters;
+    search.status = sel.status;
+    search.since = sel.since;
+    search.until = sel.until;
+    search.limit = args.limit;
+    search.columns = args
+        .columns
+        .map(|c| c.into_iter().map(|s| s.trim().to_owned()).collect());
+    let dir = &args.store.store;
+    let store = open_existing(dir)?;
+    wait_for_import(&store)?;
+    let rows = store
+        .search(&search)
+        .map_err(|e| query_failed("search", dir, &e))?;
+    close_store(store)?;
+    match args.format {
+        Format::Json => {
+            for row in &rows {
+                print_line(row)?;
+            }
+        }
+        Format::Table => {
+            let mut columns: Vec<String> = Vec::new();
+            for row in &rows {
+                for c in row.columns() {
+                    if !columns.iter().any(|k| k == c) {
+                        columns.push(c.to_owned());
+                    }
+                }
+            }
+            if columns.is_empty() {
+                columns = search
+                    .columns
+                    .clone()
+                    .unwrap_or_else(|| vec!["id".to_owned(), "status".to_owned()]);
+            }
+            let cells: Vec<Vec<(String, bool)>> = rows
+                .iter()
+                .map(|row| {
+                    columns
+                        .iter()
+                        .map(|c| match row.get(c) {
+                            None => (String::new(), false),
+                            Some(Value::Text(t)) => (t.clone(), false),
+                            Some(v @ (Value::Int(_) | Value::Float(_))) => (v.to_string(), true),
+                            Some(v) => (v.to_string(), false),
+                        })
+                        .collect()
+                })
+                .collect();
+            out_line(table(&columns, &cells).trim_end())?;
+            let n = rows.len();
+            out_line(&format!("({n} row{})", if n == 1 { "" } else { "s" }))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// An aligned table: header, rule, rows; cells flagged `true` right-aligned.
+fn table(columns: &[String], rows: &[Vec<(String, bool)>]) -> String {
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
+    for row in rows {
+        for (w, (t, _)) in widths.iter_mut().zip(row) {
+            *w = (*w).max(t.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<(String, bool)>| {
+        let mut l = String::new();
+        for (i, ((t, right), w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            if *right {
+                l.push_str(&format!("{t:>w$}"));
+            } else {
+                l.push_str(&format!("{t:<w$}"));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(columns.iter().map(|c| (c.clone(), false)).collect());
+    line(widths.iter().map(|w| ("-".repeat(*w), false)).collect());
+    for row in rows {
+        line(row.clone());
+    }
+    out
+}
+
+/// Arguments of `agg`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Measures: count, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM, and durations
+between two timestamp items: avg:duration(Received,Shipped), max:duration(A,B)
+(instances missing either milestone are left out). With no --measure, count.
+Durations print as text in the table and as microseconds in JSON.
+
+Examples:
+  bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
+  bamdb agg --store DIR PurchaseOrder --group-by Region --bucket day:end --format json
+
+Exit codes:
+  0  success
+  2  bad expression, measure or bucket, unknown field or activity, or the store could not be used"
+)]
+pub struct AggArgs {
+    #[command(flatten)]
+    store: ExistingStore,
+    /// The activity name, e.g. PurchaseOrder.
+    activity: String,
+    /// Fields to group by, comma-separated or repeated.
+    #[arg(long, value_name = "ITEM[,ITEM]", value_delimiter = ',')]
+    group_by: Vec<String>,
+    /// A time bucket of a timestamp field: UNIT:FIELD with UNIT minute, hour, day or week.
+    #[arg(long, value_name = "UNIT:ITEM")]
+    bucket: Option<String>,
+    /// What to compute per group; repeat for several.
+    #[arg(long = "measure", value_name = "SPEC")]
+    measures: Vec<String>,
+    #[command(flatten)]
+    selection: Selection,
+    /// table: aligned columns for people; json: {"columns":[...],"rows":[[...],...]}.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+pub fn agg(args: AggArgs) -> Result<i32, CliError> {
+    let sel = args.selection.parse()?;
+    let mut agg = Aggregate::new(&args.activity);
+    agg.group_by = args
+        .group_by
+        .iter()
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty())
+        .collect();
+    agg.bucket = args.bucket.as_deref().map(parse_bucket).transpose()?;
+    let specs = if args.measures.is_empty() {
+        vec!["count".to_owned()]
+    } else {
+        args.measures
+    };
+    agg.measures = specs
+        .iter()
+        .map(|m| Measure::parse(m).map_err(|e| usage(&format!("--measure: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.filters = sel.filters;
+    agg.status = sel.status;
+    agg.since = sel.since;
+    agg.until = sel.until;
+    let dir = &args.store.store;
+    let store = open_existing(dir)?;
+    wait_for_import(&store)?;
+    let result = store
+        .aggregate(&agg)
+        .map_err(|e| query_failed("agg", dir, &e))?;
+    close_store(store)?;
+    match args.format {
+        Format::Table => out_line(result.to_table().trim_end())?,
+        Format::Json => print_line(&result)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn parse_bucket(text: &str) -> Result<(BucketUnit, String), CliError> {
+    let (unit, field) = text.split_once(':').ok_or_else(|| {
+        usage(&format!(
+            "--bucket {text:?}: expected UNIT:FIELD, e.g. hour:end or day:Received"
+        ))
+    })?;
+    let unit = BucketUnit::parse(unit).map_err(|e| usage(&format!("--bucket: {e}")))?;
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(usage(&format!(
+            "--bucket {text:?}: missing the field after ':'"
+        )));
+    }
+    Ok((unit, field.to_owned()))
+}
+
+/// Arguments of `maintain`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Lists dangling instances: active instances of every deployed activity
+not modified for longer than the threshold, one JSON object per line
+({\"activity\",\"id\",\"begin\",\"last_modified\",\"idle_seconds\"}), oldest first.
+This is a read-only listing: completing or removing dangling instances, and
+retention of old completed instances, are NOT built yet.
+
+Exit codes:
+  0  success (also when none is dangling)
+  2  bad duration, or the store could not be used"
+)]
+pub struct MaintainArgs {
+    #[command(flatten)]
+    store: ExistingStore,
+    /// Idle time after which an active instance counts as dangling:
+    /// a number with a unit s, m, h, d or w (e.g. 90m, 12h, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    dangling_older_than: String,
+}
+
+pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
+    let threshold = parse_duration(&args.dangling_older_than)?;
+    let micros = i64::try_from(threshold.as_micros()).unwrap_or(i64::MAX);
+    let now = Timestamp::now();
+    let cutoff = Timestamp::from_micros(now.as_micros().saturating_sub(micros));
+    let dir = &args.store.store;
+    let store = open_existing(dir)?;
+    wait_for_import(&store)?;
+    let mut dangling = Vec::new();
+    for def in store.definitions() {
+        let mut search = Search::new(&def.name);
+        search.status = StatusFilter::Active;
+        search.until = Some(cutoff);
+        search.columns = Some(vec![
+            "id".to_owned(),
+            "begin".to_owned(),
+            "last_modified".to_owned(),
+        ]);
+        let rows = store
+            .search(&search)
+            .map_err(|e| query_failed("maintain", dir, &e))?;
+        for row in rows {
+            let last = match row.get("last_modified") {
+                Some(Value::Timestamp(t)) => *t,
+                _ => continue,
+            };
+            dangling.push((last, def.name.clone(), row));
+        }
+    }
+    close_store(store)?;
+    dangling.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    for (last, activity, row) in dangling {
+        let idle = now.as_micros().saturating_sub(last.as_micros()) / 1_000_000;
+        let line = serde_json::json!({
+            "activity": activity,
+            "id": row.get("id"),
+            "begin": row.get("begin"),
+            "last_modified": row.get("last_modified"),
+            "idle_seconds": idle,
+        });
+        print_line(&line)?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// Parses `90s`, `30m`, `12h`, `7d`, `2w` (a whole number and one unit).
+fn parse_duration(text: &str) -> Result<Duration, CliError> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || {
+        usage(&format!(
+            "--dangling-older-than {text:?}: expected a whole number and a unit s, m, h, d or w (e.g. 7d)"
+        ))
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(secs).map(Duration::from_secs).ok_or_else(bad)
+}

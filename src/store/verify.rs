@@ -1,0 +1,323 @@
+//! [`Store::verify`]: read every checksum of a closed store and report each
+//! problem with its location (the `bamdb verify` command).
+//!
+//! What is read (layouts in `docs/FORMAT.md`):
+//! - every frame of the message box (`<store>/wal`), from the oldest
+//!   segment kept to the durable end;
+//! - every record of the quarantine log (`<store>/quarantine`), frames and
+//!   record encoding;
+//! - the manifest (`<store>/segments/MANIFEST`);
+//! - every import file the manifest names: header, footer, index, and every
+//!   record's checksum;
+//! - the checkpoint the manifest names, decoded, and its LSN checked
+//!   against the manifest's.
+//!
+//! It takes the store's lock the way [`Store::open`] does, so it fails with
+//! [`StoreError::Locked`] while another handle has the store open, and it
+//! neither imports nor checkpoints. Opening the two logs runs their crash
+//! recovery, which may cut a torn (never acknowledged) tail, exactly as the
+//! next [`Store::open`] would; that is reported as a note, not a problem.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Store, StoreError, StoreOptions};
+use crate::bus::quarantine::Quarantine;
+use crate::bus::state::Snapshot;
+use crate::segments::blob::read_blob;
+use crate::segments::file::SegmentFile;
+use crate::segments::manifest::{Manifest, MANIFEST};
+use crate::storage::{FsStorage, Storage};
+use crate::wal::{ReadItem, Wal};
+
+/// Magic, version and size limit of a checkpoint blob; the same values as
+/// the bus writes (`docs/FORMAT.md`, "Checkpoint").
+const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+const CHECKPOINT_VERSION: u32 = 1;
+const MAX_CHECKPOINT: u64 = 4 << 30;
+
+/// One thing wrong with a store: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The file (and byte offset, where known) that is damaged.
+    pub location: String,
+    /// What is wrong there.
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)
+    }
+}
+
+/// What [`Store::verify`] read and found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Every damaged place found; empty when the store is sound.
+    pub problems: Vec<Problem>,
+    /// Things worth knowing that are not damage (a torn tail cut by
+    /// recovery, files an interrupted checkpoint left behind).
+    pub notes: Vec<String>,
+    /// Message box frames whose checksums verified.
+    pub wal_frames: u64,
+    /// Quarantine records that verified and decoded.
+    pub quarantine_records: u64,
+    /// Import files named by the manifest.
+    pub import_files: usize,
+    /// Records read (and verified) in those import files.
+    pub import_records: u64,
+    /// Whether the manifest names a checkpoint (read and verified).
+    pub checkpoint: bool,
+}
+
+impl VerifyReport {
+    /// True when no problem was found.
+    pub fn is_sound(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, location: impl fmt::Display, reason: impl Into<String>) {
+        self.problems.push(Problem {
+            location: location.to_string(),
+            reason: reason.into(),
+        });
+    }
+}
+
+impl Store {
+    /// Reads every checksum of the store in `dir` (see the module docs of
+    /// `store::verify` for the list) and reports each problem with its
+    /// location. The store must not be open elsewhere: the directory lock
+    /// is taken as by [`Store::open`] and released on return. `options`
+    /// gives the message box's frame size limit.
+    ///
+    /// Errors only when the check cannot run at all (the directory is
+    /// missing or locked); damage of any kind is a [`Problem`] in the report.
+    pub fn verify(
+        dir: impl AsRef<Path>,
+        options: &StoreOptions,
+    ) -> Result<VerifyReport, StoreError> {
+        let dir = dir.as_ref();
+        let storage = FsStorage::shared();
+        if !dir.is_dir() {
+            return Err(StoreError::InvalidInput {
+                reason: format!("store directory {} does not exist", dir.display()),
+            });
+        }
+        let lock_path = dir.join("LOCK");
+        let _guard = storage
+            .try_lock(&lock_path)
+            .map_err(|source| StoreError::Io {
+                op: "lock",
+                path: lock_path.clone(),
+                source,
+            })?
+            .ok_or_else(|| StoreError::Locked {
+                dir: dir.to_path_buf(),
+            })?;
+        let mut report = VerifyReport::default();
+        verify_wal(&storage, &dir.join("wal"), options, &mut report);
+        verify_quarantine(&storage, &dir.join("quarantine"), &mut report);
+        verify_segments(storage.as_ref(), &dir.join("segments"), &mut report);
+        Ok(report)
+    }
+}
+
+/// Every frame of the message box, from the oldest kept segment on.
+fn verify_wal(
+    storage: &Arc<dyn Storage>,
+    dir: &Path,
+    options: &StoreOptions,
+    report: &mut VerifyReport,
+) {
+    if !dir.is_dir() {
+        report.notes.push(format!(
+            "{}: no message box yet (nothing was ever committed)",
+            dir.display()
+        ));
+        return;
+    }
+    let wal = match Wal::open_with_storage(storage.clone(), dir, options.wal.clone()) {
+        Ok(w) => w,
+        Err(e) => return report.problem(dir.display(), format!("cannot open: {e}")),
+    };
+    let recovery = wal.recovery_report();
+    if let Some(at) = &recovery.truncated_at {
+        report.notes.push(format!(
+            "message box: recovery cut a torn tail of {} bytes at {at} (never acknowledged)",
+            recovery.truncated_bytes
+        ));
+    }
+    for loc in &recovery.removed_incomplete_segments {
+        report.notes.push(format!(
+            "message box: recovery removed an incomplete segment {}",
+            loc.segment.display()
+        ));
+    }
+    for item in wal.reader(1) {
+        match item {
+            Ok(ReadItem::Frame(_)) => report.wal_frames += 1,
+            Ok(ReadItem::Corrupt(c)) => report.problem(
+                &c.location,
+                format!(
+                    "damaged message box frame(s), LSN {}..={}: {}",
+                    c.lsns.0, c.lsns.1, c.reason
+                ),
+            ),
+            Err(e) => {
+                report.problem(dir.display(), format!("cannot read the message box: {e}"));
+                break;
+            }
+        }
+    }
+}
+
+/// Every record of the quarantine log: frame checksums and encoding.
+fn verify_quarantine(storage: &Arc<dyn Storage>, dir: &Path, report: &mut VerifyReport) {
+    if !dir.is_dir() {
+        return;
+    }
+    let quarantine = match Quarantine::open(storage.clone(), dir) {
+        Ok(q) => q,
+        Err(e) => return report.problem(dir.display(), format!("cannot open: {e}")),
+    };
+    match quarantine.records(1) {
+        Ok(records) => {
+            for (id, rec) in records {
+                match rec {
+                    Ok(_) => report.quarantine_records += 1,
+                    Err(reason) => {
+                        report.problem(dir.display(), format!("quarantine record {id}: {reason}"))
+                    }
+                }
+            }
+        }
+        Err(e) => report.problem(dir.display(), format!("cannot read the quarantine: {e}")),
+    }
+}
+
+/// The manifest, every import file it names (every record), and the
+/// checkpoint.
+fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport) {
+    if !dir.is_dir() {
+        return;
+    }
+    let manifest_path = dir.join(MANIFEST);
+    let manifest = match Manifest::load(storage, dir) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            if let Ok(names) = storage.list_dir(dir) {
+                let data: Vec<&String> = names
+                    .iter()
+                    .filter(|n| n.ends_with(".seg") || n.ends_with(".ckpt"))
+                    .collect();
+                if !data.is_empty() {
+                    report.problem(
+                        manifest_path.display(),
+                        format!(
+                            "missing, but {} import or checkpoint file(s) are present",
+                            data.len()
+                        ),
+                    );
+                }
+            }
+            return;
+        }
+        Err(reason) => {
+            // The loader's message already names the file.
+            let reason = reason
+                .strip_prefix(&format!("{}: ", manifest_path.display()))
+                .map(str::to_owned)
+                .unwrap_or(reason);
+            return report.problem(manifest_path.display(), reason);
+        }
+    };
+    for name in &manifest.segments {
+        report.import_files += 1;
+        let path = dir.join(name);
+        let file = match SegmentFile::open(storage, dir, name) {
+            Ok(f) => f,
+            Err(reason) => {
+                report.problem(path.display(), format!("import file: {reason}"));
+                continue;
+            }
+        };
+        let mut read = 0u64;
+        let mut damaged = false;
+        for rec in file.records() {
+            match rec {
+                Ok(_) => read += 1,
+                Err(reason) => {
+                    report.problem(path.display(), format!("import file: {reason}"));
+                    damaged = true;
+                    break;
+                }
+            }
+        }
+        report.import_records += read;
+        if !damaged && read != file.record_count {
+            report.problem(
+                path.display(),
+                format!(
+                    "import file: {read} records readable, the footer says {}",
+                    file.record_count
+                ),
+            );
+        }
+    }
+    if let Some(name) = &manifest.checkpoint {
+        report.checkpoint = true;
+        let path = dir.join(name);
+        verify_checkpoint(storage, &path, manifest.applied_lsn, report);
+    }
+    if let Ok(names) = storage.list_dir(dir) {
+        let stray: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                n.as_str() != MANIFEST
+                    && n.as_str() != "LOCK"
+                    && !manifest.segments.contains(n)
+                    && manifest.checkpoint.as_ref() != Some(n)
+            })
+            .collect();
+        for n in stray {
+            report.notes.push(format!(
+                "{}: not named by the manifest (left by an interrupted checkpoint; removed when the store opens)",
+                dir.join(n).display()
+            ));
+        }
+    }
+}
+
+fn verify_checkpoint(
+    storage: &dyn Storage,
+    path: &Path,
+    manifest_lsn: u64,
+    report: &mut VerifyReport,
+) {
+    let body = match read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT) {
+        Ok((CHECKPOINT_VERSION, body)) => body,
+        Ok((version, _)) => {
+            return report.problem(
+                path.display(),
+                format!("checkpoint: unsupported version {version}"),
+            )
+        }
+        Err(reason) => return report.problem(path.display(), format!("checkpoint: {reason}")),
+    };
+    match postcard::from_bytes::<Snapshot>(&body) {
+        Ok(snapshot) if snapshot.applied_lsn != manifest_lsn => report.problem(
+            path.display(),
+            format!(
+                "checkpoint holds LSN {} but the manifest says {manifest_lsn}",
+                snapshot.applied_lsn
+            ),
+        ),
+        Ok(_) => {}
+        Err(e) => report.problem(path.display(), format!("checkpoint does not decode: {e}")),
+    }
+}

@@ -1,0 +1,343 @@
+//! `bamdb search`, `bamdb agg` and `bamdb maintain` through the real
+//! binary: every filter form of the docs, status, limit, columns, table
+//! output, bad expressions, and an aggregation with group-by, bucket and a
+//! duration measure whose numbers are checked.
+
+mod cli_common;
+
+use std::path::Path;
+
+use cli_common::{bamdb, code, no_panic, s, stderr, stdout};
+use serde_json::Value as J;
+
+const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
+  {"name":"Customer","type":"text","max_len":64},
+  {"name":"Region","type":"text","max_len":16},
+  {"name":"Status","type":"text","max_len":16},
+  {"name":"Amount","type":"float"},
+  {"name":"Received","type":"timestamp"},
+  {"name":"Shipped","type":"timestamp"}]}]"#;
+
+/// PO-1 completed (EU, 700, shipped after 2 h, ended 2026-11-02),
+/// PO-2 completed (US, 300, shipped after 4 h, ended 2026-10-31),
+/// PO-3 active (EU, 900.5, no customer, no status, not shipped),
+/// PO-4 active (EU, 100, Condor, shipped after 6 h).
+const EVENTS: &str = r#"{"op":"begin","activity":"PurchaseOrder","id":"PO-1","ts":"2026-11-01T10:05:00Z"}
+{"op":"update","activity":"PurchaseOrder","id":"PO-1","ts":"2026-11-01T10:05:00Z","data":{"Customer":"Contoso","Region":"EU","Amount":700,"Status":"Shipped","Received":"2026-11-01T10:05:00Z","Shipped":"2026-11-01T12:05:00Z"}}
+{"op":"end","activity":"PurchaseOrder","id":"PO-1","ts":"2026-11-02T00:00:00Z"}
+{"op":"begin","activity":"PurchaseOrder","id":"PO-2","ts":"2026-10-31T10:30:00Z"}
+{"op":"update","activity":"PurchaseOrder","id":"PO-2","ts":"2026-10-31T10:30:00Z","data":{"Customer":"Fabrikam","Region":"US","Amount":300,"Status":"Shipped","Received":"2026-10-31T10:30:00Z","Shipped":"2026-10-31T14:30:00Z"}}
+{"op":"end","activity":"PurchaseOrder","id":"PO-2","ts":"2026-10-31T20:00:00Z"}
+{"op":"begin","activity":"PurchaseOrder","id":"PO-3","ts":"2026-11-01T11:10:00Z"}
+{"op":"update","activity":"PurchaseOrder","id":"PO-3","ts":"2026-11-01T11:10:00Z","data":{"Region":"EU","Amount":900.5,"Received":"2026-11-01T11:10:00Z"}}
+{"op":"begin","activity":"PurchaseOrder","id":"PO-4","ts":"2026-11-01T10:45:00Z"}
+{"op":"update","activity":"PurchaseOrder","id":"PO-4","ts":"2026-11-01T10:45:00Z","data":{"Customer":"Condor","Region":"EU","Amount":100,"Status":"Received","Received":"2026-11-01T10:45:00Z","Shipped":"2026-11-01T16:45:00Z"}}
+"#;
+
+fn store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let defs = tmp.path().join("defs.json");
+    std::fs::write(&defs, DEFS).unwrap();
+    let o = bamdb(&["deploy", "--store", s(&dir), s(&defs)], "");
+    assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
+    let o = bamdb(&["ingest", "--store", s(&dir)], EVENTS);
+    assert_eq!(code(&o), 0, "ingest: {}", stderr(&o));
+    (tmp, dir)
+}
+
+/// Runs `search` with extra args; returns the rows (JSON lines).
+fn search(dir: &Path, extra: &[&str]) -> Vec<J> {
+    let mut args = vec!["search", "--store", s(dir), "PurchaseOrder"];
+    args.extend_from_slice(extra);
+    let o = bamdb(&args, "");
+    no_panic(&o);
+    assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect()
+}
+
+fn ids(rows: &[J]) -> Vec<String> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn every_documented_filter_form_works() {
+    let (_tmp, dir) = store();
+    for (expr, want) in [
+        ("Amount>500", vec!["PO-1", "PO-3"]),
+        ("Amount > 500", vec!["PO-1", "PO-3"]),
+        ("Region = EU", vec!["PO-1", "PO-3", "PO-4"]),
+        ("Region=EU", vec!["PO-1", "PO-3", "PO-4"]),
+        ("Region != EU", vec!["PO-2"]),
+        ("Status is empty", vec!["PO-3"]),
+        ("Customer is not empty", vec!["PO-1", "PO-2", "PO-4"]),
+        ("Customer starts with Con", vec!["PO-1", "PO-4"]),
+        ("end >= 2026-11-01T00:00:00Z", vec!["PO-1"]),
+        ("Shipped < 2026-11-01T13:00:00Z", vec!["PO-1", "PO-2"]),
+    ] {
+        assert_eq!(ids(&search(&dir, &["--where", expr])), want, "{expr}");
+    }
+    // Several --where: all must hold.
+    let rows = search(
+        &dir,
+        &[
+            "--where",
+            "Region = EU",
+            "--where",
+            "Customer starts with Con",
+        ],
+    );
+    assert_eq!(ids(&rows), ["PO-1", "PO-4"]);
+    // A row carries the system fields and the items.
+    let po1 = search(&dir, &["--where", "id = PO-1"]);
+    assert_eq!(po1[0]["status"], "completed");
+    assert_eq!(po1[0]["Amount"], 700.0);
+    assert_eq!(po1[0]["end"], "2026-11-02T00:00:00.000000Z");
+}
+
+#[test]
+fn status_limit_columns_and_time_range() {
+    let (_tmp, dir) = store();
+    assert_eq!(
+        ids(&search(&dir, &["--status", "active"])),
+        ["PO-3", "PO-4"]
+    );
+    assert_eq!(
+        ids(&search(&dir, &["--status", "completed"])),
+        ["PO-1", "PO-2"]
+    );
+    assert_eq!(search(&dir, &["--status", "all"]).len(), 4);
+    // Stable order: by end time (active last), then id.
+    let rows = search(&dir, &["--limit", "2"]);
+    let order: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(order, ["PO-2", "PO-1"]);
+    // Only the chosen columns, in order.
+    let rows = search(&dir, &["--columns", "id,Amount", "--where", "id = PO-2"]);
+    let obj = rows[0].as_object().unwrap();
+    assert_eq!(obj.keys().collect::<Vec<_>>(), ["id", "Amount"]);
+    assert_eq!(rows[0]["Amount"], 300.0);
+    // last_modified range: [since, until).
+    let rows = search(
+        &dir,
+        &[
+            "--since",
+            "2026-11-01T00:00:00Z",
+            "--until",
+            "2026-11-01T11:00:00Z",
+        ],
+    );
+    assert_eq!(ids(&rows), ["PO-4"]);
+}
+
+#[test]
+fn table_format_is_aligned() {
+    let (_tmp, dir) = store();
+    let o = bamdb(
+        &[
+            "search",
+            "--store",
+            s(&dir),
+            "PurchaseOrder",
+            "--columns",
+            "id,Customer,Amount",
+            "--format",
+            "table",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("id  "), "{out}");
+    assert!(lines[0].contains("Customer") && lines[0].contains("Amount"));
+    assert!(lines[1].starts_with("----"), "{out}");
+    assert_eq!(lines.len(), 2 + 4 + 1, "{out}");
+    assert_eq!(lines[6], "(4 rows)");
+    // Numbers are right-aligned: every row's Amount ends in the same column.
+    let width = lines[0].len();
+    for row in &lines[2..6] {
+        assert_eq!(row.len(), width, "{out}");
+    }
+    assert!(out.contains("Fabrikam"));
+}
+
+#[test]
+fn bad_expressions_are_one_clear_line_and_exit_2() {
+    let (_tmp, dir) = store();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["search", "--where", "Amount ~ 5"], "Amount ~ 5"),
+        (vec!["search", "--where", "Amont > 5"], "Amont"),
+        (vec!["search", "--where", "Amount > lots"], "lots"),
+        (vec!["search", "--where", "Amount >"], "operand"),
+        (vec!["search", "--columns", "id,Nope"], "Nope"),
+        (vec!["search", "--since", "yesterday"], "yesterday"),
+        (vec!["agg", "--measure", "median:Amount"], "median:Amount"),
+        (vec!["agg", "--measure", "avg:Region"], "Region"),
+        (
+            vec!["agg", "--measure", "avg:duration(Received"],
+            "duration",
+        ),
+        (vec!["agg", "--group-by", "Regio"], "Regio"),
+        (vec!["agg", "--bucket", "fortnight:Received"], "fortnight"),
+        (vec!["agg", "--bucket", "hour:Customer"], "Customer"),
+        (vec!["agg", "--where", "Region ="], "Region ="),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec![args[0], "--store", s(&dir), "PurchaseOrder"];
+        full.extend_from_slice(&args[1..]);
+        let o = bamdb(&full, "");
+        no_panic(&o);
+        assert_eq!(code(&o), 2, "{full:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{full:?}: {err}");
+        assert!(err.contains(needle), "{full:?}: {err}");
+        assert!(stdout(&o).is_empty(), "{full:?}");
+    }
+    // An activity that is not deployed.
+    let o = bamdb(&["search", "--store", s(&dir), "Invoice"], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("Invoice"), "{}", stderr(&o));
+    // A missing store.
+    let o = bamdb(
+        &["agg", "--store", s(&dir.join("nowhere")), "PurchaseOrder"],
+        "",
+    );
+    no_panic(&o);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn agg_groups_buckets_and_durations() {
+    let (_tmp, dir) = store();
+    let o = bamdb(
+        &[
+            "agg",
+            "--store",
+            s(&dir),
+            "PurchaseOrder",
+            "--group-by",
+            "Region",
+            "--bucket",
+            "hour:Received",
+            "--measure",
+            "count",
+            "--measure",
+            "sum:Amount",
+            "--measure",
+            "avg:duration(Received,Shipped)",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: J = serde_json::from_str(stdout(&o).trim()).expect("one JSON document");
+    assert_eq!(
+        v["columns"],
+        serde_json::json!([
+            "Region",
+            "hour(Received)",
+            "count",
+            "sum:Amount",
+            "avg:duration(Received,Shipped)"
+        ])
+    );
+    let hour = 3_600_000_000i64;
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{v}");
+    // EU 10:00: PO-1 (2 h) and PO-4 (6 h).
+    assert_eq!(rows[0][0], "EU");
+    assert_eq!(rows[0][1], "2026-11-01T10:00:00.000000Z");
+    assert_eq!(rows[0][2], 2);
+    assert_eq!(rows[0][3].as_f64(), Some(800.0));
+    assert_eq!(rows[0][4].as_i64(), Some(4 * hour));
+    // EU 11:00: PO-3, not shipped: no duration (null, not zero).
+    assert_eq!(rows[1][1], "2026-11-01T11:00:00.000000Z");
+    assert_eq!(rows[1][2], 1);
+    assert_eq!(rows[1][3].as_f64(), Some(900.5));
+    assert!(rows[1][4].is_null(), "{v}");
+    // US, the day before.
+    assert_eq!(rows[2][0], "US");
+    assert_eq!(rows[2][1], "2026-10-31T10:00:00.000000Z");
+    assert_eq!(rows[2][4].as_i64(), Some(4 * hour));
+
+    // The default is a table for people; --where and --status apply.
+    let o = bamdb(
+        &[
+            "agg",
+            "--store",
+            s(&dir),
+            "PurchaseOrder",
+            "--group-by",
+            "Region",
+            "--measure",
+            "count",
+            "--measure",
+            "max:Amount",
+            "--status",
+            "active",
+            "--where",
+            "Amount > 50",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("Region") && lines[0].contains("max:Amount"));
+    assert!(lines[2].starts_with("EU"), "{out}");
+    assert!(
+        lines[2].contains(" 2 ") && lines[2].ends_with("900.5"),
+        "{out}"
+    );
+}
+
+#[test]
+fn maintain_lists_dangling_active_instances() {
+    let (_tmp, dir) = store();
+    // Both active orders were last modified in 2026-11-01 (event time).
+    let o = bamdb(
+        &[
+            "maintain",
+            "--store",
+            s(&dir),
+            "--dangling-older-than",
+            "0s",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ids: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: J = serde_json::from_str(l).unwrap();
+            assert_eq!(v["activity"], "PurchaseOrder");
+            v["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["PO-4", "PO-3"], "oldest first");
+    let o = bamdb(
+        &[
+            "maintain",
+            "--store",
+            s(&dir),
+            "--dangling-older-than",
+            "5x",
+        ],
+        "",
+    );
+    no_panic(&o);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("5x"));
+    let o = bamdb(&["maintain", "--help"], "");
+    assert!(stdout(&o).contains("NOT built yet"));
+}
