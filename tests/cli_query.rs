@@ -339,5 +339,49 @@ fn maintain_lists_dangling_active_instances() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("5x"));
     let o = bamdb(&["maintain", "--help"], "");
-    assert!(stdout(&o).contains("NOT built yet"));
+    assert!(stdout(&o).contains("--complete"));
+    // Complete one, remove the other, and a refused action exits 1.
+    let o = bamdb(
+        &[
+            "maintain",
+            "--store",
+            s(&dir),
+            "--complete",
+            "PurchaseOrder",
+            "PO-4",
+            "--remove",
+            "PurchaseOrder",
+            "PO-3",
+            "--remove",
+            "PurchaseOrder",
+            "PO-404",
+            "--dangling-older-than",
+            "0s",
+        ],
+        "",
+    );
+    no_panic(&o);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let actions: Vec<J> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        actions.len(),
+        3,
+        "no dangling instance is left to list: {actions:?}"
+    );
+    assert_eq!(
+        (
+            actions[0]["ok"].as_bool(),
+            actions[1]["ok"].as_bool(),
+            actions[2]["ok"].as_bool()
+        ),
+        (Some(true), Some(true), Some(false))
+    );
+    assert!(actions[2]["reason"].as_str().unwrap().contains("PO-404"));
+    let o = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", "PO-4"], "");
+    assert!(stdout(&o).contains("\"completed\""), "{}", stdout(&o));
+    let o = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", "PO-3"], "");
+    assert_eq!(code(&o), 1);
 }

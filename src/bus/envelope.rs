@@ -11,6 +11,8 @@ use crate::model::FORMAT_VERSION;
 const DEPLOY: u8 = 0xD1;
 // Format: { 0xD2 | quarantine entry id u64 LE | event batch }
 const REPLAY: u8 = 0xD2;
+// Format: { 0xD3 | postcard(AdminOp) }
+const ADMIN: u8 = 0xD3;
 
 /// A decoded frame payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub(crate) enum Payload<'a> {
     Deploy(&'a [u8]),
     /// A quarantined batch sent again after its cause was fixed.
     Replay { entry: u64, batch: &'a [u8] },
+    /// An operator's action on an active instance (postcard `AdminOp`).
+    Admin(&'a [u8]),
     /// Something this version does not know.
     Unknown(Option<u8>),
 }
@@ -36,6 +40,7 @@ pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
             },
             None => Payload::Unknown(Some(REPLAY)),
         },
+        Some((&ADMIN, op)) => Payload::Admin(op),
         Some((&b, _)) => Payload::Unknown(Some(b)),
         None => Payload::Unknown(None),
     }
@@ -44,6 +49,27 @@ pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
 pub(crate) fn deploy(json: &str) -> Vec<u8> {
     let mut out = vec![DEPLOY];
     out.extend_from_slice(json.as_bytes());
+    out
+}
+
+/// An operator's action on an active (or pending) instance, applied by the
+/// bus in LSN order like everything else.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum AdminOp {
+    /// Complete it now, at `time` (µs), whatever parts have not ended.
+    Complete {
+        activity: String,
+        id: String,
+        time: i64,
+    },
+    /// Remove it (all its parts) from the active state.
+    Remove { activity: String, id: String },
+}
+
+pub(crate) fn admin(op: &AdminOp) -> Vec<u8> {
+    let mut out = vec![ADMIN];
+    // Encoding a plain enum of strings and integers cannot fail.
+    out.extend(postcard::to_allocvec(op).unwrap_or_default());
     out
 }
 

@@ -27,7 +27,9 @@ use crate::wal::{CorruptRegion, Frame, Lsn, ReadItem, Wal};
 use quarantine::{Quarantine, Record, Source};
 use state::BusState;
 
-pub(crate) use envelope::{deploy as deploy_payload, replay as replay_payload};
+pub(crate) use envelope::{
+    admin as admin_payload, deploy as deploy_payload, replay as replay_payload, AdminOp,
+};
 
 /// How many recent quarantined LSNs are remembered for direct streams.
 const RECENT_REJECTIONS: usize = 4096;
@@ -356,6 +358,29 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
         }
         envelope::Payload::Replay { entry, batch } => {
             return process_replay(shared, frame, entry, batch);
+        }
+        envelope::Payload::Admin(bytes) => {
+            let result = postcard::from_bytes::<envelope::AdminOp>(bytes)
+                .map_err(|e| format!("the operator action does not decode: {e}"))
+                .and_then(|op| {
+                    let mut st = shared.write_state();
+                    match op {
+                        envelope::AdminOp::Complete { activity, id, time } => {
+                            st.force_complete(&(activity, id), time)
+                        }
+                        envelope::AdminOp::Remove { activity, id } => st.remove(&(activity, id)),
+                    }
+                });
+            shared.write_state().applied_lsn = frame.lsn;
+            // A refused action is the operator's answer, not data to keep.
+            if let Err(reason) = result {
+                let mut recent = lock(&shared.recent_rejections);
+                if recent.len() >= RECENT_REJECTIONS {
+                    recent.pop_front();
+                }
+                recent.push_back((frame.lsn, vec![reason]));
+            }
+            return true;
         }
         envelope::Payload::Unknown(kind) => {
             Some((vec![format!("unknown frame payload kind {kind:?}")], 0))

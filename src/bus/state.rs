@@ -510,12 +510,66 @@ impl BusState {
         let record = Arc::new(self.merge(top, true));
         for key in self.subtree(top) {
             self.nodes.remove(&key);
-            if &key != top {
-                self.aliases.insert(key, top.clone());
-            }
+        }
+        // Every token of the instance (also one that never reported, after a
+        // forced completion) now names the completed instance, as the import
+        // file's index will.
+        for token in &record.continuations {
+            self.aliases
+                .insert((top.0.clone(), token.clone()), top.clone());
         }
         self.memtable.insert(top.clone(), record);
         self.counters.instances_completed += 1;
+    }
+
+    /// Completes the instance `key` belongs to now, at `time`, whatever
+    /// parts have not ended (an operator's decision, as in BAM).
+    pub fn force_complete(&mut self, key: &Key, time: i64) -> Result<(), String> {
+        let top = self.visible_top(key)?;
+        let stamp = Stamp {
+            ts: time,
+            producer: u32::MAX,
+            seq: u64::MAX,
+            index: 0,
+        };
+        if let Some(root) = self.nodes.get_mut(&top) {
+            if root.ended.is_none() {
+                root.ended = Some(stamp);
+            }
+        }
+        self.complete(&top);
+        Ok(())
+    }
+
+    /// Removes the instance `key` belongs to (every part) from the active
+    /// state; pending trees can be removed too.
+    pub fn remove(&mut self, key: &Key) -> Result<(), String> {
+        if !self.nodes.contains_key(key) {
+            return Err(format!(
+                "{}/{} is not an active or pending instance",
+                key.0, key.1
+            ));
+        }
+        let top = self.top(key);
+        for k in self.subtree(&top) {
+            self.nodes.remove(&k);
+        }
+        Ok(())
+    }
+
+    fn visible_top(&self, key: &Key) -> Result<Key, String> {
+        if !self.nodes.contains_key(key) {
+            return Err(format!("{}/{} is not an active instance", key.0, key.1));
+        }
+        let top = self.top(key);
+        if self.nodes.get(&top).is_some_and(|n| n.begun.is_some()) {
+            Ok(top)
+        } else {
+            Err(format!(
+                "{}/{} is pending (never begun); remove it instead",
+                key.0, key.1
+            ))
+        }
     }
 
     /// Applies a deployed definition (already checked by the deployer; an

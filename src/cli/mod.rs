@@ -58,8 +58,7 @@ enum Command {
     /// Groups instances and computes counts, sums, averages and durations;
     /// a table, or JSON.
     Agg(search::AggArgs),
-    /// Lists dangling active instances (read-only; completing or removing
-    /// them is not built yet).
+    /// Lists dangling active instances; completes or removes them by hand.
     Maintain(search::MaintainArgs),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_CODES)]

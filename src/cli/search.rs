@@ -345,11 +345,15 @@ fn parse_bucket(text: &str) -> Result<(BucketUnit, String), CliError> {
     after_help = "Lists dangling instances: active instances of every deployed activity
 not modified for longer than the threshold, one JSON object per line
 ({\"activity\",\"id\",\"begin\",\"last_modified\",\"idle_seconds\"}), oldest first.
-This is a read-only listing: completing or removing dangling instances, and
-retention of old completed instances, are NOT built yet.
+With --complete ACTIVITY ID or --remove ACTIVITY ID (repeatable), first
+completes those instances now (whatever parts have not ended) or removes them
+(every part), printing {\"action\",\"activity\",\"id\",\"ok\",\"reason\"} per
+action; the actions go through the message box and survive a restart.
+Retention of old completed instances is NOT built yet.
 
 Exit codes:
   0  success (also when none is dangling)
+  1  an action was refused (the instance is not active, or is pending)
   2  bad duration, or the store could not be used"
 )]
 pub struct MaintainArgs {
@@ -359,6 +363,12 @@ pub struct MaintainArgs {
     /// a number with a unit s, m, h, d or w (e.g. 90m, 12h, 7d).
     #[arg(long, value_name = "DURATION", default_value = "7d")]
     dangling_older_than: String,
+    /// Complete this active instance now: ACTIVITY ID (repeatable).
+    #[arg(long, num_args = 2, value_names = ["ACTIVITY", "ID"])]
+    complete: Vec<String>,
+    /// Remove this active or pending instance: ACTIVITY ID (repeatable).
+    #[arg(long, num_args = 2, value_names = ["ACTIVITY", "ID"])]
+    remove: Vec<String>,
 }
 
 pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
@@ -369,6 +379,30 @@ pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
     let store = open_existing(dir)?;
     wait_for_import(&store)?;
+    let mut code = EXIT_OK;
+    let actions = args
+        .complete
+        .chunks(2)
+        .map(|p| ("complete", p))
+        .chain(args.remove.chunks(2).map(|p| ("remove", p)));
+    for (action, pair) in actions {
+        let [activity, id] = pair else { continue };
+        let result = if action == "complete" {
+            store.complete_instance(activity, id)
+        } else {
+            store.remove_instance(activity, id)
+        };
+        if result.is_err() {
+            code = 1;
+        }
+        print_line(&serde_json::json!({
+            "action": action,
+            "activity": activity,
+            "id": id,
+            "ok": result.is_ok(),
+            "reason": result.err().map(|e| e.to_string()),
+        }))?;
+    }
     let mut dangling = Vec::new();
     for def in store.definitions() {
         let mut search = Search::new(&def.name);
@@ -403,7 +437,7 @@ pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
         });
         print_line(&line)?;
     }
-    Ok(EXIT_OK)
+    Ok(code)
 }
 
 /// Parses `90s`, `30m`, `12h`, `7d`, `2w` (a whole number and one unit).

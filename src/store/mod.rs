@@ -198,6 +198,55 @@ impl Store {
         }
     }
 
+    /// Active instances not modified for longer than `idle` (by their
+    /// last event timestamp), oldest first: typically instances whose
+    /// continuation never ended.
+    pub fn dangling(&self, idle: Duration) -> Vec<ActivityInstance> {
+        let now = crate::model::Timestamp::now().as_micros();
+        let limit = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
+        let mut out: Vec<ActivityInstance> = self
+            .inner
+            .bus
+            .read_state()
+            .active_instances()
+            .into_iter()
+            .filter(|i| {
+                i.last_modified
+                    .is_none_or(|t| now.saturating_sub(t.as_micros()) > limit)
+            })
+            .collect();
+        out.sort_by_key(|i| (i.last_modified, i.id.clone()));
+        out
+    }
+
+    /// Completes an active instance now, whatever parts have not ended (an
+    /// operator's decision). Returns once applied.
+    pub fn complete_instance(&self, activity: &str, id: &str) -> Result<(), StoreError> {
+        self.admin(&bus::AdminOp::Complete {
+            activity: activity.to_owned(),
+            id: id.to_owned(),
+            time: crate::model::Timestamp::now().as_micros(),
+        })
+    }
+
+    /// Removes an active or pending instance (every part of it). Returns
+    /// once applied.
+    pub fn remove_instance(&self, activity: &str, id: &str) -> Result<(), StoreError> {
+        self.admin(&bus::AdminOp::Remove {
+            activity: activity.to_owned(),
+            id: id.to_owned(),
+        })
+    }
+
+    fn admin(&self, op: &bus::AdminOp) -> Result<(), StoreError> {
+        let lsn = self.inner.bus.wal.append(&bus::admin_payload(op))?;
+        self.inner.wait(lsn)?;
+        match self.inner.bus.rejection(lsn) {
+            Some(reasons) => Err(StoreError::Rejected { reasons }),
+            None => Ok(()),
+        }
+    }
+
     /// The deployed definitions.
     pub fn definitions(&self) -> Vec<ActivityDefinition> {
         self.inner
