@@ -52,8 +52,9 @@ pub(crate) fn deploy(json: &str) -> Vec<u8> {
     out
 }
 
-/// An operator's action on an active (or pending) instance, applied by the
-/// bus in LSN order like everything else.
+/// An operator's action (on an active or pending instance, or on the
+/// declared aggregations), applied by the bus in LSN order like everything
+/// else.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum AdminOp {
     /// Complete it now, at `time` (µs), whatever parts have not ended.
@@ -64,6 +65,10 @@ pub(crate) enum AdminOp {
     },
     /// Remove it (all its parts) from the active state.
     Remove { activity: String, id: String },
+    /// Declare (or replace) a real-time aggregation.
+    Declare(super::aggregations::AggregationSpec),
+    /// Drop a real-time aggregation.
+    Undeclare { name: String },
 }
 
 pub(crate) fn admin(op: &AdminOp) -> Vec<u8> {

@@ -7,6 +7,7 @@
 //! bus resumes from that LSN, and quarantine records written after the
 //! checkpoint are recognised so they are not written twice.
 
+pub(crate) mod aggregations;
 mod checkpoint;
 mod envelope;
 pub mod quarantine;
@@ -369,6 +370,8 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
                             st.force_complete(&(activity, id), time)
                         }
                         envelope::AdminOp::Remove { activity, id } => st.remove(&(activity, id)),
+                        envelope::AdminOp::Declare(spec) => st.declare(spec),
+                        envelope::AdminOp::Undeclare { name } => st.undeclare(&name),
                     }
                 });
             shared.write_state().applied_lsn = frame.lsn;

@@ -21,6 +21,8 @@ use crate::segments::record::{
 };
 use crate::wal::Lsn;
 
+use super::aggregations::{AggregationSpec, Declared};
+
 /// (activity, id)
 pub(crate) type Key = (String, String);
 
@@ -79,6 +81,8 @@ pub(crate) struct Snapshot {
     pub counters: Counters,
     /// The quarantine's next entry id when the checkpoint was taken.
     pub quarantine_next: u64,
+    /// Declared real-time aggregations (their totals are rebuilt on open).
+    pub aggregations: Vec<AggregationSpec>,
 }
 
 /// Everything the bus knows; queries read it under a read lock.
@@ -96,6 +100,8 @@ pub(crate) struct BusState {
     pub aliases: HashMap<Key, Key>,
     /// Live segment files, oldest first.
     pub files: Vec<Arc<SegmentFile>>,
+    /// Real-time aggregations by name.
+    pub aggregations: BTreeMap<String, Declared>,
 }
 
 /// Whether a value already has the declared type (and fits it), so no
@@ -298,6 +304,21 @@ impl BusState {
     pub fn apply_batch(&mut self, batch: Batch) -> Result<(), Vec<String>> {
         let events = batch.events.len() as u64;
         let prepared = self.validate(batch)?;
+        // Real-time aggregations need every changed instance's version
+        // before and after the frame.
+        let tracked: Vec<Key> = if self
+            .aggregations
+            .values()
+            .any(|d| prepared.iter().any(|p| p.key.0 == d.spec.activity))
+        {
+            let mut keys: Vec<Key> = prepared.iter().map(|p| p.key.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        } else {
+            Vec::new()
+        };
+        let before = self.versions(&tracked);
         let mut touched = Vec::new();
         for p in prepared {
             self.apply_one(p, &mut touched);
@@ -309,9 +330,100 @@ impl BusState {
                 self.complete(&top);
             }
         }
+        if !tracked.is_empty() {
+            let after = self.versions(&tracked);
+            self.update_aggregations(before, after);
+        }
         self.counters.frames_imported += 1;
         self.counters.events_imported += events;
         Ok(())
+    }
+
+    /// The visible version of the instance each key belongs to, by root.
+    fn versions(&self, keys: &[Key]) -> BTreeMap<Key, ActivityInstance> {
+        let mut out = BTreeMap::new();
+        for key in keys {
+            // A completed instance is looked up by its root's key; an
+            // instance this frame could touch is never in a file yet.
+            if let Ok(Some(i)) = self.get(key) {
+                out.insert((i.activity.clone(), i.id.clone()), i);
+            }
+        }
+        out
+    }
+
+    fn update_aggregations(
+        &mut self,
+        mut before: BTreeMap<Key, ActivityInstance>,
+        after: BTreeMap<Key, ActivityInstance>,
+    ) {
+        let mut changes: Vec<(Option<ActivityInstance>, Option<ActivityInstance>)> = Vec::new();
+        for (key, new) in after {
+            let old = before.remove(&key);
+            if old.as_ref() != Some(&new) {
+                changes.push((old, Some(new)));
+            }
+        }
+        // Roots that vanished (only by removal; merges keep the root).
+        changes.extend(before.into_values().map(|old| (Some(old), None)));
+        for declared in self.aggregations.values_mut() {
+            for (old, new) in &changes {
+                let relevant = [old, new].iter().any(|v| {
+                    v.as_ref()
+                        .is_some_and(|i| i.activity == declared.spec.activity)
+                });
+                if relevant {
+                    declared.running.apply(old.as_ref(), new.as_ref());
+                }
+            }
+        }
+    }
+
+    /// Every visible instance of `activity`: active, waiting to be filed,
+    /// and in the import files.
+    pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
+        let mut out: Vec<ActivityInstance> = self
+            .active_instances()
+            .into_iter()
+            .filter(|i| i.activity == activity)
+            .collect();
+        out.extend(
+            self.memtable
+                .values()
+                .filter(|r| r.activity == activity)
+                .map(|r| r.to_instance()),
+        );
+        for file in &self.files {
+            for rec in file.records() {
+                let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+                if rec.activity == activity {
+                    out.push(rec.to_instance());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Declares (or replaces) a real-time aggregation, building its totals
+    /// from the instances there are now.
+    pub fn declare(&mut self, spec: AggregationSpec) -> Result<(), String> {
+        let def = self
+            .definitions
+            .get(&spec.activity)
+            .ok_or_else(|| format!("activity {} is not deployed", spec.activity))?;
+        spec.to_aggregate()?
+            .validate(def)
+            .map_err(|e| e.to_string())?;
+        let declared = Declared::build(spec.clone(), self.all_instances(&spec.activity)?)?;
+        self.aggregations.insert(spec.name.clone(), declared);
+        Ok(())
+    }
+
+    pub fn undeclare(&mut self, name: &str) -> Result<(), String> {
+        self.aggregations
+            .remove(name)
+            .map(|_| ())
+            .ok_or_else(|| format!("no real-time aggregation named {name}"))
     }
 
     /// Checks a batch against the definitions and the state without
@@ -526,6 +638,7 @@ impl BusState {
     /// parts have not ended (an operator's decision, as in BAM).
     pub fn force_complete(&mut self, key: &Key, time: i64) -> Result<(), String> {
         let top = self.visible_top(key)?;
+        let before = self.versions(std::slice::from_ref(key));
         let stamp = Stamp {
             ts: time,
             producer: u32::MAX,
@@ -538,6 +651,8 @@ impl BusState {
             }
         }
         self.complete(&top);
+        let after = self.versions(std::slice::from_ref(&top));
+        self.update_aggregations(before, after);
         Ok(())
     }
 
@@ -550,10 +665,12 @@ impl BusState {
                 key.0, key.1
             ));
         }
+        let before = self.versions(std::slice::from_ref(key));
         let top = self.top(key);
         for k in self.subtree(&top) {
             self.nodes.remove(&k);
         }
+        self.update_aggregations(before, BTreeMap::new());
         Ok(())
     }
 
@@ -599,6 +716,7 @@ impl BusState {
             resolved: self.resolved.clone(),
             counters: self.counters,
             quarantine_next,
+            aggregations: self.aggregations.values().map(|d| d.spec.clone()).collect(),
         }
     }
 
@@ -609,7 +727,7 @@ impl BusState {
                 serde_json::from_str(json).map_err(|e| format!("checkpoint definition: {e}"))?;
             definitions.insert(def.name.clone(), def);
         }
-        Ok(BusState {
+        let mut state = BusState {
             applied_lsn: snapshot.applied_lsn,
             definitions,
             nodes: snapshot.nodes.into_iter().collect(),
@@ -618,6 +736,15 @@ impl BusState {
             memtable: BTreeMap::new(),
             aliases: HashMap::new(),
             files,
-        })
+            aggregations: BTreeMap::new(),
+        };
+        for spec in snapshot.aggregations {
+            let instances = state.all_instances(&spec.activity)?;
+            let declared = Declared::build(spec, instances)?;
+            state
+                .aggregations
+                .insert(declared.spec.name.clone(), declared);
+        }
+        Ok(state)
     }
 }

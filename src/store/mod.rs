@@ -305,30 +305,45 @@ impl Store {
     /// Every visible instance of `activity`, active and completed, in no
     /// particular order. (A full scan; richer queries build on it.)
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
-        let st = self.inner.bus.read_state();
-        let mut out: Vec<ActivityInstance> = st
-            .active_instances()
-            .into_iter()
-            .filter(|i| i.activity == activity)
-            .collect();
-        out.extend(
-            st.memtable
-                .values()
-                .filter(|r| r.activity == activity)
-                .map(|r| r.to_instance()),
-        );
-        for file in &st.files {
-            for rec in file.records() {
-                let rec = rec.map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
-                if rec.activity == activity {
-                    out.push(rec.to_instance());
-                }
-            }
-        }
-        Ok(out)
+        self.inner
+            .bus
+            .read_state()
+            .all_instances(activity)
+            .map_err(|reason| StoreError::Corrupt {
+                location: self.inner.bus.segments_dir.display().to_string(),
+                reason,
+            })
+    }
+
+    /// Declares (or replaces) a real-time aggregation named `name`: the bus
+    /// keeps its result up to date as it imports, and
+    /// [`Store::aggregation`] reads it without a scan. Durable; returns once
+    /// applied.
+    pub fn declare_aggregation(
+        &self,
+        name: &str,
+        aggregate: &crate::query::Aggregate,
+    ) -> Result<(), StoreError> {
+        aggregate.validate(&self.definition(&aggregate.activity)?)?;
+        let spec = crate::bus::aggregations::AggregationSpec::new(name, aggregate);
+        self.admin(&bus::AdminOp::Declare(spec))
+    }
+
+    /// Drops a real-time aggregation.
+    pub fn drop_aggregation(&self, name: &str) -> Result<(), StoreError> {
+        self.admin(&bus::AdminOp::Undeclare {
+            name: name.to_owned(),
+        })
+    }
+
+    /// The current result of a declared real-time aggregation (no scan).
+    pub fn aggregation(&self, name: &str) -> Option<crate::query::AggregateResult> {
+        self.inner
+            .bus
+            .read_state()
+            .aggregations
+            .get(name)
+            .map(|d| d.running.result())
     }
 
     /// Runs a search over the active and completed instances of its
