@@ -90,6 +90,7 @@ fn take(shared: &Shared) -> Result<(), String> {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
     merge_if_needed(shared)?;
+    super::retention::apply(shared)?;
     // Published last, so a caller that waits for it knows the whole
     // checkpoint (clean-up, trim, merge) is over.
     lock(&shared.progress).checkpointed = applied;
@@ -235,6 +236,24 @@ pub(crate) fn open_state(
         storage
             .sync_dir(dir)
             .map_err(|e| format!("fsync {}: {e}", dir.display()))?;
+    }
+
+    // The same for archive files an interrupted retention pass left.
+    let archive = super::retention::archive_dir(dir);
+    if let Ok(names) = storage.list_dir(&archive) {
+        let live: HashSet<&str> = manifest.archives.iter().map(String::as_str).collect();
+        let mut removed = false;
+        for name in names.iter().filter(|n| !live.contains(n.as_str())) {
+            storage
+                .remove_file(&archive.join(name))
+                .map_err(|e| format!("remove stale archive {name}: {e}"))?;
+            removed = true;
+        }
+        if removed {
+            storage
+                .sync_dir(&archive)
+                .map_err(|e| format!("fsync {}: {e}", archive.display()))?;
+        }
     }
 
     let mut sources = HashSet::new();

@@ -11,6 +11,7 @@ pub(crate) mod aggregations;
 mod checkpoint;
 mod envelope;
 pub mod quarantine;
+pub(crate) mod retention;
 pub(crate) mod state;
 
 use std::collections::{HashSet, VecDeque};

@@ -404,6 +404,16 @@ impl BusState {
         Ok(out)
     }
 
+    /// Takes instances that left the online store out of the real-time
+    /// aggregations.
+    pub fn retire(&mut self, records: &[StoredInstance]) {
+        let before = records
+            .iter()
+            .map(|r| ((r.activity.clone(), r.id.clone()), r.to_instance()))
+            .collect();
+        self.update_aggregations(before, BTreeMap::new());
+    }
+
     /// Declares (or replaces) a real-time aggregation, building its totals
     /// from the instances there are now.
     pub fn declare(&mut self, spec: AggregationSpec) -> Result<(), String> {

@@ -93,6 +93,7 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         checkpoint: Some("000000000007.ckpt".into()),
         segments: vec!["000000000003.seg".into()],
         next_file: 8,
+        archives: vec![],
     };
     if m.store(&disk, dir).is_ok() {
         if let Some(bytes) = disk.read_file(&dir.join("MANIFEST")) {

@@ -56,8 +56,7 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-/// An open, verified import segment file. (The footer's end-time range is
-/// written for queries that skip files; it is not read yet.)
+/// An open, verified import segment file.
 pub(crate) struct SegmentFile {
     pub name: String,
     pub path: PathBuf,
@@ -65,6 +64,9 @@ pub(crate) struct SegmentFile {
     index_offset: usize,
     key_count: usize,
     pub record_count: u64,
+    /// The earliest completion time in the file (µs; `i64::MAX` if none):
+    /// retention skips files that hold nothing old enough.
+    pub min_end: i64,
 }
 
 impl std::fmt::Debug for SegmentFile {
@@ -192,6 +194,7 @@ impl SegmentFile {
         {
             return Err("index checksum mismatch".into());
         }
+        let min_end = LE::read_i64(fields.get(FOOTER_MIN_END..).unwrap_or(&[0; 8]));
         Ok(SegmentFile {
             name: name.to_owned(),
             path,
@@ -199,6 +202,7 @@ impl SegmentFile {
             index_offset,
             key_count,
             record_count,
+            min_end,
         })
     }
 

@@ -27,6 +27,9 @@ pub(crate) struct Manifest {
     pub segments: Vec<String>,
     /// The number the next file gets (files are never reused).
     pub next_file: u64,
+    /// Archive files (in the store's `archive/` directory): completed
+    /// instances past the retention window, readable on request.
+    pub archives: Vec<String>,
 }
 
 impl Manifest {
@@ -72,6 +75,7 @@ mod tests {
             checkpoint: Some("7.ckpt".into()),
             segments: vec!["3.seg".into(), "5.seg".into()],
             next_file: 8,
+            archives: vec!["6.seg".into()],
         };
         m.store(&disk, dir).unwrap();
         assert_eq!(Manifest::load(&disk, dir).unwrap(), Some(m));

@@ -35,7 +35,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::StoreError;
-pub use options::{QuarantineEvent, QuarantineListener, StoreOptions};
+pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use verify::{Problem, VerifyReport};
 
 use crate::bus::quarantine::{Quarantine, QuarantineEntry};
@@ -313,6 +313,61 @@ impl Store {
                 location: self.inner.bus.segments_dir.display().to_string(),
                 reason,
             })
+    }
+
+    /// Archived instances of `activity` (past the retention window, see
+    /// [`StoreOptions::retention`]).
+    pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
+        let mut out = Vec::new();
+        for file in self.archive_files()? {
+            for rec in file.records() {
+                let rec = rec.map_err(|reason| StoreError::Corrupt {
+                    location: file.path.display().to_string(),
+                    reason,
+                })?;
+                if rec.activity == activity {
+                    out.push(rec.to_instance());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An archived instance by id or continuation token.
+    pub fn get_archived(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<ActivityInstance>, StoreError> {
+        for file in self.archive_files()?.iter().rev() {
+            let found = file
+                .get(activity, id)
+                .map_err(|reason| StoreError::Corrupt {
+                    location: file.path.display().to_string(),
+                    reason,
+                })?;
+            if let Some(rec) = found {
+                return Ok(Some(rec.to_instance()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
+        let bus = &self.inner.bus;
+        let names = lock(&bus.manifest).archives.clone();
+        let dir = crate::bus::retention::archive_dir(&bus.segments_dir);
+        names
+            .iter()
+            .map(|n| {
+                crate::segments::file::SegmentFile::open(bus.storage.as_ref(), &dir, n).map_err(
+                    |reason| StoreError::Corrupt {
+                        location: dir.join(n).display().to_string(),
+                        reason,
+                    },
+                )
+            })
+            .collect()
     }
 
     /// Declares (or replaces) a real-time aggregation named `name`: the bus

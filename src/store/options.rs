@@ -19,6 +19,26 @@ pub struct QuarantineEvent {
     pub reasons: Vec<String>,
 }
 
+/// What happens to completed instances past the online window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionAction {
+    /// Move them to the store's `archive/` directory, still readable with
+    /// [`crate::Store::archived`] and [`crate::Store::get_archived`].
+    Archive,
+    /// Delete them.
+    Drop,
+}
+
+/// Retention of completed instances (active instances are never touched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Completed instances whose end time is older than this are moved out
+    /// of the online store at the next checkpoint.
+    pub online_window: Duration,
+    /// Archive or drop them.
+    pub action: RetentionAction,
+}
+
 /// A function the host application registers to hear of quarantined data.
 pub type QuarantineListener = Arc<dyn Fn(&QuarantineEvent) + Send + Sync>;
 
@@ -56,6 +76,8 @@ pub struct StoreOptions {
     pub retry_backoff: Duration,
     /// Called for every quarantine entry, from the bus thread.
     pub on_quarantine: Option<QuarantineListener>,
+    /// Retention of completed instances. Default none: kept online forever.
+    pub retention: Option<Retention>,
 }
 
 impl Default for StoreOptions {
@@ -71,6 +93,7 @@ impl Default for StoreOptions {
             retry_limit: 8,
             retry_backoff: Duration::from_millis(10),
             on_quarantine: None,
+            retention: None,
         }
     }
 }
@@ -88,6 +111,7 @@ impl fmt::Debug for StoreOptions {
             .field("retry_limit", &self.retry_limit)
             .field("retry_backoff", &self.retry_backoff)
             .field("on_quarantine", &self.on_quarantine.is_some())
+            .field("retention", &self.retention)
             .finish()
     }
 }

@@ -236,7 +236,14 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             return report.problem(manifest_path.display(), reason);
         }
     };
-    for name in &manifest.segments {
+    let archive = crate::bus::retention::archive_dir(dir);
+    let files = manifest
+        .segments
+        .iter()
+        .map(|n| (dir.to_path_buf(), n))
+        .chain(manifest.archives.iter().map(|n| (archive.clone(), n)));
+    for (dir, name) in files {
+        let dir = dir.as_path();
         report.import_files += 1;
         let path = dir.join(name);
         let file = match SegmentFile::open(storage, dir, name) {
