@@ -101,22 +101,41 @@ fn take(shared: &Shared) -> Result<(), String> {
 const MAX_FILES: usize = 8;
 /// How many files one merge combines.
 const MERGE_FANIN: usize = 4;
+/// A merge reads its sources into memory: it takes at most this many
+/// records, so its memory is bounded whatever the data size. Files that
+/// reached this size are left alone; beyond them the number of files grows
+/// by one per this many completed instances.
+const MAX_MERGE_RECORDS: u64 = 100_000;
 
-/// Keeps the number of import files bounded: once there are more than
-/// `MAX_FILES`, the `MERGE_FANIN` smallest are merged into one (size-tiered,
-/// so each record is rewritten about log4(n) times, not at every merge).
-/// The merged file is written atomically, the manifest swapped to name it
-/// instead of its sources, and only then are the sources deleted.
+/// Keeps the number of small import files bounded: once more than
+/// `MAX_FILES` files are smaller than half of `MAX_MERGE_RECORDS`, the
+/// `MERGE_FANIN` smallest are merged into one (size-tiered, so each record
+/// is rewritten about log4(n) times, not at every merge). The merged file
+/// is written atomically, the manifest swapped to name it instead of its
+/// sources, and only then are the sources deleted.
 fn merge_if_needed(shared: &Shared) -> Result<(), String> {
     let sources: Vec<Arc<SegmentFile>> = {
         let st = shared.read_state();
-        if st.files.len() <= MAX_FILES {
+        let mut small: Vec<Arc<SegmentFile>> = st
+            .files
+            .iter()
+            .filter(|f| f.record_count < MAX_MERGE_RECORDS / 2)
+            .cloned()
+            .collect();
+        if small.len() <= MAX_FILES {
             return Ok(());
         }
-        let mut by_size = st.files.clone();
-        by_size.sort_by_key(|f| f.record_count);
-        by_size.truncate(MERGE_FANIN);
-        by_size
+        small.sort_by_key(|f| f.record_count);
+        let mut picked = Vec::new();
+        let mut total = 0;
+        for f in small.into_iter().take(MERGE_FANIN) {
+            if total + f.record_count > MAX_MERGE_RECORDS && picked.len() >= 2 {
+                break;
+            }
+            total += f.record_count;
+            picked.push(f);
+        }
+        picked
     };
     let storage = shared.storage.as_ref();
     let dir = &shared.segments_dir;

@@ -67,6 +67,65 @@ pub(crate) struct SegmentFile {
     /// The earliest completion time in the file (µs; `i64::MAX` if none):
     /// retention skips files that hold nothing old enough.
     pub min_end: i64,
+    /// Which keys the file may hold, built from its index when opened: a
+    /// lookup of a key that is not there (every new instance the bus checks)
+    /// usually touches none of the file's pages.
+    filter: KeyFilter,
+}
+
+/// A Bloom filter over (activity, id) keys: 10 bits and 7 probes per key,
+/// about 1% false positives.
+struct KeyFilter {
+    bits: Vec<u64>,
+}
+
+impl KeyFilter {
+    const PROBES: u64 = 7;
+
+    fn with_keys(count: usize) -> KeyFilter {
+        let words = (count * 10).div_ceil(64).max(1);
+        KeyFilter {
+            bits: vec![0; words],
+        }
+    }
+
+    fn hash(activity: &str, id: &str) -> (u64, u64) {
+        // FNV-1a over activity, a separator no UTF-8 text contains, and id.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in activity
+            .as_bytes()
+            .iter()
+            .chain(&[0xFF])
+            .chain(id.as_bytes())
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01B3);
+        }
+        (h, h.rotate_left(31) | 1)
+    }
+
+    fn positions(&self, activity: &str, id: &str) -> impl Iterator<Item = (usize, u64)> {
+        let m = self.bits.len() as u64 * 64;
+        let (h1, h2) = Self::hash(activity, id);
+        (0..Self::PROBES).map(move |i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % m;
+            ((bit / 64) as usize, 1u64 << (bit % 64))
+        })
+    }
+
+    fn insert(&mut self, activity: &str, id: &str) {
+        let positions: Vec<_> = self.positions(activity, id).collect();
+        for (word, mask) in positions {
+            if let Some(w) = self.bits.get_mut(word) {
+                *w |= mask;
+            }
+        }
+    }
+
+    fn may_contain(&self, activity: &str, id: &str) -> bool {
+        self.positions(activity, id)
+            .all(|(word, mask)| self.bits.get(word).is_some_and(|w| w & mask != 0))
+    }
 }
 
 impl std::fmt::Debug for SegmentFile {
@@ -195,7 +254,7 @@ impl SegmentFile {
             return Err("index checksum mismatch".into());
         }
         let min_end = LE::read_i64(fields.get(FOOTER_MIN_END..).unwrap_or(&[0; 8]));
-        Ok(SegmentFile {
+        let mut file = SegmentFile {
             name: name.to_owned(),
             path,
             bytes,
@@ -203,7 +262,15 @@ impl SegmentFile {
             key_count,
             record_count,
             min_end,
-        })
+            filter: KeyFilter::with_keys(key_count),
+        };
+        let mut filter = KeyFilter::with_keys(key_count);
+        for i in 0..key_count {
+            let (activity, id, _) = file.key_at(i)?;
+            filter.insert(activity, id);
+        }
+        file.filter = filter;
+        Ok(file)
     }
 
     fn key_at(&self, i: usize) -> Result<(&str, &str, u64), String> {
@@ -267,6 +334,9 @@ impl SegmentFile {
     /// Finds the record whose id, or one of whose continuation tokens, is
     /// `id`.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<StoredInstance>, String> {
+        if !self.filter.may_contain(activity, id) {
+            return Ok(None);
+        }
         let (mut lo, mut hi) = (0usize, self.key_count);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
