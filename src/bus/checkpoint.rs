@@ -105,7 +105,7 @@ const MERGE_FANIN: usize = 4;
 /// records, so its memory is bounded whatever the data size. Files that
 /// reached this size are left alone; beyond them the number of files grows
 /// by one per this many completed instances.
-const MAX_MERGE_RECORDS: u64 = 100_000;
+const MAX_MERGE_RECORDS: u64 = 40_000;
 
 /// Keeps the number of small import files bounded: once more than
 /// `MAX_FILES` files are smaller than half of `MAX_MERGE_RECORDS`, the

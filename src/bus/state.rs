@@ -400,6 +400,7 @@ impl BusState {
                     out.push(rec.to_instance());
                 }
             }
+            file.release_pages();
         }
         Ok(out)
     }

@@ -136,3 +136,18 @@ impl StorageFile for FsFile {
         Ok(Some(map))
     }
 }
+
+/// Drops the process's references to the pages of a sealed file's map, so
+/// pages touched by a scan stop counting in its resident memory (they stay
+/// in the page cache and are read back on the next access).
+pub(crate) fn release_pages(map: &memmap2::Mmap) {
+    // SAFETY: MADV_DONTNEED on a read-only private mapping of a file only
+    // discards the page-table entries; the next access faults the pages in
+    // again from the file. `map_sealed` maps only files bamdb never modifies
+    // while mapped, so the bytes read afterwards are the same. No reference
+    // into the map is invalidated: the mapping itself stays in place.
+    let result = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "madvise(DONTNEED) failed; pages stay resident");
+    }
+}

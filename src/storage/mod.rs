@@ -19,6 +19,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+pub(crate) use fs::release_pages;
 pub use fs::FsStorage;
 pub use memory::{CrashMode, Fault, MemStorage};
 
