@@ -134,7 +134,7 @@ impl Group {
 }
 
 /// Every group ever generated, in input order.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Oracle {
     pub groups: Vec<Group>,
 }
