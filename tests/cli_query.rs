@@ -384,4 +384,17 @@ fn maintain_lists_dangling_active_instances() {
     assert!(stdout(&o).contains("\"completed\""), "{}", stdout(&o));
     let o = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", "PO-3"], "");
     assert_eq!(code(&o), 1);
+    // Retention: PO-4 was completed just now (its end is now), so a
+    // one-day window keeps it; a zero window archives it.
+    let o = bamdb(&["maintain", "--store", s(&dir), "--retain", "1d"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"retained\""));
+    let o = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", "PO-4"], "");
+    assert_eq!(code(&o), 0, "kept online");
+    let o = bamdb(&["maintain", "--store", s(&dir), "--retain", "0s"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", "PO-4"], "");
+    assert_eq!(code(&o), 1, "archived, no longer online");
+    let o = bamdb(&["maintain", "--store", s(&dir), "--retain", "soon"], "");
+    assert_eq!(code(&o), 2);
 }

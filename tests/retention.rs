@@ -107,3 +107,38 @@ fn dropped_instances_are_gone_for_good() {
     assert!(store.get(PO, "NEW-1").unwrap().is_some());
     assert!(store.get(PO, "ACTIVE-OLD").unwrap().is_some());
 }
+
+#[test]
+fn an_operator_can_apply_retention_once_without_a_standing_policy() {
+    let disk = MemStorage::new();
+    let mut o = options(RetentionAction::Archive);
+    o.retention = None;
+    o.checkpoint_frames = 1_000;
+    let store = Store::open_with_storage(disk.shared(), "/s", o.clone()).unwrap();
+    store.deploy(po_definition()).unwrap();
+    store.declare_aggregation("total", &total()).unwrap();
+    workload(&store);
+    assert!(
+        store.get(PO, "OLD-1").unwrap().is_some(),
+        "no standing policy"
+    );
+    store
+        .apply_retention(Retention {
+            online_window: Duration::from_secs(86_400),
+            action: RetentionAction::Archive,
+        })
+        .unwrap();
+    assert!(store.get(PO, "OLD-1").unwrap().is_none());
+    assert!(store.get_archived(PO, "OLD-1").unwrap().is_some());
+    assert!(store.get(PO, "NEW-1").unwrap().is_some());
+    assert!(store.get(PO, "ACTIVE-OLD").unwrap().is_some());
+    assert_eq!(
+        store.aggregation("total").unwrap(),
+        store.aggregate(&total()).unwrap()
+    );
+    drop(store);
+    let store = Store::open_with_storage(disk.shared(), "/s", o).unwrap();
+    settle(&store);
+    assert!(store.get(PO, "OLD-2").unwrap().is_none());
+    assert_eq!(store.archived(PO).unwrap().len(), 2);
+}

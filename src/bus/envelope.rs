@@ -69,6 +69,9 @@ pub(crate) enum AdminOp {
     Declare(super::aggregations::AggregationSpec),
     /// Drop a real-time aggregation.
     Undeclare { name: String },
+    /// Apply retention now: completed instances that ended more than
+    /// `window_secs` ago leave the online store (archived unless `drop`).
+    Retain { window_secs: u64, drop: bool },
 }
 
 pub(crate) fn admin(op: &AdminOp) -> Vec<u8> {

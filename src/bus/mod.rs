@@ -365,6 +365,10 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
             let result = postcard::from_bytes::<envelope::AdminOp>(bytes)
                 .map_err(|e| format!("the operator action does not decode: {e}"))
                 .and_then(|op| {
+                    if let envelope::AdminOp::Retain { window_secs, drop } = op {
+                        shared.write_state().applied_lsn = frame.lsn;
+                        return retain_now(shared, window_secs, drop);
+                    }
                     let mut st = shared.write_state();
                     match op {
                         envelope::AdminOp::Complete { activity, id, time } => {
@@ -373,6 +377,7 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
                         envelope::AdminOp::Remove { activity, id } => st.remove(&(activity, id)),
                         envelope::AdminOp::Declare(spec) => st.declare(spec),
                         envelope::AdminOp::Undeclare { name } => st.undeclare(&name),
+                        envelope::AdminOp::Retain { .. } => Ok(()),
                     }
                 });
             shared.write_state().applied_lsn = frame.lsn;
@@ -401,6 +406,28 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
             ok
         }
     }
+}
+
+/// An operator's retention request: completed instances wait in memory for
+/// a checkpoint to file them, so take one first, then apply the policy.
+/// Retention changes only which files are online, not what any frame
+/// means, so applying it again after a crash is harmless.
+fn retain_now(shared: &Shared, window_secs: u64, drop: bool) -> Result<(), String> {
+    let policy = crate::store::Retention {
+        online_window: Duration::from_secs(window_secs),
+        action: if drop {
+            crate::store::RetentionAction::Drop
+        } else {
+            crate::store::RetentionAction::Archive
+        },
+    };
+    if !checkpoint::run_with_retry(shared) {
+        return Err("the checkpoint before retention failed; see the degraded reason".into());
+    }
+    shared
+        .retry("retention", || retention::apply_with(shared, policy))
+        .map(|_| ())
+        .ok_or_else(|| "retention kept failing; see the degraded reason".to_string())
 }
 
 fn process_replay(shared: &Shared, frame: &Frame, entry: u64, bytes: &[u8]) -> bool {

@@ -28,9 +28,17 @@ pub(crate) fn archive_dir(segments_dir: &Path) -> PathBuf {
 
 /// Applies the retention policy to the import files, if one is set.
 pub(crate) fn apply(shared: &Shared) -> Result<(), String> {
-    let Some(policy) = shared.options.retention else {
-        return Ok(());
-    };
+    match shared.options.retention {
+        Some(policy) => apply_with(shared, policy).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+/// Applies `policy` now; returns how many instances left the online store.
+pub(crate) fn apply_with(
+    shared: &Shared,
+    policy: crate::store::Retention,
+) -> Result<usize, String> {
     let window = i64::try_from(policy.online_window.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::now().as_micros().saturating_sub(window);
     let victims: Vec<Arc<SegmentFile>> = shared
@@ -41,7 +49,7 @@ pub(crate) fn apply(shared: &Shared) -> Result<(), String> {
         .cloned()
         .collect();
     if victims.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let storage = shared.storage.as_ref();
     let dir = &shared.segments_dir;
@@ -94,5 +102,5 @@ pub(crate) fn apply(shared: &Shared) -> Result<(), String> {
     }
     let _ = storage.sync_dir(dir);
     tracing::info!(instances = retired.len(), ?policy.action, "retention applied");
-    Ok(())
+    Ok(retired.len())
 }

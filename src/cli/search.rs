@@ -349,7 +349,9 @@ With --complete ACTIVITY ID or --remove ACTIVITY ID (repeatable), first
 completes those instances now (whatever parts have not ended) or removes them
 (every part), printing {\"action\",\"activity\",\"id\",\"ok\",\"reason\"} per
 action; the actions go through the message box and survive a restart.
-Retention of old completed instances is NOT built yet.
+With --retain DURATION, first moves completed instances that ended longer ago
+than DURATION out of the online store: archived (readable by the library's
+Store::archived) or, with --drop, deleted; prints {\"retained\":DURATION}.
 
 Exit codes:
   0  success (also when none is dangling)
@@ -369,6 +371,13 @@ pub struct MaintainArgs {
     /// Remove this active or pending instance: ACTIVITY ID (repeatable).
     #[arg(long, num_args = 2, value_names = ["ACTIVITY", "ID"])]
     remove: Vec<String>,
+    /// Apply retention now: completed instances that ended longer ago than
+    /// this (e.g. 30d) leave the online store (archived unless --drop).
+    #[arg(long, value_name = "DURATION")]
+    retain: Option<String>,
+    /// With --retain: delete them instead of archiving.
+    #[arg(long, requires = "retain")]
+    drop: bool,
 }
 
 pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
@@ -377,9 +386,28 @@ pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
     let now = Timestamp::now();
     let cutoff = Timestamp::from_micros(now.as_micros().saturating_sub(micros));
     let dir = &args.store.store;
+    let retain = match &args.retain {
+        Some(text) => Some(parse_duration(text)?),
+        None => None,
+    };
     let store = open_existing(dir)?;
     wait_for_import(&store)?;
     let mut code = EXIT_OK;
+    if let (Some(window), Some(text)) = (retain, &args.retain) {
+        let action = if args.drop {
+            bamdb::RetentionAction::Drop
+        } else {
+            bamdb::RetentionAction::Archive
+        };
+        let policy = bamdb::Retention {
+            online_window: window,
+            action,
+        };
+        store
+            .apply_retention(policy)
+            .map_err(|e| query_failed("maintain", dir, &e))?;
+        print_line(&serde_json::json!({ "retained": text, "dropped": args.drop }))?;
+    }
     let actions = args
         .complete
         .chunks(2)
@@ -447,7 +475,7 @@ fn parse_duration(text: &str) -> Result<Duration, CliError> {
     let (num, unit) = t.split_at(split);
     let bad = || {
         usage(&format!(
-            "--dangling-older-than {text:?}: expected a whole number and a unit s, m, h, d or w (e.g. 7d)"
+            "duration {text:?}: expected a whole number and a unit s, m, h, d or w (e.g. 7d)"
         ))
     };
     let n: u64 = num.parse().map_err(|_| bad())?;

@@ -315,6 +315,17 @@ impl Store {
             })
     }
 
+    /// Applies a retention policy now (an operator's request; for a
+    /// standing policy set [`StoreOptions::retention`]): completed instances
+    /// that ended longer ago than the window leave the online store,
+    /// archived or dropped. Returns once done.
+    pub fn apply_retention(&self, policy: Retention) -> Result<(), StoreError> {
+        self.admin(&bus::AdminOp::Retain {
+            window_secs: policy.online_window.as_secs(),
+            drop: policy.action == RetentionAction::Drop,
+        })
+    }
+
     /// Archived instances of `activity` (past the retention window, see
     /// [`StoreOptions::retention`]).
     pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
