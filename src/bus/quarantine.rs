@@ -87,6 +87,10 @@ pub(crate) struct Quarantine {
     dir: PathBuf,
     /// `None` after a failure until it is reopened.
     wal: Mutex<Option<Wal>>,
+    /// After a failed append: the id it would have had. The record may have
+    /// reached the file anyway (a failed sync leaves it in the page cache,
+    /// and reopening makes it durable), so the retry looks for it first.
+    failed_at: Mutex<Option<u64>>,
 }
 
 fn options() -> WalOptions {
@@ -104,6 +108,7 @@ impl Quarantine {
             storage,
             dir: dir.to_path_buf(),
             wal: Mutex::new(Some(wal)),
+            failed_at: Mutex::new(None),
         })
     }
 
@@ -133,13 +138,29 @@ impl Quarantine {
             })?,
         );
         let wal = self.wal()?;
+        let retry_from = *self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(from) = retry_from {
+            // A retry: if the failed attempt's record survived, it is the
+            // answer; appending again would quarantine the frame twice.
+            for (id, rec) in self.records(from)? {
+                if rec.as_ref() == Ok(record) {
+                    *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    return Ok(id);
+                }
+            }
+        }
+        let next = wal.stats().next_lsn;
         let result = wal.append(&bytes);
+        let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
         if result.is_err() {
             // Drop every handle so the next call reopens the log and lets
             // recovery decide what became durable; never retry on a writer
             // that failed.
             drop(wal);
             self.wal.lock().unwrap_or_else(|p| p.into_inner()).take();
+            failed_at.get_or_insert(next);
+        } else {
+            *failed_at = None;
         }
         result
     }

@@ -58,6 +58,10 @@ struct Cursor {
     segment: Arc<Segment>,
     scanner: Option<FrameScanner>,
     pos: u64,
+    /// The LSN the frame at `pos` must carry: frames follow each other from
+    /// the segment's base without gaps, so a valid frame with another LSN is
+    /// out of place (stale or misdirected bytes) and is never served.
+    next_in_segment: Lsn,
 }
 
 impl std::fmt::Debug for WalReader {
@@ -116,6 +120,7 @@ impl WalReader {
             )
         });
         Cursor {
+            next_in_segment: segment.base,
             segment,
             scanner,
             pos: SEGMENT_HEADER_LEN as u64,
@@ -174,7 +179,13 @@ impl WalReader {
             scanner.set_limit(limit);
             let io = |e| WalError::io("read segment", &cursor.segment.path, e);
             match scanner.probe(cursor.pos).map_err(io)? {
-                Probe::Frame(h) if h.lsn == self.expected => {
+                Probe::Frame(h) if h.lsn == cursor.next_in_segment && h.lsn < self.expected => {
+                    // Before the requested start: skip.
+                    cursor.pos += h.frame_len();
+                    cursor.next_in_segment += 1;
+                    self.current = Some(cursor);
+                }
+                Probe::Frame(h) if h.lsn == cursor.next_in_segment && h.lsn == self.expected => {
                     let payload = scanner.payload(cursor.pos, &h).map_err(io)?;
                     let frame = Frame {
                         lsn: h.lsn,
@@ -185,18 +196,15 @@ impl WalReader {
                         },
                     };
                     cursor.pos += h.frame_len();
+                    cursor.next_in_segment += 1;
                     self.expected += 1;
                     self.current = Some(cursor);
                     return Ok(Some(ReadItem::Frame(frame)));
                 }
-                Probe::Frame(h) if h.lsn < self.expected => {
-                    // Before the requested start: skip.
-                    cursor.pos += h.frame_len();
-                    self.current = Some(cursor);
-                }
-                Probe::Frame(h) => {
-                    // A valid frame further on than expected: the LSNs in
-                    // between are missing. Report them, then read it.
+                Probe::Frame(h) if h.lsn == cursor.next_in_segment => {
+                    // In place, but further on than this reader expected:
+                    // the LSNs in between are missing. Report them, then
+                    // read it.
                     let reason = format!(
                         "frame has LSN {} where {} was expected",
                         h.lsn, self.expected
@@ -205,6 +213,15 @@ impl WalReader {
                     self.expected = h.lsn;
                     self.current = Some(cursor);
                     return Ok(Some(item));
+                }
+                Probe::Frame(h) => {
+                    let reason = format!(
+                        "a valid frame with LSN {} stands where LSN {} belongs",
+                        h.lsn, cursor.next_in_segment
+                    );
+                    if let Some(item) = self.resync(cursor, reason, limit, point.lsn)? {
+                        return Ok(Some(item));
+                    }
                 }
                 Probe::End if sealed.is_some() => {
                     // End of a sealed segment: continue in the next one.
@@ -262,8 +279,9 @@ impl WalReader {
             });
         };
         let bad = cursor.pos;
-        let found: Option<(u64, FrameHeader)> =
-            scanner.find_next(bad, self.expected, bad + 1).map_err(io)?;
+        let found: Option<(u64, FrameHeader)> = scanner
+            .find_next(bad, cursor.next_in_segment, bad + 1)
+            .map_err(io)?;
         let (resume_pos, last_lost) = match found {
             Some((pos, h)) => (pos, h.lsn - 1),
             None => {
@@ -276,6 +294,9 @@ impl WalReader {
                 (limit, last)
             }
         };
+        // The next frame at `resume_pos` carries the LSN after the lost ones
+        // (for a region that runs to the limit: the next one appended).
+        cursor.next_in_segment = last_lost + 1;
         if last_lost < self.expected {
             cursor.pos = resume_pos;
             self.current = Some(cursor);
