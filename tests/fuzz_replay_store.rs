@@ -110,3 +110,12 @@ fn write_seed_corpus() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
+
+/// Replays one input file through the hook (a fuzzer artifact, say):
+/// `BAMDB_STORE_OPS_INPUT=path cargo test --test fuzz_replay_store -- --ignored replay_one_input --nocapture`.
+#[test]
+#[ignore = "replays the file named by BAMDB_STORE_OPS_INPUT"]
+fn replay_one_input() {
+    let path = std::env::var("BAMDB_STORE_OPS_INPUT").expect("BAMDB_STORE_OPS_INPUT");
+    store_ops(&std::fs::read(path).unwrap());
+}

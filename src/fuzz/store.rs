@@ -185,9 +185,13 @@ fn snapshot(store: &Store, context: &str) -> Snapshot {
     for e in &entries {
         assert!(
             sources.insert(e.source.lsns),
-            "{context}: quarantine entry {} repeats source {:?}",
+            "{context}: quarantine entry {} repeats source {:?}; entries (id, source, reasons): {:?}",
             e.id,
-            e.source.lsns
+            e.source.lsns,
+            entries
+                .iter()
+                .map(|e| (e.id, e.source.lsns, &e.reasons))
+                .collect::<Vec<_>>()
         );
     }
     (all, entries.len())
