@@ -175,8 +175,10 @@ fn a_claim_under_a_1_gib_limit_is_bounded_by_the_file_not_the_claim() {
 #[test]
 fn a_store_whose_message_box_holds_a_4_gib_claim_opens_and_imports_without_a_large_allocation() {
     let _serial = serial();
-    let mut options = StoreOptions::default();
-    options.wal = wal_options(16 << 10, 64 << 10);
+    let options = StoreOptions {
+        wal: wal_options(16 << 10, 64 << 10),
+        ..StoreOptions::default()
+    };
     let disk = MemStorage::new();
     {
         let store = Store::open_with_storage(disk.shared(), "/s", options.clone()).unwrap();

@@ -560,71 +560,72 @@ pub fn seed_corpus() -> Vec<(&'static str, Vec<u8>)> {
         ]
         .concat()
     };
-    let mut seeds = Vec::new();
-    seeds.push((
-        "orders_one_stream",
-        [vec![0], order(0, 0), order(1, 1), ship(0, 0), vec![11]].concat(),
-    ));
-    seeds.push((
-        "out_of_order_three_streams",
-        [
-            vec![20],
-            ship(1, 2),
-            push(2, 3, 0x32, 7),
-            flush(2),
-            order(2, 2),
-            vec![14, 1, 1],
-            ship(2, 2),
-        ]
-        .concat(),
-    ));
-    seeds.push((
-        "invalid_and_clear",
-        [
-            vec![1],
-            push(0, 8, 1, 0),
-            push(1, 9, 2, 0),
-            flush(0),
-            push(0, 0, 3, 0),
-            vec![10, 0],
-            push(0, 10, 3, 0),
-            push(0, 11, 3, 0),
-            vec![15],
-            order(3, 3),
-        ]
-        .concat(),
-    ));
-    seeds.push((
-        "faults_then_reopen",
-        [
-            vec![4],
-            order(0, 0),
-            vec![12, 2, 0],
-            order(1, 1),
-            vec![12, 1, 1],
-            order(2, 2),
-            vec![12, 0, 2],
-            order(3, 3),
-            vec![14, 2, 9],
-            ship(0, 1),
-        ]
-        .concat(),
-    ));
-    seeds.push((
-        "crash_mid_flush_random_mode",
-        [
-            vec![0],
-            order(0, 0),
-            push(0, 12, 0, 7),
-            push(0, 12, 1, 3),
-            flush(0),
-            vec![13, 3],
-            order(1, 1),
-            vec![14, 2, 0],
-            order(2, 2),
-        ]
-        .concat(),
-    ));
+    let mut seeds = vec![
+        (
+            "orders_one_stream",
+            [vec![0], order(0, 0), order(1, 1), ship(0, 0), vec![11]].concat(),
+        ),
+        (
+            "out_of_order_three_streams",
+            [
+                vec![20],
+                ship(1, 2),
+                push(2, 3, 0x32, 7),
+                flush(2),
+                order(2, 2),
+                vec![14, 1, 1],
+                ship(2, 2),
+            ]
+            .concat(),
+        ),
+        (
+            "invalid_and_clear",
+            [
+                vec![1],
+                push(0, 8, 1, 0),
+                push(1, 9, 2, 0),
+                flush(0),
+                push(0, 0, 3, 0),
+                vec![10, 0],
+                push(0, 10, 3, 0),
+                push(0, 11, 3, 0),
+                vec![15],
+                order(3, 3),
+            ]
+            .concat(),
+        ),
+        (
+            "faults_then_reopen",
+            [
+                vec![4],
+                order(0, 0),
+                vec![12, 2, 0],
+                order(1, 1),
+                vec![12, 1, 1],
+                order(2, 2),
+                vec![12, 0, 2],
+                order(3, 3),
+                vec![14, 2, 9],
+                ship(0, 1),
+            ]
+            .concat(),
+        ),
+        (
+            "crash_mid_flush_random_mode",
+            [
+                vec![0],
+                order(0, 0),
+                push(0, 12, 0, 7),
+                push(0, 12, 1, 3),
+                flush(0),
+                vec![13, 3],
+                order(1, 1),
+                vec![14, 2, 0],
+                order(2, 2),
+            ]
+            .concat(),
+        ),
+    ];
     let mut bulk = vec![1];
     for i in 0..20u8 {
         bulk.extend(push(i % 2, 12, i, 1 + 2 * (i % 40)));
