@@ -12,7 +12,8 @@
 //!   Likely cause (not confirmed): the reader trusts the first frame with the requested LSN it meets
 //!   while scanning from the segment start, where recovery has decided a
 //!   different frame holds that LSN.
-//! - `store_ops` (`fuzz/regressions/store_ops/quarantine_dup_after_failed_append`):
+//! - `store_ops` (`fuzz/regressions/store_ops/quarantine_dup_after_failed_append`,
+//!   and `quarantine_dup_after_eio`, found again by a later run with an EIO):
 //!   an injected ENOSPC/EIO lands on the quarantine log while the bus
 //!   quarantines a frame; `Quarantine::append` drops the failed writer and
 //!   reopens the log "so recovery decides what became durable", but
@@ -41,8 +42,13 @@ fn wal_segment_stale_frame_served_after_recovery() {
 #[test]
 #[ignore = "known failure: a failed quarantine append is retried into a duplicate (see the header)"]
 fn store_ops_quarantine_dup_after_failed_append() {
-    let bytes = input("fuzz/regressions/store_ops/quarantine_dup_after_failed_append");
-    for _ in 0..50 {
-        bamdb::fuzz::store::store_ops(&bytes);
+    for name in [
+        "quarantine_dup_after_failed_append",
+        "quarantine_dup_after_eio",
+    ] {
+        let bytes = input(&format!("fuzz/regressions/store_ops/{name}"));
+        for _ in 0..50 {
+            bamdb::fuzz::store::store_ops(&bytes);
+        }
     }
 }
