@@ -45,6 +45,7 @@ fn store_ops_quarantine_dup_after_failed_append() {
     for name in [
         "quarantine_dup_after_failed_append",
         "quarantine_dup_after_eio",
+        "quarantine_dup_run2",
     ] {
         let bytes = input(&format!("fuzz/regressions/store_ops/{name}"));
         for _ in 0..50 {
