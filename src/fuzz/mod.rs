@@ -7,4 +7,5 @@
 
 pub mod model;
 pub mod segments;
+pub mod store;
 pub mod wal;

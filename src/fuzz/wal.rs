@@ -132,3 +132,32 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
     ));
     out
 }
+
+/// A frame header exactly as the encoder writes it (valid header checksum)
+/// but claiming a payload of `len` bytes, which does not follow. For the
+/// tests that check no length is trusted before its limit check.
+pub fn frame_header_claiming(len: u32, lsn: u64, salt: u32) -> Vec<u8> {
+    let mut frame = Vec::new();
+    encode_frame(&mut frame, &[], lsn, 1, salt);
+    frame.truncate(crate::wal::FRAME_HEADER_LEN);
+    if let Some(field) = frame.get_mut(..4) {
+        field.copy_from_slice(&len.to_le_bytes());
+    }
+    // Re-seal the header checksum over the patched fields, as the encoder
+    // would have for a payload of that length.
+    let mut h = crc32fast::Hasher::new_with_initial(salt);
+    h.update(frame.get(..16).unwrap_or(&[]));
+    let crc = h.finalize().to_le_bytes();
+    if let Some(field) = frame.get_mut(16..20) {
+        field.copy_from_slice(&crc);
+    }
+    frame
+}
+
+/// Decodes a frame header the way the reader does: `Ok(len)` or the error
+/// as text.
+pub fn decode_frame_header(bytes: &[u8], salt: u32, max_len: u32) -> Result<u32, String> {
+    FrameHeader::decode(bytes, salt, max_len)
+        .map(|h| h.len)
+        .map_err(|e| e.to_string())
+}

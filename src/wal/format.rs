@@ -151,6 +151,8 @@ pub enum FrameError {
     BadHeaderChecksum,
     /// The header verified but names a kind this code does not know.
     UnknownKind(u8),
+    /// The header verified but sets flags, which version 1 never does.
+    UnknownFlags(u8),
     /// The header verified but the length breaks the configured limit.
     TooLong {
         /// The length the header claims.
@@ -168,6 +170,7 @@ impl std::fmt::Display for FrameError {
             FrameError::Short => write!(f, "frame is truncated"),
             FrameError::BadHeaderChecksum => write!(f, "frame header checksum mismatch"),
             FrameError::UnknownKind(k) => write!(f, "unknown frame kind {k}"),
+            FrameError::UnknownFlags(b) => write!(f, "unknown frame flags {b:#04x}"),
             FrameError::TooLong { len, limit } => {
                 write!(f, "frame length {len} exceeds the limit {limit}")
             }
@@ -207,6 +210,12 @@ impl FrameHeader {
         };
         if header.kind != FRAME_KIND_DATA {
             return Err(FrameError::UnknownKind(header.kind));
+        }
+        // Version 1 writes the flags as zero (docs/FORMAT.md); a frame that
+        // sets any is not one this code wrote, so it is not served.
+        let flags = fields[FRAME_FLAGS_OFFSET];
+        if flags != 0 {
+            return Err(FrameError::UnknownFlags(flags));
         }
         if header.len > max_len {
             return Err(FrameError::TooLong {

@@ -139,3 +139,25 @@ fn segment_header_errors_name_the_problem() {
     assert_eq!(SegmentHeader::decode(&bytes), Err(HeaderError::BadMagic));
     assert!(HeaderError::BadMagic.to_string().contains("magic"));
 }
+
+/// Found by the `wal_frame` fuzz target: a frame with the flags byte set and
+/// both checksums recomputed decoded as valid, though version 1 always
+/// writes zero flags, so it re-encoded differently from what was read.
+#[test]
+fn a_frame_with_flags_set_is_refused_even_with_valid_checksums() {
+    let mut frame = Vec::new();
+    encode_frame(&mut frame, &[7u8; 26], 3, 1, SALT);
+    frame[FRAME_FLAGS_OFFSET] = 0x80;
+    let hcrc = header_crc(&frame[..FRAME_HEADER_CRC_OFFSET], SALT);
+    frame[FRAME_HEADER_CRC_OFFSET..FRAME_CRC_OFFSET].copy_from_slice(&hcrc.to_le_bytes());
+    let crc = payload_crc(
+        &frame[..FRAME_CRC_OFFSET],
+        &frame[FRAME_HEADER_LEN..][..26],
+        SALT,
+    );
+    frame[FRAME_CRC_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(
+        FrameHeader::decode(&frame, SALT, 1 << 16),
+        Err(FrameError::UnknownFlags(0x80))
+    );
+}
