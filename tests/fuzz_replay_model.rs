@@ -2,35 +2,20 @@
 //! hooks on stable Rust, so every regression input found by cargo-fuzz keeps
 //! being checked by `cargo test`.
 
-use std::fs;
-use std::path::Path;
+mod fuzz_common;
 
-fn replay(target: &str, hook: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
-    let mut count = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let data = fs::read(&path).unwrap();
-            eprintln!("replaying {}", path.display());
-            hook(&data);
-            count += 1;
-        }
-    }
-    assert!(count > 0, "{} holds no corpus files", dir.display());
-    println!("{target}: replayed {count} inputs");
-}
+use fuzz_common::replay;
+
+use std::fs;
 
 #[test]
 fn event_batch_corpus() {
-    replay("event_batch", bamdb::fuzz::model::event_batch);
+    replay("event_batch", bamdb::fuzz::model::event_batch, 1);
 }
 
 #[test]
 fn json_line_corpus() {
-    replay("json_line", bamdb::fuzz::model::json_line);
+    replay("json_line", bamdb::fuzz::model::json_line, 1);
 }
 
 /// Writes the seed corpus of `event_batch`. Run by hand after a format

@@ -2,28 +2,20 @@
 //! manifest through the entry points the fuzz targets use
 //! (`fuzz/fuzz_targets/{import_file,manifest}.rs`).
 
-use std::path::Path;
+mod fuzz_common;
 
-fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        run(&std::fs::read(entry.unwrap().path()).unwrap());
-        files += 1;
-    }
-    assert!(files >= 5, "{target}: only {files} corpus files");
-}
+use fuzz_common::replay;
+
+use std::path::Path;
 
 #[test]
 fn import_file_corpus() {
-    replay("import_file", bamdb::fuzz::segments::import_file);
+    replay("import_file", bamdb::fuzz::segments::import_file, 5);
 }
 
 #[test]
 fn manifest_corpus() {
-    replay("manifest", bamdb::fuzz::segments::manifest);
+    replay("manifest", bamdb::fuzz::segments::manifest, 5);
 }
 
 /// Regenerates the seeds:

@@ -2,29 +2,20 @@
 //! same entry points the fuzz targets use (`fuzz/fuzz_targets/wal_*.rs`),
 //! so stable CI covers them. Every file must run without a panic.
 
-use std::path::Path;
+mod fuzz_common;
 
-fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        run(&std::fs::read(&path).unwrap());
-        files += 1;
-    }
-    assert!(files >= 5, "{target}: only {files} corpus files");
-}
+use fuzz_common::replay;
+
+use std::path::Path;
 
 #[test]
 fn wal_frame_corpus() {
-    replay("wal_frame", bamdb::fuzz::wal::wal_frame);
+    replay("wal_frame", bamdb::fuzz::wal::wal_frame, 5);
 }
 
 #[test]
 fn wal_segment_corpus() {
-    replay("wal_segment", bamdb::fuzz::wal::wal_segment);
+    replay("wal_segment", bamdb::fuzz::wal::wal_segment, 5);
 }
 
 /// Regenerates the seed corpus:
