@@ -118,6 +118,17 @@ impl Shared {
         }
     }
 
+    /// Remembers why the frame at `lsn` was refused, for the direct stream,
+    /// deploy and operator calls waiting on it; only the latest
+    /// `RECENT_REJECTIONS` are kept.
+    fn remember_rejection(&self, lsn: Lsn, reasons: Vec<String>) {
+        let mut recent = lock(&self.recent_rejections);
+        if recent.len() >= RECENT_REJECTIONS {
+            recent.pop_front();
+        }
+        recent.push_back((lsn, reasons));
+    }
+
     /// Why the frame at `lsn` was quarantined, if it recently was.
     pub fn rejection(&self, lsn: Lsn) -> Option<Vec<String>> {
         lock(&self.recent_rejections)
@@ -183,13 +194,7 @@ impl Shared {
         payload: Vec<u8>,
     ) -> bool {
         let lsn = source.lsns.0;
-        {
-            let mut recent = lock(&self.recent_rejections);
-            if recent.len() >= RECENT_REJECTIONS {
-                recent.pop_front();
-            }
-            recent.push_back((lsn, reasons.clone()));
-        }
+        self.remember_rejection(lsn, reasons.clone());
         if lock(&self.quarantined_sources).contains(&lsn) {
             return true; // written before the crash that made us replay it
         }
@@ -383,11 +388,7 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
             shared.write_state().applied_lsn = frame.lsn;
             // A refused action is the operator's answer, not data to keep.
             if let Err(reason) = result {
-                let mut recent = lock(&shared.recent_rejections);
-                if recent.len() >= RECENT_REJECTIONS {
-                    recent.pop_front();
-                }
-                recent.push_back((frame.lsn, vec![reason]));
+                shared.remember_rejection(frame.lsn, vec![reason]);
             }
             return true;
         }
@@ -457,7 +458,7 @@ fn process_replay(shared: &Shared, frame: &Frame, entry: u64, bytes: &[u8]) -> b
             time,
         },
         Err(reasons) => {
-            lock(&shared.recent_rejections).push_back((frame.lsn, reasons.clone()));
+            shared.remember_rejection(frame.lsn, reasons.clone());
             Record::ReplayFailed {
                 entry,
                 lsn: frame.lsn,

@@ -190,12 +190,7 @@ impl Store {
         let json = serde_json::to_string(&def).map_err(|e| StoreError::InvalidInput {
             reason: format!("definition does not serialise: {e}"),
         })?;
-        let lsn = self.inner.bus.wal.append(&bus::deploy_payload(&json))?;
-        self.inner.wait(lsn)?;
-        match self.inner.bus.rejection(lsn) {
-            Some(reasons) => Err(StoreError::Rejected { reasons }),
-            None => Ok(()),
-        }
+        self.apply_control(&bus::deploy_payload(&json))
     }
 
     /// Active instances not modified for longer than `idle` (by their
@@ -239,7 +234,13 @@ impl Store {
     }
 
     fn admin(&self, op: &bus::AdminOp) -> Result<(), StoreError> {
-        let lsn = self.inner.bus.wal.append(&bus::admin_payload(op))?;
+        self.apply_control(&bus::admin_payload(op))
+    }
+
+    /// Commits a control frame (a deployment or an operator action), waits
+    /// until the bus applied it, and returns the bus's refusal if any.
+    fn apply_control(&self, payload: &[u8]) -> Result<(), StoreError> {
+        let lsn = self.inner.bus.wal.append(payload)?;
         self.inner.wait(lsn)?;
         match self.inner.bus.rejection(lsn) {
             Some(reasons) => Err(StoreError::Rejected { reasons }),
