@@ -143,6 +143,12 @@ fn quarantine_list_show_and_replay_after_deploying_the_definition() {
     assert_eq!(code(&o), 0);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["id"].as_u64(), Some(id));
+    // The events come back in the form `ingest` reads, so they can be fixed.
+    let events = v["decoded_events"].as_array().expect("decoded events");
+    assert_eq!(events.len(), 2, "{v}");
+    assert_eq!(events[0]["op"], "begin");
+    assert_eq!(events[1]["id"], "INV-1");
+    assert_eq!(events[1]["data"]["Total"], 9.5);
     let o = bamdb(&["quarantine", "show", "--store", s(&dir), "999"], "");
     assert_eq!(code(&o), 1);
 

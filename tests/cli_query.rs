@@ -296,7 +296,7 @@ fn agg_groups_buckets_and_durations() {
     assert!(lines[0].starts_with("Region") && lines[0].contains("max:Amount"));
     assert!(lines[2].starts_with("EU"), "{out}");
     assert!(
-        lines[2].contains(" 2 ") && lines[2].ends_with("900.5"),
+        lines[2].contains(" 2 ") && lines[2].ends_with("900.50"),
         "{out}"
     );
 }

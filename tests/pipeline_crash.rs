@@ -52,8 +52,12 @@ fn flush_number(s: &mut bamdb::BufferedEventStream, n: usize) -> Result<(), bamd
             s.enable_continuation(PO, &id, &token)?;
             s.end(PO, &id)?;
         }
-        _ if n == 5 => s.update(PO, &id, [("NoSuchItem", 1i64)])?,
-        _ => s.update(PO, &format!("PO-{}", n / 3 + 1000), [("Customer", "open")])?,
+        _ if n == 5 => {
+            s.update(PO, &id, [("NoSuchItem", 1i64)])?;
+        }
+        _ => {
+            s.update(PO, &format!("PO-{}", n / 3 + 1000), [("Customer", "open")])?;
+        }
     }
     // Bulk, so the message box rotates and trims during the run.
     s.add_reference(PO, &id, "Doc", "scan", &"x".repeat(1000), None)?;

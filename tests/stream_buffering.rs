@@ -1,6 +1,7 @@
 //! The producer side: one flush is one frame, clear() and dropping a stream
 //! write nothing, a threshold of N commits every N events, structural
-//! limits are refused at once with nothing buffered, definitions survive a
+//! limits are refused at once with nothing buffered, a commit made by push
+//! returns its receipt (and a direct stream validates it first), definitions survive a
 //! reopen, and the typical activity fits in a 200-byte frame.
 
 mod common;
@@ -75,7 +76,56 @@ fn a_threshold_of_n_commits_exactly_every_n_events() {
     assert_eq!(store.stats().committed_lsn, base + 4);
 }
 
-type Call = Box<dyn Fn(&mut bamdb::BufferedEventStream) -> Result<(), StoreError>>;
+#[test]
+fn a_commit_made_by_push_returns_its_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = StoreOptions::default();
+    options.limits.max_events_per_batch = 4;
+    let store = Store::open(dir.path(), options).unwrap();
+    store.deploy(po_definition()).unwrap();
+    let base = store.stats().committed_lsn;
+
+    // Buffered, threshold 3: the third push commits and says so.
+    let mut s = store.buffered_stream(3);
+    assert_eq!(s.begin(PO, "PO-1").unwrap(), None);
+    assert_eq!(s.begin(PO, "PO-2").unwrap(), None);
+    let r = s.begin(PO, "PO-3").unwrap().expect("a threshold commit");
+    assert_eq!((r.lsn, r.events), (base + 1, 3));
+
+    // Buffered, no threshold: the fifth push finds the batch full, commits
+    // the four buffered events and starts the next batch with its own.
+    let mut s = store.buffered_stream(0);
+    for i in 0..4 {
+        assert_eq!(s.begin(PO, &format!("PO-B{i}")).unwrap(), None);
+    }
+    let r = s.begin(PO, "PO-B4").unwrap().expect("a full-batch commit");
+    assert_eq!((r.lsn, r.events), (base + 2, 4));
+    assert_eq!(s.pending_events(), 1);
+    s.clear();
+
+    // Direct: a full batch is validated like a flush; an invalid one is
+    // refused, nothing is written and the pushed event is not buffered.
+    let mut d = store.direct_stream();
+    for i in 0..3 {
+        d.begin(PO, &format!("PO-D{i}")).unwrap();
+    }
+    d.update(PO, "PO-D0", [("NoSuchItem", 1i64)]).unwrap();
+    let refused = d.begin(PO, "PO-D4").unwrap_err();
+    assert!(matches!(refused, StoreError::Rejected { .. }), "{refused}");
+    assert_eq!(d.pending_events(), 0);
+    assert_eq!(store.stats().committed_lsn, base + 2);
+    for i in 0..4 {
+        d.begin(PO, &format!("PO-E{i}")).unwrap();
+    }
+    let r = d.begin(PO, "PO-E4").unwrap().expect("a full-batch commit");
+    assert_eq!((r.lsn, r.events), (base + 3, 4));
+    // Direct: visible when push returns.
+    assert!(store.get(PO, "PO-E3").unwrap().is_some());
+    assert!(store.get(PO, "PO-D0").unwrap().is_none());
+}
+
+type Call =
+    Box<dyn Fn(&mut bamdb::BufferedEventStream) -> Result<Option<bamdb::Receipt>, StoreError>>;
 
 #[test]
 fn each_structural_limit_is_refused_at_once_with_nothing_buffered() {

@@ -78,6 +78,51 @@ pub struct QuarantineEntry {
     pub failed_replays: Vec<Vec<String>>,
 }
 
+impl QuarantineEntry {
+    /// The events it holds, decoded, or why they cannot be: a damaged
+    /// region, or a payload that is not an event batch (a deployment, an
+    /// operator action) or does not decode within `limits`.
+    ///
+    /// ```
+    /// # use bamdb::{QuarantineEntry, Source};
+    /// # use bamdb::model::{Limits, Timestamp};
+    /// let entry = QuarantineEntry {
+    ///     id: 1,
+    ///     source: Source { lsns: (1, 1), segment: "x".into(), offset: 0 },
+    ///     reasons: vec!["damaged".into()],
+    ///     time: Timestamp::from_micros(0),
+    ///     events: 0,
+    ///     payload: vec![0xFF],
+    ///     payload_len: 1,
+    ///     resolved: false,
+    ///     failed_replays: vec![],
+    /// };
+    /// assert!(entry.decode_events(&Limits::default()).is_err());
+    /// ```
+    pub fn decode_events(
+        &self,
+        limits: &crate::model::Limits,
+    ) -> Result<Vec<crate::model::Event>, String> {
+        let batch = match super::envelope::parse(&self.payload) {
+            super::envelope::Payload::Batch(b) => b,
+            super::envelope::Payload::Replay { batch, .. } => batch,
+            super::envelope::Payload::Deploy(_) => {
+                return Err("a definition deployment, not events".into())
+            }
+            super::envelope::Payload::Admin(_) => {
+                return Err("an operator action, not events".into())
+            }
+            super::envelope::Payload::Unknown(Some(b)) => {
+                return Err(format!("unknown payload kind 0x{b:02X}"))
+            }
+            super::envelope::Payload::Unknown(None) => return Err("empty payload".into()),
+        };
+        crate::model::decode_batch(batch, limits)
+            .map(|b| b.events)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// A record id and the record, or why it could not be read.
 pub(crate) type IdRecord = (u64, Result<Record, String>);
 

@@ -159,31 +159,21 @@ impl Ingest<'_> {
                     }
                     let before = stream.pending_events();
                     match stream.push(event.into_event(stream.now())) {
-                        Ok(()) => {
-                            self.pending_bytes += text.len();
-                            if before > 0 && stream.pending_events() == 1 {
+                        Ok(committed) => {
+                            if let Some(receipt) = committed {
                                 // The stream committed a full batch by itself
-                                // (durable, as push returned Ok). This process
-                                // is the store's only writer, so that commit is
-                                // the last one.
-                                let lsn = self.store.stats().committed_lsn;
-                                report(Receipt {
-                                    lsn,
-                                    events: before,
-                                })?;
-                                self.pending_bytes = text.len();
+                                // (durable, as push returned Ok); this event
+                                // starts the next one.
+                                report(receipt)?;
+                                self.pending_bytes = 0;
                                 self.batch_first_line = number;
                             }
+                            self.pending_bytes += text.len();
                         }
                         Err(e) => {
                             if before > 0 && stream.pending_events() == 0 {
-                                // A full batch was committed before the event
-                                // failed.
-                                let lsn = self.store.stats().committed_lsn;
-                                report(Receipt {
-                                    lsn,
-                                    events: before,
-                                })?;
+                                // The full batch was flushed and failed (a
+                                // direct stream rejected it): it is gone.
                                 self.pending_bytes = 0;
                             }
                             if is_fatal(&e) {

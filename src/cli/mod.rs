@@ -28,6 +28,42 @@ const EXIT_CODES: &str = "Exit codes:
   1  not found (get), problems found (verify), some input lines or replays failed
   2  usage error, or the store could not be used (locked, missing, damaged, I/O)";
 
+const EXIT_DEMO: &str = "Exit codes:
+  0  success
+  2  the store could not be used (locked, damaged, I/O)";
+
+const EXIT_DEPLOY: &str = "Exit codes:
+  0  every definition deployed
+  2  the file is not a valid definition, a definition conflicts with a
+     deployed one, or the store could not be used (locked, damaged, I/O)";
+
+const EXIT_INGEST: &str = "Exit codes:
+  0  every line committed
+  1  some lines failed (each named with its line number on stderr); the
+     rest were committed
+  2  the store could not be used (locked, damaged, I/O); nothing is
+     acknowledged after the error";
+
+const EXIT_GET: &str = "Exit codes:
+  0  found
+  1  no such instance
+  2  unknown activity, or the store could not be used";
+
+const EXIT_STATS: &str = "Exit codes:
+  0  success
+  2  the store could not be used (missing, locked, damaged, I/O)";
+
+const EXIT_QUARANTINE: &str = "Exit codes:
+  0  success
+  1  list: damaged quarantine records (named on stderr); show: no such entry;
+     replay: an entry is still invalid or does not exist
+  2  the store could not be used (missing, locked, damaged, I/O)";
+
+const EXIT_VERIFY: &str = "Exit codes:
+  0  every checksum and the import are sound
+  1  problems found, each listed with its location
+  2  the store could not be opened (missing, locked)";
+
 /// bamdb: an embedded business-activity tracking store.
 #[derive(Debug, Parser)]
 #[command(name = "bamdb", version, about, after_help = EXIT_CODES)]
@@ -40,18 +76,18 @@ pub struct Cli {
 enum Command {
     /// Runs a demo of the whole pipeline: producers, continuations,
     /// quarantine, import and an aggregation.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_DEMO)]
     Demo(demo::Args),
     /// Deploys activity definitions from a JSON file (one definition or an
     /// array).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_DEPLOY)]
     Deploy(deploy::Args),
     /// Reads JSON event lines and commits them; prints
     /// {"committed":LSN,"events":N} once each commit is durable.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_INGEST)]
     Ingest(ingest::Args),
     /// Prints one activity instance, all its parts merged, as JSON.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_GET)]
     Get(query::GetArgs),
     /// Finds instances by conditions; JSON lines, or a table.
     Search(search::SearchArgs),
@@ -61,15 +97,15 @@ enum Command {
     /// Lists dangling active instances; completes or removes them by hand.
     Maintain(search::MaintainArgs),
     /// Prints the store's figures as JSON.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_STATS)]
     Stats(query::StatsArgs),
     /// Lists, shows and replays what was set aside in quarantine.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_QUARANTINE)]
     Quarantine(quarantine::Args),
     /// Checks that the store is sound: reads every checksum (message box,
     /// quarantine, manifest, import files, checkpoint), then checks the
     /// import.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_VERIFY)]
     Verify(verify::Args),
 }
 

@@ -22,7 +22,9 @@ enum Action {
         #[command(flatten)]
         store: ExistingStore,
     },
-    /// Shows one entry as JSON (exit code 1 if there is no such entry).
+    /// Shows one entry as JSON, with its events decoded as JSON event lines
+    /// (`decoded_events`) or why they cannot be (`decode_error`); exit code
+    /// 1 if there is no such entry.
     Show {
         #[command(flatten)]
         store: ExistingStore,
@@ -86,7 +88,7 @@ fn show(store: &Store, id: u64) -> Result<i32, CliError> {
     let (entries, _) = entries(store)?;
     match entries.iter().find(|e| e.id == id) {
         Some(entry) => {
-            print_pretty(entry)?;
+            print_pretty(&shown(entry))?;
             Ok(EXIT_OK)
         }
         None => {
@@ -94,6 +96,26 @@ fn show(store: &Store, id: u64) -> Result<i32, CliError> {
             Ok(EXIT_PARTIAL)
         }
     }
+}
+
+/// An entry as `show` prints it: its fields, then its events decoded to the
+/// JSON lines form `ingest` reads (so they can be fixed and sent again), or
+/// why they cannot be decoded.
+fn shown(entry: &bamdb::QuarantineEntry) -> serde_json::Value {
+    let mut value = serde_json::to_value(entry).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(map) = &mut value {
+        // The CLI opens every store with the default limits.
+        match entry.decode_events(&bamdb::model::Limits::default()) {
+            Ok(events) => {
+                let lines = events.iter().map(bamdb::model::event_to_json).collect();
+                map.insert("decoded_events".into(), serde_json::Value::Array(lines));
+            }
+            Err(why) => {
+                map.insert("decode_error".into(), serde_json::Value::from(why));
+            }
+        }
+    }
+    value
 }
 
 fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {

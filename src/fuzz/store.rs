@@ -104,7 +104,7 @@ struct Ev {
 const EVENT_KINDS: u8 = 13;
 
 /// Pushes `ev` on `s`, at its timestamp.
-fn push<S: EventStream>(s: &mut S, ev: Ev) -> Result<(), StoreError> {
+fn push<S: EventStream>(s: &mut S, ev: Ev) -> Result<Option<crate::stream::Receipt>, StoreError> {
     s.set_time(Some(Timestamp::from_micros(ev.ts)));
     let id = format!("PO-{}", ev.a & 3);
     let token = format!("T-{}", (ev.a >> 2) & 3);
@@ -140,7 +140,7 @@ enum Stream {
 }
 
 impl Stream {
-    fn push(&mut self, ev: Ev) -> Result<(), StoreError> {
+    fn push(&mut self, ev: Ev) -> Result<Option<crate::stream::Receipt>, StoreError> {
         match self {
             Stream::Buffered(s) => push(s, ev),
             Stream::Direct(s) => push(s, ev),
@@ -310,9 +310,10 @@ impl Harness {
         };
         let before = self.streams[s].pending();
         match self.streams[s].push(ev) {
-            Ok(()) => {
+            Ok(receipt) => {
                 // Pushes never commit here: batches stay far below the
                 // batch limits, so the stream only buffers.
+                assert_eq!(receipt, None, "{}: a push committed", self.context());
                 assert_eq!(
                     self.streams[s].pending(),
                     before + 1,

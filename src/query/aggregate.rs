@@ -315,12 +315,14 @@ impl AggRow {
 
 impl AggregateResult {
     /// A plain-text table for people: a header, a rule, one line per group;
-    /// numbers and durations right-aligned, the rest left-aligned.
+    /// numbers and durations right-aligned, the rest left-aligned; floats
+    /// rounded for reading (two decimals, three significant digits below 1;
+    /// the rows themselves and the JSON form keep full precision).
     pub fn to_table(&self) -> String {
         let texts: Vec<Vec<String>> = self
             .rows
             .iter()
-            .map(|r| r.cells.iter().map(ToString::to_string).collect())
+            .map(|r| r.cells.iter().map(table_text).collect())
             .collect();
         let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
         for row in &texts {
@@ -361,5 +363,18 @@ impl AggregateResult {
             line(row);
         }
         out
+    }
+}
+
+/// A cell as the table shows it.
+fn table_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Float(f) if f.is_finite() && *f != 0.0 && f.abs() < 1.0 => {
+            // Three significant digits: 0.00123 stays readable.
+            let decimals = (2 - f.abs().log10().floor() as i32).clamp(2, 17) as usize;
+            format!("{f:.decimals$}")
+        }
+        Cell::Float(f) if f.is_finite() => format!("{f:.2}"),
+        other => other.to_string(),
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::test_util::{arb_instances, def, done, inst, ts};
-use super::{Aggregate, AggregateResult, BucketUnit, Cell, Filter, Measure, StatusFilter};
+use super::{AggRow, Aggregate, AggregateResult, BucketUnit, Cell, Filter, Measure, StatusFilter};
 use crate::model::{Timestamp, Value};
 use crate::segments::ActivityInstance;
 
@@ -403,8 +403,22 @@ fn table_and_json_forms() {
         table,
         "Region  count  avg:Amount  max:duration(Received,Shipped)\n\
          ------  -----  ----------  ------------------------------\n\
-         EU          3         200              1d 01:02:03.500000\n\
-         US          2         -50                         (empty)\n"
+         EU          3      200.00              1d 01:02:03.500000\n\
+         US          2      -50.00                         (empty)\n"
+    );
+    // Floats are rounded for people, kept whole in the rows and JSON.
+    let floats = AggregateResult {
+        columns: vec!["x".into()],
+        rows: [1956.5500000000002, 0.001234, -0.5, 0.0]
+            .into_iter()
+            .map(|f| AggRow {
+                cells: vec![Cell::Float(f)],
+            })
+            .collect(),
+    };
+    assert_eq!(
+        floats.to_table(),
+        "      x\n-------\n1956.55\n0.00123\n -0.500\n   0.00\n"
     );
     let json = serde_json::to_string(&r).unwrap();
     assert_eq!(

@@ -25,12 +25,18 @@ impl BufferedEventStream {
 }
 
 impl EventStream for BufferedEventStream {
-    fn push(&mut self, event: Event) -> Result<(), StoreError> {
-        self.core.push(&event)?;
-        if self.threshold > 0 && self.core.encoder.len_events() >= self.threshold {
-            self.core.commit()?;
+    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
+        let mut receipt = None;
+        if !self.core.try_push(&event)? {
+            receipt = self.flush()?;
+            self.core.try_push(&event)?;
         }
-        Ok(())
+        // After a full batch was committed one event is buffered, so with a
+        // threshold of 1 the batch is never full: at most one commit here.
+        if self.threshold > 0 && self.core.encoder.len_events() >= self.threshold {
+            receipt = self.flush()?;
+        }
+        Ok(receipt)
     }
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {

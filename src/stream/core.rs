@@ -26,16 +26,13 @@ impl Core {
         self.time.unwrap_or_else(Timestamp::now)
     }
 
-    /// Buffers an event. A full batch is committed first (as one frame) and
-    /// the event starts the next; the returned LSN is that commit's.
-    pub fn push(&mut self, event: &Event) -> Result<Option<Lsn>, StoreError> {
+    /// Buffers an event: `Ok(true)`, or `Ok(false)` when the batch is full
+    /// and holds events (nothing buffered; the stream flushes its own way
+    /// and tries again). An event too large for an empty batch is an error.
+    pub fn try_push(&mut self, event: &Event) -> Result<bool, StoreError> {
         match self.encoder.push(event) {
-            Ok(()) => Ok(None),
-            Err(ModelError::BatchFull { .. }) if !self.encoder.is_empty() => {
-                let lsn = self.commit()?;
-                self.encoder.push(event)?;
-                Ok(lsn)
-            }
+            Ok(()) => Ok(true),
+            Err(ModelError::BatchFull { .. }) if !self.encoder.is_empty() => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -24,12 +24,15 @@ impl DirectEventStream {
 }
 
 impl EventStream for DirectEventStream {
-    fn push(&mut self, event: Event) -> Result<(), StoreError> {
-        // A full batch is flushed (validated, committed, applied) first.
-        if let Some(lsn) = self.core.push(&event)? {
-            self.core.store.wait(lsn)?;
+    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
+        if self.core.try_push(&event)? {
+            return Ok(None);
         }
-        Ok(())
+        // A full batch is flushed (validated, committed, applied) first; if
+        // it is rejected, this event is not buffered either.
+        let receipt = self.flush()?;
+        self.core.try_push(&event)?;
+        Ok(receipt)
     }
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {

@@ -35,8 +35,10 @@ pub struct Receipt {
 /// The API both streams share.
 pub trait EventStream {
     /// Buffers one event; structural limits are checked now (an error and
-    /// nothing buffered when one is broken).
-    fn push(&mut self, event: Event) -> Result<(), StoreError>;
+    /// nothing buffered when one is broken). When the buffer is full (or, for
+    /// a buffered stream, reaches its threshold) it is committed as by
+    /// [`EventStream::flush`], and the receipt of that commit is returned.
+    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError>;
     /// Commits the buffered events as one frame. `Ok(None)` when nothing was
     /// buffered (nothing is written).
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError>;
@@ -52,12 +54,17 @@ pub trait EventStream {
     fn set_time(&mut self, time: Option<Timestamp>);
 
     /// The instance begins.
-    fn begin(&mut self, activity: &str, id: &str) -> Result<(), StoreError> {
+    fn begin(&mut self, activity: &str, id: &str) -> Result<Option<Receipt>, StoreError> {
         self.push(event(self.now(), activity, id, EventKind::Begin))
     }
 
     /// Sets item values.
-    fn update<I, K, V>(&mut self, activity: &str, id: &str, items: I) -> Result<(), StoreError>
+    fn update<I, K, V>(
+        &mut self,
+        activity: &str,
+        id: &str,
+        items: I,
+    ) -> Result<Option<Receipt>, StoreError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -72,7 +79,7 @@ pub trait EventStream {
     }
 
     /// The instance (or this continuation of it) ends.
-    fn end(&mut self, activity: &str, id: &str) -> Result<(), StoreError> {
+    fn end(&mut self, activity: &str, id: &str) -> Result<Option<Receipt>, StoreError> {
         self.push(event(self.now(), activity, id, EventKind::End))
     }
 
@@ -82,7 +89,7 @@ pub trait EventStream {
         activity: &str,
         id: &str,
         token: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Receipt>, StoreError> {
         let kind = EventKind::EnableContinuation {
             token: token.to_owned(),
         };
@@ -98,7 +105,7 @@ pub trait EventStream {
         ref_name: &str,
         data: &str,
         long_data: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Receipt>, StoreError> {
         let kind = EventKind::AddReference {
             ref_type: ref_type.to_owned(),
             ref_name: ref_name.to_owned(),
@@ -115,7 +122,7 @@ pub trait EventStream {
         id: &str,
         related_activity: &str,
         related_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Receipt>, StoreError> {
         let kind = EventKind::AddRelatedActivity {
             related_activity: related_activity.to_owned(),
             related_id: related_id.to_owned(),

@@ -178,7 +178,7 @@ pub fn orders(sh: &Shared) -> Result<(), String> {
         let id = format!("PO-{}CXL-{c:03}", sh.prefix);
         stream
             .begin("PurchaseOrder", &id)
-            .and_then(|()| stream.update("PurchaseOrder", &id, [("Customer", "Cancelled Ltd")]))
+            .and_then(|_| stream.update("PurchaseOrder", &id, [("Customer", "Cancelled Ltd")]))
             .map_err(|e| err("orders", e))?;
     }
     stream.clear();
@@ -201,11 +201,11 @@ pub fn orders(sh: &Shared) -> Result<(), String> {
             ];
             stream
                 .begin("PurchaseOrder", &id)
-                .and_then(|()| stream.update("PurchaseOrder", &id, items))
-                .and_then(|()| {
+                .and_then(|_| stream.update("PurchaseOrder", &id, items))
+                .and_then(|_| {
                     stream.enable_continuation("PurchaseOrder", &id, &format!("SHIP-{id}"))
                 })
-                .and_then(|()| stream.end("PurchaseOrder", &id))
+                .and_then(|_| stream.end("PurchaseOrder", &id))
                 .map_err(|e| err("orders", e))?;
         }
         sh.flush(&mut stream)?;
@@ -241,18 +241,18 @@ pub fn shipping(sh: &Shared) -> Result<(), String> {
                 ];
                 stream
                     .begin("Shipment", &shipment)
-                    .and_then(|()| stream.update("Shipment", &shipment, items))
-                    .and_then(|()| stream.end("Shipment", &shipment))
+                    .and_then(|_| stream.update("Shipment", &shipment, items))
+                    .and_then(|_| stream.end("Shipment", &shipment))
                     .map_err(|e| err("shipping", e))?;
             }
             let items: [(&str, Value); 2] =
                 [("Status", "Shipped".into()), ("Shipped", shipped.into())];
             stream
                 .update("PurchaseOrder", &token, items)
-                .and_then(|()| {
+                .and_then(|_| {
                     stream.add_related_activity("PurchaseOrder", &token, "Shipment", &shipment)
                 })
-                .and_then(|()| stream.end("PurchaseOrder", &token))
+                .and_then(|_| stream.end("PurchaseOrder", &token))
                 .map_err(|e| err("shipping", e))?;
         }
         if chunk == 0 {
@@ -260,7 +260,7 @@ pub fn shipping(sh: &Shared) -> Result<(), String> {
                 let token = format!("SHIP-{}GHOST-{g}", sh.prefix);
                 stream
                     .update("PurchaseOrder", &token, [("Status", "Shipped")])
-                    .and_then(|()| stream.end("PurchaseOrder", &token))
+                    .and_then(|_| stream.end("PurchaseOrder", &token))
                     .map_err(|e| err("shipping", e))?;
             }
         }
@@ -293,7 +293,7 @@ pub fn billing(sh: &Shared) -> Result<(), String> {
             );
             stream
                 .update("PurchaseOrder", &id, [("Status", "Invoiced")])
-                .and_then(|()| {
+                .and_then(|_| {
                     stream.add_reference("PurchaseOrder", &id, "DocumentUrl", "invoice", &url, None)
                 })
                 .map_err(|e| err("billing", e))?;
@@ -320,7 +320,7 @@ fn invalid_frames(sh: &Shared, stream: &mut impl EventStream) -> Result<(), Stri
     let invoice = format!("INV-{}000000", sh.prefix);
     stream
         .begin("Invoice", &invoice)
-        .and_then(|()| stream.update("Invoice", &invoice, [("Total", 99.5)]))
+        .and_then(|_| stream.update("Invoice", &invoice, [("Total", 99.5)]))
         .map_err(|e| err("billing", e))?;
     sh.flush(stream)
 }
