@@ -72,7 +72,8 @@ impl Po {
             ],
         )?;
         s.update(ACTIVITY, &self.id, [("Status", "Shipped")])?;
-        s.end(ACTIVITY, &self.id)
+        s.end(ACTIVITY, &self.id)?;
+        Ok(())
     }
 
     /// The same five events as values, for encoding with `encode_batch`.
