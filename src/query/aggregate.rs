@@ -78,14 +78,23 @@ impl BucketUnit {
         }
     }
 
-    /// The start of the bucket holding `t`.
-    pub fn floor(self, t: Timestamp) -> Timestamp {
-        let (width, origin) = match self {
+    /// The width of a bucket in microseconds.
+    pub(crate) fn width(self) -> i64 {
+        self.width_and_origin().0
+    }
+
+    fn width_and_origin(self) -> (i64, i64) {
+        match self {
             BucketUnit::Minute => (MICROS_PER_MINUTE, 0),
             BucketUnit::Hour => (MICROS_PER_HOUR, 0),
             BucketUnit::Day => (MICROS_PER_DAY, 0),
             BucketUnit::Week => (MICROS_PER_WEEK, WEEK_ORIGIN),
-        };
+        }
+    }
+
+    /// The start of the bucket holding `t`.
+    pub fn floor(self, t: Timestamp) -> Timestamp {
+        let (width, origin) = self.width_and_origin();
         let (t, width, origin) = (
             i128::from(t.as_micros()),
             i128::from(width),
@@ -156,17 +165,18 @@ impl Aggregate {
 
     /// Runs the aggregation over `instances`.
     pub fn run(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> AggregateResult {
-        let plan = Plan::new(self, false);
-        let mut groups = BTreeMap::new();
-        for inst in instances {
-            if self.selects(&inst) {
-                groups
-                    .entry(plan.key(&inst))
-                    .or_insert_with(|| plan.new_group())
-                    .update(&inst, true);
-            }
+        let mut run = self.start();
+        run.add_rows(instances);
+        run.finish()
+    }
+
+    /// An aggregation in progress, fed rows and column projections.
+    pub(crate) fn start(&self) -> AggregateRun<'_> {
+        AggregateRun {
+            agg: self,
+            plan: Plan::new(self, false),
+            groups: BTreeMap::new(),
         }
-        plan.finish(&groups)
     }
 
     /// Checks the aggregation against the activity's definition: the
@@ -191,14 +201,52 @@ impl Aggregate {
     }
 }
 
+/// An aggregation being computed over several sources.
+pub(crate) struct AggregateRun<'a> {
+    agg: &'a Aggregate,
+    plan: Plan,
+    groups: BTreeMap<Key, Group>,
+}
+
+impl AggregateRun<'_> {
+    /// Adds the selected ones of `instances`.
+    pub(crate) fn add_rows(&mut self, instances: impl IntoIterator<Item = ActivityInstance>) {
+        for inst in instances {
+            if self.agg.selects(&inst) {
+                self.groups
+                    .entry(self.plan.key(&inst))
+                    .or_insert_with(|| self.plan.new_group())
+                    .update(&inst, true);
+            }
+        }
+    }
+
+    /// Adds the selected rows of a file's projection of the activity;
+    /// `false` (nothing added) when the projection cannot answer and the
+    /// caller must add the file's records with [`Self::add_rows`].
+    pub(crate) fn add_columns(&mut self, cols: &crate::segments::columns::ActivityColumns) -> bool {
+        let a = self.agg;
+        super::columnar::aggregate_into(
+            &self.plan,
+            (a.status, a.since, a.until, &a.filters),
+            cols,
+            &mut self.groups,
+        )
+    }
+
+    pub(crate) fn finish(self) -> AggregateResult {
+        self.plan.finish(&self.groups)
+    }
+}
+
 /// A group key: one cell per key column.
 pub(crate) type Key = Vec<OrdCell>;
 
 /// An aggregation compiled for evaluation.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    group_by: Vec<Field>,
-    bucket: Option<(BucketUnit, Field)>,
+    pub(crate) group_by: Vec<Field>,
+    pub(crate) bucket: Option<(BucketUnit, Field)>,
     measures: Vec<Measure>,
     columns: Vec<String>,
     removable: bool,
@@ -278,6 +326,32 @@ impl Group {
         for acc in &mut self.accs {
             acc.update(inst, add);
         }
+    }
+
+    /// Adds what `other` (a group of the same plan) holds.
+    pub(crate) fn merge(&mut self, other: &Group) {
+        self.count += other.count;
+        for (acc, o) in self.accs.iter_mut().zip(&other.accs) {
+            acc.merge(o);
+        }
+    }
+
+    /// Counts one more instance whose measure inputs are given, per
+    /// accumulator, by `values` (see [`Acc::fields`]).
+    pub(crate) fn add_values<'a>(
+        &mut self,
+        mut values: impl FnMut(usize) -> (Option<ValueRef<'a>>, Option<ValueRef<'a>>),
+    ) {
+        self.count += 1;
+        for (i, acc) in self.accs.iter_mut().enumerate() {
+            let (a, b) = values(i);
+            acc.apply(a, b, true);
+        }
+    }
+
+    /// The accumulators, in measure order.
+    pub(crate) fn accs(&self) -> &[Acc] {
+        &self.accs
     }
 
     fn results(&self) -> impl Iterator<Item = Cell> + '_ {

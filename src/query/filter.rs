@@ -246,7 +246,11 @@ impl Filter {
 
     /// Whether `inst` satisfies the filter (see the module docs).
     pub fn matches(&self, inst: &ActivityInstance) -> bool {
-        let value = self.field.get(inst);
+        self.matches_value(self.field.get(inst))
+    }
+
+    /// Whether the field's value (`None`: unset) passes.
+    pub(crate) fn matches_value(&self, value: Option<ValueRef<'_>>) -> bool {
         match (self.op, value) {
             (Operator::IsEmpty, v) => v.is_none(),
             (Operator::IsNotEmpty, v) => v.is_some(),

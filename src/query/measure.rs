@@ -308,6 +308,20 @@ impl Extreme {
         }
     }
 
+    fn merge(&mut self, other: &Extreme, want_max: bool) {
+        match other {
+            Extreme::Running(Some(c)) => self.update(c.0.clone(), true, want_max),
+            Extreme::Running(None) => {}
+            Extreme::Counted(map) => {
+                for (c, n) in map {
+                    for _ in 0..*n {
+                        self.update(c.0.clone(), true, want_max);
+                    }
+                }
+            }
+        }
+    }
+
     fn result(&self, want_max: bool) -> Cell {
         let found = match self {
             Extreme::Running(cur) => cur.as_ref(),
@@ -332,8 +346,8 @@ pub(crate) enum Acc {
 }
 
 /// `to - from` in microseconds when both are set timestamps.
-fn duration(from: &Field, to: &Field, inst: &ActivityInstance) -> Option<i64> {
-    match (from.get(inst)?, to.get(inst)?) {
+fn duration(from: Option<ValueRef<'_>>, to: Option<ValueRef<'_>>) -> Option<i64> {
+    match (from?, to?) {
         (ValueRef::Timestamp(a), ValueRef::Timestamp(b)) => {
             Some(b.as_micros().saturating_sub(a.as_micros()))
         }
@@ -354,21 +368,41 @@ fn orderable(v: Option<ValueRef<'_>>) -> Option<Cell> {
 impl Acc {
     /// Adds (`add`) or removes the instance's contribution.
     pub(crate) fn update(&mut self, inst: &ActivityInstance, add: bool) {
+        let (a, b) = self.fields();
+        let a = a.and_then(|f| f.get(inst));
+        let b = b.and_then(|f| f.get(inst));
+        self.apply(a, b, add);
+    }
+
+    /// The fields the measure reads: none (count), one, or the two
+    /// milestones of a duration, in that order.
+    pub(crate) fn fields(&self) -> (Option<&Field>, Option<&Field>) {
+        match self {
+            Acc::Count => (None, None),
+            Acc::Sum(f, _) | Acc::Avg(f, _) | Acc::Min(f, _) | Acc::Max(f, _) => (Some(f), None),
+            Acc::AvgDuration(a, b, ..) | Acc::MinDuration(a, b, _) | Acc::MaxDuration(a, b, _) => {
+                (Some(a), Some(b))
+            }
+        }
+    }
+
+    /// Adds (`add`) or removes one instance's values of [`Acc::fields`].
+    pub(crate) fn apply(&mut self, a: Option<ValueRef<'_>>, b: Option<ValueRef<'_>>, add: bool) {
         match self {
             Acc::Count => {}
-            Acc::Sum(f, s) | Acc::Avg(f, s) => s.update(f.get(inst), add),
-            Acc::Min(f, e) => {
-                if let Some(c) = orderable(f.get(inst)) {
+            Acc::Sum(_, s) | Acc::Avg(_, s) => s.update(a, add),
+            Acc::Min(_, e) => {
+                if let Some(c) = orderable(a) {
                     e.update(c, add, false);
                 }
             }
-            Acc::Max(f, e) => {
-                if let Some(c) = orderable(f.get(inst)) {
+            Acc::Max(_, e) => {
+                if let Some(c) = orderable(a) {
                     e.update(c, add, true);
                 }
             }
-            Acc::AvgDuration(a, b, n, sum) => {
-                if let Some(d) = duration(a, b, inst) {
+            Acc::AvgDuration(_, _, n, sum) => {
+                if let Some(d) = duration(a, b) {
                     if add {
                         *n += 1;
                         *sum += i128::from(d);
@@ -378,16 +412,41 @@ impl Acc {
                     }
                 }
             }
-            Acc::MinDuration(a, b, e) => {
-                if let Some(d) = duration(a, b, inst) {
+            Acc::MinDuration(_, _, e) => {
+                if let Some(d) = duration(a, b) {
                     e.update(Cell::Duration(d), add, false);
                 }
             }
-            Acc::MaxDuration(a, b, e) => {
-                if let Some(d) = duration(a, b, inst) {
+            Acc::MaxDuration(_, _, e) => {
+                if let Some(d) = duration(a, b) {
                     e.update(Cell::Duration(d), add, true);
                 }
             }
+        }
+    }
+
+    /// Adds what `other` (the same measure, over other instances) holds.
+    pub(crate) fn merge(&mut self, other: &Acc) {
+        match (self, other) {
+            (Acc::Sum(_, s), Acc::Sum(_, o)) | (Acc::Avg(_, s), Acc::Avg(_, o)) => {
+                s.ints += o.ints;
+                s.int_sum += o.int_sum;
+                s.floats += o.floats;
+                s.float_sum += o.float_sum;
+            }
+            (Acc::Min(_, e), Acc::Min(_, o))
+            | (Acc::MinDuration(_, _, e), Acc::MinDuration(_, _, o)) => {
+                e.merge(o, false);
+            }
+            (Acc::Max(_, e), Acc::Max(_, o))
+            | (Acc::MaxDuration(_, _, e), Acc::MaxDuration(_, _, o)) => {
+                e.merge(o, true);
+            }
+            (Acc::AvgDuration(_, _, n, sum), Acc::AvgDuration(_, _, on, osum)) => {
+                *n += on;
+                *sum += osum;
+            }
+            _ => {}
         }
     }
 

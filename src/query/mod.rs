@@ -55,6 +55,7 @@
 
 mod aggregate;
 mod cell;
+pub(crate) mod columnar;
 mod field;
 mod filter;
 mod incremental;

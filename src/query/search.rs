@@ -109,6 +109,17 @@ impl Search {
             .collect()
     }
 
+    /// The rows of a file's projection of the activity that the search
+    /// selects, or `None` when the projection cannot tell (the caller then
+    /// reads the file's records). [`Search::run`] still has to order, limit
+    /// and project the instances they hold.
+    pub(crate) fn select_columns(
+        &self,
+        cols: &crate::segments::columns::ActivityColumns,
+    ) -> Option<Vec<u32>> {
+        super::columnar::select(cols, self.status, self.since, self.until, &self.filters)
+    }
+
     /// Checks the search against the activity's definition: the activity
     /// name, every filter field and column exists, and every operand reads
     /// as its field's type (`Amount > abc` and `starts with` on a number are

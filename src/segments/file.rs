@@ -9,11 +9,12 @@
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::blob::write_atomically;
+use super::columns::FileColumns;
 use super::record::StoredInstance;
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
@@ -71,6 +72,8 @@ pub(crate) struct SegmentFile {
     /// lookup of a key that is not there (every new instance the bus checks)
     /// usually touches none of the file's pages.
     filter: KeyFilter,
+    /// The column projection, once a query has asked for it.
+    columns: OnceLock<Result<Arc<FileColumns>, String>>,
 }
 
 /// A Bloom filter over (activity, id) keys: 20 bits and 14 probes per
@@ -264,6 +267,7 @@ impl SegmentFile {
             record_count,
             min_end,
             filter: KeyFilter::with_keys(key_count),
+            columns: OnceLock::new(),
         };
         let mut filter = KeyFilter::with_keys(key_count);
         for i in 0..key_count {
@@ -362,12 +366,18 @@ impl SegmentFile {
 
     /// Every record, in (activity, id) order.
     pub fn records(&self) -> impl Iterator<Item = Result<StoredInstance, String>> + '_ {
+        self.entries().map(|e| e.map(|(_, rec)| rec))
+    }
+
+    /// Every record with the offset it starts at, in (activity, id) order.
+    fn entries(&self) -> impl Iterator<Item = Result<(u64, StoredInstance), String>> + '_ {
         let mut at = HEADER_LEN as u64;
         let end = self.index_offset as u64;
         std::iter::from_fn(move || {
             if at >= end {
                 return None;
             }
+            let start = at;
             let result = self.record_at(at);
             match &result {
                 Ok(_) => {
@@ -380,8 +390,25 @@ impl SegmentFile {
                 }
                 Err(_) => at = end,
             }
-            Some(result)
+            Some(result.map(|rec| (start, rec)))
         })
+    }
+
+    /// The record starting at `offset` (an offset from [`Self::columns`]).
+    pub fn record(&self, offset: u64) -> Result<StoredInstance, String> {
+        self.record_at(offset)
+    }
+
+    /// The file's column projection, built by the first call (one pass over
+    /// every record; the pages it touched are released after).
+    pub fn columns(&self) -> Result<Arc<FileColumns>, String> {
+        self.columns
+            .get_or_init(|| {
+                let built = FileColumns::build(self.entries()).map(Arc::new);
+                self.release_pages();
+                built
+            })
+            .clone()
     }
 }
 

@@ -3,6 +3,7 @@
 //! the checkpoint container for the bus's active state.
 
 pub(crate) mod blob;
+pub(crate) mod columns;
 pub(crate) mod file;
 pub(crate) mod manifest;
 pub mod record;

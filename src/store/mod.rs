@@ -24,6 +24,7 @@
 
 mod error;
 mod options;
+mod scan;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -310,10 +311,15 @@ impl Store {
             .bus
             .read_state()
             .all_instances(activity)
-            .map_err(|reason| StoreError::Corrupt {
-                location: self.inner.bus.segments_dir.display().to_string(),
-                reason,
-            })
+            .map_err(|reason| self.corrupt(reason))
+    }
+
+    /// Damage found while reading the import files.
+    fn corrupt(&self, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            location: self.inner.bus.segments_dir.display().to_string(),
+            reason,
+        }
     }
 
     /// Applies a retention policy now (an operator's request; for a
@@ -420,7 +426,7 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        Ok(search.run(self.instances(&search.activity)?))
+        scan::search(&self.inner.bus.read_state(), search).map_err(|reason| self.corrupt(reason))
     }
 
     /// Runs an aggregation over the active and completed instances of its
@@ -430,7 +436,8 @@ impl Store {
         aggregate: &crate::query::Aggregate,
     ) -> Result<crate::query::AggregateResult, StoreError> {
         aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        Ok(aggregate.run(self.instances(&aggregate.activity)?))
+        scan::aggregate(&self.inner.bus.read_state(), aggregate)
+            .map_err(|reason| self.corrupt(reason))
     }
 
     /// The deployed definition of `activity`.

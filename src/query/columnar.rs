@@ -1,0 +1,351 @@
+//! Searches and aggregations over one import file's column projection
+//! ([`crate::segments::columns`]), with the same semantics as the row path
+//! (the same [`Filter::matches_value`], the same accumulators), so the two
+//! agree by construction; `tests/query_columnar.rs` checks it.
+//!
+//! Everything in an import file is completed. A query the projection cannot
+//! answer (a filter or group on `id`, a group on a number, a column with
+//! mixed types or too many distinct texts, too many groups) returns `None`
+//! and the caller scans that file's records instead.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::segments::columns::{ActivityColumns, Column, UNSET};
+use crate::segments::Status;
+
+use super::aggregate::{Group, Key, Plan};
+use super::cell::{Cell, OrdCell};
+use super::field::{status_name, Field, ValueRef};
+use super::{Filter, StatusFilter};
+use crate::model::Timestamp;
+
+/// Above this many possible groups in one file, slots go in a hash map
+/// instead of a table indexed by the group code.
+const DENSE_SLOTS: u64 = 1 << 16;
+
+/// How a query reads one field over a file's rows.
+#[derive(Clone, Copy)]
+enum View<'a> {
+    /// The same for every row: `status`, or an item no row sets.
+    Const(Option<ValueRef<'a>>),
+    Col(&'a Column),
+}
+
+impl<'a> View<'a> {
+    fn of(cols: &'a ActivityColumns, field: &Field) -> Option<View<'a>> {
+        let column = match field {
+            Field::Id => return None,
+            Field::Status => {
+                return Some(View::Const(Some(ValueRef::Text(status_name(
+                    Status::Completed,
+                )))))
+            }
+            Field::Begin => &cols.begin,
+            Field::End => &cols.end,
+            Field::LastModified => &cols.last_modified,
+            Field::Item(name) => match cols.items.get(name) {
+                Some(c) => c,
+                None => return Some(View::Const(None)),
+            },
+        };
+        match column {
+            Column::Unavailable => None,
+            Column::Unset => Some(View::Const(None)),
+            c => Some(View::Col(c)),
+        }
+    }
+
+    #[inline]
+    fn get(self, row: usize) -> Option<ValueRef<'a>> {
+        fn at<T: Copy>(values: &[T], set: &[bool], row: usize) -> Option<T> {
+            match set.get(row) {
+                Some(true) => values.get(row).copied(),
+                _ => None,
+            }
+        }
+        match self {
+            View::Const(v) => v,
+            View::Col(Column::Int { values, set }) => at(values, set, row).map(ValueRef::Int),
+            View::Col(Column::Float { values, set }) => at(values, set, row).map(ValueRef::Float),
+            View::Col(Column::Bool { values, set }) => at(values, set, row).map(ValueRef::Bool),
+            View::Col(Column::Timestamp { values, set }) => {
+                at(values, set, row).map(|t| ValueRef::Timestamp(Timestamp::from_micros(t)))
+            }
+            View::Col(Column::Text { codes, dict }) => codes
+                .get(row)
+                .and_then(|&c| dict.get(c as usize))
+                .map(|s| ValueRef::Text(s)),
+            View::Col(Column::Unset | Column::Unavailable) => None,
+        }
+    }
+}
+
+/// The rows of `cols` a query selects, or `None` when the projection cannot
+/// tell (see the module docs).
+pub(crate) fn select(
+    cols: &ActivityColumns,
+    status: StatusFilter,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    filters: &[Filter],
+) -> Option<Vec<u32>> {
+    if !status.admits(Status::Completed) {
+        return Some(Vec::new());
+    }
+    let rows = u32::try_from(cols.rows()).ok()?;
+    let mut sel: Vec<u32> = (0..rows).collect();
+    if since.is_some() || until.is_some() {
+        let lm = View::of(cols, &Field::LastModified)?;
+        sel.retain(|&r| match lm.get(r as usize) {
+            Some(ValueRef::Timestamp(t)) => {
+                since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)
+            }
+            _ => false,
+        });
+    }
+    for filter in filters {
+        match View::of(cols, filter.field())? {
+            View::Const(v) => {
+                if !filter.matches_value(v) {
+                    sel.clear();
+                }
+            }
+            View::Col(Column::Text { codes, dict }) => {
+                // Decide once per distinct text, then per row by code.
+                let pass: Vec<bool> = dict
+                    .iter()
+                    .map(|s| filter.matches_value(Some(ValueRef::Text(s))))
+                    .collect();
+                let unset = filter.matches_value(None);
+                sel.retain(|&r| match codes.get(r as usize) {
+                    Some(&UNSET) | None => unset,
+                    Some(&c) => pass.get(c as usize).copied().unwrap_or(unset),
+                });
+            }
+            view => sel.retain(|&r| filter.matches_value(view.get(r as usize))),
+        }
+    }
+    Some(sel)
+}
+
+/// One part of a group code: a key column's code for a row, in
+/// `0..radix`.
+enum KeyPart<'a> {
+    Const(Cell),
+    Text {
+        codes: &'a [u32],
+        dict: &'a [String],
+    },
+    Bool(View<'a>),
+    Bucket {
+        view: View<'a>,
+        base: i64,
+        width: i64,
+        buckets: u64,
+    },
+}
+
+impl KeyPart<'_> {
+    fn radix(&self) -> u64 {
+        match self {
+            KeyPart::Const(_) => 1,
+            KeyPart::Text { dict, .. } => dict.len() as u64 + 1,
+            KeyPart::Bool(_) => 3,
+            // The buckets, then one for unset.
+            KeyPart::Bucket { buckets, .. } => buckets + 1,
+        }
+    }
+
+    #[inline]
+    fn code(&self, row: usize) -> u64 {
+        match self {
+            KeyPart::Const(_) => 0,
+            KeyPart::Text { codes, dict } => match codes.get(row) {
+                Some(&c) if c != UNSET => u64::from(c),
+                _ => dict.len() as u64,
+            },
+            KeyPart::Bool(view) => match view.get(row) {
+                Some(ValueRef::Bool(false)) => 0,
+                Some(ValueRef::Bool(true)) => 1,
+                _ => 2,
+            },
+            KeyPart::Bucket {
+                view,
+                base,
+                width,
+                buckets,
+                ..
+            } => match view.get(row) {
+                Some(ValueRef::Timestamp(t)) => bucket_index(t.as_micros(), *base, *width),
+                _ => *buckets,
+            },
+        }
+    }
+
+    fn cell(&self, code: u64) -> Cell {
+        match self {
+            KeyPart::Const(c) => c.clone(),
+            KeyPart::Text { dict, .. } => usize::try_from(code)
+                .ok()
+                .and_then(|c| dict.get(c))
+                .map_or(Cell::Null, |s| Cell::Text(s.clone())),
+            KeyPart::Bool(_) => match code {
+                0 => Cell::Bool(false),
+                1 => Cell::Bool(true),
+                _ => Cell::Null,
+            },
+            KeyPart::Bucket {
+                base,
+                width,
+                buckets,
+                ..
+            } => {
+                if code >= *buckets {
+                    return Cell::Null;
+                }
+                let start = i128::from(*base) + i128::from(code) * i128::from(*width);
+                i64::try_from(start)
+                    .map_or(Cell::Null, |s| Cell::Timestamp(Timestamp::from_micros(s)))
+            }
+        }
+    }
+}
+
+/// Which bucket (counted from the one starting at `base`) holds `t`.
+#[inline]
+fn bucket_index(t: i64, base: i64, width: i64) -> u64 {
+    let offset = i128::from(t) - i128::from(base);
+    u64::try_from(offset.div_euclid(i128::from(width))).unwrap_or(0)
+}
+
+/// Adds the selected rows of `cols` to `groups`; `false` (and `groups`
+/// untouched) when the projection cannot answer.
+pub(crate) fn aggregate_into(
+    plan: &Plan,
+    selection: (
+        StatusFilter,
+        Option<Timestamp>,
+        Option<Timestamp>,
+        &[Filter],
+    ),
+    cols: &ActivityColumns,
+    groups: &mut BTreeMap<Key, Group>,
+) -> bool {
+    let (status, since, until, filters) = selection;
+    let Some(sel) = select(cols, status, since, until, filters) else {
+        return false;
+    };
+    let Some(parts) = key_parts(plan, cols, &sel) else {
+        return false;
+    };
+    let template = plan.new_group();
+    let mut inputs = Vec::new();
+    for acc in template.accs() {
+        let (a, b) = acc.fields();
+        let view = |f: Option<&Field>| match f {
+            None => Some(View::Const(None)),
+            Some(f) => View::of(cols, f),
+        };
+        let (Some(a), Some(b)) = (view(a), view(b)) else {
+            return false;
+        };
+        inputs.push((a, b));
+    }
+    let Some(total) = parts
+        .iter()
+        .try_fold(1u64, |acc, p| acc.checked_mul(p.radix()))
+    else {
+        return false;
+    };
+
+    let mut slots: Vec<(u64, Group)> = Vec::new();
+    let mut dense: Vec<u32> = Vec::new();
+    let mut sparse: HashMap<u64, u32> = HashMap::new();
+    if total <= DENSE_SLOTS {
+        dense = vec![u32::MAX; total as usize];
+    }
+    for &r in &sel {
+        let row = r as usize;
+        let code = parts
+            .iter()
+            .fold(0u64, |acc, p| acc * p.radix() + p.code(row));
+        let slot = if total <= DENSE_SLOTS {
+            match dense.get_mut(code as usize) {
+                Some(s) => {
+                    if *s == u32::MAX {
+                        *s = slots.len() as u32;
+                        slots.push((code, template.clone()));
+                    }
+                    *s as usize
+                }
+                None => return false,
+            }
+        } else {
+            let next = slots.len() as u32;
+            let s = *sparse.entry(code).or_insert(next);
+            if s == next {
+                slots.push((code, template.clone()));
+            }
+            s as usize
+        };
+        if let Some((_, group)) = slots.get_mut(slot) {
+            group.add_values(|i| match inputs.get(i) {
+                Some((a, b)) => (a.get(row), b.get(row)),
+                None => (None, None),
+            });
+        }
+    }
+
+    for (code, group) in slots {
+        let mut rest = code;
+        let mut key: Key = Vec::with_capacity(parts.len());
+        for part in parts.iter().rev() {
+            let radix = part.radix();
+            key.push(OrdCell(part.cell(rest % radix)));
+            rest /= radix;
+        }
+        key.reverse();
+        match groups.get_mut(&key) {
+            Some(g) => g.merge(&group),
+            None => {
+                groups.insert(key, group);
+            }
+        }
+    }
+    true
+}
+
+/// The key parts of `plan` over `cols`: group-by fields, then the bucket.
+fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<Vec<KeyPart<'a>>> {
+    let mut parts = Vec::new();
+    for field in &plan.group_by {
+        parts.push(match View::of(cols, field)? {
+            View::Const(v) => KeyPart::Const(Cell::from_value(v)),
+            View::Col(Column::Text { codes, dict }) => KeyPart::Text { codes, dict },
+            view @ View::Col(Column::Bool { .. }) => KeyPart::Bool(view),
+            // Numbers and timestamps as keys: the row path.
+            View::Col(_) => return None,
+        });
+    }
+    if let Some((unit, field)) = &plan.bucket {
+        let view = View::of(cols, field)?;
+        let width = unit.width();
+        let floors = sel.iter().filter_map(|&r| match view.get(r as usize) {
+            Some(ValueRef::Timestamp(t)) => Some(unit.floor(t).as_micros()),
+            _ => None,
+        });
+        let (lo, hi) = floors.fold((i64::MAX, i64::MIN), |(lo, hi), f| (lo.min(f), hi.max(f)));
+        let (base, buckets) = if lo > hi {
+            (0, 0)
+        } else {
+            (lo, bucket_index(hi, lo, width) + 1)
+        };
+        parts.push(KeyPart::Bucket {
+            view,
+            base,
+            width,
+            buckets,
+        });
+    }
+    Some(parts)
+}

@@ -1,0 +1,98 @@
+//! How the store answers searches and aggregations: the instances held in
+//! memory (active ones, and completed ones not yet in a file) row by row,
+//! and each import file through its column projection, or its records
+//! where the projection cannot answer.
+
+use crate::bus::state::BusState;
+use crate::query::{Aggregate, AggregateResult, Row, Search};
+use crate::segments::{ActivityInstance, Status};
+
+/// The instances of `activity` held in memory whose status `admits` allows.
+fn in_memory(
+    state: &BusState,
+    activity: &str,
+    admits: impl Fn(Status) -> bool,
+) -> Vec<ActivityInstance> {
+    let mut out = Vec::new();
+    if admits(Status::Active) {
+        out.extend(
+            state
+                .active_instances()
+                .into_iter()
+                .filter(|i| i.activity == activity),
+        );
+    }
+    if admits(Status::Completed) {
+        out.extend(
+            state
+                .memtable
+                .values()
+                .filter(|r| r.activity == activity)
+                .map(|r| r.to_instance()),
+        );
+    }
+    out
+}
+
+/// Every record of `activity` in `file`, as instances.
+fn file_rows(
+    file: &crate::segments::file::SegmentFile,
+    activity: &str,
+) -> Result<Vec<ActivityInstance>, String> {
+    let mut out = Vec::new();
+    for rec in file.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+        if rec.activity == activity {
+            out.push(rec.to_instance());
+        }
+    }
+    file.release_pages();
+    Ok(out)
+}
+
+pub(crate) fn search(state: &BusState, search: &Search) -> Result<Vec<Row>, String> {
+    let mut candidates = in_memory(state, &search.activity, |s| search.status.admits(s));
+    if search.status.admits(Status::Completed) {
+        for file in &state.files {
+            let columns = file
+                .columns()
+                .map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let Some(cols) = columns.activities.get(&search.activity) else {
+                continue;
+            };
+            match search.select_columns(cols) {
+                Some(rows) => {
+                    for row in rows {
+                        let offset = cols.offsets.get(row as usize).copied().unwrap_or(0);
+                        let rec = file
+                            .record(offset)
+                            .map_err(|e| format!("{}: {e}", file.path.display()))?;
+                        candidates.push(rec.to_instance());
+                    }
+                    file.release_pages();
+                }
+                None => candidates.extend(file_rows(file, &search.activity)?),
+            }
+        }
+    }
+    Ok(search.run(candidates))
+}
+
+pub(crate) fn aggregate(state: &BusState, agg: &Aggregate) -> Result<AggregateResult, String> {
+    let mut run = agg.start();
+    run.add_rows(in_memory(state, &agg.activity, |s| agg.status.admits(s)));
+    if agg.status.admits(Status::Completed) {
+        for file in &state.files {
+            let columns = file
+                .columns()
+                .map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let Some(cols) = columns.activities.get(&agg.activity) else {
+                continue;
+            };
+            if !run.add_columns(cols) {
+                run.add_rows(file_rows(file, &agg.activity)?);
+            }
+        }
+    }
+    Ok(run.finish())
+}
