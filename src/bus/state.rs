@@ -134,9 +134,10 @@ impl BusState {
         if let Some(rec) = self.memtable.get(root) {
             return Ok(Some(rec.clone()));
         }
+        let hash = crate::segments::file::KeyHash::of(&key.0, &key.1);
         for file in self.files.iter().rev() {
             if let Some(rec) = file
-                .get(&key.0, &key.1)
+                .get_hashed(&key.0, &key.1, hash)
                 .map_err(|e| format!("{}: {e}", file.path.display()))?
             {
                 return Ok(Some(Arc::new(rec)));
@@ -269,7 +270,21 @@ impl BusState {
             instance.status = Status::Active;
             return Ok(Some(instance));
         }
-        Ok(self.completed(key)?.map(|r| r.to_instance()))
+        // Straight from the file when it is there: no shared copy to clone.
+        let root = self.aliases.get(key).unwrap_or(key);
+        if let Some(rec) = self.memtable.get(root) {
+            return Ok(Some(rec.to_instance()));
+        }
+        let hash = crate::segments::file::KeyHash::of(&key.0, &key.1);
+        for file in self.files.iter().rev() {
+            if let Some(rec) = file
+                .get_hashed(&key.0, &key.1, hash)
+                .map_err(|e| format!("{}: {e}", file.path.display()))?
+            {
+                return Ok(Some(rec.into_instance()));
+            }
+        }
+        Ok(None)
     }
 
     /// Visible active instances and pending trees.

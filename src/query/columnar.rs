@@ -214,8 +214,13 @@ impl KeyPart<'_> {
 /// Which bucket (counted from the one starting at `base`) holds `t`.
 #[inline]
 fn bucket_index(t: i64, base: i64, width: i64) -> u64 {
-    let offset = i128::from(t) - i128::from(base);
-    u64::try_from(offset.div_euclid(i128::from(width))).unwrap_or(0)
+    match t.checked_sub(base) {
+        Some(offset) => u64::try_from(offset.div_euclid(width)).unwrap_or(0),
+        None => {
+            let offset = i128::from(t) - i128::from(base);
+            u64::try_from(offset.div_euclid(i128::from(width))).unwrap_or(0)
+        }
+    }
 }
 
 /// Adds the selected rows of `cols` to `groups`; `false` (and `groups`
@@ -330,15 +335,16 @@ fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<
     if let Some((unit, field)) = &plan.bucket {
         let view = View::of(cols, field)?;
         let width = unit.width();
-        let floors = sel.iter().filter_map(|&r| match view.get(r as usize) {
-            Some(ValueRef::Timestamp(t)) => Some(unit.floor(t).as_micros()),
+        let times = sel.iter().filter_map(|&r| match view.get(r as usize) {
+            Some(ValueRef::Timestamp(t)) => Some(t.as_micros()),
             _ => None,
         });
-        let (lo, hi) = floors.fold((i64::MAX, i64::MIN), |(lo, hi), f| (lo.min(f), hi.max(f)));
+        let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
         let (base, buckets) = if lo > hi {
             (0, 0)
         } else {
-            (lo, bucket_index(hi, lo, width) + 1)
+            let base = unit.floor(Timestamp::from_micros(lo)).as_micros();
+            (base, bucket_index(hi, base, width) + 1)
         };
         parts.push(KeyPart::Bucket {
             view,

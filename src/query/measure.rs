@@ -289,7 +289,11 @@ impl Extreme {
             Extreme::Running(cur) => {
                 let better = match cur {
                     None => true,
-                    Some(c) => (cell > *c) == want_max && cell != *c,
+                    Some(c) => {
+                        let ord = cell.cmp(c);
+                        ord != std::cmp::Ordering::Equal
+                            && (ord == std::cmp::Ordering::Greater) == want_max
+                    }
                 };
                 if add && better {
                     *cur = Some(cell);

@@ -37,18 +37,20 @@ fn written(records: &[Arc<StoredInstance>]) -> (MemStorage, SegmentFile) {
 
 #[test]
 fn records_are_found_by_id_and_by_continuation_token() {
-    let records: Vec<_> = (0..50)
+    // 1,000 keys: many in-memory samples, lookups in every run between.
+    let n = 500;
+    let records: Vec<_> = (0..n)
         .rev()
         .map(|i| rec(&format!("PO-{i:03}"), &[&format!("SHIP-{i}")], 1000 + i))
         .collect();
     let (_, file) = written(&records);
-    assert_eq!(file.record_count, 50);
-    for i in 0..50 {
+    assert_eq!(file.record_count, n as u64);
+    for i in 0..n {
         let by_id = file
             .get("PurchaseOrder", &format!("PO-{i:03}"))
             .unwrap()
             .unwrap();
-        assert_eq!(by_id, *records[49 - i as usize]);
+        assert_eq!(by_id, *records[(n - 1 - i) as usize]);
         let by_token = file
             .get("PurchaseOrder", &format!("SHIP-{i}"))
             .unwrap()
@@ -57,11 +59,17 @@ fn records_are_found_by_id_and_by_continuation_token() {
     }
     assert!(file.get("PurchaseOrder", "PO-999").unwrap().is_none());
     assert!(file.get("Shipment", "PO-001").unwrap().is_none());
+    // Before the first key, between sampled runs, after the last.
+    assert!(file.get("Invoice", "PO-001").unwrap().is_none());
+    assert!(file.get("PurchaseOrder", "A").unwrap().is_none());
+    assert!(file.get("PurchaseOrder", "PO-0205").unwrap().is_none());
+    assert!(file.get("PurchaseOrder", "SHIP-2").unwrap().is_some());
+    assert!(file.get("PurchaseOrder", "ZZZ").unwrap().is_none());
     let ids: Vec<String> = file.records().map(|r| r.unwrap().id).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(ids, sorted);
-    assert_eq!(ids.len(), 50);
+    assert_eq!(ids.len(), n as usize);
 }
 
 #[test]
@@ -109,4 +117,25 @@ fn truncated_files_are_refused() {
             "cut {cut}"
         );
     }
+}
+
+#[test]
+fn the_key_filter_has_no_false_negatives_and_few_false_positives() {
+    let n = 50_000;
+    let mut filter = KeyFilter::with_keys(n);
+    for i in 0..n {
+        filter.insert(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}")));
+    }
+    for i in 0..n {
+        assert!(filter.may_contain(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}"))));
+    }
+    let false_positives = (n..11 * n)
+        .filter(|i| filter.may_contain(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}"))))
+        .count();
+    eprintln!("{false_positives} false positives in 500,000");
+    // 500,000 absent keys: the filter is sized for about 0.02%.
+    assert!(
+        false_positives < 250,
+        "{false_positives} false positives in 500,000"
+    );
 }

@@ -100,6 +100,18 @@ impl From<&Value> for StoredValue {
     }
 }
 
+impl From<StoredValue> for Value {
+    fn from(v: StoredValue) -> Self {
+        match v {
+            StoredValue::Text(s) => Value::Text(s),
+            StoredValue::Int(i) => Value::Int(i),
+            StoredValue::Float(f) => Value::Float(f),
+            StoredValue::Bool(b) => Value::Bool(b),
+            StoredValue::Timestamp(t) => Value::Timestamp(Timestamp::from_micros(t)),
+        }
+    }
+}
+
 impl From<&StoredValue> for Value {
     fn from(v: &StoredValue) -> Self {
         match v {
@@ -127,6 +139,26 @@ pub(crate) struct StoredInstance {
 }
 
 impl StoredInstance {
+    /// The instance, taking the stored one apart (no copies).
+    pub fn into_instance(self) -> ActivityInstance {
+        ActivityInstance {
+            activity: self.activity,
+            id: self.id,
+            status: Status::Completed,
+            begin: self.begin.map(Timestamp::from_micros),
+            end: self.end.map(Timestamp::from_micros),
+            last_modified: self.last_modified.map(Timestamp::from_micros),
+            items: self
+                .items
+                .into_iter()
+                .map(|(n, v)| (n, Value::from(v)))
+                .collect(),
+            continuations: self.continuations,
+            references: self.references,
+            relationships: self.relationships,
+        }
+    }
+
     pub fn to_instance(&self) -> ActivityInstance {
         ActivityInstance {
             activity: self.activity.clone(),

@@ -43,7 +43,7 @@ fn file_rows(
     for rec in file.records() {
         let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
         if rec.activity == activity {
-            out.push(rec.to_instance());
+            out.push(rec.into_instance());
         }
     }
     file.release_pages();
@@ -67,7 +67,7 @@ pub(crate) fn search(state: &BusState, search: &Search) -> Result<Vec<Row>, Stri
                         let rec = file
                             .record(offset)
                             .map_err(|e| format!("{}: {e}", file.path.display()))?;
-                        candidates.push(rec.to_instance());
+                        candidates.push(rec.into_instance());
                     }
                     file.release_pages();
                 }
