@@ -1,0 +1,150 @@
+//! Queries over completed PurchaseOrder instances in import files: get by
+//! id, aggregations (count/sum/avg by Region, by Region and day, durations
+//! Shipped − Received) and a two-filter search selecting about 1%.
+//! Throughput is in instances scanned. The side-by-side comparison with
+//! SQLite on the same data is `bench/` (`bamdb-query-bench`), kept out of
+//! this crate's dependencies.
+//!
+//! `cargo bench --bench query` (`BAMDB_BENCH_INSTANCES=N`, default 200,000)
+
+use std::time::Duration;
+
+use bamdb::model::{Timestamp, Value};
+use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
+use bamdb::{EventStream, Store, StoreOptions};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const PO: &str = "PurchaseOrder";
+const REGIONS: [&str; 8] = ["EU", "NA", "APAC", "LATAM", "MEA", "UK", "DACH", "NORDICS"];
+const DAY: i64 = 86_400_000_000;
+const START: i64 = 1_793_491_200_000_000;
+
+fn definition() -> bamdb::model::ActivityDefinition {
+    serde_json::from_str(
+        r#"{"name":"PurchaseOrder","items":[
+            {"name":"Customer","type":"text","max_len":64},
+            {"name":"Region","type":"text","max_len":16},
+            {"name":"Amount","type":"float"},
+            {"name":"Quantity","type":"int"},
+            {"name":"Received","type":"timestamp"},
+            {"name":"Shipped","type":"timestamp"}]}"#,
+    )
+    .unwrap()
+}
+
+/// A store of `n` completed instances: 8 regions, 5,000 customers,
+/// amounts 0–1,000, received over 30 days, shipped up to 3 days later.
+fn build(dir: &std::path::Path, n: u64) -> Store {
+    let store = Store::open(dir, StoreOptions::default()).unwrap();
+    store.deploy(definition()).unwrap();
+    let mut s = store.buffered_stream(0);
+    for i in 0..n {
+        let mix = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let id = format!("PO-{i:09}");
+        let received = START + (mix % (30 * DAY as u64)) as i64;
+        let shipped = received + ((mix >> 20) % (3 * DAY as u64)) as i64;
+        s.set_time(Some(Timestamp::from_micros(shipped)));
+        s.begin(PO, &id).unwrap();
+        s.update(
+            PO,
+            &id,
+            [
+                (
+                    "Customer",
+                    Value::Text(format!("C{:05}", (mix >> 8) % 5000)),
+                ),
+                ("Region", Value::from(REGIONS[(mix >> 40) as usize % 8])),
+                (
+                    "Amount",
+                    Value::Float(((mix >> 12) % 100_000) as f64 / 100.0),
+                ),
+                ("Quantity", Value::Int(((mix >> 30) % 50) as i64)),
+                (
+                    "Received",
+                    Value::Timestamp(Timestamp::from_micros(received)),
+                ),
+                ("Shipped", Value::Timestamp(Timestamp::from_micros(shipped))),
+            ],
+        )
+        .unwrap();
+        s.end(PO, &id).unwrap();
+        if i % 100 == 99 {
+            s.flush().unwrap();
+        }
+    }
+    s.flush().unwrap();
+    assert!(store.sync(Duration::from_secs(3600)));
+    drop(s);
+    store.close().unwrap();
+    Store::open(dir, StoreOptions::default()).unwrap()
+}
+
+fn aggregate(group: &[&str], bucket: Option<(BucketUnit, &str)>, measures: &[&str]) -> Aggregate {
+    let mut a = Aggregate::new(PO);
+    a.group_by = group.iter().map(|s| s.to_string()).collect();
+    a.bucket = bucket.map(|(u, f)| (u, f.to_string()));
+    a.measures = measures
+        .iter()
+        .map(|m| Measure::parse(m).unwrap())
+        .collect();
+    a
+}
+
+fn queries(c: &mut Criterion) {
+    let n: u64 = std::env::var("BAMDB_BENCH_INSTANCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = build(dir.path(), n);
+
+    let mut g = c.benchmark_group("query");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0u64;
+    g.bench_function("get by id", |b| {
+        b.iter(|| {
+            i = (i + 7919) % n;
+            store.get(PO, &format!("PO-{i:09}")).unwrap().unwrap()
+        })
+    });
+
+    g.throughput(Throughput::Elements(n));
+    let by_region = aggregate(&["Region"], None, &["count", "sum:Amount", "avg:Amount"]);
+    // The first scan builds the column projections; criterion's warm-up
+    // takes it, the samples are warm.
+    g.bench_function("count/sum/avg Amount by Region", |b| {
+        b.iter(|| assert_eq!(store.aggregate(&by_region).unwrap().rows.len(), 8))
+    });
+    let by_region_day = aggregate(
+        &["Region"],
+        Some((BucketUnit::Day, "Received")),
+        &["count", "sum:Amount", "avg:Amount"],
+    );
+    g.bench_function("... by Region and day(Received)", |b| {
+        b.iter(|| assert!(store.aggregate(&by_region_day).unwrap().rows.len() >= 8))
+    });
+    let durations = aggregate(
+        &["Region"],
+        None,
+        &[
+            "avg:duration(Received,Shipped)",
+            "max:duration(Received,Shipped)",
+        ],
+    );
+    g.bench_function("avg/max Shipped - Received by Region", |b| {
+        b.iter(|| assert_eq!(store.aggregate(&durations).unwrap().rows.len(), 8))
+    });
+    let mut search = Search::new(PO);
+    search.filters = vec![
+        Filter::parse("Region = EU").unwrap(),
+        Filter::parse("Amount >= 920").unwrap(),
+    ];
+    g.bench_function("search Region = EU and Amount >= 920 (~1%)", |b| {
+        b.iter(|| assert!(!store.search(&search).unwrap().is_empty()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, queries);
+criterion_main!(benches);
