@@ -134,10 +134,10 @@ impl BusState {
         if let Some(rec) = self.memtable.get(root) {
             return Ok(Some(rec.clone()));
         }
-        let hash = crate::segments::file::KeyHash::of(&key.0, &key.1);
+        let probe = crate::segments::file::KeyProbe::of(&key.0, &key.1);
         for file in self.files.iter().rev() {
             if let Some(rec) = file
-                .get_hashed(&key.0, &key.1, hash)
+                .get_probed(&key.0, &key.1, &probe)
                 .map_err(|e| format!("{}: {e}", file.path.display()))?
             {
                 return Ok(Some(Arc::new(rec)));
@@ -275,10 +275,10 @@ impl BusState {
         if let Some(rec) = self.memtable.get(root) {
             return Ok(Some(rec.to_instance()));
         }
-        let hash = crate::segments::file::KeyHash::of(&key.0, &key.1);
+        let probe = crate::segments::file::KeyProbe::of(&key.0, &key.1);
         for file in self.files.iter().rev() {
             if let Some(rec) = file
-                .get_hashed(&key.0, &key.1, hash)
+                .get_probed(&key.0, &key.1, &probe)
                 .map_err(|e| format!("{}: {e}", file.path.display()))?
             {
                 return Ok(Some(rec.into_instance()));

@@ -77,7 +77,11 @@ pub(crate) struct SegmentFile {
     /// Every [`KEY_SAMPLE_EVERY`]th key of the index, in memory: a lookup
     /// searches these first, then only a short run of the mapped index
     /// (one or two pages instead of one page per halving).
-    samples: Vec<(String, String)>,
+    samples: KeySamples,
+    /// Prefixes of the first and last keys' sort keys (inline, so ruling a
+    /// file out by range costs no pointer chase).
+    first_key: KeyPrefix,
+    last_key: KeyPrefix,
 }
 
 /// One key in this many is sampled into memory.
@@ -92,12 +96,25 @@ struct KeyFilter {
     blocks: Vec<[u64; 8]>,
 }
 
-/// A key's hash, computed once per lookup for every file's filter.
-#[derive(Clone, Copy)]
-pub(crate) struct KeyHash(u64);
+/// A key as a lookup probes files with: its hash and its sort key,
+/// computed once for every file asked.
+pub(crate) struct KeyProbe {
+    hash: u64,
+    sort_key: Vec<u8>,
+}
 
-impl KeyHash {
-    pub(crate) fn of(activity: &str, id: &str) -> KeyHash {
+/// `activity`, a zero byte, `id`: bytewise order is (activity, id) order,
+/// as activity names hold only ASCII letters, digits and `_`.
+fn sort_key(activity: &str, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(activity.len() + 1 + id.len());
+    key.extend_from_slice(activity.as_bytes());
+    key.push(0);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+impl KeyProbe {
+    pub(crate) fn of(activity: &str, id: &str) -> KeyProbe {
         // FNV-1a over activity, a separator no UTF-8 text contains, and
         // id; then the splitmix64 finaliser, so every bit depends on every
         // input byte.
@@ -113,7 +130,92 @@ impl KeyHash {
         }
         h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        KeyHash(h ^ (h >> 31))
+        KeyProbe {
+            hash: h ^ (h >> 31),
+            sort_key: sort_key(activity, id),
+        }
+    }
+}
+
+/// The first [`KeyPrefix::LEN`] bytes of a sort key.
+struct KeyPrefix {
+    bytes: [u8; KeyPrefix::LEN],
+    len: u8,
+}
+
+impl Default for KeyPrefix {
+    fn default() -> Self {
+        KeyPrefix {
+            bytes: [0; Self::LEN],
+            len: 0,
+        }
+    }
+}
+
+impl KeyPrefix {
+    const LEN: usize = 46;
+
+    fn of(sort_key: &[u8]) -> KeyPrefix {
+        let len = sort_key.len().min(Self::LEN);
+        let mut bytes = [0; Self::LEN];
+        for (to, from) in bytes.iter_mut().zip(sort_key) {
+            *to = *from;
+        }
+        KeyPrefix {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// `key`'s first bytes, as many as this prefix has, against it: `Less`
+    /// means `key` sorts before the key this is a prefix of, `Greater`
+    /// after it; `Equal` decides nothing.
+    fn cmp_key(&self, key: &[u8]) -> Ordering {
+        let mine = self.as_slice();
+        key.get(..mine.len()).unwrap_or(key).cmp(mine)
+    }
+}
+
+/// Every [`KEY_SAMPLE_EVERY`]th sort key of a file's index, in one buffer.
+#[derive(Default)]
+struct KeySamples {
+    bytes: Vec<u8>,
+    /// Where each sample ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl KeySamples {
+    fn push(&mut self, sort_key: &[u8]) {
+        self.bytes.extend_from_slice(sort_key);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.bytes.get(start..end).unwrap_or(&[])
+    }
+
+    /// How many samples sort at or before `key`.
+    fn at_or_before(&self, key: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.get(mid) <= key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 }
 
@@ -128,8 +230,7 @@ impl KeyFilter {
     }
 
     /// The key's block, and its probes in that block as (word, mask).
-    fn positions(&self, hash: KeyHash) -> (usize, impl Iterator<Item = (usize, u64)>) {
-        let h = hash.0;
+    fn positions(&self, h: u64) -> (usize, impl Iterator<Item = (usize, u64)>) {
         let block = ((h >> 32) % self.blocks.len() as u64) as usize;
         // The low 32 bits give the probes, 9 bits each, refreshed by a
         // multiply when they run out.
@@ -145,7 +246,7 @@ impl KeyFilter {
         (block, probes)
     }
 
-    fn insert(&mut self, hash: KeyHash) {
+    fn insert(&mut self, hash: u64) {
         let (block, probes) = self.positions(hash);
         if let Some(words) = self.blocks.get_mut(block) {
             for (word, mask) in probes {
@@ -156,7 +257,7 @@ impl KeyFilter {
         }
     }
 
-    fn may_contain(&self, hash: KeyHash) -> bool {
+    fn may_contain(&self, hash: u64) -> bool {
         let (block, mut probes) = self.positions(hash);
         self.blocks.get(block).is_some_and(|words| {
             probes.all(|(word, mask)| words.get(word).is_some_and(|w| w & mask != 0))
@@ -300,15 +401,24 @@ impl SegmentFile {
             min_end,
             filter: KeyFilter::with_keys(key_count),
             columns: OnceLock::new(),
-            samples: Vec::new(),
+            samples: KeySamples::default(),
+            first_key: KeyPrefix::default(),
+            last_key: KeyPrefix::default(),
         };
         let mut filter = KeyFilter::with_keys(key_count);
-        let mut samples = Vec::with_capacity(key_count.div_ceil(KEY_SAMPLE_EVERY));
+        let mut samples = KeySamples::default();
         for i in 0..key_count {
             let (activity, id, _) = file.key_at(i)?;
-            filter.insert(KeyHash::of(activity, id));
+            let probe = KeyProbe::of(activity, id);
+            filter.insert(probe.hash);
             if i % KEY_SAMPLE_EVERY == 0 {
-                samples.push((activity.to_owned(), id.to_owned()));
+                samples.push(&probe.sort_key);
+            }
+            if i == 0 {
+                file.first_key = KeyPrefix::of(&probe.sort_key);
+            }
+            if i + 1 == key_count {
+                file.last_key = KeyPrefix::of(&probe.sort_key);
             }
         }
         file.filter = filter;
@@ -386,25 +496,33 @@ impl SegmentFile {
     /// Finds the record whose id, or one of whose continuation tokens, is
     /// `id`.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<StoredInstance>, String> {
-        self.get_hashed(activity, id, KeyHash::of(activity, id))
+        self.get_probed(activity, id, &KeyProbe::of(activity, id))
     }
 
-    /// [`Self::get`] with the key's hash computed by the caller (once for
+    /// [`Self::get`] with the key's probe computed by the caller (once for
     /// every file it asks).
-    pub fn get_hashed(
+    pub fn get_probed(
         &self,
         activity: &str,
         id: &str,
-        hash: KeyHash,
+        probe: &KeyProbe,
     ) -> Result<Option<StoredInstance>, String> {
-        if !self.filter.may_contain(hash) {
+        if self.key_count == 0 {
+            return Ok(None);
+        }
+        // Files written in ingest order often hold disjoint ranges of ids:
+        // the range check rules them out before the Bloom filter costs a
+        // cache miss.
+        let key = probe.sort_key.as_slice();
+        if self.first_key.cmp_key(key) == Ordering::Less
+            || self.last_key.cmp_key(key) == Ordering::Greater
+            || !self.filter.may_contain(probe.hash)
+        {
             return Ok(None);
         }
         // The run of keys between the last sample at or before the key and
         // the next sample.
-        let after = self
-            .samples
-            .partition_point(|(a, i)| (a.as_str(), i.as_str()) <= (activity, id));
+        let after = self.samples.at_or_before(key);
         if after == 0 {
             return Ok(None);
         }

@@ -124,13 +124,13 @@ fn the_key_filter_has_no_false_negatives_and_few_false_positives() {
     let n = 50_000;
     let mut filter = KeyFilter::with_keys(n);
     for i in 0..n {
-        filter.insert(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}")));
+        filter.insert(KeyProbe::of("PurchaseOrder", &format!("PO-{i:09}")).hash);
     }
     for i in 0..n {
-        assert!(filter.may_contain(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}"))));
+        assert!(filter.may_contain(KeyProbe::of("PurchaseOrder", &format!("PO-{i:09}")).hash));
     }
     let false_positives = (n..11 * n)
-        .filter(|i| filter.may_contain(KeyHash::of("PurchaseOrder", &format!("PO-{i:09}"))))
+        .filter(|i| filter.may_contain(KeyProbe::of("PurchaseOrder", &format!("PO-{i:09}")).hash))
         .count();
     eprintln!("{false_positives} false positives in 500,000");
     // 500,000 absent keys: the filter is sized for about 0.02%.
@@ -138,4 +138,26 @@ fn the_key_filter_has_no_false_negatives_and_few_false_positives() {
         false_positives < 250,
         "{false_positives} false positives in 500,000"
     );
+}
+
+#[test]
+fn keys_longer_than_the_in_memory_prefix_are_found_and_ruled_out_exactly() {
+    let long = "L".repeat(60);
+    let records: Vec<_> = (10..90)
+        .map(|i| rec(&format!("{long}{i:03}"), &[], 1000 + i))
+        .collect();
+    let (_, file) = written(&records);
+    for i in 10..90 {
+        let got = file.get("PurchaseOrder", &format!("{long}{i:03}")).unwrap();
+        assert_eq!(got.unwrap().id, format!("{long}{i:03}"));
+    }
+    for i in [0, 5, 9, 90, 99, 500] {
+        assert!(file
+            .get("PurchaseOrder", &format!("{long}{i:03}"))
+            .unwrap()
+            .is_none());
+    }
+    assert!(file.get("PurchaseOrder", &long).unwrap().is_none());
+    assert!(file.get("PurchaseOrde", &long).unwrap().is_none());
+    assert!(file.get("PurchaseOrderX", &long).unwrap().is_none());
 }

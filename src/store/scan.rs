@@ -69,7 +69,9 @@ pub(crate) fn search(state: &BusState, search: &Search) -> Result<Vec<Row>, Stri
                             .map_err(|e| format!("{}: {e}", file.path.display()))?;
                         candidates.push(rec.into_instance());
                     }
-                    file.release_pages();
+                    // The pages of the selected records stay mapped: the
+                    // next search would fault them in again, and they are
+                    // few (a full scan of the records releases its pages).
                 }
                 None => candidates.extend(file_rows(file, &search.activity)?),
             }
