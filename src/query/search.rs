@@ -104,7 +104,7 @@ impl Search {
             .columns
             .as_ref()
             .map(|cols| cols.iter().map(|c| Field::new(c)).collect());
-        hits.iter()
+        hits.into_iter()
             .map(|inst| Row::project(inst, columns.as_deref()))
             .collect()
     }
@@ -200,26 +200,25 @@ pub struct Row {
 }
 
 impl Row {
-    fn project(inst: &ActivityInstance, columns: Option<&[Field]>) -> Row {
-        let cell = |f: &Field| f.get(inst).map(|v| v.to_value());
+    /// The row of `inst`; the default columns move its values (no copies).
+    fn project(inst: ActivityInstance, columns: Option<&[Field]>) -> Row {
         let values = match columns {
             Some(cols) => cols
                 .iter()
-                .map(|f| (f.name().to_owned(), cell(f)))
+                .map(|f| (f.name().to_owned(), f.get(&inst).map(|v| v.to_value())))
                 .collect(),
             None => {
                 let system = [
-                    ("id", Some(Value::Text(inst.id.clone()))),
                     ("status", Some(Value::from(status_name(inst.status)))),
                     ("begin", inst.begin.map(Value::Timestamp)),
                     ("end", inst.end.map(Value::Timestamp)),
                     ("last_modified", inst.last_modified.map(Value::Timestamp)),
                 ];
-                system
-                    .into_iter()
-                    .map(|(n, v)| (n.to_owned(), v))
-                    .chain(inst.items.iter().map(|(n, v)| (n.clone(), Some(v.clone()))))
-                    .collect()
+                let mut values = Vec::with_capacity(1 + system.len() + inst.items.len());
+                values.push(("id".to_owned(), Some(Value::Text(inst.id))));
+                values.extend(system.into_iter().map(|(n, v)| (n.to_owned(), v)));
+                values.extend(inst.items.into_iter().map(|(n, v)| (n, Some(v))));
+                values
             }
         };
         Row { values }
