@@ -127,12 +127,27 @@ pub(crate) struct Prepared {
     kind: EventKind,
 }
 
+/// A completed instance found by [`BusState::find_completed`].
+enum Completed<'a> {
+    InMemory(&'a Arc<StoredInstance>),
+    InFile(StoredInstance),
+}
+
 impl BusState {
     /// The completed instance with this id or continuation token, if any.
     pub fn completed(&self, key: &Key) -> Result<Option<Arc<StoredInstance>>, String> {
+        Ok(self.find_completed(key)?.map(|found| match found {
+            Completed::InMemory(rec) => rec.clone(),
+            Completed::InFile(rec) => Arc::new(rec),
+        }))
+    }
+
+    /// Where a completed instance is: the memtable (shared), or a file
+    /// (decoded for this caller alone).
+    fn find_completed(&self, key: &Key) -> Result<Option<Completed<'_>>, String> {
         let root = self.aliases.get(key).unwrap_or(key);
         if let Some(rec) = self.memtable.get(root) {
-            return Ok(Some(rec.clone()));
+            return Ok(Some(Completed::InMemory(rec)));
         }
         let probe = crate::segments::file::KeyProbe::of(&key.0, &key.1);
         for file in self.files.iter().rev() {
@@ -140,7 +155,7 @@ impl BusState {
                 .get_probed(&key.0, &key.1, &probe)
                 .map_err(|e| format!("{}: {e}", file.path.display()))?
             {
-                return Ok(Some(Arc::new(rec)));
+                return Ok(Some(Completed::InFile(rec)));
             }
         }
         Ok(None)
@@ -271,20 +286,10 @@ impl BusState {
             return Ok(Some(instance));
         }
         // Straight from the file when it is there: no shared copy to clone.
-        let root = self.aliases.get(key).unwrap_or(key);
-        if let Some(rec) = self.memtable.get(root) {
-            return Ok(Some(rec.to_instance()));
-        }
-        let probe = crate::segments::file::KeyProbe::of(&key.0, &key.1);
-        for file in self.files.iter().rev() {
-            if let Some(rec) = file
-                .get_probed(&key.0, &key.1, &probe)
-                .map_err(|e| format!("{}: {e}", file.path.display()))?
-            {
-                return Ok(Some(rec.into_instance()));
-            }
-        }
-        Ok(None)
+        Ok(self.find_completed(key)?.map(|found| match found {
+            Completed::InMemory(rec) => rec.to_instance(),
+            Completed::InFile(rec) => rec.into_instance(),
+        }))
     }
 
     /// Visible active instances and pending trees.

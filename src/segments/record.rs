@@ -159,22 +159,8 @@ impl StoredInstance {
         }
     }
 
+    /// The instance, copied.
     pub fn to_instance(&self) -> ActivityInstance {
-        ActivityInstance {
-            activity: self.activity.clone(),
-            id: self.id.clone(),
-            status: Status::Completed,
-            begin: self.begin.map(Timestamp::from_micros),
-            end: self.end.map(Timestamp::from_micros),
-            last_modified: self.last_modified.map(Timestamp::from_micros),
-            items: self
-                .items
-                .iter()
-                .map(|(n, v)| (n.clone(), v.into()))
-                .collect(),
-            continuations: self.continuations.clone(),
-            references: self.references.clone(),
-            relationships: self.relationships.clone(),
-        }
+        self.clone().into_instance()
     }
 }

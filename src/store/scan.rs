@@ -5,6 +5,10 @@
 
 use crate::bus::state::BusState;
 use crate::query::{Aggregate, AggregateResult, Row, Search};
+use std::sync::Arc;
+
+use crate::segments::columns::FileColumns;
+use crate::segments::file::SegmentFile;
 use crate::segments::{ActivityInstance, Status};
 
 /// The instances of `activity` held in memory whose status `admits` allows.
@@ -35,10 +39,7 @@ fn in_memory(
 }
 
 /// Every record of `activity` in `file`, as instances.
-fn file_rows(
-    file: &crate::segments::file::SegmentFile,
-    activity: &str,
-) -> Result<Vec<ActivityInstance>, String> {
+fn file_rows(file: &SegmentFile, activity: &str) -> Result<Vec<ActivityInstance>, String> {
     let mut out = Vec::new();
     for rec in file.records() {
         let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
@@ -50,13 +51,21 @@ fn file_rows(
     Ok(out)
 }
 
+/// The projection of `file`, if it holds `activity`.
+fn projection(file: &SegmentFile, activity: &str) -> Result<Option<Arc<FileColumns>>, String> {
+    let columns = file
+        .columns()
+        .map_err(|e| format!("{}: {e}", file.path.display()))?;
+    Ok(columns.activities.contains_key(activity).then_some(columns))
+}
+
 pub(crate) fn search(state: &BusState, search: &Search) -> Result<Vec<Row>, String> {
     let mut candidates = in_memory(state, &search.activity, |s| search.status.admits(s));
     if search.status.admits(Status::Completed) {
         for file in &state.files {
-            let columns = file
-                .columns()
-                .map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let Some(columns) = projection(file, &search.activity)? else {
+                continue;
+            };
             let Some(cols) = columns.activities.get(&search.activity) else {
                 continue;
             };
@@ -85,9 +94,9 @@ pub(crate) fn aggregate(state: &BusState, agg: &Aggregate) -> Result<AggregateRe
     run.add_rows(in_memory(state, &agg.activity, |s| agg.status.admits(s)));
     if agg.status.admits(Status::Completed) {
         for file in &state.files {
-            let columns = file
-                .columns()
-                .map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let Some(columns) = projection(file, &agg.activity)? else {
+                continue;
+            };
             let Some(cols) = columns.activities.get(&agg.activity) else {
                 continue;
             };
