@@ -19,8 +19,9 @@ fn disk_with(name: &str, data: &[u8]) -> MemStorage {
     disk
 }
 
-/// Opens `data` as an import file and reads everything in it: never a
-/// panic; every record that reads back is found again by its id.
+/// Opens `data` as an import file and reads everything in it (records,
+/// lookups, the column projection): never a panic; a projection that
+/// builds has one row per record.
 pub fn import_file(data: &[u8]) {
     let disk = disk_with("x.seg", data);
     let Ok(file) = SegmentFile::open(&disk, Path::new("/f"), "x.seg") else {
@@ -32,6 +33,11 @@ pub fn import_file(data: &[u8]) {
         let _ = file.get(&rec.activity, &rec.id);
     }
     let _ = file.get("PurchaseOrder", "PO-1");
+    // The column projection holds one row per record it could read.
+    if let Ok(columns) = file.columns() {
+        let rows: usize = columns.activities.values().map(|a| a.rows()).sum();
+        assert_eq!(rows, records.len(), "projection rows vs records");
+    }
 }
 
 /// Parses `data` as a manifest: never a panic; a manifest that parses
