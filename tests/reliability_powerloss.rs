@@ -26,8 +26,8 @@
 //! `skipped: <why>` and passes. Mounts and loop devices are released by
 //! guards, on failure too.
 //! CI: 50 snapshots per data mode (100 in all). Long form:
-//! `BAMDB_POWERLOSS_SNAPSHOTS=5000 cargo test --release --test reliability_powerloss -- --nocapture`
-//! (the count is per data mode).
+//! `BAMDB_POWERLOSS_SNAPSHOTS=2500 cargo test --release --test reliability_powerloss -- --nocapture`
+//! (the count is per data mode: 5,000 snapshots in all).
 
 mod reliability_common;
 

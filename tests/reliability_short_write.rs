@@ -123,7 +123,9 @@ fn run(
     rng: &mut Rng,
 ) -> Result<bool, String> {
     let cycle = oracle.groups.len() as u64;
-    let (input, committed) = oracle.cycle_input(cycle, 6 + n as usize, rng);
+    // 6 + 2n groups, about one in ten cleared: at least n commits, so the
+    // n-th write under the message box exists.
+    let (input, committed) = oracle.cycle_input(cycle, 6 + 2 * n as usize, rng);
     let input_file = env.work.join("input.jsonl");
     let out_dir = env.work.join("out");
     std::fs::create_dir_all(&out_dir).unwrap();

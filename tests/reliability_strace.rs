@@ -82,8 +82,9 @@ fn run(
     rng: &mut Rng,
 ) -> bool {
     let cycle = oracle.groups.len() as u64;
-    // At least n commits, so the n-th call of each kind exists.
-    let (input, committed) = oracle.cycle_input(cycle, 6 + n as usize, rng);
+    // 6 + 2n groups, about one in ten cleared: at least n commits, so the
+    // n-th fdatasync and write exist.
+    let (input, committed) = oracle.cycle_input(cycle, 6 + 2 * n as usize, rng);
     let input_file = work.join("input.jsonl");
     let out_file = work.join("out");
     let log_file = work.join("strace.log");
