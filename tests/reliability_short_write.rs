@@ -27,7 +27,7 @@
 //! Needs a C compiler (`cc`/`gcc`) and a dynamically linked binary; if the
 //! shim cannot be built or is not loaded, prints `skipped: <why>` and passes.
 //! CI: N = 1..=8. Long form:
-//! `BAMDB_SHORT_WRITE_MAX_N=100 cargo test --release --test reliability_short_write -- --nocapture`
+//! `BAMDB_SHORT_WRITE_MAX_N=200 cargo test --release --test reliability_short_write -- --nocapture`
 
 mod reliability_common;
 
