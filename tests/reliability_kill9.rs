@@ -10,6 +10,16 @@
 //! receipts (sometimes none: a kill during open and recovery) plus a random
 //! delay of up to half a millisecond.
 //!
+//! The check after each cycle is proportional to the cycle's work, so a
+//! long run is linear, not quadratic: `Store::verify`, `Store::open`, the
+//! groups of this cycle and of the previous one (its in-doubt group must
+//! not have changed) compared one by one, and the global counters
+//! (`frames_imported`, `events_imported`, nothing quarantined) and number of
+//! visible instances against the whole record, which shows an invented,
+//! duplicated or lost instance anywhere. Every `BAMDB_KILL9_FULL_EVERY`
+//! cycles (50) and after the last one, every instance ever sent is compared
+//! (`Oracle::check`).
+//!
 //! CI: 200 cycles. Long form:
 //! `BAMDB_KILL9_CYCLES=10000 cargo test --release --test reliability_kill9 -- --nocapture`
 //! (`BAMDB_SEED=N` replays a run; the seed is printed.)
@@ -26,6 +36,7 @@ use reliability_common::*;
 #[test]
 fn kill9_during_ingest_loses_nothing_acknowledged() {
     let cycles = env_count("BAMDB_KILL9_CYCLES", 200);
+    let full_every = env_count("BAMDB_KILL9_FULL_EVERY", 50).max(1);
     let mut rng = Rng::from_env();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
@@ -33,7 +44,14 @@ fn kill9_during_ingest_loses_nothing_acknowledged() {
     let mut oracle = Oracle::default();
     let started = Instant::now();
     let mut killed_before_first = 0;
+    let mut full_checks = 0;
+    // The first group of the previous cycle: the per-cycle check compares
+    // the groups from there on (this cycle's and the previous cycle's).
+    let mut previous_start = 0;
+    let mut phase = [Duration::ZERO; 3];
     for cycle in 0..cycles {
+        let this_start = oracle.groups.len();
+        let t0 = Instant::now();
         let (input, committed) = oracle.cycle_input(cycle, 8 + rng.below(12) as usize, &mut rng);
         let mut child = Command::new(bin())
             .args(["ingest", "--store"])
@@ -95,7 +113,32 @@ fn kill9_during_ingest_loses_nothing_acknowledged() {
         oracle
             .record(&committed, &receipts)
             .unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
-        verify_open_check(&dir, &mut oracle).unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
+        let t1 = Instant::now();
+        phase[0] += t1 - t0;
+        // Every cycle: verify, open, this and the previous cycle's groups
+        // one by one, the global counters and instance count. Every
+        // `full_every` cycles and after the last: every group ever sent.
+        let full = (cycle + 1) % full_every == 0 || cycle + 1 == cycles;
+        let from = if full { None } else { Some(previous_start) };
+        verify_open_check_from(&dir, &mut oracle, from)
+            .unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
+        phase[if full { 2 } else { 1 }] += t1.elapsed();
+        if full {
+            full_checks += 1;
+        }
+        previous_start = this_start;
+        if (cycle + 1) % 1000 == 0 {
+            eprintln!(
+                "kill9: {} cycles, {:?}, {} groups acknowledged; time in runs {:?}, \
+                 per-cycle checks {:?}, full checks {:?}",
+                cycle + 1,
+                started.elapsed(),
+                oracle.acked(),
+                phase[0],
+                phase[1],
+                phase[2]
+            );
+        }
     }
     let present = oracle
         .groups
@@ -110,9 +153,13 @@ fn kill9_during_ingest_loses_nothing_acknowledged() {
     eprintln!(
         "kill9: {cycles} cycles in {:?}: {} groups acknowledged, {present} unacknowledged \
          imported whole, {absent} unacknowledged absent, {killed_before_first} kills before \
-         the first receipt",
+         the first receipt, {full_checks} full checks (time in runs {:?}, per-cycle checks {:?}, \
+         full checks {:?})",
         started.elapsed(),
-        oracle.acked()
+        oracle.acked(),
+        phase[0],
+        phase[1],
+        phase[2]
     );
     assert!(oracle.acked() > 0);
 }

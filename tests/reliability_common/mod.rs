@@ -256,16 +256,11 @@ impl Oracle {
         self.groups.iter().filter(|g| g.fate == Fate::Acked).count()
     }
 
-    /// Checks the open store `store` against the record: settles every
-    /// `Unknown` group to `Present` or `Absent` from what the store shows,
-    /// then compares every instance and the counters.
-    pub fn check(&mut self, store: &Store) -> Result<(), String> {
-        if !store.sync(Duration::from_secs(60)) {
-            return Err(format!("import did not settle: {:?}", store.stats()));
-        }
-        // Settle the unknowns from what is visible.
+    /// Settles every `Unknown` group from `from` on to `Present` or
+    /// `Absent` from what the store shows.
+    fn settle(&mut self, store: &Store, from: usize) -> Result<(), String> {
         let mut resolved = Vec::new();
-        for (i, g) in self.groups.iter().enumerate() {
+        for (i, g) in self.groups.iter().enumerate().skip(from) {
             if g.fate != Fate::Unknown {
                 continue;
             }
@@ -280,17 +275,18 @@ impl Oracle {
         for (i, present) in resolved {
             self.groups[i].fate = if present { Fate::Present } else { Fate::Absent };
         }
+        Ok(())
+    }
 
-        // The expected instances.
-        let mut expected: BTreeMap<String, (Status, f64, Option<String>)> = BTreeMap::new();
-        let mut frames = 0u64;
-        let mut events = 0u64;
-        for g in &self.groups {
+    /// The instances the groups from `from` on must have made. `from` must
+    /// be the first group of a run: a `Cont` group is always in the run of
+    /// its `Root`.
+    fn expected(&self, from: usize) -> Result<BTreeMap<String, Expected>, String> {
+        let mut expected = BTreeMap::new();
+        for g in &self.groups[from..] {
             if !g.imported() {
                 continue;
             }
-            frames += 1;
-            events += g.events();
             match g.kind {
                 Kind::Simple => {
                     expected.insert(g.id.clone(), (Status::Completed, g.amount, None));
@@ -312,7 +308,53 @@ impl Oracle {
                 Kind::Cleared => return Err(format!("cleared group {} imported", g.id)),
             }
         }
+        Ok(expected)
+    }
 
+    /// Checks the store's global figures against the whole record: the
+    /// `frames_imported`/`events_imported` counters, nothing quarantined,
+    /// and the number of visible instances (active + completed), so an
+    /// invented, duplicated or lost instance anywhere in the store shows
+    /// even when only recent groups are compared one by one.
+    fn check_totals(&self, store: &Store) -> Result<(), String> {
+        let (mut frames, mut events, mut instances) = (0u64, 0u64, 0u64);
+        for g in self.groups.iter().filter(|g| g.imported()) {
+            frames += 1;
+            events += g.events();
+            if matches!(g.kind, Kind::Simple | Kind::Root) {
+                instances += 1;
+            }
+        }
+        let stats = store.stats();
+        let c = &stats.counters;
+        if c.frames_imported != frames || c.events_imported != events {
+            return Err(format!(
+                "counters say {} frames / {} events imported, the oracle {frames} / {events}",
+                c.frames_imported, c.events_imported
+            ));
+        }
+        if c.frames_quarantined != 0 {
+            return Err(format!("{} frames quarantined", c.frames_quarantined));
+        }
+        let visible = stats.active as u64 + stats.completed;
+        if visible != instances || stats.pending != 0 {
+            return Err(format!(
+                "the store shows {} active + {} completed instances ({} pending), the oracle {instances}",
+                stats.active, stats.completed, stats.pending
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the open store `store` against the whole record: settles
+    /// every `Unknown` group to `Present` or `Absent` from what the store
+    /// shows, then compares every instance and the counters.
+    pub fn check(&mut self, store: &Store) -> Result<(), String> {
+        if !store.sync(Duration::from_secs(60)) {
+            return Err(format!("import did not settle: {:?}", store.stats()));
+        }
+        self.settle(store, 0)?;
+        let expected = self.expected(0)?;
         let all = store.instances(ACTIVITY).map_err(|e| e.to_string())?;
         let mut seen = BTreeMap::new();
         for inst in &all {
@@ -334,22 +376,46 @@ impl Oracle {
                 .ok_or_else(|| format!("get({id}) is None but instances() lists it"))?;
             compare(&got, exp)?;
         }
-        let stats = store.stats();
-        let c = &stats.counters;
-        if c.frames_imported != frames || c.events_imported != events {
-            return Err(format!(
-                "counters say {} frames / {} events imported, the oracle {frames} / {events}",
-                c.frames_imported, c.events_imported
-            ));
+        self.check_totals(store)
+    }
+
+    /// The check of one run, proportional to the run's own work: settles
+    /// and compares (with `get`) every group from `from` on (the first
+    /// group of the previous run, so the previous run's in-doubt group is
+    /// seen again and must not have changed), requires that no group
+    /// before `from` is still in doubt, and checks the global counters and
+    /// instance count ([`Oracle::check_totals`]). Older groups are compared
+    /// one by one only by [`Oracle::check`], which the campaigns run every
+    /// few runs and at the end.
+    pub fn check_recent(&mut self, store: &Store, from: usize) -> Result<(), String> {
+        if !store.sync(Duration::from_secs(60)) {
+            return Err(format!("import did not settle: {:?}", store.stats()));
         }
-        if c.frames_quarantined != 0 {
-            return Err(format!("{} frames quarantined", c.frames_quarantined));
+        if let Some(g) = self.groups[..from].iter().find(|g| g.fate == Fate::Unknown) {
+            return Err(format!("group {} left in doubt before {from}", g.id));
         }
-        Ok(())
+        self.settle(store, from)?;
+        let expected = self.expected(from)?;
+        for g in &self.groups[from..] {
+            let got = store.get(ACTIVITY, &g.id).map_err(|e| e.to_string())?;
+            match (expected.get(&g.id), got) {
+                (Some(exp), Some(inst)) => compare(&inst, exp)?,
+                (Some(exp), None) => {
+                    return Err(format!("instance {} missing (expected {exp:?})", g.id))
+                }
+                (None, Some(inst)) => {
+                    return Err(format!("invented or rolled-back instance: {inst:?}"))
+                }
+                (None, None) => {}
+            }
+        }
+        self.check_totals(store)
     }
 }
 
-fn compare(inst: &ActivityInstance, exp: &(Status, f64, Option<String>)) -> Result<(), String> {
+type Expected = (Status, f64, Option<String>);
+
+fn compare(inst: &ActivityInstance, exp: &Expected) -> Result<(), String> {
     let amount = match inst.item("Amount") {
         Some(Value::Float(f)) => Some(*f),
         _ => None,
@@ -394,6 +460,16 @@ pub fn parse_receipts(out: &[u8]) -> Result<Vec<(u64, u64)>, String> {
 /// Opens the store in `dir` (it must open), runs `Store::verify` first
 /// (no problem allowed), and checks it against the oracle.
 pub fn verify_open_check(dir: &std::path::Path, oracle: &mut Oracle) -> Result<(), String> {
+    verify_open_check_from(dir, oracle, None)
+}
+
+/// As [`verify_open_check`], with [`Oracle::check_recent`] from group
+/// `from` when it is given (else the full [`Oracle::check`]).
+pub fn verify_open_check_from(
+    dir: &std::path::Path,
+    oracle: &mut Oracle,
+    from: Option<usize>,
+) -> Result<(), String> {
     let report =
         Store::verify(dir, &StoreOptions::default()).map_err(|e| format!("verify: {e}"))?;
     if !report.problems.is_empty() {
@@ -401,6 +477,9 @@ pub fn verify_open_check(dir: &std::path::Path, oracle: &mut Oracle) -> Result<(
     }
     let store = Store::open(dir, StoreOptions::default())
         .map_err(|e| format!("store did not open: {e}"))?;
-    oracle.check(&store)?;
+    match from {
+        Some(from) => oracle.check_recent(&store, from)?,
+        None => oracle.check(&store)?,
+    }
     store.close().map_err(|e| format!("close: {e}"))
 }
