@@ -414,13 +414,7 @@ impl BusState {
                 .map(|r| r.to_instance()),
         );
         for file in &self.files {
-            for rec in file.records() {
-                let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
-                if rec.activity == activity {
-                    out.push(rec.to_instance());
-                }
-            }
-            file.release_pages();
+            out.extend(file.instances_of(activity)?);
         }
         Ok(out)
     }

@@ -15,7 +15,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::blob::write_atomically;
 use super::columns::FileColumns;
-use super::record::StoredInstance;
+use super::record::{ActivityInstance, StoredInstance};
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
 /// First bytes of an import segment file.
@@ -546,6 +546,20 @@ impl SegmentFile {
     /// Every record, in (activity, id) order.
     pub fn records(&self) -> impl Iterator<Item = Result<StoredInstance, String>> + '_ {
         self.entries().map(|e| e.map(|(_, rec)| rec))
+    }
+
+    /// Every record of `activity`, as instances (a full scan; the pages it
+    /// touched are released after). Errors name the file.
+    pub fn instances_of(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
+        let mut out = Vec::new();
+        for rec in self.records() {
+            let rec = rec.map_err(|e| format!("{}: {e}", self.path.display()))?;
+            if rec.activity == activity {
+                out.push(rec.into_instance());
+            }
+        }
+        self.release_pages();
+        Ok(out)
     }
 
     /// Every record with the offset it starts at, in (activity, id) order.

@@ -38,19 +38,6 @@ fn in_memory(
     out
 }
 
-/// Every record of `activity` in `file`, as instances.
-fn file_rows(file: &SegmentFile, activity: &str) -> Result<Vec<ActivityInstance>, String> {
-    let mut out = Vec::new();
-    for rec in file.records() {
-        let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
-        if rec.activity == activity {
-            out.push(rec.into_instance());
-        }
-    }
-    file.release_pages();
-    Ok(out)
-}
-
 /// The projection of `file`, if it holds `activity`.
 fn projection(file: &SegmentFile, activity: &str) -> Result<Option<Arc<FileColumns>>, String> {
     let columns = file
@@ -82,7 +69,7 @@ pub(crate) fn search(state: &BusState, search: &Search) -> Result<Vec<Row>, Stri
                     // next search would fault them in again, and they are
                     // few (a full scan of the records releases its pages).
                 }
-                None => candidates.extend(file_rows(file, &search.activity)?),
+                None => candidates.extend(file.instances_of(&search.activity)?),
             }
         }
     }
@@ -101,7 +88,7 @@ pub(crate) fn aggregate(state: &BusState, agg: &Aggregate) -> Result<AggregateRe
                 continue;
             };
             if !run.add_columns(cols) {
-                run.add_rows(file_rows(file, &agg.activity)?);
+                run.add_rows(file.instances_of(&agg.activity)?);
             }
         }
     }
