@@ -427,7 +427,17 @@ impl SegmentFile {
         Ok(file)
     }
 
+    /// Key `i` of the index: activity, id (checked to be UTF-8) and the
+    /// offset of its record.
     fn key_at(&self, i: usize) -> Result<(&str, &str, u64), String> {
+        let (activity, id, record) = self.key_bytes_at(i)?;
+        let text = |b| std::str::from_utf8(b).map_err(|_| "key is not UTF-8".to_string());
+        Ok((text(activity)?, text(id)?, record))
+    }
+
+    /// [`Self::key_at`] without the UTF-8 check, for comparisons (byte
+    /// order is `str` order; `open` checked every key once).
+    fn key_bytes_at(&self, i: usize) -> Result<(&[u8], &[u8], u64), String> {
         let table = self.bytes.len() - FOOTER_LEN - self.key_count * 8;
         let at = table + i * 8;
         let off = self
@@ -439,7 +449,7 @@ impl SegmentFile {
         if off < self.index_offset || off >= table {
             return Err(format!("key {i} offset {off} is outside the index"));
         }
-        let part = |at: usize| -> Result<(&str, usize), String> {
+        let part = |at: usize| -> Result<(&[u8], usize), String> {
             let n = self
                 .bytes
                 .get(at..at + 2)
@@ -449,7 +459,6 @@ impl SegmentFile {
                 return Err(format!("key part of {n} bytes exceeds the limit"));
             }
             let s = self.bytes.get(at + 2..at + 2 + n).ok_or("key truncated")?;
-            let s = std::str::from_utf8(s).map_err(|_| "key is not UTF-8")?;
             Ok((s, at + 2 + n))
         };
         let (activity, next) = part(off)?;
@@ -533,8 +542,8 @@ impl SegmentFile {
         );
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let (a, i, record) = self.key_at(mid)?;
-            match (a, i).cmp(&(activity, id)) {
+            let (a, i, record) = self.key_bytes_at(mid)?;
+            match (a, i).cmp(&(activity.as_bytes(), id.as_bytes())) {
                 Ordering::Less => lo = mid + 1,
                 Ordering::Greater => hi = mid,
                 Ordering::Equal => return self.record_at(record).map(Some),
