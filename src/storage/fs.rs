@@ -127,11 +127,12 @@ impl StorageFile for FsFile {
         }
         // SAFETY: callers map only sealed files (import segments after their
         // atomic rename), which bamdb never writes, truncates or renames
-        // over again while it holds the store's lock; files are deleted only
-        // after every map of them is dropped (unlinking keeps the inode alive
-        // for existing maps anyway). So the mapped bytes cannot change under
-        // the reader. Another process ignoring the lock could break this; the
-        // directory lock is the defence.
+        // over again while it holds the store's lock. A file may be unlinked
+        // (after a merge or retention) while a query still holds its map;
+        // unlinking keeps the inode and its bytes alive for existing maps.
+        // So the mapped bytes cannot change under the reader. Another
+        // process ignoring the lock could break this; the directory lock is
+        // the defence.
         let map = unsafe { memmap2::Mmap::map(&self.0)? };
         Ok(Some(map))
     }

@@ -426,7 +426,12 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        scan::search(&self.inner.bus.read_state(), search).map_err(|reason| self.corrupt(reason))
+        let snapshot = scan::Snapshot::take(
+            &self.inner.bus.read_state(),
+            &search.activity,
+            search.status,
+        );
+        scan::search(snapshot, search).map_err(|reason| self.corrupt(reason))
     }
 
     /// Runs an aggregation over the active and completed instances of its
@@ -436,8 +441,12 @@ impl Store {
         aggregate: &crate::query::Aggregate,
     ) -> Result<crate::query::AggregateResult, StoreError> {
         aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        scan::aggregate(&self.inner.bus.read_state(), aggregate)
-            .map_err(|reason| self.corrupt(reason))
+        let snapshot = scan::Snapshot::take(
+            &self.inner.bus.read_state(),
+            &aggregate.activity,
+            aggregate.status,
+        );
+        scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))
     }
 
     /// The deployed definition of `activity`.
