@@ -313,16 +313,19 @@ impl Extreme {
     }
 
     fn merge(&mut self, other: &Extreme, want_max: bool) {
-        match other {
-            Extreme::Running(Some(c)) => self.update(c.0.clone(), true, want_max),
-            Extreme::Running(None) => {}
-            Extreme::Counted(map) => {
-                for (c, n) in map {
-                    for _ in 0..*n {
-                        self.update(c.0.clone(), true, want_max);
-                    }
+        match (self, other) {
+            (Extreme::Counted(mine), Extreme::Counted(theirs)) => {
+                for (c, n) in theirs {
+                    *mine.entry(c.clone()).or_insert(0) += n;
                 }
             }
+            (me, Extreme::Counted(theirs)) => {
+                for c in theirs.keys() {
+                    me.update(c.0.clone(), true, want_max);
+                }
+            }
+            (me, Extreme::Running(Some(c))) => me.update(c.0.clone(), true, want_max),
+            (_, Extreme::Running(None)) => {}
         }
     }
 

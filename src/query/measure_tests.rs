@@ -169,3 +169,57 @@ fn bucket_floors_for_each_unit() {
     );
     let _ = BucketUnit::Minute.floor(Timestamp::from_micros(i64::MAX));
 }
+
+#[test]
+fn merged_accumulators_equal_one_over_all_instances() {
+    use super::test_util::inst;
+    use crate::model::Value;
+    let instances: Vec<_> = (0..12)
+        .map(|i| {
+            inst(
+                &format!("PO-{i}"),
+                &[
+                    ("Amount", Value::Float(f64::from(i % 5) * 0.5)),
+                    ("Quantity", Value::Int(i64::from(i % 3))),
+                    (
+                        "Received",
+                        Value::Timestamp(Timestamp::from_micros(i64::from(i))),
+                    ),
+                    (
+                        "Shipped",
+                        Value::Timestamp(Timestamp::from_micros(i64::from(i * i))),
+                    ),
+                ],
+            )
+        })
+        .collect();
+    let specs = [
+        "sum:Amount",
+        "avg:Quantity",
+        "min:Amount",
+        "max:Quantity",
+        "avg:duration(Received,Shipped)",
+        "min:duration(Received,Shipped)",
+        "max:duration(Received,Shipped)",
+    ];
+    for spec in specs {
+        for removable in [false, true] {
+            let measure = m(spec);
+            let mut whole = measure.accumulator(removable);
+            let (mut left, mut right) = (
+                measure.accumulator(removable),
+                measure.accumulator(removable),
+            );
+            for (i, x) in instances.iter().enumerate() {
+                whole.update(x, true);
+                if i % 3 == 0 { &mut left } else { &mut right }.update(x, true);
+            }
+            left.merge(&right);
+            assert_eq!(
+                left.result(12),
+                whole.result(12),
+                "{spec}, removable {removable}"
+            );
+        }
+    }
+}
