@@ -6,6 +6,7 @@
 mod cli_common;
 
 use std::path::Path;
+use std::process::Output;
 
 use cli_common::{bamdb, code, no_panic, s, stderr, stdout};
 use serde_json::Value as J;
@@ -46,13 +47,19 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, dir)
 }
 
-/// Runs `search` with extra args; returns the rows (JSON lines).
-fn search(dir: &Path, extra: &[&str]) -> Vec<J> {
-    let mut args = vec!["search", "--store", s(dir), "PurchaseOrder"];
+/// Runs `bamdb COMMAND --store DIR PurchaseOrder EXTRA...`.
+fn on_orders(dir: &Path, command: &str, extra: &[&str]) -> Output {
+    let mut args = vec![command, "--store", s(dir), "PurchaseOrder"];
     args.extend_from_slice(extra);
     let o = bamdb(&args, "");
     no_panic(&o);
-    assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+    o
+}
+
+/// Runs `search` with extra args; returns the rows (JSON lines).
+fn search(dir: &Path, extra: &[&str]) -> Vec<J> {
+    let o = on_orders(dir, "search", extra);
+    assert_eq!(code(&o), 0, "{extra:?}: {}", stderr(&o));
     stdout(&o)
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
@@ -140,18 +147,10 @@ fn status_limit_columns_and_time_range() {
 #[test]
 fn table_format_is_aligned() {
     let (_tmp, dir) = store();
-    let o = bamdb(
-        &[
-            "search",
-            "--store",
-            s(&dir),
-            "PurchaseOrder",
-            "--columns",
-            "id,Customer,Amount",
-            "--format",
-            "table",
-        ],
-        "",
+    let o = on_orders(
+        &dir,
+        "search",
+        &["--columns", "id,Customer,Amount", "--format", "table"],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
@@ -191,15 +190,12 @@ fn bad_expressions_are_one_clear_line_and_exit_2() {
         (vec!["agg", "--where", "Region ="], "Region ="),
     ];
     for (args, needle) in cases {
-        let mut full = vec![args[0], "--store", s(&dir), "PurchaseOrder"];
-        full.extend_from_slice(&args[1..]);
-        let o = bamdb(&full, "");
-        no_panic(&o);
-        assert_eq!(code(&o), 2, "{full:?}: {}", stderr(&o));
+        let o = on_orders(&dir, args[0], &args[1..]);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
         let err = stderr(&o);
-        assert_eq!(err.lines().count(), 1, "{full:?}: {err}");
-        assert!(err.contains(needle), "{full:?}: {err}");
-        assert!(stdout(&o).is_empty(), "{full:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(stdout(&o).is_empty(), "{args:?}");
     }
     // An activity that is not deployed.
     let o = bamdb(&["search", "--store", s(&dir), "Invoice"], "");
@@ -217,12 +213,10 @@ fn bad_expressions_are_one_clear_line_and_exit_2() {
 #[test]
 fn agg_groups_buckets_and_durations() {
     let (_tmp, dir) = store();
-    let o = bamdb(
+    let o = on_orders(
+        &dir,
+        "agg",
         &[
-            "agg",
-            "--store",
-            s(&dir),
-            "PurchaseOrder",
             "--group-by",
             "Region",
             "--bucket",
@@ -236,7 +230,6 @@ fn agg_groups_buckets_and_durations() {
             "--format",
             "json",
         ],
-        "",
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let v: J = serde_json::from_str(stdout(&o).trim()).expect("one JSON document");
@@ -270,12 +263,10 @@ fn agg_groups_buckets_and_durations() {
     assert_eq!(rows[2][4].as_i64(), Some(4 * hour));
 
     // The default is a table for people; --where and --status apply.
-    let o = bamdb(
+    let o = on_orders(
+        &dir,
+        "agg",
         &[
-            "agg",
-            "--store",
-            s(&dir),
-            "PurchaseOrder",
             "--group-by",
             "Region",
             "--measure",
@@ -287,7 +278,6 @@ fn agg_groups_buckets_and_durations() {
             "--where",
             "Amount > 50",
         ],
-        "",
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
