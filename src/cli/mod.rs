@@ -202,6 +202,15 @@ pub fn open_existing(dir: &Path) -> Result<Store, CliError> {
 /// How long query commands wait for the import of what was committed.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Opens an existing store for a command that reads it, and waits until
+/// the bus has imported everything committed when it opened, so that the
+/// answer includes what the user ingested.
+pub fn open_imported(dir: &Path) -> Result<Store, CliError> {
+    let store = open_existing(dir)?;
+    wait_for_import(&store)?;
+    Ok(store)
+}
+
 /// Waits until everything committed is imported, so queries see it. Fails
 /// early when import halts.
 pub fn wait_for_import(store: &Store) -> Result<(), CliError> {

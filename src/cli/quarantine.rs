@@ -3,8 +3,8 @@
 use bamdb::{ReplayOutcome, Store};
 
 use super::{
-    close_store, open_existing, print_line, print_pretty, wait_for_import, CliError, ExistingStore,
-    EXIT_OK, EXIT_PARTIAL,
+    close_store, open_imported, print_line, print_pretty, CliError, ExistingStore, EXIT_OK,
+    EXIT_PARTIAL,
 };
 
 /// Arguments of `quarantine`.
@@ -52,8 +52,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             (store.store.clone(), &args.action)
         }
     };
-    let store = open_existing(&dir)?;
-    wait_for_import(&store)?;
+    let store = open_imported(&dir)?;
     let code = match action {
         Action::List { .. } => list(&store)?,
         Action::Show { id, .. } => show(&store, *id)?,

@@ -2,8 +2,7 @@
 //! committed is imported.
 
 use super::{
-    close_store, open_existing, print_pretty, wait_for_import, CliError, ExistingStore, EXIT_OK,
-    EXIT_PARTIAL,
+    close_store, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
 };
 
 /// Arguments of `get`.
@@ -30,8 +29,7 @@ pub struct StatsArgs {
 
 pub fn get(args: GetArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
-    let store = open_existing(dir)?;
-    wait_for_import(&store)?;
+    let store = open_imported(dir)?;
     let found = store
         .get(&args.activity, &args.id)
         .map_err(|e| CliError::store("get", dir, &e))?;
@@ -56,8 +54,7 @@ pub fn get(args: GetArgs) -> Result<i32, CliError> {
 }
 
 pub fn stats(args: StatsArgs) -> Result<i32, CliError> {
-    let store = open_existing(&args.store.store)?;
-    wait_for_import(&store)?;
+    let store = open_imported(&args.store.store)?;
     print_pretty(&store.stats())?;
     close_store(store)?;
     Ok(EXIT_OK)

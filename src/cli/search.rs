@@ -10,10 +10,7 @@ use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, QueryError, Search, S
 use bamdb::StoreError;
 use clap::ValueEnum;
 
-use super::{
-    close_store, open_existing, out_line, print_line, wait_for_import, CliError, ExistingStore,
-    EXIT_OK,
-};
+use super::{close_store, open_imported, out_line, print_line, CliError, ExistingStore, EXIT_OK};
 
 const WHERE_HELP: &str =
     "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
@@ -168,8 +165,7 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
         .columns
         .map(|c| c.into_iter().map(|s| s.trim().to_owned()).collect());
     let dir = &args.store.store;
-    let store = open_existing(dir)?;
-    wait_for_import(&store)?;
+    let store = open_imported(dir)?;
     let rows = store
         .search(&search)
         .map_err(|e| query_failed("search", dir, &e))?;
@@ -310,8 +306,7 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
     agg.since = sel.since;
     agg.until = sel.until;
     let dir = &args.store.store;
-    let store = open_existing(dir)?;
-    wait_for_import(&store)?;
+    let store = open_imported(dir)?;
     let result = store
         .aggregate(&agg)
         .map_err(|e| query_failed("agg", dir, &e))?;
@@ -390,8 +385,7 @@ pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
         Some(text) => Some(parse_duration(text)?),
         None => None,
     };
-    let store = open_existing(dir)?;
-    wait_for_import(&store)?;
+    let store = open_imported(dir)?;
     let mut code = EXIT_OK;
     if let (Some(window), Some(text)) = (retain, &args.retain) {
         let action = if args.drop {
