@@ -92,6 +92,7 @@ const KEY_SAMPLE_EVERY: usize = 32;
 /// so a lookup that misses costs one memory access per file, not up to 14.
 /// About 0.02% false positives. (At 1%, a store with 70 files sent most new
 /// keys into some file's index and kept those pages resident.)
+#[derive(Default)]
 struct KeyFilter {
     blocks: Vec<[u64; 8]>,
 }
@@ -399,7 +400,8 @@ impl SegmentFile {
             key_count,
             record_count,
             min_end,
-            filter: KeyFilter::with_keys(key_count),
+            // Built below, from the index.
+            filter: KeyFilter::default(),
             columns: OnceLock::new(),
             samples: KeySamples::default(),
             first_key: KeyPrefix::default(),
@@ -471,7 +473,9 @@ impl SegmentFile {
         Ok((activity, id, record))
     }
 
-    fn record_at(&self, offset: u64) -> Result<StoredInstance, String> {
+    /// The record starting at `offset` (from the index, or from
+    /// [`Self::columns`]), its checksum verified.
+    pub fn record(&self, offset: u64) -> Result<StoredInstance, String> {
         let at = usize::try_from(offset).map_err(|_| "record offset out of range")?;
         let header = self
             .bytes
@@ -546,7 +550,7 @@ impl SegmentFile {
             match (a, i).cmp(&(activity.as_bytes(), id.as_bytes())) {
                 Ordering::Less => lo = mid + 1,
                 Ordering::Greater => hi = mid,
-                Ordering::Equal => return self.record_at(record).map(Some),
+                Ordering::Equal => return self.record(record).map(Some),
             }
         }
         Ok(None)
@@ -580,7 +584,7 @@ impl SegmentFile {
                 return None;
             }
             let start = at;
-            let result = self.record_at(at);
+            let result = self.record(at);
             match &result {
                 Ok(_) => {
                     let len = self
@@ -594,11 +598,6 @@ impl SegmentFile {
             }
             Some(result.map(|rec| (start, rec)))
         })
-    }
-
-    /// The record starting at `offset` (an offset from [`Self::columns`]).
-    pub fn record(&self, offset: u64) -> Result<StoredInstance, String> {
-        self.record_at(offset)
     }
 
     /// The file's column projection, built by the first call (one pass over

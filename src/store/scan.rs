@@ -46,12 +46,10 @@ fn in_memory(
     out
 }
 
-/// The projection of `file`, if it holds `activity`.
-fn projection(file: &SegmentFile, activity: &str) -> Result<Option<Arc<FileColumns>>, String> {
-    let columns = file
-        .columns()
-        .map_err(|e| format!("{}: {e}", file.path.display()))?;
-    Ok(columns.activities.contains_key(activity).then_some(columns))
+/// The projection of `file`; errors name the file.
+fn projection(file: &SegmentFile) -> Result<Arc<FileColumns>, String> {
+    file.columns()
+        .map_err(|e| format!("{}: {e}", file.path.display()))
 }
 
 /// What a query reads, as of one moment: the matching instances held in
@@ -78,9 +76,7 @@ impl Snapshot {
 pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, String> {
     let mut candidates = snapshot.in_memory;
     for file in &snapshot.files {
-        let Some(columns) = projection(file, &search.activity)? else {
-            continue;
-        };
+        let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&search.activity) else {
             continue;
         };
@@ -107,9 +103,7 @@ pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<Aggregate
     let mut run = agg.start();
     run.add_rows(snapshot.in_memory);
     for file in &snapshot.files {
-        let Some(columns) = projection(file, &agg.activity)? else {
-            continue;
-        };
+        let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&agg.activity) else {
             continue;
         };
