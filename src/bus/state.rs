@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{coerce, ActivityDefinition, Batch, EventKind};
+use crate::query::StatusFilter;
 use crate::segments::file::SegmentFile;
 use crate::segments::record::{
     ActivityInstance, Reference, Relationship, Status, StoredInstance, StoredValue,
@@ -402,21 +403,37 @@ impl BusState {
     /// Every visible instance of `activity`: active, waiting to be filed,
     /// and in the import files.
     pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
-        let mut out: Vec<ActivityInstance> = self
-            .active_instances()
-            .into_iter()
-            .filter(|i| i.activity == activity)
-            .collect();
-        out.extend(
-            self.memtable
-                .values()
-                .filter(|r| r.activity == activity)
-                .map(|r| r.to_instance()),
-        );
+        let mut out = self.instances_in_memory(activity, StatusFilter::All);
         for file in &self.files {
             out.extend(file.instances_of(activity)?);
         }
         Ok(out)
+    }
+
+    /// The visible instances of `activity` held in memory (active ones, and
+    /// completed ones not yet in a file) that `status` admits.
+    pub fn instances_in_memory(
+        &self,
+        activity: &str,
+        status: StatusFilter,
+    ) -> Vec<ActivityInstance> {
+        let mut out = Vec::new();
+        if status.admits(Status::Active) {
+            out.extend(
+                self.active_instances()
+                    .into_iter()
+                    .filter(|i| i.activity == activity),
+            );
+        }
+        if status.admits(Status::Completed) {
+            out.extend(
+                self.memtable
+                    .values()
+                    .filter(|r| r.activity == activity)
+                    .map(|r| r.to_instance()),
+            );
+        }
+        out
     }
 
     /// Takes instances that left the online store out of the real-time

@@ -19,33 +19,6 @@ use crate::segments::columns::FileColumns;
 use crate::segments::file::SegmentFile;
 use crate::segments::{ActivityInstance, Status};
 
-/// The instances of `activity` held in memory whose status `admits` allows.
-fn in_memory(
-    state: &BusState,
-    activity: &str,
-    admits: impl Fn(Status) -> bool,
-) -> Vec<ActivityInstance> {
-    let mut out = Vec::new();
-    if admits(Status::Active) {
-        out.extend(
-            state
-                .active_instances()
-                .into_iter()
-                .filter(|i| i.activity == activity),
-        );
-    }
-    if admits(Status::Completed) {
-        out.extend(
-            state
-                .memtable
-                .values()
-                .filter(|r| r.activity == activity)
-                .map(|r| r.to_instance()),
-        );
-    }
-    out
-}
-
 /// The projection of `file`; errors name the file.
 fn projection(file: &SegmentFile) -> Result<Arc<FileColumns>, String> {
     file.columns()
@@ -63,7 +36,7 @@ impl Snapshot {
     /// Takes it; the caller holds the state's read lock only for this.
     pub(crate) fn take(state: &BusState, activity: &str, status: StatusFilter) -> Snapshot {
         Snapshot {
-            in_memory: in_memory(state, activity, |s| status.admits(s)),
+            in_memory: state.instances_in_memory(activity, status),
             files: if status.admits(Status::Completed) {
                 state.files.clone()
             } else {
