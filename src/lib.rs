@@ -22,7 +22,7 @@ pub mod store;
 pub mod stream;
 pub mod wal;
 
-pub use bus::quarantine::{QuarantineEntry, Source};
+pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry, Source};
 pub use bus::state::Counters;
 pub use segments::{ActivityInstance, Reference, Relationship, Status};
 pub use store::{

@@ -287,7 +287,8 @@ pub(crate) fn open_state(
             Ok(Record::Resolved { lsn, .. }) | Ok(Record::ReplayFailed { lsn, .. }) => {
                 sources.insert(lsn);
             }
-            Err(_) => {}
+            // A drop comes from the operator, not from a message box frame.
+            Ok(Record::Dropped { .. }) | Err(_) => {}
         }
     }
     Ok(Opened {

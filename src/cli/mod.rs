@@ -56,12 +56,17 @@ const EXIT_STATS: &str = "Exit codes:
 const EXIT_QUARANTINE: &str = "Exit codes:
   0  success
   1  list: damaged quarantine records (named on stderr); show: no such entry;
-     replay: an entry is still invalid or does not exist
-  2  the store could not be used (missing, locked, damaged, I/O)";
+     replay: an entry was not imported (still invalid, not replayable,
+     dropped, or no such entry); export: no such entry; drop: nothing
+     dropped (an entry does not exist or is already resolved or dropped)
+  2  usage error (drop without --reason), or the store could not be used
+     (missing, locked, damaged, I/O)";
 
 const EXIT_VERIFY: &str = "Exit codes:
-  0  every checksum and the import are sound
-  1  problems found, each listed with its location
+  0  the store is sound: every checksum holds and the import runs (damage
+     already set aside in quarantine is listed as a note)
+  1  problems found: damage no quarantine entry accounts for, each listed
+     with its location
   2  the store could not be opened (missing, locked)";
 
 /// bamdb: an embedded business-activity tracking store.
@@ -99,7 +104,8 @@ enum Command {
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(query::StatsArgs),
-    /// Lists, shows and replays what was set aside in quarantine.
+    /// Lists, shows, replays, exports and drops what was set aside in
+    /// quarantine.
     #[command(after_help = EXIT_QUARANTINE)]
     Quarantine(quarantine::Args),
     /// Checks that the store is sound: reads every checksum (message box,

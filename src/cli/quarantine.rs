@@ -1,6 +1,7 @@
-//! `bamdb quarantine list|show|replay`.
+//! `bamdb quarantine list|show|replay|export|drop`: the quarantine
+//! lifecycle (README, "Quarantine lifecycle").
 
-use bamdb::{ReplayOutcome, Store};
+use bamdb::{QuarantineEntry, ReplayOutcome, Store, StoreError};
 
 use super::{
     close_store, open_imported, print_line, print_pretty, CliError, ExistingStore, EXIT_OK,
@@ -16,11 +17,16 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// Lists every quarantine entry as one JSON line (oldest first); damaged
-    /// quarantine records are reported on stderr (exit code 1).
+    /// Lists quarantine entries as JSON lines (oldest first), each with its
+    /// `state`: `unresolved`, `resolved` (with `resolved_by_lsn` and
+    /// `resolved_at`) or `dropped` (with `drop_reason` and `dropped_at`).
+    /// Damaged quarantine records are reported on stderr (exit code 1).
     List {
         #[command(flatten)]
         store: ExistingStore,
+        /// Only entries neither resolved nor dropped.
+        #[arg(long)]
+        unresolved: bool,
     },
     /// Shows one entry as JSON, with its events decoded as JSON event lines
     /// (`decoded_events`) or why they cannot be (`decode_error`); exit code
@@ -32,8 +38,9 @@ enum Action {
         id: u64,
     },
     /// Sends entries through the bus again, e.g. after deploying the missing
-    /// definition; prints one JSON line per entry with the outcome. Exit
-    /// code 1 if an entry is still invalid or does not exist.
+    /// definition; prints one JSON line per entry with the outcome
+    /// (`imported`, `already_resolved`, `still_invalid`, `not_replayable`,
+    /// `dropped`). Exit code 1 if an entry is not imported now.
     Replay {
         #[command(flatten)]
         store: ExistingStore,
@@ -44,33 +51,86 @@ enum Action {
         #[arg(long)]
         all: bool,
     },
+    /// Prints the events of entries as JSON lines in the form `bamdb
+    /// ingest` reads, with `{"op":"flush"}` after each entry's events, so
+    /// they can be fixed by hand and ingested again (then drop the
+    /// entries). Entries that hold no events (a damaged message box region,
+    /// a deployment) are named on stderr and skipped. Exit code 1 if a
+    /// named entry does not exist.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "unresolved"])))]
+    Export {
+        #[command(flatten)]
+        store: ExistingStore,
+        /// Entry ids (from `list`).
+        ids: Vec<u64>,
+        /// Every unresolved entry.
+        #[arg(long)]
+        unresolved: bool,
+    },
+    /// Drops entries: the operator's decision that they will not be
+    /// replayed (fixed and ingested again, or not wanted). Recorded durably
+    /// with the reason and the time; dropped entries stay listed and are
+    /// named by `verify`. Prints one JSON line per dropped entry. Nothing is
+    /// dropped, exit code 1, if an entry does not exist or is already
+    /// resolved or dropped.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all_unresolved"])))]
+    Drop {
+        #[command(flatten)]
+        store: ExistingStore,
+        /// Entry ids (from `list`).
+        ids: Vec<u64>,
+        /// Every unresolved entry.
+        #[arg(long)]
+        all_unresolved: bool,
+        /// Why (kept with the entries; required).
+        #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
+        reason: String,
+    },
 }
 
 pub fn run(args: Args) -> Result<i32, CliError> {
-    let (dir, action) = match &args.action {
-        Action::List { store } | Action::Show { store, .. } | Action::Replay { store, .. } => {
-            (store.store.clone(), &args.action)
-        }
+    let dir = match &args.action {
+        Action::List { store, .. }
+        | Action::Show { store, .. }
+        | Action::Replay { store, .. }
+        | Action::Export { store, .. }
+        | Action::Drop { store, .. } => store.store.clone(),
     };
     let store = open_imported(&dir)?;
-    let code = match action {
-        Action::List { .. } => list(&store)?,
+    let code = match &args.action {
+        Action::List { unresolved, .. } => list(&store, *unresolved)?,
         Action::Show { id, .. } => show(&store, *id)?,
         Action::Replay { id, .. } => replay(&store, *id)?,
+        Action::Export {
+            ids, unresolved, ..
+        } => export(&store, ids, *unresolved)?,
+        Action::Drop {
+            ids,
+            all_unresolved,
+            reason,
+            ..
+        } => drop_entries(&store, ids, *all_unresolved, reason)?,
     };
     close_store(store)?;
     Ok(code)
 }
 
-fn entries(store: &Store) -> Result<(Vec<bamdb::QuarantineEntry>, Vec<String>), CliError> {
+fn entries(store: &Store) -> Result<(Vec<QuarantineEntry>, Vec<String>), CliError> {
     store
         .quarantine_entries()
         .map_err(|e| CliError::store("reading the quarantine", store.dir(), &e))
 }
 
-fn list(store: &Store) -> Result<i32, CliError> {
+fn no_such_entry(id: u64) {
+    eprintln!("bamdb: no quarantine entry {id}; `bamdb quarantine list` shows the ids");
+}
+
+fn list(store: &Store, only_unresolved: bool) -> Result<i32, CliError> {
     let (entries, damaged) = entries(store)?;
-    for entry in &entries {
+    for entry in entries
+        .iter()
+        .filter(|e| !only_unresolved || e.is_unresolved())
+    {
         print_line(entry)?;
     }
     for problem in &damaged {
@@ -91,7 +151,7 @@ fn show(store: &Store, id: u64) -> Result<i32, CliError> {
             Ok(EXIT_OK)
         }
         None => {
-            eprintln!("bamdb: no quarantine entry {id}; `bamdb quarantine list` shows the ids");
+            no_such_entry(id);
             Ok(EXIT_PARTIAL)
         }
     }
@@ -100,13 +160,11 @@ fn show(store: &Store, id: u64) -> Result<i32, CliError> {
 /// An entry as `show` prints it: its fields, then its events decoded to the
 /// JSON lines form `ingest` reads (so they can be fixed and sent again), or
 /// why they cannot be decoded.
-fn shown(entry: &bamdb::QuarantineEntry) -> serde_json::Value {
+fn shown(entry: &QuarantineEntry) -> serde_json::Value {
     let mut value = serde_json::to_value(entry).unwrap_or(serde_json::Value::Null);
     if let serde_json::Value::Object(map) = &mut value {
-        // The CLI opens every store with the default limits.
-        match entry.decode_events(&bamdb::model::Limits::default()) {
-            Ok(events) => {
-                let lines = events.iter().map(bamdb::model::event_to_json).collect();
+        match decoded(entry) {
+            Ok(lines) => {
                 map.insert("decoded_events".into(), serde_json::Value::Array(lines));
             }
             Err(why) => {
@@ -117,19 +175,26 @@ fn shown(entry: &bamdb::QuarantineEntry) -> serde_json::Value {
     value
 }
 
+/// The entry's events as the JSON lines `ingest` reads, or why it has none.
+fn decoded(entry: &QuarantineEntry) -> Result<Vec<serde_json::Value>, String> {
+    // The CLI opens every store with the default limits.
+    let events = entry.decode_events(&bamdb::model::Limits::default())?;
+    Ok(events.iter().map(bamdb::model::event_to_json).collect())
+}
+
 fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
     let (entries, _) = entries(store)?;
     let ids: Vec<u64> = match id {
         Some(id) => {
             if !entries.iter().any(|e| e.id == id) {
-                eprintln!("bamdb: no quarantine entry {id}; `bamdb quarantine list` shows the ids");
+                no_such_entry(id);
                 return Ok(EXIT_PARTIAL);
             }
             vec![id]
         }
         None => entries
             .iter()
-            .filter(|e| !e.resolved)
+            .filter(|e| e.is_unresolved())
             .map(|e| e.id)
             .collect(),
     };
@@ -143,6 +208,9 @@ fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
             ReplayOutcome::AlreadyResolved => ("already_resolved", vec![]),
             ReplayOutcome::StillInvalid(r) => ("still_invalid", r.clone()),
             ReplayOutcome::NotReplayable(r) => ("not_replayable", vec![r.clone()]),
+            ReplayOutcome::Dropped { reason, at } => {
+                ("dropped", vec![format!("dropped at {at}: {reason}")])
+            }
         };
         if !reasons.is_empty() {
             code = EXIT_PARTIAL;
@@ -150,4 +218,93 @@ fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
         print_line(&serde_json::json!({ "id": id, "outcome": name, "reasons": reasons }))?;
     }
     Ok(code)
+}
+
+/// The entries `ids` names (each must exist), or every unresolved one.
+/// Returns them and whether an id was unknown (named on stderr).
+fn chosen(entries: Vec<QuarantineEntry>, ids: &[u64], unresolved: bool) -> (Vec<QuarantineEntry>, bool) {
+    if unresolved {
+        return (entries.into_iter().filter(|e| e.is_unresolved()).collect(), false);
+    }
+    let mut missing = false;
+    let mut out = Vec::new();
+    for id in ids {
+        match entries.iter().find(|e| e.id == *id) {
+            Some(e) => out.push(e.clone()),
+            None => {
+                no_such_entry(*id);
+                missing = true;
+            }
+        }
+    }
+    (out, missing)
+}
+
+fn export(store: &Store, ids: &[u64], unresolved: bool) -> Result<i32, CliError> {
+    let (entries, _) = entries(store)?;
+    let (chosen, missing) = chosen(entries, ids, unresolved);
+    for entry in &chosen {
+        match decoded(entry) {
+            Ok(lines) => {
+                if !entry.is_unresolved() {
+                    eprintln!(
+                        "bamdb: note: entry {} is not unresolved ({}); ingesting it again applies its events again",
+                        entry.id,
+                        state_name(entry)
+                    );
+                }
+                for line in &lines {
+                    print_line(line)?;
+                }
+                print_line(&serde_json::json!({ "op": "flush" }))?;
+            }
+            Err(why) => eprintln!("bamdb: entry {} skipped: {why}", entry.id),
+        }
+    }
+    Ok(if missing { EXIT_PARTIAL } else { EXIT_OK })
+}
+
+fn state_name(entry: &QuarantineEntry) -> &'static str {
+    match entry.state {
+        bamdb::EntryState::Unresolved => "unresolved",
+        bamdb::EntryState::Resolved { .. } => "resolved",
+        bamdb::EntryState::Dropped { .. } => "dropped",
+    }
+}
+
+fn drop_entries(
+    store: &Store,
+    ids: &[u64],
+    all_unresolved: bool,
+    reason: &str,
+) -> Result<i32, CliError> {
+    let ids: Vec<u64> = if all_unresolved {
+        let (entries, _) = entries(store)?;
+        entries
+            .iter()
+            .filter(|e| e.is_unresolved())
+            .map(|e| e.id)
+            .collect()
+    } else {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    if ids.is_empty() {
+        eprintln!("bamdb: no unresolved quarantine entry; nothing dropped");
+        return Ok(EXIT_OK);
+    }
+    match store.drop_quarantined(&ids, reason) {
+        Ok(()) => {}
+        Err(StoreError::InvalidInput { reason }) => {
+            eprintln!("bamdb: {reason}");
+            return Ok(EXIT_PARTIAL);
+        }
+        Err(e) => return Err(CliError::store("drop", store.dir(), &e)),
+    }
+    for id in ids {
+        print_line(&serde_json::json!({ "id": id, "outcome": "dropped", "reason": reason.trim() }))?;
+    }
+    Ok(EXIT_OK)
 }

@@ -17,6 +17,15 @@
 //! neither imports nor checkpoints. Opening the two logs runs their crash
 //! recovery, which may cut a torn (never acknowledged) tail, exactly as the
 //! next [`Store::open`] would; that is reported as a note, not a problem.
+//!
+//! Damage that was handled is a note, not a problem: a damaged message box
+//! region that the bus set aside as a quarantine entry (such an entry holds
+//! no batch, so it can never be replayed; the operator drops it once the
+//! loss is accounted for). Every such entry and every dropped entry is
+//! named in the notes with its state. Damage that no quarantine entry
+//! accounts for (a damaged frame the bus has not reached, or one that went
+//! bad after it was imported, a damaged quarantine record, import file,
+//! manifest or checkpoint) is a problem.
 
 use std::fmt;
 use std::path::Path;
@@ -25,7 +34,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Store, StoreError, StoreOptions};
-use crate::bus::quarantine::Quarantine;
+use crate::bus::quarantine::{entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry};
 use crate::bus::state::Snapshot;
 use crate::segments::blob::read_blob;
 use crate::segments::file::SegmentFile;
@@ -59,13 +68,17 @@ impl fmt::Display for Problem {
 pub struct VerifyReport {
     /// Every damaged place found; empty when the store is sound.
     pub problems: Vec<Problem>,
-    /// Things worth knowing that are not damage (a torn tail cut by
-    /// recovery, files an interrupted checkpoint left behind).
+    /// Things worth knowing that are not unhandled damage: a torn tail cut
+    /// by recovery, files an interrupted checkpoint left behind, damaged
+    /// message box regions set aside in quarantine, dropped quarantine
+    /// entries (with the reason and the time).
     pub notes: Vec<String>,
     /// Message box frames whose checksums verified.
     pub wal_frames: u64,
     /// Quarantine records that verified and decoded.
     pub quarantine_records: u64,
+    /// Quarantine entries by state, as the records read say.
+    pub quarantine_entries: QuarantineCounts,
     /// Import files named by the manifest.
     pub import_files: usize,
     /// Records read (and verified) in those import files.
@@ -120,8 +133,8 @@ impl Store {
                 dir: dir.to_path_buf(),
             })?;
         let mut report = VerifyReport::default();
-        verify_wal(&storage, &dir.join("wal"), options, &mut report);
-        verify_quarantine(&storage, &dir.join("quarantine"), &mut report);
+        let entries = verify_quarantine(&storage, &dir.join("quarantine"), &mut report);
+        verify_wal(&storage, &dir.join("wal"), options, &entries, &mut report);
         verify_segments(storage.as_ref(), &dir.join("segments"), &mut report);
         Ok(report)
     }
@@ -132,6 +145,7 @@ fn verify_wal(
     storage: &Arc<dyn Storage>,
     dir: &Path,
     options: &StoreOptions,
+    quarantined: &[QuarantineEntry],
     report: &mut VerifyReport,
 ) {
     if !dir.is_dir() {
@@ -161,13 +175,28 @@ fn verify_wal(
     for item in wal.reader(1) {
         match item {
             Ok(ReadItem::Frame(_)) => report.wal_frames += 1,
-            Ok(ReadItem::Corrupt(c)) => report.problem(
-                &c.location,
-                format!(
+            Ok(ReadItem::Corrupt(c)) => {
+                let what = format!(
                     "damaged message box frame(s), LSN {}..={}: {}",
                     c.lsns.0, c.lsns.1, c.reason
-                ),
-            ),
+                );
+                // Handled if the bus set this very region aside.
+                let handled = quarantined.iter().find(|e| {
+                    e.is_damaged_region()
+                        && e.source.lsns.0 <= c.lsns.0
+                        && c.lsns.1 <= e.source.lsns.1
+                });
+                match handled {
+                    Some(e) => report.notes.push(format!(
+                        "{}: {what}; handled: set aside as quarantine entry {}",
+                        c.location, e.id
+                    )),
+                    None => report.problem(
+                        &c.location,
+                        format!("{what}; not accounted for by a quarantine entry"),
+                    ),
+                }
+            }
             Err(e) => {
                 report.problem(dir.display(), format!("cannot read the message box: {e}"));
                 break;
@@ -176,28 +205,77 @@ fn verify_wal(
     }
 }
 
-/// Every record of the quarantine log: frame checksums and encoding.
-fn verify_quarantine(storage: &Arc<dyn Storage>, dir: &Path, report: &mut VerifyReport) {
+/// Every record of the quarantine log: frame checksums and encoding. Notes
+/// the entries an operator should know of; returns the entries.
+fn verify_quarantine(
+    storage: &Arc<dyn Storage>,
+    dir: &Path,
+    report: &mut VerifyReport,
+) -> Vec<QuarantineEntry> {
     if !dir.is_dir() {
-        return;
+        return Vec::new();
     }
     let quarantine = match Quarantine::open(storage.clone(), dir) {
         Ok(q) => q,
-        Err(e) => return report.problem(dir.display(), format!("cannot open: {e}")),
+        Err(e) => {
+            report.problem(dir.display(), format!("cannot open: {e}"));
+            return Vec::new();
+        }
     };
-    match quarantine.records(1) {
-        Ok(records) => {
-            for (id, rec) in records {
-                match rec {
-                    Ok(_) => report.quarantine_records += 1,
-                    Err(reason) => {
-                        report.problem(dir.display(), format!("quarantine record {id}: {reason}"))
-                    }
-                }
+    let records = match quarantine.records(1) {
+        Ok(records) => records,
+        Err(e) => {
+            report.problem(dir.display(), format!("cannot read the quarantine: {e}"));
+            return Vec::new();
+        }
+    };
+    for (id, rec) in &records {
+        match rec {
+            Ok(_) => report.quarantine_records += 1,
+            Err(reason) => {
+                report.quarantine_entries.damaged_records += 1;
+                report.problem(dir.display(), format!("quarantine record {id}: {reason}"));
             }
         }
-        Err(e) => report.problem(dir.display(), format!("cannot read the quarantine: {e}")),
     }
+    let (entries, _) = entries_of(records);
+    for e in &entries {
+        let counts = &mut report.quarantine_entries;
+        match &e.state {
+            EntryState::Unresolved => counts.unresolved += 1,
+            EntryState::Resolved { .. } => counts.resolved += 1,
+            EntryState::Dropped { .. } => counts.dropped += 1,
+        }
+        if let Some(note) = entry_note(e) {
+            report.notes.push(note);
+        }
+    }
+    entries
+}
+
+/// What verify says of a quarantine entry: damaged regions (never
+/// replayable) and dropped entries; nothing for the others.
+fn entry_note(e: &QuarantineEntry) -> Option<String> {
+    let what = if e.is_damaged_region() {
+        format!(
+            "damaged message box region, LSN {}..={} ({} at byte {}), not replayable",
+            e.source.lsns.0, e.source.lsns.1, e.source.segment, e.source.offset
+        )
+    } else {
+        format!("frame at LSN {} ({})", e.source.lsns.0, e.reasons.join("; "))
+    };
+    let state = match &e.state {
+        EntryState::Dropped {
+            drop_reason,
+            dropped_at,
+        } => format!("dropped at {dropped_at}: {drop_reason}"),
+        EntryState::Unresolved if e.is_damaged_region() => format!(
+            "unresolved; once the loss is accounted for: bamdb quarantine drop {} --reason TEXT",
+            e.id
+        ),
+        _ => return None,
+    };
+    Some(format!("quarantine entry {}: {what}; {state}", e.id))
 }
 
 /// The manifest, every import file it names (every record), and the

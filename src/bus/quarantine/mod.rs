@@ -2,19 +2,23 @@
 //! not be imported (damaged regions of the message box, frames that do not
 //! decode, frames that fail validation), each with where it came from, the
 //! reasons and the time, and of what happened to them later (imported by a
-//! replay, or a replay that failed again). Nothing in it is ever deleted.
+//! replay, a replay that failed again, or dropped by the operator). Nothing
+//! in it is ever deleted.
 //!
 //! It is stored as a message box of its own (`<store>/quarantine/`), so it
 //! has the same torn-tail recovery, corruption reporting and fsync
-//! discipline; the entry id is the LSN of its record there.
+//! discipline; the entry id is the LSN of its record there (which is why
+//! entry ids have gaps: see `docs/FORMAT.md`, "Quarantine log").
 
-use std::collections::BTreeMap;
+mod entry;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Timestamp;
+pub use entry::{EntryState, QuarantineCounts, QuarantineEntry};
+
 use crate::storage::Storage;
 use crate::wal::{Lsn, ReadItem, Wal, WalError, WalOptions};
 
@@ -52,75 +56,14 @@ pub(crate) enum Record {
         time: i64,
         reasons: Vec<String>,
     },
-}
-
-/// One quarantined item, with its history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QuarantineEntry {
-    /// Its id (stable; used by show and replay).
-    pub id: u64,
-    /// Where it came from.
-    pub source: Source,
-    /// Why it could not be imported.
-    pub reasons: Vec<String>,
-    /// When it was quarantined.
-    pub time: Timestamp,
-    /// Events in it, as far as they decoded.
-    pub events: u64,
-    /// The original bytes (for a damaged region: what could be read).
-    #[serde(skip)]
-    pub payload: Vec<u8>,
-    /// Bytes of payload kept.
-    pub payload_len: usize,
-    /// Whether a replay imported it.
-    pub resolved: bool,
-    /// Reasons of replays that failed again, oldest first.
-    pub failed_replays: Vec<Vec<String>>,
-}
-
-impl QuarantineEntry {
-    /// The events it holds, decoded, or why they cannot be: a damaged
-    /// region, or a payload that is not an event batch (a deployment, an
-    /// operator action) or does not decode within `limits`.
-    ///
-    /// ```
-    /// # use bamdb::{QuarantineEntry, Source};
-    /// # use bamdb::model::{Limits, Timestamp};
-    /// let entry = QuarantineEntry {
-    ///     id: 1,
-    ///     source: Source { lsns: (1, 1), segment: "x".into(), offset: 0 },
-    ///     reasons: vec!["damaged".into()],
-    ///     time: Timestamp::from_micros(0),
-    ///     events: 0,
-    ///     payload: vec![0xFF],
-    ///     payload_len: 1,
-    ///     resolved: false,
-    ///     failed_replays: vec![],
-    /// };
-    /// assert!(entry.decode_events(&Limits::default()).is_err());
-    /// ```
-    pub fn decode_events(
-        &self,
-        limits: &crate::model::Limits,
-    ) -> Result<Vec<crate::model::Event>, String> {
-        let batch = match super::envelope::parse(&self.payload) {
-            super::envelope::Payload::Batch(b) => b,
-            super::envelope::Payload::Replay { batch, .. } => batch,
-            super::envelope::Payload::Deploy(_) => {
-                return Err("a definition deployment, not events".into())
-            }
-            super::envelope::Payload::Admin(_) => {
-                return Err("an operator action, not events".into())
-            }
-            super::envelope::Payload::Unknown(Some(b)) => {
-                return Err(format!("unknown payload kind 0x{b:02X}"))
-            }
-            super::envelope::Payload::Unknown(None) => return Err("empty payload".into()),
-        };
-        crate::model::decode_batch(batch, limits)
-            .map(|b| b.events)
-            .map_err(|e| e.to_string())
-    }
+    /// The operator dropped entries `entries` for `reason` at `time`: they
+    /// stay listed but are never replayed. One record for the whole
+    /// decision, so a crash leaves all of them dropped or none.
+    Dropped {
+        entries: Vec<u64>,
+        reason: String,
+        time: i64,
+    },
 }
 
 /// A record id and the record, or why it could not be read.
@@ -136,6 +79,18 @@ pub(crate) struct Quarantine {
     /// reached the file anyway (a failed sync leaves it in the page cache,
     /// and reopening makes it durable), so the retry looks for it first.
     failed_at: Mutex<Option<u64>>,
+    /// Held across each append, so records reach `tally` in id order.
+    appending: Mutex<()>,
+    /// The counts by state, read from the log on first use and kept up to
+    /// date by `append`.
+    tally: Mutex<Option<entry::Tally>>,
+    /// Held by a replay (until the bus has applied it) and by a drop, so an
+    /// entry is never both dropped and imported by the same store handle.
+    deciding: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn options() -> WalOptions {
@@ -154,12 +109,15 @@ impl Quarantine {
             dir: dir.to_path_buf(),
             wal: Mutex::new(Some(wal)),
             failed_at: Mutex::new(None),
+            appending: Mutex::new(()),
+            tally: Mutex::new(None),
+            deciding: Mutex::new(()),
         })
     }
 
     /// The open log, reopening it (with recovery) after a failure.
     fn wal(&self) -> Result<Wal, WalError> {
-        let mut slot = self.wal.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.wal);
         if let Some(wal) = slot.as_ref() {
             return Ok(wal.clone());
         }
@@ -172,6 +130,18 @@ impl Quarantine {
     /// is reopened (recovery decides what became durable), so the caller can
     /// retry.
     pub fn append(&self, record: &Record) -> Result<u64, WalError> {
+        let _serial = lock(&self.appending);
+        let id = self.append_once(record)?;
+        if let Some(tally) = lock(&self.tally).as_mut() {
+            // A record the first count read already is not counted twice.
+            if id >= tally.end {
+                tally.add(id, Ok(record));
+            }
+        }
+        Ok(id)
+    }
+
+    fn append_once(&self, record: &Record) -> Result<u64, WalError> {
         let mut bytes = vec![RECORD_VERSION];
         bytes.extend(
             postcard::to_allocvec(record).map_err(|e| WalError::Corrupt {
@@ -183,31 +153,58 @@ impl Quarantine {
             })?,
         );
         let wal = self.wal()?;
-        let retry_from = *self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        let retry_from = *lock(&self.failed_at);
         if let Some(from) = retry_from {
             // A retry: if the failed attempt's record survived, it is the
             // answer; appending again would quarantine the frame twice.
             for (id, rec) in self.records(from)? {
                 if rec.as_ref() == Ok(record) {
-                    *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    *lock(&self.failed_at) = None;
                     return Ok(id);
                 }
             }
         }
         let next = wal.stats().next_lsn;
         let result = wal.append(&bytes);
-        let mut failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failed_at = lock(&self.failed_at);
         if result.is_err() {
             // Drop every handle so the next call reopens the log and lets
             // recovery decide what became durable; never retry on a writer
             // that failed.
             drop(wal);
-            self.wal.lock().unwrap_or_else(|p| p.into_inner()).take();
+            lock(&self.wal).take();
             failed_at.get_or_insert(next);
         } else {
             *failed_at = None;
         }
         result
+    }
+
+    /// How many entries are unresolved, resolved and dropped. The first
+    /// call reads the whole log; later ones are free.
+    pub fn counts(&self) -> Result<QuarantineCounts, WalError> {
+        let mut slot = lock(&self.tally);
+        if let Some(tally) = slot.as_ref() {
+            return Ok(tally.counts());
+        }
+        // Records appended while this runs wait for the `tally` lock and
+        // are counted by `append` if they are past `end`.
+        let end = self.next_id()?;
+        let mut tally = entry::Tally::default();
+        for (id, rec) in self.records(1)? {
+            if id < end {
+                tally.add(id, rec.as_ref().map_err(|_| ()));
+            }
+        }
+        tally.end = tally.end.max(end);
+        let counts = tally.counts();
+        *slot = Some(tally);
+        Ok(counts)
+    }
+
+    /// Serialises replays and drops (see the field `deciding`).
+    pub fn deciding(&self) -> MutexGuard<'_, ()> {
+        lock(&self.deciding)
     }
 
     /// The id the next record gets.
@@ -244,45 +241,12 @@ impl Quarantine {
 
     /// All entries with their history, oldest first, and damaged records.
     pub fn entries(&self) -> Result<(Vec<QuarantineEntry>, Vec<String>), WalError> {
-        let mut entries: BTreeMap<u64, QuarantineEntry> = BTreeMap::new();
-        let mut damaged = Vec::new();
-        for (id, rec) in self.records(1)? {
-            match rec {
-                Ok(Record::Entry {
-                    source,
-                    reasons,
-                    time,
-                    events,
-                    payload,
-                }) => {
-                    entries.insert(
-                        id,
-                        QuarantineEntry {
-                            id,
-                            source,
-                            reasons,
-                            time: Timestamp::from_micros(time),
-                            events,
-                            payload_len: payload.len(),
-                            payload,
-                            resolved: false,
-                            failed_replays: Vec::new(),
-                        },
-                    );
-                }
-                Ok(Record::Resolved { entry, .. }) => {
-                    if let Some(e) = entries.get_mut(&entry) {
-                        e.resolved = true;
-                    }
-                }
-                Ok(Record::ReplayFailed { entry, reasons, .. }) => {
-                    if let Some(e) = entries.get_mut(&entry) {
-                        e.failed_replays.push(reasons);
-                    }
-                }
-                Err(reason) => damaged.push(format!("record {id}: {reason}")),
-            }
-        }
-        Ok((entries.into_values().collect(), damaged))
+        Ok(entries_of(self.records(1)?))
     }
+}
+
+/// The entries described by `records` (every record of the log, in id
+/// order), and the records that could not be read.
+pub(crate) fn entries_of(records: Vec<IdRecord>) -> (Vec<QuarantineEntry>, Vec<String>) {
+    entry::build(records)
 }
