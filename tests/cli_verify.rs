@@ -1,8 +1,12 @@
 //! `bamdb verify` through the real binary: a clean store is sound; a byte
 //! flipped in a message box frame, an import file or the manifest is found,
-//! named, and exits 1; a locked store exits 2.
+//! named, and exits 1; a locked store exits 2. Damage that was handled (a
+//! damaged message box region set aside in quarantine, dropped or not) is
+//! a note and exits 0 (regression: it failed verify for as long as the
+//! message box segment was kept).
 
 mod cli_common;
+mod quarantine_common;
 
 use std::path::{Path, PathBuf};
 
@@ -134,4 +138,76 @@ fn a_locked_store_is_exit_2() {
     assert!(stderr(&o).contains("locked"), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1);
     drop(held);
+}
+
+#[test]
+fn a_damaged_region_set_aside_in_quarantine_is_a_note_not_a_problem() {
+    let (_tmp, dir, victim) = quarantine_common::store_with_damaged_frame();
+    // Before the bus has read it, nothing accounts for the damage.
+    let (c, out) = verify(&dir);
+    assert_eq!(c, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("problem:") && l.contains(&format!("LSN {victim}"))),
+        "{out}"
+    );
+
+    // The bus sets it aside; it can never be replayed.
+    quarantine_common::import(&dir);
+    let entries = quarantine_common::entries(&dir, true);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let id = entries[0]["id"].to_string();
+    let o = bamdb(&["quarantine", "replay", "--store", s(&dir), &id], "");
+    assert!(stdout(&o).contains("not_replayable"), "{}", stdout(&o));
+
+    // Handled: a note naming the damage and the entry, exit 0.
+    let (c, out) = verify(&dir);
+    assert_eq!(c, 0, "{out}");
+    assert!(!out.contains("problem:"), "{out}");
+    let wal = only_file(&dir.join("wal"), "wal");
+    assert!(
+        out.lines().any(|l| l.starts_with("note:")
+            && l.contains(s(&wal))
+            && l.contains(&format!("LSN {victim}..={victim}"))
+            && l.contains(&format!("quarantine entry {id}"))),
+        "{out}"
+    );
+    assert!(out.contains("not replayable; unresolved"), "{out}");
+
+    // Dropped by the operator: still a note, now with the decision.
+    let o = bamdb(
+        &[
+            "quarantine",
+            "drop",
+            "--store",
+            s(&dir),
+            &id,
+            "--reason",
+            "deploy frame, sent again",
+        ],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (c, out) = verify(&dir);
+    assert_eq!(c, 0, "{out}");
+    assert!(out.contains("deploy frame, sent again"), "{out}");
+
+    // The JSON report carries the same notes.
+    let o = bamdb(&["verify", "--store", s(&dir), "--json"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["sound"], true);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0);
+    assert!(v["notes"].as_array().unwrap().len() >= 2, "{v}");
+    assert_eq!(v["quarantine_entries"]["dropped"], 1);
+
+    // Fresh damage elsewhere is still a problem, with its location.
+    flip(&wal, 32 + 24 + 3);
+    let (c, out) = verify(&dir);
+    assert_eq!(c, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("problem:") && l.contains("LSN 1") && l.contains("at byte 32")),
+        "{out}"
+    );
 }

@@ -222,9 +222,16 @@ fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
 
 /// The entries `ids` names (each must exist), or every unresolved one.
 /// Returns them and whether an id was unknown (named on stderr).
-fn chosen(entries: Vec<QuarantineEntry>, ids: &[u64], unresolved: bool) -> (Vec<QuarantineEntry>, bool) {
+fn chosen(
+    entries: Vec<QuarantineEntry>,
+    ids: &[u64],
+    unresolved: bool,
+) -> (Vec<QuarantineEntry>, bool) {
     if unresolved {
-        return (entries.into_iter().filter(|e| e.is_unresolved()).collect(), false);
+        return (
+            entries.into_iter().filter(|e| e.is_unresolved()).collect(),
+            false,
+        );
     }
     let mut missing = false;
     let mut out = Vec::new();
@@ -304,7 +311,9 @@ fn drop_entries(
         Err(e) => return Err(CliError::store("drop", store.dir(), &e)),
     }
     for id in ids {
-        print_line(&serde_json::json!({ "id": id, "outcome": "dropped", "reason": reason.trim() }))?;
+        print_line(
+            &serde_json::json!({ "id": id, "outcome": "dropped", "reason": reason.trim() }),
+        )?;
     }
     Ok(EXIT_OK)
 }

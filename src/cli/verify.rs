@@ -42,7 +42,8 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         return super::open_existing(dir).map(|_| EXIT_PARTIAL);
     }
     let options = StoreOptions::default();
-    let mut report = Store::verify(dir, &options).map_err(|e| CliError::store("verify", dir, &e))?;
+    let mut report =
+        Store::verify(dir, &options).map_err(|e| CliError::store("verify", dir, &e))?;
     let q = &report.quarantine_entries;
     let mut summary = format!(
         "{} message box frames, {} quarantine records ({} unresolved, {} resolved, {} dropped), {} import files ({} records), {}",

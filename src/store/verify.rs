@@ -34,7 +34,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Store, StoreError, StoreOptions};
-use crate::bus::quarantine::{entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry};
+use crate::bus::quarantine::{
+    entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry,
+};
 use crate::bus::state::Snapshot;
 use crate::segments::blob::read_blob;
 use crate::segments::file::SegmentFile;
@@ -262,7 +264,11 @@ fn entry_note(e: &QuarantineEntry) -> Option<String> {
             e.source.lsns.0, e.source.lsns.1, e.source.segment, e.source.offset
         )
     } else {
-        format!("frame at LSN {} ({})", e.source.lsns.0, e.reasons.join("; "))
+        format!(
+            "frame at LSN {} ({})",
+            e.source.lsns.0,
+            e.reasons.join("; ")
+        )
     };
     let state = match &e.state {
         EntryState::Dropped {

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-
 use serde::Serialize;
 
 use super::{Record, Source};
@@ -102,15 +101,9 @@ impl QuarantineEntry {
         let batch = match envelope::parse(&self.payload) {
             Payload::Batch(b) => b,
             Payload::Replay { batch, .. } => batch,
-            Payload::Deploy(_) => {
-                return Err("a definition deployment, not events".into())
-            }
-            Payload::Admin(_) => {
-                return Err("an operator action, not events".into())
-            }
-            Payload::Unknown(Some(b)) => {
-                return Err(format!("unknown payload kind 0x{b:02X}"))
-            }
+            Payload::Deploy(_) => return Err("a definition deployment, not events".into()),
+            Payload::Admin(_) => return Err("an operator action, not events".into()),
+            Payload::Unknown(Some(b)) => return Err(format!("unknown payload kind 0x{b:02X}")),
             Payload::Unknown(None) => return Err("empty payload".into()),
         };
         crate::model::decode_batch(batch, limits)
