@@ -191,11 +191,11 @@ impl Quarantine {
         // are counted by `append` if they are past `end`.
         let end = self.next_id()?;
         let mut tally = entry::Tally::default();
-        for (id, rec) in self.records(1)? {
+        self.for_each_record(1, |id, rec| {
             if id < end {
                 tally.add(id, rec.as_ref().map_err(|_| ()));
             }
-        }
+        })?;
         tally.end = tally.end.max(end);
         let counts = tally.counts();
         *slot = Some(tally);
@@ -216,27 +216,38 @@ impl Quarantine {
     /// returned as errors with their location.
     pub fn records(&self, from: u64) -> Result<Vec<IdRecord>, WalError> {
         let mut out = Vec::new();
+        self.for_each_record(from, |id, rec| out.push((id, rec)))?;
+        Ok(out)
+    }
+
+    /// Hands every record from `from` on to `f`, one at a time (memory:
+    /// one record, not the log).
+    fn for_each_record(
+        &self,
+        from: u64,
+        mut f: impl FnMut(u64, Result<Record, String>),
+    ) -> Result<(), WalError> {
         for item in self.wal()?.reader(from) {
             match item? {
-                ReadItem::Frame(f) => {
-                    let rec = match f.payload.split_first() {
+                ReadItem::Frame(frame) => {
+                    let rec = match frame.payload.split_first() {
                         Some((&RECORD_VERSION, body)) => {
                             postcard::from_bytes(body).map_err(|e| e.to_string())
                         }
                         _ => Err("unknown quarantine record version".to_string()),
                     };
-                    out.push((f.lsn, rec));
+                    f(frame.lsn, rec);
                 }
-                ReadItem::Corrupt(c) => out.push((
+                ReadItem::Corrupt(c) => f(
                     c.lsns.0,
                     Err(format!(
                         "damaged quarantine record at {}: {}",
                         c.location, c.reason
                     )),
-                )),
+                ),
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// All entries with their history, oldest first, and damaged records.
