@@ -29,6 +29,7 @@ fn drop_is_recorded_with_its_reason_and_ends_replay() {
     // No reason, or an empty one: a usage error, nothing recorded.
     assert_eq!(drop(&dir, &[&ids[0]]).0, 2);
     assert_eq!(drop(&dir, &[&ids[0], "--reason", ""]).0, 2);
+    assert_eq!(drop(&dir, &[&ids[0], "--reason", "  "]).0, 2);
     // An unknown id among good ones: nothing is dropped.
     let (c, _, err) = drop(&dir, &[&ids[0], "999", "--reason", "x"]);
     assert_eq!(c, 1, "{err}");

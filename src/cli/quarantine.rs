@@ -285,6 +285,11 @@ fn drop_entries(
     all_unresolved: bool,
     reason: &str,
 ) -> Result<i32, CliError> {
+    if reason.trim().is_empty() {
+        return Err(CliError::fatal(
+            "quarantine drop: --reason must say why (it is kept with the entries)",
+        ));
+    }
     let ids: Vec<u64> = if all_unresolved {
         let (entries, _) = entries(store)?;
         entries
