@@ -8,11 +8,13 @@
 //! checkpoint are recognised so they are not written twice.
 
 pub(crate) mod aggregations;
+mod amend;
 mod checkpoint;
 mod envelope;
 pub mod quarantine;
 pub(crate) mod retention;
 pub(crate) mod state;
+mod tree;
 
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;

@@ -488,8 +488,9 @@ impl Store {
         };
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
-        let completed =
-            st.memtable.len() as u64 + st.files.iter().map(|f| f.record_count).sum::<u64>();
+        let completed = (st.memtable.len() as u64
+            + st.files.iter().map(|f| f.record_count).sum::<u64>())
+        .saturating_sub(st.superseded_count());
         StoreStats {
             committed_lsn: wal.committed_lsn,
             applied_lsn: applied,

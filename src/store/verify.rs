@@ -36,7 +36,9 @@ use crate::wal::{ReadItem, Wal};
 /// Magic, version and size limit of a checkpoint blob; the same values as
 /// the bus writes (`docs/FORMAT.md`, "Checkpoint").
 const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
-const CHECKPOINT_VERSION: u32 = 1;
+/// 2: nodes keep every link with its stamp, and the checkpoint names the
+/// superseded records of amended instances.
+const CHECKPOINT_VERSION: u32 = 2;
 const MAX_CHECKPOINT: u64 = 4 << 30;
 
 /// One thing wrong with a store: where, and what.
