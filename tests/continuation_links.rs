@@ -199,7 +199,7 @@ fn a_cycle_across_frames_leaves_the_later_link_without_effect() {
 fn equal_stamps_are_decided_by_the_values_not_by_arrival() {
     // Two runs of one application (same producer id, same batch number)
     // that sent the same timestamp with different values.
-    let frames = vec![
+    let frames = [
         (
             1,
             vec![
