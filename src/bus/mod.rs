@@ -10,6 +10,7 @@
 pub(crate) mod aggregations;
 mod checkpoint;
 mod envelope;
+pub(crate) mod pending;
 pub mod quarantine;
 pub(crate) mod retention;
 pub(crate) mod state;
