@@ -60,7 +60,10 @@ fn every_command_documents_its_exit_codes() {
         "quarantine",
         "verify",
     ] {
-        assert!(commands.iter().any(|c| c == expected), "{expected} in {commands:?}");
+        assert!(
+            commands.iter().any(|c| c == expected),
+            "{expected} in {commands:?}"
+        );
     }
     let mut checked = 0;
     let mut todo: Vec<Vec<String>> = commands.into_iter().map(|c| vec![c]).collect();
@@ -109,6 +112,9 @@ fn the_long_help_each_command_wrote_is_shown_with_its_exit_codes() {
     ] {
         let out = help(&[command.to_owned()]);
         assert!(out.contains(text), "{command}: missing {text:?}:\n{out}");
-        assert!(out.contains(code_line), "{command}: missing {code_line:?}:\n{out}");
+        assert!(
+            out.contains(code_line),
+            "{command}: missing {code_line:?}:\n{out}"
+        );
     }
 }

@@ -47,7 +47,11 @@ fn listing(path: &Path) -> Vec<String> {
                 walk(base, &p, out);
             } else {
                 let data = std::fs::read(&p).unwrap();
-                out.push(format!("{rel} {} bytes {:?}", data.len(), &data[..data.len().min(32)]));
+                out.push(format!(
+                    "{rel} {} bytes {:?}",
+                    data.len(),
+                    &data[..data.len().min(32)]
+                ));
             }
         }
     }
