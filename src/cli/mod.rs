@@ -5,6 +5,7 @@ mod definitions;
 mod demo;
 mod deploy;
 mod ingest;
+mod maintain;
 mod quarantine;
 mod query;
 mod search;
@@ -94,7 +95,7 @@ enum Command {
     /// a table, or JSON.
     Agg(search::AggArgs),
     /// Lists dangling active instances; completes or removes them by hand.
-    Maintain(search::MaintainArgs),
+    Maintain(maintain::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(query::StatsArgs),
@@ -130,7 +131,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Get(a) => query::get(a),
         Command::Search(a) => search::search(a),
         Command::Agg(a) => search::agg(a),
-        Command::Maintain(a) => search::maintain(a),
+        Command::Maintain(a) => maintain::run(a),
         Command::Stats(a) => query::stats(a),
         Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),

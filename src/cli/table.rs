@@ -110,6 +110,6 @@ mod tests {
                 vec![("c".into(), false), ("10".into(), true)],
             ],
         );
-        assert_eq!(t, "id     n\n----  --\na\\nb   5\nc     10\n");
+        assert_eq!(t, "id    n\n----  --\na\\nb   5\nc     10\n");
     }
 }
