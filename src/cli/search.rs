@@ -52,7 +52,8 @@ pub struct Selection {
     /// A condition (see below); repeat for several, all must hold.
     #[arg(long = "where", value_name = "EXPR", help_heading = "Selection", long_help = WHERE_HELP)]
     filters: Vec<String>,
-    /// Active, completed or all instances.
+    /// Active, completed or all (both) instances; search also takes
+    /// pending: pending records instead of instances.
     #[arg(long, value_enum, default_value = "all", help_heading = "Selection")]
     status: StatusArg,
     /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z).
