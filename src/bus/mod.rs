@@ -11,6 +11,7 @@ pub(crate) mod aggregations;
 mod amend;
 mod checkpoint;
 mod envelope;
+pub(crate) mod pending;
 pub mod quarantine;
 pub(crate) mod retention;
 pub(crate) mod state;

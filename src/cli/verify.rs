@@ -5,7 +5,9 @@
 
 use bamdb::{Store, StoreError, StoreOptions};
 
-use super::{out_line, wait_for_import, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL};
+use super::{
+    existing_options, out_line, wait_for_import, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
+};
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
@@ -15,12 +17,13 @@ quarantine log (quarantine/), the manifest, every record of every import file
 the manifest names, and the checkpoint. Prints one line per problem
 (`problem: FILE [at byte N]: what`), notes (`note: ...`), then a summary.
 Only when every checksum holds is the store opened to check that the import
-catches up. The store must not be open in another process.
+catches up. The store must not be open in another process. A directory that
+holds no store is reported (exit code 2) and left as it is.
 
 Exit codes:
   0  the store is sound
   1  problems found (listed on stdout)
-  2  usage error, or the store could not be checked (missing, locked, I/O)"
+  2  usage error, or the store could not be checked (not a store, locked, I/O)"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -29,11 +32,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, CliError> {
     let dir = &args.store.store;
-    if !dir.is_dir() {
-        // Same message as every command that reads a store.
-        return super::open_existing(dir).map(|_| EXIT_PARTIAL);
-    }
-    let options = StoreOptions::default();
+    let options = existing_options();
     let report = Store::verify(dir, &options).map_err(|e| CliError::store("verify", dir, &e))?;
     let mut problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     for note in &report.notes {

@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::bus::pending::PendingInstance;
 pub use error::StoreError;
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use verify::{Problem, VerifyReport};
@@ -113,7 +114,9 @@ pub enum ReplayOutcome {
 const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens the store in `dir`, creating it if needed (unless
+    /// [`StoreOptions::create_if_missing`] is off: then a directory that
+    /// holds no store is [`StoreError::NotAStore`], and nothing is created).
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store, StoreError> {
         Store::open_with_storage(FsStorage::shared(), dir, options)
     }
@@ -129,6 +132,9 @@ impl Store {
             let path = path.to_path_buf();
             move |source| StoreError::Io { op, path, source }
         };
+        if !options.create_if_missing {
+            check_is_store(storage.as_ref(), &dir)?;
+        }
         storage
             .create_dir_all(&dir)
             .map_err(io("create store directory", &dir))?;
@@ -478,6 +484,38 @@ impl Store {
             })
     }
 
+    /// Pending records: trees of events for ids that were never begun and
+    /// are not linked (yet) as a continuation of a begun instance, of
+    /// `activity` or of every activity, ordered by activity and id. Queries
+    /// do not see them until they become visible; they wait in memory (and
+    /// in checkpoints) until their begin or link arrives, or an operator
+    /// removes them with [`Store::remove_instance`].
+    ///
+    /// ```
+    /// use bamdb::{EventStream, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// store.deploy(serde_json::from_str(
+    ///     r#"{"name":"PurchaseOrder","items":[{"name":"Carrier","type":"text","max_len":32}]}"#,
+    /// )?)?;
+    /// // Shipping reports under a token no order has enabled yet.
+    /// let mut shipping = store.direct_stream();
+    /// shipping.update("PurchaseOrder", "SHIP-9", [("Carrier", "DHL")])?;
+    /// shipping.end("PurchaseOrder", "SHIP-9")?;
+    /// shipping.flush()?;
+    ///
+    /// let pending = store.pending(Some("PurchaseOrder"));
+    /// assert_eq!(pending.len(), 1);
+    /// assert_eq!(pending[0].id, "SHIP-9");
+    /// assert!(pending[0].ended);
+    /// assert_eq!(store.get("PurchaseOrder", "SHIP-9")?, None); // not visible
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pending(&self, activity: Option<&str>) -> Vec<PendingInstance> {
+        self.inner.bus.read_state().pending_instances(activity)
+    }
+
     /// Current figures.
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
@@ -599,6 +637,40 @@ impl Drop for Inner {
 impl Drop for Store {
     fn drop(&mut self) {
         self.inner.stop();
+    }
+}
+
+/// Fails with [`StoreError::NotAStore`] unless `dir` holds a store: a
+/// directory with a `segments/` subdirectory (see
+/// [`StoreOptions::create_if_missing`]). Reads only; creates nothing.
+pub(crate) fn check_is_store(storage: &dyn Storage, dir: &Path) -> Result<(), StoreError> {
+    use std::io::ErrorKind;
+    let not_a_store = |reason: &str| StoreError::NotAStore {
+        dir: dir.to_path_buf(),
+        reason: reason.to_owned(),
+    };
+    let io = |path: &Path, source| StoreError::Io {
+        op: "read directory",
+        path: path.to_path_buf(),
+        source,
+    };
+    match storage.list_dir(dir) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(not_a_store("the directory does not exist"))
+        }
+        Err(e) if e.kind() == ErrorKind::NotADirectory => {
+            return Err(not_a_store("it is not a directory"))
+        }
+        Err(e) => return Err(io(dir, e)),
+    }
+    let segments = dir.join("segments");
+    match storage.list_dir(&segments) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Err(not_a_store("no segments/ directory"))
+        }
+        Err(e) => Err(io(&segments, e)),
     }
 }
 

@@ -97,19 +97,17 @@ impl Store {
     /// is taken as by [`Store::open`] and released on return. `options`
     /// gives the message box's frame size limit.
     ///
-    /// Errors only when the check cannot run at all (the directory is
-    /// missing or locked); damage of any kind is a [`Problem`] in the report.
+    /// Errors only when the check cannot run at all (the directory holds no
+    /// store, [`StoreError::NotAStore`], or is locked); damage of any kind is
+    /// a [`Problem`] in the report.
     pub fn verify(
         dir: impl AsRef<Path>,
         options: &StoreOptions,
     ) -> Result<VerifyReport, StoreError> {
         let dir = dir.as_ref();
         let storage = FsStorage::shared();
-        if !dir.is_dir() {
-            return Err(StoreError::InvalidInput {
-                reason: format!("store directory {} does not exist", dir.display()),
-            });
-        }
+        // Checking must not create a store (nor its LOCK) where there is none.
+        super::check_is_store(storage.as_ref(), dir)?;
         let lock_path = dir.join("LOCK");
         let _guard = storage
             .try_lock(&lock_path)
