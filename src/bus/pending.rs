@@ -9,13 +9,12 @@
 //! data that waits for a begin or a link that may never come (and removes
 //! it with `Store::remove_instance` if it never will).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::state::{BusState, Key, Stamp};
+use super::state::{BusState, Key};
 use crate::model::{Timestamp, Value};
-use crate::segments::record::StoredValue;
 
 /// One pending tree: events for an id that was never begun and is not
 /// linked to a begun instance yet, with the continuations reported under
@@ -64,39 +63,20 @@ impl BusState {
         tops.iter().map(|top| self.pending_tree(top)).collect()
     }
 
-    /// The pending tree under `top`, merged.
+    /// The pending tree under `top`, merged as a visible instance would be
+    /// (the same rules: [`BusState::merge`]).
     fn pending_tree(&self, top: &Key) -> PendingInstance {
-        let keys = self.tree_keys(top);
-        let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
-        let mut ended = true;
-        let mut last_modified = None::<i64>;
-        for key in &keys {
-            let Some(node) = self.nodes.get(key) else {
-                continue;
-            };
-            for (name, (value, stamp)) in &node.items {
-                if items.get(name.as_str()).is_none_or(|(_, s)| stamp > s) {
-                    items.insert(name, (value, *stamp));
-                }
-            }
-            ended &= node.ended.is_some();
-            last_modified = last_modified.max(node.last_modified);
-        }
-        // In the definition's order, like a visible instance; items of an
-        // activity not deployed (yet) by name.
-        let mut ordered: Vec<(String, Value)> = Vec::with_capacity(items.len());
-        if let Some(def) = self.definitions.get(&top.0) {
-            for d in &def.items {
-                if let Some((v, _)) = items.remove(d.name.as_str()) {
-                    ordered.push((d.name.clone(), v.into()));
-                }
-            }
-        }
-        ordered.extend(
-            items
-                .into_iter()
-                .map(|(n, (v, _))| (n.to_owned(), v.into())),
-        );
+        let keys = self.subtree(top);
+        let ended = keys
+            .iter()
+            .all(|k| self.nodes.get(k).is_some_and(|n| n.ended.is_some()));
+        let merged = self.merge(top, false);
+        let ordered: Vec<(String, Value)> = merged
+            .items
+            .into_iter()
+            .map(|(n, v)| (n, Value::from(v)))
+            .collect();
+        let last_modified = merged.last_modified;
         PendingInstance {
             activity: top.0.clone(),
             id: top.1.clone(),
@@ -106,32 +86,13 @@ impl BusState {
             last_modified: last_modified.map(Timestamp::from_micros),
         }
     }
-
-    /// The keys of the tree under `top` that have a node, top first, then
-    /// breadth first through the enabled tokens (each once).
-    fn tree_keys(&self, top: &Key) -> Vec<Key> {
-        let mut out = vec![top.clone()];
-        let mut seen: HashSet<Key> = out.iter().cloned().collect();
-        let mut i = 0;
-        while let Some(key) = out.get(i).cloned() {
-            if let Some(node) = self.nodes.get(&key) {
-                for token in &node.tokens {
-                    let child = (key.0.clone(), token.clone());
-                    if self.nodes.contains_key(&child) && seen.insert(child.clone()) {
-                        out.push(child);
-                    }
-                }
-            }
-            i += 1;
-        }
-        out
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bus::state::Node;
+    use crate::bus::state::{Node, Stamp};
+    use crate::segments::record::StoredValue;
 
     fn stamp(ts: i64) -> Stamp {
         Stamp {
@@ -162,11 +123,12 @@ mod tests {
             last_modified: Some(5),
             ..Node::default()
         };
-        r.tokens.insert("T".into());
+        r.tokens.insert("T".into(), stamp(4));
         r.items.insert("X".into(), (StoredValue::Int(1), stamp(5)));
         st.nodes.insert(key("PO", "R"), r);
         let mut t = Node {
             parent: Some("R".into()),
+            linked_by: ["R".to_string()].into(),
             ended: Some(stamp(7)),
             last_modified: Some(7),
             ..Node::default()
