@@ -649,14 +649,26 @@ impl BusState {
         }
     }
 
-    /// Applies a deployed definition (already checked by the deployer; an
-    /// incompatible one is refused here too).
-    pub fn deploy(&mut self, def: ActivityDefinition) -> Result<(), String> {
-        def.validate().map_err(|e| e.to_string())?;
-        if let Some(old) = self.definitions.get(&def.name) {
-            crate::model::check_upgrade(old, &def).map_err(|e| e.to_string())?;
+    /// Deploys several definitions all or nothing: each is checked against
+    /// the deployed ones and the earlier ones in the list first.
+    pub fn deploy_all(&mut self, defs: Vec<ActivityDefinition>) -> Result<(), String> {
+        let mut staged = self.definitions.clone();
+        let count = defs.len();
+        for (i, def) in defs.into_iter().enumerate() {
+            let named = |e: String| {
+                format!(
+                    "definition {} of {count} ({}): {e}; nothing was deployed",
+                    i + 1,
+                    def.name
+                )
+            };
+            def.validate().map_err(|e| named(e.to_string()))?;
+            if let Some(old) = staged.get(&def.name) {
+                crate::model::check_upgrade(old, &def).map_err(|e| named(e.to_string()))?;
+            }
+            staged.insert(def.name.clone(), def);
         }
-        self.definitions.insert(def.name.clone(), def);
+        self.definitions = staged;
         Ok(())
     }
 

@@ -67,29 +67,15 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     check_all(&[], &defs).map_err(refused)?;
     let store = open_store(&args.store)?;
     check_all(&store.definitions(), &defs).map_err(refused)?;
-    let count = defs.len();
-    let mut deployed = Vec::with_capacity(count);
-    for (i, def) in defs.into_iter().enumerate() {
-        let activity = def.name.clone();
-        // Only the store can fail here (I/O, a halted bus): the checks above
-        // are the bus's own, and the store's lock keeps other deployers out.
-        store.deploy(def).map_err(|e| {
-            let done = if deployed.is_empty() {
-                "nothing was deployed".to_owned()
-            } else {
-                format!("deployed before the error: {}", deployed.join(", "))
-            };
-            CliError::store(
-                &format!(
-                    "deploying definition {} of {count} ({activity}) from {name} ({done})",
-                    i + 1
-                ),
-                &args.store,
-                &e,
-            )
-        })?;
-        deployed.push(activity);
-    }
+    let deployed: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+    // One frame: the bus deploys every definition or none.
+    store.deploy_all(defs).map_err(|e| {
+        CliError::store(
+            &format!("deploying {name} (nothing was deployed)"),
+            &args.store,
+            &e,
+        )
+    })?;
     close_store(store)?;
     for activity in deployed {
         print_line(&serde_json::json!({ "deployed": activity }))?;

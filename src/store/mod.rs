@@ -200,6 +200,42 @@ impl Store {
         self.apply_control(&bus::deploy_payload(&json))
     }
 
+    /// Deploys several definitions all or nothing, in one message-box
+    /// frame: either every one is deployed or, if any is invalid or
+    /// conflicts with a deployed one (or an earlier one in the list), none
+    /// is. Definitions equal to the deployed ones are no-ops.
+    ///
+    /// ```
+    /// # use bamdb::{Store, StoreOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// let defs = serde_json::from_str(r#"[
+    ///     {"name":"Order","items":[{"name":"Amount","type":"float"}]},
+    ///     {"name":"Shipment","items":[{"name":"Carrier","type":"text","max_len":32}]}]"#)?;
+    /// store.deploy_all(defs)?;
+    /// assert_eq!(store.definitions().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deploy_all(&self, defs: Vec<ActivityDefinition>) -> Result<(), StoreError> {
+        for def in &defs {
+            def.validate()?;
+        }
+        let _serial = lock(&self.inner.deploy_lock);
+        let changed: Vec<ActivityDefinition> = {
+            let st = self.inner.bus.read_state();
+            defs.into_iter()
+                .filter(|d| st.definitions.get(&d.name) != Some(d))
+                .collect()
+        };
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&changed).map_err(|e| StoreError::InvalidInput {
+            reason: format!("definitions do not serialise: {e}"),
+        })?;
+        self.apply_control(&bus::deploy_payload(&json))
+    }
+
     /// Active instances not modified for longer than `idle` (by their
     /// last event timestamp), oldest first: typically instances whose
     /// continuation never ended.
