@@ -37,13 +37,6 @@ const EXIT_DEPLOY: &str = "Exit codes:
   2  the file is not a valid definition, a definition conflicts with a
      deployed one, or the store could not be used (locked, damaged, I/O)";
 
-const EXIT_INGEST: &str = "Exit codes:
-  0  every line committed
-  1  some lines failed (each named with its line number on stderr); the
-     rest were committed
-  2  the store could not be used (locked, damaged, I/O); nothing is
-     acknowledged after the error";
-
 const EXIT_GET: &str = "Exit codes:
   0  found
   1  no such instance
@@ -82,9 +75,12 @@ enum Command {
     /// array).
     #[command(after_help = EXIT_DEPLOY)]
     Deploy(deploy::Args),
-    /// Reads JSON event lines and commits them; prints
-    /// {"committed":LSN,"events":N} once each commit is durable.
-    #[command(after_help = EXIT_INGEST)]
+    /// Reads JSON event lines and commits them in groups, all or nothing;
+    /// prints {"committed":LSN,"events":N} once each commit is durable.
+    #[command(
+        after_help = ingest::help::AFTER_HELP,
+        after_long_help = ingest::help::AFTER_LONG_HELP
+    )]
     Ingest(ingest::Args),
     /// Prints one activity instance, all its parts merged, as JSON.
     #[command(after_help = EXIT_GET)]
