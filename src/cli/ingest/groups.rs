@@ -261,7 +261,7 @@ impl<'a, S: EventStream> Ingest<'a, S> {
 
     fn store_error(&self, e: &StoreError) -> CliError {
         let what = format!(
-            "ingest (group of lines {}-{}; {}; nothing after it is committed)",
+            "ingest of input lines {}-{} (before them, {})",
             self.group.first,
             self.group.last,
             self.report.position()

@@ -51,15 +51,16 @@ not belong to the op, an unknown op or a duplicate key makes the line bad.
 
 GROUPS
 A group is the lines up to a flush, a clear or the end of input; with
---threshold N a group also ends after its Nth event (so each group is one
-commit: a bad line then rejects only its N-event batch). A group is all or
-nothing: if one of its lines is bad (not JSON, a wrong field, over a limit),
-or it holds more than fits in one frame (100,000 events or 16 MiB encoded),
-nothing of it is written. The error names every bad line and the group's
-first and last lines; ingest goes on with the next group and exits 1. Fix the
-lines and send the group again. With --direct a group is also rejected, with
+--threshold N a group also ends after its Nth event line (bad lines do not
+count), so each group is still one commit and a bad line rejects only its
+batch of N. A group is all or nothing: if one of its lines is bad (not JSON,
+not UTF-8, too long, a wrong field, a value over a limit), or it holds more
+than fits in one frame (100,000 events or 16 MiB encoded: it is rejected, not
+split), nothing of it is written. Each bad line is named with its reason,
+then the group with its first and last lines and its bad lines; ingest goes
+on with the next group and exits 1. Fix the lines and send the group again. With --direct a group is also rejected, with
 the reasons, when it would be quarantined (undeployed activity, unknown item,
-wrong type, late event for a completed instance). At most 20 bad lines and
+wrong type, a value over an item's max_len). At most 20 bad lines and
 20 rejected groups are shown; the rest are counted.
 
 OUTPUT

@@ -97,6 +97,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         report.stdout_closed();
     }
     // The summary counts what the bus did with this run's frames.
+    report.waiting_for_import();
     if let Err(e) = wait_for_import(&store) {
         return Err(fail(&mut report, &store, e));
     }

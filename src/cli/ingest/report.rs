@@ -170,6 +170,17 @@ impl Reporter {
         self.progress.update(bytes, self.events_committed);
     }
 
+    /// The input is done; the summary waits for the import.
+    pub fn waiting_for_import(&self) {
+        if let Some(bar) = &self.progress.bar {
+            bar.set_message(format!(
+                "{} events committed, waiting for the bus to import them",
+                self.events_committed
+            ));
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
+    }
+
     /// Where the input stands: for messages after which ingest stops.
     pub fn position(&self) -> String {
         match self.last_lsn {
@@ -177,7 +188,7 @@ impl Reporter {
                 "the last committed LSN is {lsn} (input up to line {})",
                 self.last_committed_line
             ),
-            None => "nothing was committed".to_string(),
+            None => "nothing was committed by this run".to_string(),
         }
     }
 
