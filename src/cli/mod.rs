@@ -48,13 +48,6 @@ Exit codes:
      deployed one or another in the file (nothing deployed), or the store
      could not be used (locked, damaged, I/O)";
 
-const EXIT_INGEST: &str = "Exit codes:
-  0  every line committed
-  1  some lines failed (each named with its line number on stderr); the
-     rest were committed
-  2  the store could not be used (locked, damaged, I/O); nothing is
-     acknowledged after the error";
-
 const EXIT_STATS: &str = "Exit codes:
   0  success
   2  the store could not be used (not a store, locked, damaged, I/O)";
@@ -82,9 +75,12 @@ enum Command {
     /// array).
     #[command(after_help = EXIT_DEPLOY)]
     Deploy(deploy::Args),
-    /// Reads JSON event lines and commits them; prints
-    /// {"committed":LSN,"events":N} once each commit is durable.
-    #[command(after_help = EXIT_INGEST)]
+    /// Reads JSON event lines and commits them in groups, all or nothing;
+    /// prints {"committed":LSN,"events":N} once each commit is durable.
+    #[command(
+        after_help = ingest::help::AFTER_HELP,
+        after_long_help = ingest::help::AFTER_LONG_HELP
+    )]
     Ingest(ingest::Args),
     /// Prints one activity instance, all its parts merged, as JSON.
     Get(query::GetArgs),
