@@ -26,8 +26,8 @@ pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry, Source}
 pub use bus::state::Counters;
 pub use segments::{ActivityInstance, Reference, Relationship, Status};
 pub use store::{
-    Problem, QuarantineEvent, ReplayOutcome, Retention, RetentionAction, Store, StoreError,
-    StoreOptions, StoreStats, VerifyReport,
+    PendingInstance, Problem, QuarantineEvent, ReplayOutcome, Retention, RetentionAction, Store,
+    StoreError, StoreOptions, StoreStats, VerifyReport,
 };
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 

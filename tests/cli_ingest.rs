@@ -1,5 +1,6 @@
-//! `bamdb ingest`: receipts once per durable commit, bad lines named and
-//! skipped, flush/clear ops, thresholds, the direct stream, a locked store.
+//! `bamdb ingest`: receipts once per durable commit, bad lines named (their
+//! group rejected, the other groups committed), flush/clear ops, thresholds,
+//! the direct stream, a locked store.
 
 mod cli_common;
 
@@ -55,32 +56,41 @@ fn threshold_commits_every_n_events_and_reports_each() {
 }
 
 #[test]
-fn bad_lines_are_named_and_the_rest_is_imported() {
+fn bad_lines_are_named_and_the_other_groups_are_imported() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     deploy_defs(&dir);
     let long_id = "x".repeat(500);
+    // Lines 1-4: a good group; 5-9: a group with three bad lines and a
+    // blank one; 10-12: a good group ended by the end of input.
     let input = format!(
-        "{}not json\n\
+        "{}{{\"op\":\"flush\"}}\n\
+         not json\n\
          {{\"op\":\"explode\"}}\n\
          \n\
          {{\"op\":\"begin\",\"activity\":\"PurchaseOrder\",\"id\":\"{long_id}\"}}\n\
+         {{\"op\":\"flush\"}}\n\
          {}",
         po_lines(0..1),
         po_lines(1..2)
     );
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);
-    assert_eq!(code(&o), 1, "exit 1 when a line failed");
+    assert_eq!(code(&o), 1, "exit 1 when a group was rejected");
     let err = stderr(&o);
-    assert!(err.contains("line 4:"), "names line 4: {err}");
-    assert!(err.contains("line 5:") && err.contains("explode"), "{err}");
-    assert!(err.contains("line 7:"), "names line 7 (too long id): {err}");
+    assert!(err.contains("line 5:"), "names line 5: {err}");
+    assert!(err.contains("line 6:") && err.contains("explode"), "{err}");
+    assert!(err.contains("line 8:"), "names line 8 (too long id): {err}");
     assert!(
-        !err.contains("line 6:"),
+        !err.contains("line 7:"),
         "blank line is not an error: {err}"
     );
-    assert_eq!(receipts(&o).iter().map(|x| x.1).sum::<u64>(), 6);
+    assert!(err.contains("lines 5-9: group rejected"), "{err}");
+    assert!(err.contains("bad lines 5, 6, 8;"), "{err}");
+    assert_eq!(
+        receipts(&o).iter().map(|x| x.1).collect::<Vec<_>>(),
+        vec![3, 3]
+    );
     for id in ["PO-0", "PO-1"] {
         let g = bamdb(&["get", "--store", s(&dir), "PurchaseOrder", id], "");
         assert_eq!(code(&g), 0, "{id}: {}", stderr(&g));
@@ -117,7 +127,11 @@ fn direct_stream_rejects_an_invalid_batch_and_commits_the_rest() {
     let o = bamdb(&["ingest", "--store", s(&dir), "--direct"], &input);
     no_panic(&o);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("line 5"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("lines 5-6: group rejected"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("Nope"), "{}", stderr(&o));
     assert_eq!(receipts(&o).len(), 2);
     let q = bamdb(&["quarantine", "list", "--store", s(&dir)], "");

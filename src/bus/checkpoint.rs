@@ -19,7 +19,9 @@ use crate::storage::Storage;
 use crate::wal::Lsn;
 
 const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
-const CHECKPOINT_VERSION: u32 = 1;
+/// 2: nodes keep every link with its stamp, and the checkpoint names the
+/// superseded records of amended instances.
+const CHECKPOINT_VERSION: u32 = 2;
 /// A checkpoint larger than this is refused when read (memory bound).
 const MAX_CHECKPOINT: u64 = 4 << 30;
 
@@ -139,12 +141,18 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
     };
     let storage = shared.storage.as_ref();
     let dir = &shared.segments_dir;
+    // Superseded records (old versions of amended instances) are left
+    // out. Safe: a merge runs right after a checkpoint, so the durable
+    // checkpoint already names them superseded, and their instances'
+    // current versions are durable too.
     let mut records = Vec::new();
     for file in &sources {
+        let superseded = shared.read_state().superseded_in(file);
         for rec in file.records() {
-            records.push(Arc::new(
-                rec.map_err(|e| format!("{}: {e}", file.path.display()))?,
-            ));
+            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
+                records.push(Arc::new(rec));
+            }
         }
     }
     let mut manifest = lock(&shared.manifest).clone();
@@ -164,6 +172,7 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
         let mut st = shared.write_state();
         st.files.retain(|f| !source_names.contains(f.name.as_str()));
         st.files.push(merged);
+        st.forget_superseded(&source_names.iter().copied().collect::<Vec<_>>());
     }
     *lock(&shared.manifest) = manifest;
     // Garbage only from here: a failure is cleaned up at the next open.

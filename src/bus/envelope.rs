@@ -7,7 +7,7 @@
 
 use crate::model::FORMAT_VERSION;
 
-// Format: { 0xD1 | definition as JSON (UTF-8) }
+// Format: { 0xD1 | a definition, or an array of definitions, as JSON (UTF-8) }
 const DEPLOY: u8 = 0xD1;
 // Format: { 0xD2 | quarantine entry id u64 LE | event batch }
 const REPLAY: u8 = 0xD2;
@@ -44,6 +44,19 @@ pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
         Some((&b, _)) => Payload::Unknown(Some(b)),
         None => Payload::Unknown(None),
     }
+}
+
+/// The definitions a deployment carries: one JSON object, or an array of
+/// them deployed all or nothing.
+pub(crate) fn parse_definitions(
+    json: &[u8],
+) -> Result<Vec<crate::model::ActivityDefinition>, String> {
+    let parsed = if json.first() == Some(&b'[') {
+        serde_json::from_slice(json)
+    } else {
+        serde_json::from_slice(json).map(|def| vec![def])
+    };
+    parsed.map_err(|e| format!("the deployed definition does not parse: {e}"))
 }
 
 pub(crate) fn deploy(json: &str) -> Vec<u8> {

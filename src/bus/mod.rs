@@ -8,11 +8,14 @@
 //! checkpoint are recognised so they are not written twice.
 
 pub(crate) mod aggregations;
+mod amend;
 mod checkpoint;
 mod envelope;
+pub(crate) mod pending;
 pub mod quarantine;
 pub(crate) mod retention;
 pub(crate) mod state;
+mod tree;
 
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::model::{decode_batch, ActivityDefinition, Timestamp};
+use crate::model::{decode_batch, Timestamp};
 use crate::segments::manifest::Manifest;
 use crate::storage::Storage;
 use crate::store::{QuarantineEvent, StoreOptions};
@@ -357,9 +360,8 @@ fn process_frame(shared: &Shared, frame: &Frame) -> bool {
             }
         },
         envelope::Payload::Deploy(json) => {
-            let result = serde_json::from_slice::<ActivityDefinition>(json)
-                .map_err(|e| format!("the deployed definition does not parse: {e}"))
-                .and_then(|def| shared.write_state().deploy(def));
+            let result = envelope::parse_definitions(json)
+                .and_then(|defs| shared.write_state().deploy_all(defs));
             shared.write_state().applied_lsn = frame.lsn;
             result.err().map(|r| (vec![r], 0))
         }

@@ -62,8 +62,14 @@ pub(crate) fn apply_with(
     let mut new_files = Vec::new();
     for file in &victims {
         let (mut old, mut keep) = (Vec::new(), Vec::new());
+        // Old versions of amended instances are left out (retention, like
+        // a merge, runs right after a checkpoint that names them).
+        let superseded = shared.read_state().superseded_in(file);
         for rec in file.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            if superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
+                continue;
+            }
             if rec.end.is_some_and(|end| end < cutoff) {
                 old.push(Arc::new(rec));
             } else {
@@ -94,6 +100,7 @@ pub(crate) fn apply_with(
         let mut st = shared.write_state();
         st.files.retain(|f| !gone.contains(f.name.as_str()));
         st.files.extend(new_files);
+        st.forget_superseded(&gone.iter().copied().collect::<Vec<_>>());
         st.retire(&retired);
     }
     *lock(&shared.manifest) = manifest;

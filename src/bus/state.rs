@@ -9,6 +9,7 @@
 //! so the merged result does not depend on the order frames arrive in.
 //! The rules and their reasons are in `docs/ARCHITECTURE.md`.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use crate::segments::record::{
 use crate::wal::Lsn;
 
 use super::aggregations::{AggregationSpec, Declared};
+use super::amend::{Reopen, Superseded};
 
 /// (activity, id)
 pub(crate) type Key = (String, String);
@@ -37,7 +39,10 @@ pub(crate) struct Stamp {
     pub index: u32,
 }
 
-/// One part of an instance: the root or one continuation.
+/// One part of an instance: the root or one continuation. Every field is
+/// a function of the set of events applied to the node, whatever their
+/// order: the earliest begin, the latest end, each item's value with the
+/// greatest stamp, every link and reference.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Node {
     /// The earliest begin applied to this node.
@@ -45,13 +50,20 @@ pub(crate) struct Node {
     /// The latest end applied to this node.
     pub ended: Option<Stamp>,
     pub items: BTreeMap<String, (StoredValue, Stamp)>,
-    /// Continuation tokens enabled on this node: its children.
-    pub tokens: BTreeSet<String>,
-    /// The id whose continuation this node is.
+    /// Continuation tokens enabled on this node, each with the stamp of
+    /// its earliest link event: its children, where the link took effect.
+    pub tokens: BTreeMap<String, Stamp>,
+    /// The ids of the nodes that enabled this node's id as a token.
+    pub linked_by: BTreeSet<String>,
+    /// The id whose continuation this node is: derived from every node's
+    /// links by [`BusState::relink`].
     pub parent: Option<String>,
     pub references: Vec<(Stamp, Reference)>,
     pub relations: Vec<(Stamp, Relationship)>,
     pub last_modified: Option<i64>,
+    /// When an operator completed the instance whatever parts had not
+    /// ended (set on the root).
+    pub forced: Option<Stamp>,
 }
 
 /// Import counters, checkpointed with the state.
@@ -84,6 +96,9 @@ pub(crate) struct Snapshot {
     pub quarantine_next: u64,
     /// Declared real-time aggregations (their totals are rebuilt on open).
     pub aggregations: Vec<AggregationSpec>,
+    /// Records in import files that a newer version of their instance
+    /// supersedes: (file name, roots).
+    pub superseded: Vec<(String, Vec<Key>)>,
 }
 
 /// Everything the bus knows; queries read it under a read lock.
@@ -103,6 +118,8 @@ pub(crate) struct BusState {
     pub files: Vec<Arc<SegmentFile>>,
     /// Real-time aggregations by name.
     pub aggregations: BTreeMap<String, Declared>,
+    /// Records in import files that are old versions of amended instances.
+    pub superseded: Superseded,
 }
 
 /// Whether a value already has the declared type (and fits it), so no
@@ -128,151 +145,7 @@ pub(crate) struct Prepared {
     kind: EventKind,
 }
 
-/// A completed instance found by [`BusState::find_completed`].
-enum Completed<'a> {
-    InMemory(&'a Arc<StoredInstance>),
-    InFile(StoredInstance),
-}
-
 impl BusState {
-    /// The completed instance with this id or continuation token, if any.
-    pub fn completed(&self, key: &Key) -> Result<Option<Arc<StoredInstance>>, String> {
-        Ok(self.find_completed(key)?.map(|found| match found {
-            Completed::InMemory(rec) => rec.clone(),
-            Completed::InFile(rec) => Arc::new(rec),
-        }))
-    }
-
-    /// Where a completed instance is: the memtable (shared), or a file
-    /// (decoded for this caller alone).
-    fn find_completed(&self, key: &Key) -> Result<Option<Completed<'_>>, String> {
-        let root = self.aliases.get(key).unwrap_or(key);
-        if let Some(rec) = self.memtable.get(root) {
-            return Ok(Some(Completed::InMemory(rec)));
-        }
-        let probe = crate::segments::file::KeyProbe::of(&key.0, &key.1);
-        for file in self.files.iter().rev() {
-            if let Some(rec) = file
-                .get_probed(&key.0, &key.1, &probe)
-                .map_err(|e| format!("{}: {e}", file.path.display()))?
-            {
-                return Ok(Some(Completed::InFile(rec)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The top of the tree `key` belongs to (itself if it has no parent).
-    pub fn top(&self, key: &Key) -> Key {
-        let mut current = key.clone();
-        // A parent chain never loops (enable refuses cycles); the bound
-        // is a second guard.
-        for _ in 0..=self.nodes.len() {
-            match self.nodes.get(&current).and_then(|n| n.parent.clone()) {
-                Some(parent)
-                    if self
-                        .nodes
-                        .contains_key(&(current.0.clone(), parent.clone())) =>
-                {
-                    current = (current.0, parent);
-                }
-                _ => break,
-            }
-        }
-        current
-    }
-
-    /// The keys of the subtree under `top`, top first.
-    fn subtree(&self, top: &Key) -> Vec<Key> {
-        let mut out = vec![top.clone()];
-        let mut i = 0;
-        while let Some(key) = out.get(i).cloned() {
-            if let Some(node) = self.nodes.get(&key) {
-                for token in &node.tokens {
-                    let child = (key.0.clone(), token.clone());
-                    if self.nodes.contains_key(&child) && !out.contains(&child) {
-                        out.push(child);
-                    }
-                }
-            }
-            i += 1;
-        }
-        out
-    }
-
-    fn is_complete(&self, top: &Key) -> bool {
-        let Some(root) = self.nodes.get(top) else {
-            return false;
-        };
-        if root.begun.is_none() {
-            return false;
-        }
-        self.subtree(top).iter().all(|key| {
-            self.nodes.get(key).is_some_and(|node| {
-                node.ended.is_some()
-                    && node
-                        .tokens
-                        .iter()
-                        .all(|t| self.nodes.contains_key(&(key.0.clone(), t.clone())))
-            })
-        })
-    }
-
-    /// Merges the tree under `top` into one instance.
-    fn merge(&self, top: &Key, completed: bool) -> StoredInstance {
-        let keys = self.subtree(top);
-        let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
-        let mut references = Vec::new();
-        let mut relations = Vec::new();
-        let mut continuations = Vec::new();
-        let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
-        for key in &keys {
-            let Some(node) = self.nodes.get(key) else {
-                continue;
-            };
-            for (name, (value, stamp)) in &node.items {
-                let newer = items.get(name.as_str()).is_none_or(|(_, s)| stamp > s);
-                if newer {
-                    items.insert(name, (value, *stamp));
-                }
-            }
-            references.extend(node.references.iter().cloned());
-            relations.extend(node.relations.iter().cloned());
-            continuations.extend(node.tokens.iter().cloned());
-            last_modified = last_modified.max(node.last_modified);
-            end = end.max(node.ended.map(|s| s.ts));
-        }
-        references.sort_by_key(|(s, _)| *s);
-        relations.sort_by_key(|(s, _)| *s);
-        let ordered: Vec<(String, StoredValue)> = match self.definitions.get(&top.0) {
-            Some(def) => def
-                .items
-                .iter()
-                .filter_map(|d| {
-                    items
-                        .get(d.name.as_str())
-                        .map(|(v, _)| (d.name.clone(), (*v).clone()))
-                })
-                .collect(),
-            None => items
-                .iter()
-                .map(|(n, (v, _))| (n.to_string(), (*v).clone()))
-                .collect(),
-        };
-        let begun = self.nodes.get(top).and_then(|n| n.begun).map(|s| s.ts);
-        StoredInstance {
-            activity: top.0.clone(),
-            id: top.1.clone(),
-            begin: begun,
-            end: if completed { end } else { None },
-            last_modified,
-            items: ordered,
-            continuations,
-            references: references.into_iter().map(|(_, r)| r).collect(),
-            relationships: relations.into_iter().map(|(_, r)| r).collect(),
-        }
-    }
-
     /// The merged instance with this id or continuation token, active or
     /// completed; `None` if unknown or still pending.
     pub fn get(&self, key: &Key) -> Result<Option<ActivityInstance>, String> {
@@ -282,15 +155,17 @@ impl BusState {
             if !visible {
                 return Ok(None);
             }
-            let mut instance = self.merge(&top, false).to_instance();
+            let mut instance = self.merge(&top, false).into_instance();
             instance.status = Status::Active;
             return Ok(Some(instance));
         }
-        // Straight from the file when it is there: no shared copy to clone.
-        Ok(self.find_completed(key)?.map(|found| match found {
-            Completed::InMemory(rec) => rec.to_instance(),
-            Completed::InFile(rec) => rec.into_instance(),
-        }))
+        Ok(self
+            .find_completed(key)?
+            .map(|found| match Arc::try_unwrap(found.record) {
+                // Straight from the file: no shared copy to clone.
+                Ok(rec) => rec.into_instance(),
+                Err(shared) => shared.to_instance(),
+            }))
     }
 
     /// Visible active instances and pending trees.
@@ -312,7 +187,7 @@ impl BusState {
             .iter()
             .filter(|(_, n)| n.parent.is_none() && n.begun.is_some())
             .map(|(key, _)| {
-                let mut i = self.merge(key, false).to_instance();
+                let mut i = self.merge(key, false).into_instance();
                 i.status = Status::Active;
                 i
             })
@@ -322,27 +197,46 @@ impl BusState {
     /// Validates every event of a batch; on success applies them all and
     /// completes the instances that became complete. On failure nothing is
     /// applied and every reason is returned (the frame goes to quarantine).
+    ///
+    /// Validity depends only on the frame and the deployed definitions, not
+    /// on which other frames arrived first: an event for a completed
+    /// instance reopens and amends it (see `amend.rs`), and which links take
+    /// effect is decided from all of them (see `tree.rs`). So the result is
+    /// the same in every arrival order, replays from quarantine included.
     pub fn apply_batch(&mut self, batch: Batch) -> Result<(), Vec<String>> {
         let events = batch.events.len() as u64;
         let prepared = self.validate(batch)?;
+        // The completed instances the frame reaches, read before anything
+        // changes: a frame whose instances cannot be read is refused whole.
+        let mut reached: BTreeSet<Key> = BTreeSet::new();
+        for p in &prepared {
+            if !self.nodes.contains_key(&p.key) {
+                reached.insert(p.key.clone());
+            }
+            if let EventKind::EnableContinuation { token } = &p.kind {
+                let child = (p.key.0.clone(), token.clone());
+                if !self.nodes.contains_key(&child) {
+                    reached.insert(child);
+                }
+            }
+        }
+        let reopen = self.to_reopen(&reached).map_err(|e| vec![e])?;
         // Real-time aggregations need every changed instance's version
         // before and after the frame.
-        let tracked: Vec<Key> = if self
-            .aggregations
-            .values()
-            .any(|d| prepared.iter().any(|p| p.key.0 == d.spec.activity))
-        {
-            let mut keys: Vec<Key> = prepared.iter().map(|p| p.key.clone()).collect();
-            keys.sort();
-            keys.dedup();
-            keys
-        } else {
-            Vec::new()
-        };
+        let tracked = self.tracked_keys(&prepared, &reopen);
         let before = self.versions(&tracked);
         let mut touched = Vec::new();
+        let mut relink = Vec::new();
+        for r in reopen {
+            touched.push(r.root.clone());
+            relink.push(r.root.clone());
+            self.reopen(r);
+        }
         for p in prepared {
-            self.apply_one(p, &mut touched);
+            self.apply_one(p, &mut touched, &mut relink);
+        }
+        if !relink.is_empty() {
+            touched.extend(self.relink(&relink));
         }
         let mut seen = HashSet::new();
         for key in touched {
@@ -352,7 +246,9 @@ impl BusState {
             }
         }
         if !tracked.is_empty() {
-            let after = self.versions(&tracked);
+            let mut keys = tracked;
+            keys.extend(before.keys().cloned());
+            let after = self.versions(&keys);
             self.update_aggregations(before, after);
         }
         self.counters.frames_imported += 1;
@@ -360,12 +256,50 @@ impl BusState {
         Ok(())
     }
 
+    /// The keys whose instances a frame may change, when a real-time
+    /// aggregation watches their activity (empty otherwise): the events'
+    /// ids and tokens, the nodes linked to them, and the parts of the
+    /// completed instances it reopens.
+    fn tracked_keys(&self, prepared: &[Prepared], reopen: &[Reopen]) -> Vec<Key> {
+        let watched = self
+            .aggregations
+            .values()
+            .any(|d| prepared.iter().any(|p| p.key.0 == d.spec.activity));
+        if !watched {
+            return Vec::new();
+        }
+        let mut keys: BTreeSet<Key> = BTreeSet::new();
+        for p in prepared {
+            keys.insert(p.key.clone());
+            if let EventKind::EnableContinuation { token } = &p.kind {
+                keys.insert((p.key.0.clone(), token.clone()));
+            }
+        }
+        let mut linked = BTreeSet::new();
+        for r in reopen {
+            keys.insert(r.root.clone());
+            for (id, node) in &r.parts {
+                keys.insert((r.root.0.clone(), id.clone()));
+                for other in node.tokens.keys().chain(node.linked_by.iter()) {
+                    linked.insert((r.root.0.clone(), other.clone()));
+                }
+            }
+        }
+        for key in &keys {
+            if let Some(node) = self.nodes.get(key) {
+                for id in node.tokens.keys().chain(node.linked_by.iter()) {
+                    linked.insert((key.0.clone(), id.clone()));
+                }
+            }
+        }
+        keys.extend(linked);
+        keys.into_iter().collect()
+    }
+
     /// The visible version of the instance each key belongs to, by root.
     fn versions(&self, keys: &[Key]) -> BTreeMap<Key, ActivityInstance> {
         let mut out = BTreeMap::new();
         for key in keys {
-            // A completed instance is looked up by its root's key; an
-            // instance this frame could touch is never in a file yet.
             if let Ok(Some(i)) = self.get(key) {
                 out.insert((i.activity.clone(), i.id.clone()), i);
             }
@@ -405,7 +339,12 @@ impl BusState {
     pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
         let mut out = self.instances_in_memory(activity, StatusFilter::All);
         for file in &self.files {
-            out.extend(file.instances_of(activity)?);
+            let superseded = self.superseded_in(file);
+            out.extend(
+                file.instances_of(activity)?
+                    .into_iter()
+                    .filter(|i| !superseded.contains(&(i.activity.clone(), i.id.clone()))),
+            );
         }
         Ok(out)
     }
@@ -468,12 +407,14 @@ impl BusState {
             .ok_or_else(|| format!("no real-time aggregation named {name}"))
     }
 
-    /// Checks a batch against the definitions and the state without
-    /// changing anything.
+    /// Checks a batch against the definitions, without changing anything.
+    /// What is checked depends only on the frame and the definitions:
+    /// activities deployed, items defined, values of (or coercible to) the
+    /// item's type, no token equal to its own id, no cycle of links within
+    /// the frame.
     pub fn validate(&self, batch: Batch) -> Result<Vec<Prepared>, Vec<String>> {
         let mut reasons = Vec::new();
         let mut prepared = Vec::with_capacity(batch.events.len());
-        let mut checked_open: HashSet<Key> = HashSet::new();
         let (producer, seq) = (batch.producer, batch.seq);
         for (i, ev) in batch.events.into_iter().enumerate() {
             // Built only when something is wrong: this loop is the import's
@@ -516,28 +457,13 @@ impl BusState {
                         }
                     }
                 }
-                EventKind::EnableContinuation { token } => {
-                    if let Err(reason) = self.check_link(&key, token) {
-                        reasons.push(format!("{}: {reason}", what(op, &key.0, &key.1)));
-                    }
+                EventKind::EnableContinuation { token } if *token == key.1 => {
+                    reasons.push(format!(
+                        "{}: a continuation token cannot be the instance's own id",
+                        what(op, &key.0, &key.1)
+                    ));
                 }
                 _ => {}
-            }
-            if !self.nodes.contains_key(&key) && !checked_open.contains(&key) {
-                match self.completed(&key) {
-                    Ok(None) => {}
-                    Ok(Some(rec)) => reasons.push(format!(
-                        "{}: instance {}/{} is already completed",
-                        what(op, &key.0, &key.1),
-                        rec.activity,
-                        rec.id
-                    )),
-                    Err(e) => reasons.push(format!(
-                        "{}: cannot read completed instances: {e}",
-                        what(op, &key.0, &key.1)
-                    )),
-                }
-                checked_open.insert(key.clone());
             }
             prepared.push(Prepared {
                 key,
@@ -550,6 +476,9 @@ impl BusState {
                 kind,
             });
         }
+        if let Some(cycle) = link_cycle(&prepared) {
+            reasons.push(cycle);
+        }
         if reasons.is_empty() {
             Ok(prepared)
         } else {
@@ -557,49 +486,17 @@ impl BusState {
         }
     }
 
-    /// Whether `token` may become a continuation of `key`.
-    fn check_link(&self, key: &Key, token: &str) -> Result<(), String> {
-        if token == key.1 {
-            return Err("a continuation token cannot be the instance's own id".into());
-        }
-        let child = (key.0.clone(), token.to_owned());
-        if let Some(parent) = self.nodes.get(&child).and_then(|n| n.parent.as_ref()) {
-            if parent != &key.1 {
-                return Err(format!("token {token} already continues {parent}"));
-            }
-        }
-        // Linking to an ancestor would make a cycle.
-        let mut current = key.clone();
-        for _ in 0..=self.nodes.len() {
-            match self.nodes.get(&current).and_then(|n| n.parent.clone()) {
-                Some(p) if p == token => {
-                    return Err(format!("token {token} would make a continuation cycle"))
-                }
-                Some(p) => current = (current.0, p),
-                None => break,
-            }
-        }
-        match self.completed(&child) {
-            Ok(Some(rec)) => Err(format!(
-                "token {token} belongs to completed instance {}",
-                rec.id
-            )),
-            Ok(None) => Ok(()),
-            Err(e) => Err(format!("cannot read completed instances: {e}")),
-        }
-    }
-
-    fn apply_one(&mut self, p: Prepared, touched: &mut Vec<Key>) {
+    fn apply_one(&mut self, p: Prepared, touched: &mut Vec<Key>, relink: &mut Vec<Key>) {
         let Prepared { key, stamp, kind } = p;
         if let EventKind::EnableContinuation { token } = &kind {
-            // Two links of one token in the same frame: the first wins
-            // (validation saw the state before the frame).
-            if self.check_link(&key, token).is_err() {
-                touched.push(key);
-                return;
-            }
             let child = (key.0.clone(), token.clone());
-            self.nodes.entry(child.clone()).or_default().parent = Some(key.1.clone());
+            self.nodes
+                .entry(child.clone())
+                .or_default()
+                .linked_by
+                .insert(key.1.clone());
+            relink.push(child.clone());
+            relink.push(key.clone());
             touched.push(child);
         }
         // Only begin, end and links can complete an instance; updates are
@@ -615,21 +512,32 @@ impl BusState {
         }
         let node = match self.nodes.get_mut(&key) {
             Some(node) => node,
-            None => self.nodes.entry(key).or_default(),
+            None => self.nodes.entry(key.clone()).or_default(),
         };
         match kind {
-            EventKind::Begin => node.begun = node.begun.min(Some(stamp)).or(Some(stamp)),
+            EventKind::Begin => {
+                node.begun = node.begun.min(Some(stamp)).or(Some(stamp));
+                // A begun id is an instance of its own: links naming it
+                // no longer take effect.
+                if !node.linked_by.is_empty() {
+                    relink.push(key);
+                }
+            }
             EventKind::End => node.ended = node.ended.max(Some(stamp)),
             EventKind::Update(items) => {
                 for (name, value) in items {
-                    let newer = node.items.get(&name).is_none_or(|(_, s)| stamp > *s);
+                    let value = StoredValue::from(&value);
+                    let newer = node.items.get(&name).is_none_or(|(old, s)| {
+                        stamp > *s || (stamp == *s && value_order(&value, old).is_gt())
+                    });
                     if newer {
-                        node.items.insert(name, ((&value).into(), stamp));
+                        node.items.insert(name, (value, stamp));
                     }
                 }
             }
             EventKind::EnableContinuation { token } => {
-                node.tokens.insert(token);
+                let link = node.tokens.entry(token).or_insert(stamp);
+                *link = (*link).min(stamp);
             }
             EventKind::AddReference {
                 ref_type,
@@ -661,18 +569,27 @@ impl BusState {
 
     /// Moves a complete tree out of the active state into the memtable.
     fn complete(&mut self, top: &Key) {
-        let record = Arc::new(self.merge(top, true));
+        let parts = match self.encode_parts(top) {
+            Ok(parts) => parts,
+            Err(e) => {
+                // Cannot happen for in-memory values; if it did, the
+                // instance stays active rather than lose its parts.
+                tracing::error!(activity = %top.0, id = %top.1, error = %e, "instance not completed");
+                return;
+            }
+        };
+        let mut record = self.merge(top, true);
+        record.parts = parts;
         for key in self.subtree(top) {
             self.nodes.remove(&key);
         }
-        // Every token of the instance (also one that never reported, after a
-        // forced completion) now names the completed instance, as the import
-        // file's index will.
+        // Every part of the instance now names the completed instance, as
+        // the import file's index will.
         for token in &record.continuations {
             self.aliases
                 .insert((top.0.clone(), token.clone()), top.clone());
         }
-        self.memtable.insert(top.clone(), record);
+        self.memtable.insert(top.clone(), Arc::new(record));
         self.counters.instances_completed += 1;
     }
 
@@ -691,6 +608,7 @@ impl BusState {
             if root.ended.is_none() {
                 root.ended = Some(stamp);
             }
+            root.forced = root.forced.min(Some(stamp)).or(Some(stamp));
         }
         self.complete(&top);
         let after = self.versions(std::slice::from_ref(&top));
@@ -731,14 +649,26 @@ impl BusState {
         }
     }
 
-    /// Applies a deployed definition (already checked by the deployer; an
-    /// incompatible one is refused here too).
-    pub fn deploy(&mut self, def: ActivityDefinition) -> Result<(), String> {
-        def.validate().map_err(|e| e.to_string())?;
-        if let Some(old) = self.definitions.get(&def.name) {
-            crate::model::check_upgrade(old, &def).map_err(|e| e.to_string())?;
+    /// Deploys several definitions all or nothing: each is checked against
+    /// the deployed ones and the earlier ones in the list first.
+    pub fn deploy_all(&mut self, defs: Vec<ActivityDefinition>) -> Result<(), String> {
+        let mut staged = self.definitions.clone();
+        let count = defs.len();
+        for (i, def) in defs.into_iter().enumerate() {
+            let named = |e: String| {
+                format!(
+                    "definition {} of {count} ({}): {e}; nothing was deployed",
+                    i + 1,
+                    def.name
+                )
+            };
+            def.validate().map_err(|e| named(e.to_string()))?;
+            if let Some(old) = staged.get(&def.name) {
+                crate::model::check_upgrade(old, &def).map_err(|e| named(e.to_string()))?;
+            }
+            staged.insert(def.name.clone(), def);
         }
-        self.definitions.insert(def.name.clone(), def);
+        self.definitions = staged;
         Ok(())
     }
 
@@ -759,6 +689,11 @@ impl BusState {
             counters: self.counters,
             quarantine_next,
             aggregations: self.aggregations.values().map(|d| d.spec.clone()).collect(),
+            superseded: self
+                .superseded
+                .iter()
+                .map(|(name, roots)| (name.clone(), roots.iter().cloned().collect()))
+                .collect(),
         }
     }
 
@@ -779,6 +714,11 @@ impl BusState {
             aliases: HashMap::new(),
             files,
             aggregations: BTreeMap::new(),
+            superseded: snapshot
+                .superseded
+                .into_iter()
+                .map(|(name, roots)| (name, roots.into_iter().collect()))
+                .collect(),
         };
         for spec in snapshot.aggregations {
             let instances = state.all_instances(&spec.activity)?;
@@ -789,4 +729,66 @@ impl BusState {
         }
         Ok(state)
     }
+}
+
+/// A total order of stored values, for the tie between two events with
+/// equal stamps (two producers that were given the same id and sent the
+/// same timestamp): the greater value wins, so the result does not depend
+/// on which arrived first.
+pub(crate) fn value_order(a: &StoredValue, b: &StoredValue) -> Ordering {
+    fn rank(v: &StoredValue) -> u8 {
+        match v {
+            StoredValue::Text(_) => 0,
+            StoredValue::Int(_) => 1,
+            StoredValue::Float(_) => 2,
+            StoredValue::Bool(_) => 3,
+            StoredValue::Timestamp(_) => 4,
+        }
+    }
+    match (a, b) {
+        (StoredValue::Text(x), StoredValue::Text(y)) => x.cmp(y),
+        (StoredValue::Int(x), StoredValue::Int(y)) => x.cmp(y),
+        (StoredValue::Float(x), StoredValue::Float(y)) => x.total_cmp(y),
+        (StoredValue::Bool(x), StoredValue::Bool(y)) => x.cmp(y),
+        (StoredValue::Timestamp(x), StoredValue::Timestamp(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// A cycle of links within one frame (`a` continues as `b`, `b` as `a`),
+/// named with the event that closes it. Links across frames that would
+/// form a cycle are resolved by [`BusState::relink`]; within one frame the
+/// producer sent a contradiction, so the frame is refused.
+fn link_cycle(prepared: &[Prepared]) -> Option<String> {
+    let mut parent_of: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    let mut links = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        if let EventKind::EnableContinuation { token } = &p.kind {
+            links.push((i, p.key.0.as_str(), p.key.1.as_str(), token.as_str()));
+        }
+    }
+    if links.len() < 2 {
+        return None;
+    }
+    for &(i, activity, from, token) in &links {
+        // Is `from` reachable from `token` through the links before this
+        // one? Then this link closes a cycle.
+        let mut stack = vec![from];
+        let mut seen: HashSet<&str> = HashSet::new();
+        while let Some(id) = stack.pop() {
+            if id == token {
+                return Some(format!(
+                    "event {i} (continue {activity}/{from}): token {token} closes a cycle of \
+                     continuations within the frame"
+                ));
+            }
+            if seen.insert(id) {
+                if let Some(parents) = parent_of.get(&(activity, id)) {
+                    stack.extend(parents.iter().copied());
+                }
+            }
+        }
+        parent_of.entry((activity, token)).or_default().push(from);
+    }
+    None
 }

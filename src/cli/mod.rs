@@ -1,12 +1,15 @@
 //! The command line: one module per command group. Every command uses only
 //! the public library API.
 
+mod definitions;
 mod demo;
 mod deploy;
 mod ingest;
+mod maintain;
 mod quarantine;
 mod query;
 mod search;
+mod table;
 mod verify;
 
 use std::fmt;
@@ -20,38 +23,34 @@ use clap::{Parser, Subcommand};
 pub const EXIT_OK: i32 = 0;
 /// Exit code: not found, verify found problems, or some input lines failed.
 pub const EXIT_PARTIAL: i32 = 1;
-/// Exit code: usage error or store error (locked, missing, damaged, I/O).
+/// Exit code: usage error or store error (not a store, locked, damaged, I/O).
 pub const EXIT_ERROR: i32 = 2;
 
-const EXIT_CODES: &str = "Exit codes:
+const EXIT_CODES: &str = "Only deploy, ingest and demo create a store; every other command needs an
+existing one (a directory with a segments/ subdirectory) and changes nothing
+when --store names anything else.
+A closed standard output (`bamdb ... | head`) ends a command quietly.
+
+Exit codes:
   0  success
   1  not found (get), problems found (verify), some input lines or replays failed
-  2  usage error, or the store could not be used (locked, missing, damaged, I/O)";
+  2  usage error, or the store could not be used (not a store, locked, damaged, I/O)";
 
-const EXIT_DEMO: &str = "Exit codes:
-  0  success
-  2  the store could not be used (locked, damaged, I/O)";
+const EXIT_DEPLOY: &str = "All or nothing: every definition of the file is checked (its own rules,
+compatibility with the deployed version and with the others in the file)
+before any is deployed; an error names the bad definition by its position
+and name, and then nothing is deployed. Re-deploying a deployed definition
+unchanged is a no-op.
 
-const EXIT_DEPLOY: &str = "Exit codes:
+Exit codes:
   0  every definition deployed
   2  the file is not a valid definition, a definition conflicts with a
-     deployed one, or the store could not be used (locked, damaged, I/O)";
-
-const EXIT_INGEST: &str = "Exit codes:
-  0  every line committed
-  1  some lines failed (each named with its line number on stderr); the
-     rest were committed
-  2  the store could not be used (locked, damaged, I/O); nothing is
-     acknowledged after the error";
-
-const EXIT_GET: &str = "Exit codes:
-  0  found
-  1  no such instance
-  2  unknown activity, or the store could not be used";
+     deployed one or another in the file (nothing deployed), or the store
+     could not be used (locked, damaged, I/O)";
 
 const EXIT_STATS: &str = "Exit codes:
   0  success
-  2  the store could not be used (missing, locked, damaged, I/O)";
+  2  the store could not be used (not a store, locked, damaged, I/O)";
 
 const EXIT_QUARANTINE: &str = "Exit codes:
   0  success
@@ -60,14 +59,7 @@ const EXIT_QUARANTINE: &str = "Exit codes:
      dropped, or no such entry); export: no such entry; drop: nothing
      dropped (an entry does not exist or is already resolved or dropped)
   2  usage error (drop without --reason), or the store could not be used
-     (missing, locked, damaged, I/O)";
-
-const EXIT_VERIFY: &str = "Exit codes:
-  0  the store is sound: every checksum holds and the import runs (damage
-     already set aside in quarantine is listed as a note)
-  1  problems found: damage no quarantine entry accounts for, each listed
-     with its location
-  2  the store could not be opened (missing, locked)";
+     (not a store, locked, damaged, I/O)";
 
 /// bamdb: an embedded business-activity tracking store.
 #[derive(Debug, Parser)]
@@ -81,53 +73,73 @@ pub struct Cli {
 enum Command {
     /// Runs a demo of the whole pipeline: producers, continuations,
     /// quarantine, import and an aggregation.
-    #[command(after_help = EXIT_DEMO)]
     Demo(demo::Args),
     /// Deploys activity definitions from a JSON file (one definition or an
     /// array).
     #[command(after_help = EXIT_DEPLOY)]
     Deploy(deploy::Args),
-    /// Reads JSON event lines and commits them; prints
-    /// {"committed":LSN,"events":N} once each commit is durable.
-    #[command(after_help = EXIT_INGEST)]
+    /// Reads JSON event lines and commits them in groups, all or nothing;
+    /// prints {"committed":LSN,"events":N} once each commit is durable.
+    #[command(
+        after_help = ingest::help::AFTER_HELP,
+        after_long_help = ingest::help::AFTER_LONG_HELP
+    )]
     Ingest(ingest::Args),
     /// Prints one activity instance, all its parts merged, as JSON.
-    #[command(after_help = EXIT_GET)]
     Get(query::GetArgs),
-    /// Finds instances by conditions; JSON lines, or a table.
+    /// Finds instances by conditions; JSON lines, or a table. With
+    /// --status pending, lists pending records instead.
     Search(search::SearchArgs),
     /// Groups instances and computes counts, sums, averages and durations;
     /// a table, or JSON.
     Agg(search::AggArgs),
     /// Lists dangling active instances; completes or removes them by hand.
-    Maintain(search::MaintainArgs),
+    Maintain(maintain::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(query::StatsArgs),
+    /// Prints the deployed activity definitions: JSON (the form `deploy`
+    /// reads), or a table of their items.
+    Definitions(definitions::Args),
     /// Lists, shows, replays, exports and drops what was set aside in
     /// quarantine.
-    #[command(after_help = EXIT_QUARANTINE)]
+    #[command(after_help = EXIT_QUARANTINE, mut_subcommands = with_exit_codes)]
     Quarantine(quarantine::Args),
     /// Checks that the store is sound: reads every checksum (message box,
     /// quarantine, manifest, import files, checkpoint), then checks the
     /// import.
-    #[command(after_help = EXIT_VERIFY)]
     Verify(verify::Args),
 }
 
+/// Gives a subcommand of `quarantine` the group's exit codes, unless it
+/// documents its own (an `after_help` set here would replace its text).
+fn with_exit_codes(cmd: clap::Command) -> clap::Command {
+    if cmd.get_after_help().is_some() {
+        cmd
+    } else {
+        cmd.after_help(EXIT_QUARANTINE)
+    }
+}
+
 /// Runs a parsed command line; returns the exit code.
+/// A closed standard output is a quiet success (exit code 0).
 pub fn run(cli: Cli) -> Result<i32, CliError> {
-    match cli.command {
+    let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Deploy(a) => deploy::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Get(a) => query::get(a),
         Command::Search(a) => search::search(a),
         Command::Agg(a) => search::agg(a),
-        Command::Maintain(a) => search::maintain(a),
+        Command::Maintain(a) => maintain::run(a),
         Command::Stats(a) => query::stats(a),
+        Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),
         Command::Verify(a) => verify::run(a),
+    };
+    match result {
+        Err(e) if e.is_closed_stdout() => Ok(EXIT_OK),
+        other => other,
     }
 }
 
@@ -148,8 +160,26 @@ impl CliError {
         }
     }
 
+    /// Standard output was closed by its reader (`| head`): the command
+    /// stops quietly with exit code 0, as a pager or `head` expects.
+    fn closed_stdout() -> Self {
+        CliError {
+            code: EXIT_OK,
+            message: String::new(),
+        }
+    }
+
+    /// Whether this is the quiet stop of a closed standard output (a
+    /// command that must report what it did, like ingest, can tell).
+    pub fn is_closed_stdout(&self) -> bool {
+        self.code == EXIT_OK && self.message.is_empty()
+    }
+
     /// A store error while doing `what` on the store in `dir`, with advice.
     pub fn store(what: &str, dir: &Path, err: &StoreError) -> Self {
+        if let StoreError::NotAStore { .. } = err {
+            return CliError::fatal(format!("{err}; {NOT_A_STORE_ADVICE}"));
+        }
         let advice = match err {
             StoreError::Locked { .. } => {
                 "close the other process that has it open (or wait for it to finish), then retry"
@@ -176,33 +206,36 @@ impl fmt::Display for CliError {
     }
 }
 
+/// What to do about a `--store` that is not a store.
+const NOT_A_STORE_ADVICE: &str =
+    "check the --store path, or create a store with `bamdb deploy` or `bamdb ingest`";
+
 /// `--store DIR` of the commands that read an existing store.
 #[derive(Debug, clap::Args)]
 pub struct ExistingStore {
-    /// The store directory (must exist).
+    /// The store directory; it must hold a store (made by deploy, ingest or
+    /// demo). Anything else is exit code 2, and nothing is created.
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
 }
 
-/// Opens the store in `dir`, creating it if needed.
+/// Opens the store in `dir`, creating it if needed (deploy, ingest, demo).
 pub fn open_store(dir: &Path) -> Result<Store, CliError> {
     Store::open(dir, StoreOptions::default()).map_err(|e| CliError::store("open", dir, &e))
 }
 
-/// Opens an existing store: a missing directory is an error, not a new store.
-pub fn open_existing(dir: &Path) -> Result<Store, CliError> {
-    if !dir.is_dir() {
-        let what = if dir.exists() {
-            "is not a directory"
-        } else {
-            "does not exist"
-        };
-        return Err(CliError::fatal(format!(
-            "store directory {} {what}; check the --store path (`bamdb deploy` or `bamdb ingest` create a store)",
-            dir.display()
-        )));
+/// The options of every command that must not create a store.
+pub fn existing_options() -> StoreOptions {
+    StoreOptions {
+        create_if_missing: false,
+        ..StoreOptions::default()
     }
-    open_store(dir)
+}
+
+/// Opens an existing store: a directory that holds no store (or a missing
+/// one, or a file) is an error that names it, and nothing is created.
+pub fn open_existing(dir: &Path) -> Result<Store, CliError> {
+    Store::open(dir, existing_options()).map_err(|e| CliError::store("open", dir, &e))
 }
 
 /// How long query commands wait for the import of what was committed.
@@ -251,20 +284,37 @@ pub fn close_store(store: Store) -> Result<(), CliError> {
         .map_err(|e| CliError::store("close", &dir, &e))
 }
 
-/// Writes one line to stdout and flushes it (no panic on a closed pipe).
+/// Writes one line to stdout and flushes it: the one way the CLI writes to
+/// standard output (`println!` panics on a closed pipe). A reader that went
+/// away (`| head`) ends the command quietly with exit code 0
+/// ([`CliError::is_closed_stdout`]); other write errors are exit code 2.
 pub fn out_line(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
         .map_err(|e| match e.kind() {
-            // The reader went away (`| head`): stop quietly, like other tools.
-            std::io::ErrorKind::BrokenPipe => CliError {
-                code: EXIT_ERROR,
-                message: String::new(),
-            },
+            std::io::ErrorKind::BrokenPipe => CliError::closed_stdout(),
             _ => CliError::fatal(format!("cannot write to standard output: {e}")),
         })
+}
+
+/// `outln!("format", args)?`: [`out_line`] with `format!` arguments.
+macro_rules! outln {
+    () => {
+        $crate::cli::out_line("")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out_line(&format!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to stderr; a closed stderr is ignored (`eprintln!`
+/// would panic), since there is nowhere left to report it.
+pub fn err_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// Prints JSON to stdout, pretty.

@@ -2,15 +2,25 @@
 //! committed is imported.
 
 use super::{
-    close_store, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
+    close_store, err_line, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK,
+    EXIT_PARTIAL,
 };
 
 /// Arguments of `get`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes:
+#[command(
+    after_help = "Looks the id up among active and completed instances (not archived ones);
+a continuation token finds the instance it belongs to. Pending records (ids
+not begun or linked yet) are not instances: `bamdb search --status pending`
+lists them.
+
+Exit codes:
   0  found; the instance is printed as JSON
-  1  no such instance (unknown, or only reported under a continuation not linked yet)
-  2  usage error, or the store could not be used (missing, locked, damaged, I/O)")]
+  1  no such instance of a deployed activity (unknown id, or only reported
+     under a continuation not linked yet)
+  2  usage error, an activity that is not deployed (as search and agg), or
+     the store could not be used (not a store, locked, damaged, I/O)"
+)]
 pub struct GetArgs {
     #[command(flatten)]
     store: ExistingStore,
@@ -30,6 +40,17 @@ pub struct StatsArgs {
 pub fn get(args: GetArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
     let store = open_imported(dir)?;
+    // An activity that is not deployed is a mistake in the command, not a
+    // lookup that found nothing: exit 2, as search and agg do.
+    if store.definition(&args.activity).is_err() {
+        return Err(CliError::fatal(format!(
+            "activity {:?} is not deployed in store {}; `bamdb definitions --store {}` lists \
+             the deployed ones (names are case-sensitive)",
+            args.activity,
+            dir.display(),
+            dir.display()
+        )));
+    }
     let found = store
         .get(&args.activity, &args.id)
         .map_err(|e| CliError::store("get", dir, &e))?;
@@ -39,13 +60,14 @@ pub fn get(args: GetArgs) -> Result<i32, CliError> {
             EXIT_OK
         }
         None => {
-            eprintln!(
-                "bamdb: no {} with id {:?} in store {}; check the activity name and id \
-                 (`bamdb stats` shows what was imported)",
+            err_line(&format!(
+                "bamdb: no {} with id {:?} in store {}; check the id \
+                 (`bamdb search --store DIR {} --status pending` lists ids not begun yet)",
                 args.activity,
                 args.id,
-                dir.display()
-            );
+                dir.display(),
+                args.activity
+            ));
             EXIT_PARTIAL
         }
     };

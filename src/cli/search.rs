@@ -1,15 +1,18 @@
-//! `bamdb search`, `bamdb agg` and `bamdb maintain`: the query engine
-//! (`bamdb::query`) from the shell. Expressions are parsed before the store
+//! `bamdb search` and `bamdb agg`: the query engine (`bamdb::query`) from
+//! the shell. Expressions are parsed before the store
 //! is opened, so a typo fails fast with exit code 2.
 
 use std::path::Path;
-use std::time::Duration;
 
 use bamdb::model::{Timestamp, Value};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, QueryError, Search, StatusFilter};
+use bamdb::query::{
+    Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Filter, Measure, QueryError, Search,
+    StatusFilter,
+};
 use bamdb::StoreError;
 use clap::ValueEnum;
 
+use super::table::{escape, table, Cell};
 use super::{close_store, open_imported, out_line, print_line, CliError, ExistingStore, EXIT_OK};
 
 const WHERE_HELP: &str =
@@ -27,18 +30,11 @@ pub enum StatusArg {
     Active,
     /// Only completed instances.
     Completed,
-    /// Both.
+    /// Both active and completed.
     All,
-}
-
-impl From<StatusArg> for StatusFilter {
-    fn from(s: StatusArg) -> StatusFilter {
-        match s {
-            StatusArg::Active => StatusFilter::Active,
-            StatusArg::Completed => StatusFilter::Completed,
-            StatusArg::All => StatusFilter::All,
-        }
-    }
+    /// search only: pending records instead of instances (events for ids
+    /// not begun, and not linked to a begun instance, yet).
+    Pending,
 }
 
 /// Output format.
@@ -56,7 +52,8 @@ pub struct Selection {
     /// A condition (see below); repeat for several, all must hold.
     #[arg(long = "where", value_name = "EXPR", help_heading = "Selection", long_help = WHERE_HELP)]
     filters: Vec<String>,
-    /// Active, completed or all instances.
+    /// Active, completed or all (both) instances; search also takes
+    /// pending: pending records instead of instances.
     #[arg(long, value_enum, default_value = "all", help_heading = "Selection")]
     status: StatusArg,
     /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z).
@@ -69,7 +66,8 @@ pub struct Selection {
 
 struct Parsed {
     filters: Vec<Filter>,
-    status: StatusFilter,
+    /// `None`: pending records.
+    status: Option<StatusFilter>,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 }
@@ -81,9 +79,15 @@ impl Selection {
             .iter()
             .map(|e| Filter::parse(e).map_err(|e| usage(&format!("--where: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let status = match self.status {
+            StatusArg::Active => Some(StatusFilter::Active),
+            StatusArg::Completed => Some(StatusFilter::Completed),
+            StatusArg::All => Some(StatusFilter::All),
+            StatusArg::Pending => None,
+        };
         Ok(Parsed {
             filters,
-            status: self.status.into(),
+            status,
             since: parse_time("--since", self.since.as_deref())?,
             until: parse_time("--until", self.until.as_deref())?,
         })
@@ -95,13 +99,13 @@ fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>, CliEr
         .transpose()
 }
 
-fn usage(message: &str) -> CliError {
+pub(super) fn usage(message: &str) -> CliError {
     CliError::fatal(format!("{message}; see --help for the syntax"))
 }
 
 /// A store error of a query: query and input errors are usage errors with
 /// their own message; the rest gets the store advice.
-fn query_failed(what: &str, dir: &Path, err: &StoreError) -> CliError {
+pub(super) fn query_failed(what: &str, dir: &Path, err: &StoreError) -> CliError {
     match err {
         StoreError::Query(q) => CliError::fatal(query_advice(q)),
         StoreError::InvalidInput { reason } => CliError::fatal(format!(
@@ -126,14 +130,26 @@ fn query_advice(q: &QueryError) -> String {
 #[command(
     after_help = "Rows come ordered by end time (active instances last), then id.
 Default columns: id, status, begin, end, last_modified, then every set item.
+Table cells show control characters and terminal escapes escaped (\n, \u{1b}).
+
+--status pending lists pending records instead: events for ids that were
+never begun and are not linked to a begun instance yet (queries and get do
+not see them). One JSON object per line, {\"activity\",\"id\" (the id the
+record waits on), \"ids\" (it and the continuation tokens under it),
+\"items\" (set so far), \"ended\" (every id of it has ended),
+\"last_modified\"}, ordered by id; --since, --until (on last_modified),
+--limit and --format apply, --where and --columns do not. `bamdb maintain
+--remove ACTIVITY ID` removes one that will never be begun.
 
 Examples:
   bamdb search --store DIR PurchaseOrder --where 'Amount>500' --where 'Region = EU'
   bamdb search --store DIR PurchaseOrder --status active --columns id,Customer --format table
+  bamdb search --store DIR PurchaseOrder --status pending
 
 Exit codes:
   0  success (also when nothing matches)
-  2  bad expression, unknown field or activity, or the store could not be used"
+  2  bad expression, unknown field, an activity that is not deployed, or the
+     store could not be used (not a store, locked, damaged, I/O)"
 )]
 pub struct SearchArgs {
     #[command(flatten)]
@@ -155,9 +171,12 @@ pub struct SearchArgs {
 
 pub fn search(args: SearchArgs) -> Result<i32, CliError> {
     let sel = args.selection.parse()?;
+    let Some(status) = sel.status else {
+        return pending(args, sel);
+    };
     let mut search = Search::new(&args.activity);
     search.filters = sel.filters;
-    search.status = sel.status;
+    search.status = status;
     search.since = sel.since;
     search.until = sel.until;
     search.limit = args.limit;
@@ -191,17 +210,12 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
                     .clone()
                     .unwrap_or_else(|| vec!["id".to_owned(), "status".to_owned()]);
             }
-            let cells: Vec<Vec<(String, bool)>> = rows
+            let cells: Vec<Vec<Cell>> = rows
                 .iter()
                 .map(|row| {
                     columns
                         .iter()
-                        .map(|c| match row.get(c) {
-                            None => (String::new(), false),
-                            Some(Value::Text(t)) => (t.clone(), false),
-                            Some(v @ (Value::Int(_) | Value::Float(_))) => (v.to_string(), true),
-                            Some(v) => (v.to_string(), false),
-                        })
+                        .map(|c| row.get(c).map(value_cell).unwrap_or_default())
                         .collect()
                 })
                 .collect();
@@ -213,36 +227,87 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
     Ok(EXIT_OK)
 }
 
-/// An aligned table: header, rule, rows; cells flagged `true` right-aligned.
-fn table(columns: &[String], rows: &[Vec<(String, bool)>]) -> String {
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
-    for row in rows {
-        for (w, (t, _)) in widths.iter_mut().zip(row) {
-            *w = (*w).max(t.chars().count());
+/// `search --status pending`: the pending records of the activity.
+fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
+    if !sel.filters.is_empty() || args.columns.is_some() {
+        return Err(usage(
+            "--where and --columns do not apply to --status pending (pending records are not \
+             instances yet); --since, --until and --limit do",
+        ));
+    }
+    let dir = &args.store.store;
+    let store = open_imported(dir)?;
+    // The same answer as a search for an activity that is not deployed.
+    store
+        .definition(&args.activity)
+        .map_err(|e| query_failed("search", dir, &e))?;
+    let mut records = store.pending(Some(&args.activity));
+    close_store(store)?;
+    records.retain(|r| {
+        let t = r.last_modified;
+        sel.since.is_none_or(|s| t.is_some_and(|t| t >= s))
+            && sel.until.is_none_or(|u| t.is_some_and(|t| t < u))
+    });
+    if let Some(n) = args.limit {
+        records.truncate(n);
+    }
+    match args.format {
+        Format::Json => {
+            for r in &records {
+                print_line(r)?;
+            }
+        }
+        Format::Table => {
+            let mut columns: Vec<String> = ["id", "ids", "ended", "last_modified"]
+                .map(String::from)
+                .to_vec();
+            for r in &records {
+                for (name, _) in &r.items {
+                    if !columns.contains(name) {
+                        columns.push(name.clone());
+                    }
+                }
+            }
+            let cells: Vec<Vec<Cell>> = records
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| match c.as_str() {
+                            "id" => (r.id.clone(), false),
+                            "ids" => (r.ids.join(","), false),
+                            "ended" => (r.ended.to_string(), false),
+                            "last_modified" => (
+                                r.last_modified.map(|t| t.to_string()).unwrap_or_default(),
+                                false,
+                            ),
+                            item => match r.items.iter().find(|(n, _)| n == item) {
+                                None => (String::new(), false),
+                                Some((_, v)) => value_cell(v),
+                            },
+                        })
+                        .collect()
+                })
+                .collect();
+            out_line(table(&columns, &cells).trim_end())?;
+            let n = records.len();
+            out_line(&format!(
+                "({n} pending record{})",
+                if n == 1 { "" } else { "s" }
+            ))?;
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: Vec<(String, bool)>| {
-        let mut l = String::new();
-        for (i, ((t, right), w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                l.push_str("  ");
-            }
-            if *right {
-                l.push_str(&format!("{t:>w$}"));
-            } else {
-                l.push_str(&format!("{t:<w$}"));
-            }
-        }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(columns.iter().map(|c| (c.clone(), false)).collect());
-    line(widths.iter().map(|w| ("-".repeat(*w), false)).collect());
-    for row in rows {
-        line(row.clone());
+    Ok(EXIT_OK)
+}
+
+/// A value as a table cell: numbers right-aligned, text as it is (the
+/// table escapes it).
+fn value_cell(v: &Value) -> Cell {
+    match v {
+        Value::Text(t) => (t.clone(), false),
+        Value::Int(_) | Value::Float(_) => (v.to_string(), true),
+        _ => (v.to_string(), false),
     }
-    out
 }
 
 /// Arguments of `agg`.
@@ -251,7 +316,8 @@ fn table(columns: &[String], rows: &[Vec<(String, bool)>]) -> String {
     after_help = "Measures: count, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM, and durations
 between two timestamp items: avg:duration(Received,Shipped), max:duration(A,B)
 (instances missing either milestone are left out). With no --measure, count.
-Durations print as text in the table and as microseconds in JSON.
+Durations print as text in the table and as microseconds in JSON. Table
+cells show control characters and terminal escapes escaped (\n, \u{1b}).
 
 Examples:
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
@@ -259,7 +325,8 @@ Examples:
 
 Exit codes:
   0  success
-  2  bad expression, measure or bucket, unknown field or activity, or the store could not be used"
+  2  bad expression, measure or bucket, unknown field, an activity that is not
+     deployed, --status pending (search only), or the store could not be used"
 )]
 pub struct AggArgs {
     #[command(flatten)]
@@ -302,7 +369,9 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
         .map(|m| Measure::parse(m).map_err(|e| usage(&format!("--measure: {e}"))))
         .collect::<Result<_, _>>()?;
     agg.filters = sel.filters;
-    agg.status = sel.status;
+    agg.status = sel.status.ok_or_else(|| {
+        usage("agg: --status pending is for search (pending records are not instances)")
+    })?;
     agg.since = sel.since;
     agg.until = sel.until;
     let dir = &args.store.store;
@@ -312,10 +381,26 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
         .map_err(|e| query_failed("agg", dir, &e))?;
     close_store(store)?;
     match args.format {
-        Format::Table => out_line(result.to_table().trim_end())?,
+        Format::Table => out_line(escaped(result).to_table().trim_end())?,
         Format::Json => print_line(&result)?,
     }
     Ok(EXIT_OK)
+}
+
+/// The result with its text cells and column names escaped for a table
+/// (numbers keep the library's table formatting).
+pub fn escaped(mut result: AggregateResult) -> AggregateResult {
+    for c in &mut result.columns {
+        *c = escape(c);
+    }
+    for row in &mut result.rows {
+        for cell in &mut row.cells {
+            if let AggCell::Text(t) = cell {
+                *t = escape(t);
+            }
+        }
+    }
+    result
 }
 
 fn parse_bucket(text: &str) -> Result<(BucketUnit, String), CliError> {
@@ -332,154 +417,4 @@ fn parse_bucket(text: &str) -> Result<(BucketUnit, String), CliError> {
         )));
     }
     Ok((unit, field.to_owned()))
-}
-
-/// Arguments of `maintain`.
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Lists dangling instances: active instances of every deployed activity
-not modified for longer than the threshold, one JSON object per line
-({\"activity\",\"id\",\"begin\",\"last_modified\",\"idle_seconds\"}), oldest first.
-With --complete ACTIVITY ID or --remove ACTIVITY ID (repeatable), first
-completes those instances now (whatever parts have not ended) or removes them
-(every part), printing {\"action\",\"activity\",\"id\",\"ok\",\"reason\"} per
-action; the actions go through the message box and survive a restart.
-With --retain DURATION, first moves completed instances that ended longer ago
-than DURATION out of the online store: archived (readable by the library's
-Store::archived) or, with --drop, deleted; prints {\"retained\":DURATION}.
-
-Exit codes:
-  0  success (also when none is dangling)
-  1  an action was refused (the instance is not active, or is pending)
-  2  bad duration, or the store could not be used"
-)]
-pub struct MaintainArgs {
-    #[command(flatten)]
-    store: ExistingStore,
-    /// Idle time after which an active instance counts as dangling:
-    /// a number with a unit s, m, h, d or w (e.g. 90m, 12h, 7d).
-    #[arg(long, value_name = "DURATION", default_value = "7d")]
-    dangling_older_than: String,
-    /// Complete this active instance now: ACTIVITY ID (repeatable).
-    #[arg(long, num_args = 2, value_names = ["ACTIVITY", "ID"])]
-    complete: Vec<String>,
-    /// Remove this active or pending instance: ACTIVITY ID (repeatable).
-    #[arg(long, num_args = 2, value_names = ["ACTIVITY", "ID"])]
-    remove: Vec<String>,
-    /// Apply retention now: completed instances that ended longer ago than
-    /// this (e.g. 30d) leave the online store (archived unless --drop).
-    #[arg(long, value_name = "DURATION")]
-    retain: Option<String>,
-    /// With --retain: delete them instead of archiving.
-    #[arg(long, requires = "retain")]
-    drop: bool,
-}
-
-pub fn maintain(args: MaintainArgs) -> Result<i32, CliError> {
-    let threshold = parse_duration(&args.dangling_older_than)?;
-    let micros = i64::try_from(threshold.as_micros()).unwrap_or(i64::MAX);
-    let now = Timestamp::now();
-    let cutoff = Timestamp::from_micros(now.as_micros().saturating_sub(micros));
-    let dir = &args.store.store;
-    let retain = match &args.retain {
-        Some(text) => Some(parse_duration(text)?),
-        None => None,
-    };
-    let store = open_imported(dir)?;
-    let mut code = EXIT_OK;
-    if let (Some(window), Some(text)) = (retain, &args.retain) {
-        let action = if args.drop {
-            bamdb::RetentionAction::Drop
-        } else {
-            bamdb::RetentionAction::Archive
-        };
-        let policy = bamdb::Retention {
-            online_window: window,
-            action,
-        };
-        store
-            .apply_retention(policy)
-            .map_err(|e| query_failed("maintain", dir, &e))?;
-        print_line(&serde_json::json!({ "retained": text, "dropped": args.drop }))?;
-    }
-    let actions = args
-        .complete
-        .chunks(2)
-        .map(|p| ("complete", p))
-        .chain(args.remove.chunks(2).map(|p| ("remove", p)));
-    for (action, pair) in actions {
-        let [activity, id] = pair else { continue };
-        let result = if action == "complete" {
-            store.complete_instance(activity, id)
-        } else {
-            store.remove_instance(activity, id)
-        };
-        if result.is_err() {
-            code = 1;
-        }
-        print_line(&serde_json::json!({
-            "action": action,
-            "activity": activity,
-            "id": id,
-            "ok": result.is_ok(),
-            "reason": result.err().map(|e| e.to_string()),
-        }))?;
-    }
-    let mut dangling = Vec::new();
-    for def in store.definitions() {
-        let mut search = Search::new(&def.name);
-        search.status = StatusFilter::Active;
-        search.until = Some(cutoff);
-        search.columns = Some(vec![
-            "id".to_owned(),
-            "begin".to_owned(),
-            "last_modified".to_owned(),
-        ]);
-        let rows = store
-            .search(&search)
-            .map_err(|e| query_failed("maintain", dir, &e))?;
-        for row in rows {
-            let last = match row.get("last_modified") {
-                Some(Value::Timestamp(t)) => *t,
-                _ => continue,
-            };
-            dangling.push((last, def.name.clone(), row));
-        }
-    }
-    close_store(store)?;
-    dangling.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    for (last, activity, row) in dangling {
-        let idle = now.as_micros().saturating_sub(last.as_micros()) / 1_000_000;
-        let line = serde_json::json!({
-            "activity": activity,
-            "id": row.get("id"),
-            "begin": row.get("begin"),
-            "last_modified": row.get("last_modified"),
-            "idle_seconds": idle,
-        });
-        print_line(&line)?;
-    }
-    Ok(code)
-}
-
-/// Parses `90s`, `30m`, `12h`, `7d`, `2w` (a whole number and one unit).
-fn parse_duration(text: &str) -> Result<Duration, CliError> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let bad = || {
-        usage(&format!(
-            "duration {text:?}: expected a whole number and a unit s, m, h, d or w (e.g. 7d)"
-        ))
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(bad()),
-    };
-    n.checked_mul(secs).map(Duration::from_secs).ok_or_else(bad)
 }

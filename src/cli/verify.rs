@@ -7,7 +7,8 @@
 use bamdb::{Problem, Store, StoreError, StoreOptions};
 
 use super::{
-    out_line, print_pretty, wait_for_import, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
+    existing_options, out_line, print_pretty, wait_for_import, CliError, ExistingStore, EXIT_OK,
+    EXIT_PARTIAL,
 };
 
 /// Arguments of `verify`.
@@ -19,13 +20,20 @@ the manifest names, and the checkpoint. Prints notes (`note: ...`), one line
 per problem (`problem: FILE [at byte N]: what`), then a summary; with --json,
 one JSON object instead (`sound`, `problems`, `notes` and the counts).
 Only when every checksum holds is the store opened to check that the import
-catches up. The store must not be open in another process.
+catches up. The store must not be open in another process. A directory that
+holds no store is reported (exit code 2) and left as it is.
 
 Damage that was handled is a note, not a problem: a damaged message box
 region that went to quarantine (it holds no batch, so it is never
 replayable; drop it with `bamdb quarantine drop` once the loss is accounted
 for). Dropped quarantine entries are noted with their reason and time.
-Damage that no quarantine entry accounts for is a problem."
+Damage that no quarantine entry accounts for is a problem.
+
+Exit codes:
+  0  the store is sound (damage already set aside in quarantine is a note)
+  1  problems found: damage that no quarantine entry accounts for (listed on
+     stdout)
+  2  usage error, or the store could not be checked (not a store, locked, I/O)"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -37,11 +45,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, CliError> {
     let dir = &args.store.store;
-    if !dir.is_dir() {
-        // Same message as every command that reads a store.
-        return super::open_existing(dir).map(|_| EXIT_PARTIAL);
-    }
-    let options = StoreOptions::default();
+    let options = existing_options();
     let mut report =
         Store::verify(dir, &options).map_err(|e| CliError::store("verify", dir, &e))?;
     let q = &report.quarantine_entries;

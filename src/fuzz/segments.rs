@@ -61,6 +61,7 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
     let _ = disk.create_dir_all(dir);
     let rec = |i: u32| {
         Arc::new(StoredInstance {
+            parts: Vec::new(),
             activity: "PurchaseOrder".into(),
             id: format!("PO-{i}"),
             begin: Some(1),

@@ -257,6 +257,7 @@ mod tests {
 
     fn rec(id: &str, items: Vec<(&str, StoredValue)>, end: Option<i64>) -> StoredInstance {
         StoredInstance {
+            parts: Vec::new(),
             activity: "A".into(),
             id: id.into(),
             begin: Some(1),

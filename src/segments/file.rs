@@ -15,13 +15,16 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::blob::write_atomically;
 use super::columns::FileColumns;
-use super::record::{ActivityInstance, StoredInstance};
+use super::record::{ActivityInstance, StoredInstance, StoredInstanceV1};
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
 /// First bytes of an import segment file.
 pub(crate) const SEG_MAGIC: [u8; 8] = *b"BAMDBSEG";
-/// Layout version written by this code.
-pub(crate) const SEG_VERSION: u32 = 1;
+/// Layout version written by this code: 2 added the instance's parts to
+/// each record (see `docs/FORMAT.md`).
+pub(crate) const SEG_VERSION: u32 = 2;
+/// The oldest layout version still read (records without parts).
+const SEG_VERSION_V1: u32 = 1;
 // Format: { magic [u8; 8] | version u32 | reserved u32 }
 const HEADER_LEN: usize = 16;
 // Format: { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
@@ -68,6 +71,8 @@ pub(crate) struct SegmentFile {
     /// The earliest completion time in the file (µs; `i64::MAX` if none):
     /// retention skips files that hold nothing old enough.
     pub min_end: i64,
+    /// The layout version the file was written with.
+    version: u32,
     /// Which keys the file may hold, built from its index when opened: a
     /// lookup of a key that is not there (every new instance the bus checks)
     /// usually touches none of the file's pages.
@@ -363,7 +368,7 @@ impl SegmentFile {
             return Err("wrong magic: not an import segment file".into());
         }
         let version = LE::read_u32(bytes.get(8..12).unwrap_or(&[0; 4]));
-        if version != SEG_VERSION {
+        if version != SEG_VERSION && version != SEG_VERSION_V1 {
             return Err(format!("unsupported segment version {version}"));
         }
         let footer = bytes.get(len - FOOTER_LEN..).unwrap_or(&[]);
@@ -400,6 +405,7 @@ impl SegmentFile {
             key_count,
             record_count,
             min_end,
+            version,
             // Built below, from the index.
             filter: KeyFilter::default(),
             columns: OnceLock::new(),
@@ -494,6 +500,11 @@ impl SegmentFile {
             .ok_or_else(|| format!("record at {at} runs past the records"))?;
         if crc32fast::hash(body) != crc {
             return Err(format!("record at {at}: checksum mismatch"));
+        }
+        if self.version == SEG_VERSION_V1 {
+            return postcard::from_bytes::<StoredInstanceV1>(body)
+                .map(StoredInstance::from)
+                .map_err(|e| format!("record at {at}: {e}"));
         }
         postcard::from_bytes(body).map_err(|e| format!("record at {at}: {e}"))
     }

@@ -6,6 +6,7 @@ use crate::storage::MemStorage;
 
 fn rec(id: &str, tokens: &[&str], end: i64) -> Arc<StoredInstance> {
     Arc::new(StoredInstance {
+        parts: Vec::new(),
         activity: "PurchaseOrder".into(),
         id: id.into(),
         begin: Some(end - 10),

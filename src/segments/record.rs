@@ -16,7 +16,7 @@ pub enum Status {
 }
 
 /// A reference attached to an instance (a document, a URL, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Reference {
     /// The reference type, e.g. `DocumentUrl`.
     #[serde(rename = "type")]
@@ -31,7 +31,7 @@ pub struct Reference {
 }
 
 /// Another activity instance related to this one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Relationship {
     /// The related activity name.
     pub activity: String,
@@ -136,10 +136,47 @@ pub(crate) struct StoredInstance {
     pub continuations: Vec<String>,
     pub references: Vec<Reference>,
     pub relationships: Vec<Relationship>,
+    /// The instance's parts (the root and every continuation) with the
+    /// stamps of their events, encoded by the bus: what it needs to amend
+    /// the instance when an event for it arrives after it completed. Opaque
+    /// here; empty in records of version-1 files, which cannot be amended.
+    pub parts: Vec<u8>,
+}
+
+/// A record as version-1 import files hold it (no parts).
+#[derive(Deserialize)]
+pub(crate) struct StoredInstanceV1 {
+    activity: String,
+    id: String,
+    begin: Option<i64>,
+    end: Option<i64>,
+    last_modified: Option<i64>,
+    items: Vec<(String, StoredValue)>,
+    continuations: Vec<String>,
+    references: Vec<Reference>,
+    relationships: Vec<Relationship>,
+}
+
+impl From<StoredInstanceV1> for StoredInstance {
+    fn from(v1: StoredInstanceV1) -> Self {
+        StoredInstance {
+            activity: v1.activity,
+            id: v1.id,
+            begin: v1.begin,
+            end: v1.end,
+            last_modified: v1.last_modified,
+            items: v1.items,
+            continuations: v1.continuations,
+            references: v1.references,
+            relationships: v1.relationships,
+            parts: Vec::new(),
+        }
+    }
 }
 
 impl StoredInstance {
-    /// The instance, taking the stored one apart (no copies).
+    /// The instance, taking the stored one apart (no copies of what a
+    /// query returns; the parts are dropped).
     pub fn into_instance(self) -> ActivityInstance {
         ActivityInstance {
             activity: self.activity,
@@ -159,8 +196,23 @@ impl StoredInstance {
         }
     }
 
-    /// The instance, copied.
+    /// The instance, copied (without the parts, which queries never need).
     pub fn to_instance(&self) -> ActivityInstance {
-        self.clone().into_instance()
+        ActivityInstance {
+            activity: self.activity.clone(),
+            id: self.id.clone(),
+            status: Status::Completed,
+            begin: self.begin.map(Timestamp::from_micros),
+            end: self.end.map(Timestamp::from_micros),
+            last_modified: self.last_modified.map(Timestamp::from_micros),
+            items: self
+                .items
+                .iter()
+                .map(|(n, v)| (n.clone(), Value::from(v)))
+                .collect(),
+            continuations: self.continuations.clone(),
+            references: self.references.clone(),
+            relationships: self.relationships.clone(),
+        }
     }
 }

@@ -29,6 +29,16 @@ pub enum StoreError {
         /// The store directory.
         dir: PathBuf,
     },
+    /// The directory holds no store, and [`crate::StoreOptions::create_if_missing`]
+    /// is off (or the directory was only to be checked). Nothing was created.
+    #[error("{} is not a bamdb store ({reason})", dir.display())]
+    NotAStore {
+        /// The directory that was to hold the store.
+        dir: PathBuf,
+        /// Why not: it does not exist, is not a directory, or has no
+        /// `segments/` directory.
+        reason: String,
+    },
     /// A file of the store is damaged.
     #[error("corrupt store data at {location}: {reason}")]
     Corrupt {

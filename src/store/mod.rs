@@ -36,6 +36,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::bus::pending::PendingInstance;
 pub use error::StoreError;
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
@@ -106,7 +107,9 @@ pub struct StoreStats {
 const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens the store in `dir`, creating it if needed (unless
+    /// [`StoreOptions::create_if_missing`] is off: then a directory that
+    /// holds no store is [`StoreError::NotAStore`], and nothing is created).
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store, StoreError> {
         Store::open_with_storage(FsStorage::shared(), dir, options)
     }
@@ -122,6 +125,9 @@ impl Store {
             let path = path.to_path_buf();
             move |source| StoreError::Io { op, path, source }
         };
+        if !options.create_if_missing {
+            check_is_store(storage.as_ref(), &dir)?;
+        }
         storage
             .create_dir_all(&dir)
             .map_err(io("create store directory", &dir))?;
@@ -183,6 +189,42 @@ impl Store {
         }
         let json = serde_json::to_string(&def).map_err(|e| StoreError::InvalidInput {
             reason: format!("definition does not serialise: {e}"),
+        })?;
+        self.apply_control(&bus::deploy_payload(&json))
+    }
+
+    /// Deploys several definitions all or nothing, in one message-box
+    /// frame: either every one is deployed or, if any is invalid or
+    /// conflicts with a deployed one (or an earlier one in the list), none
+    /// is. Definitions equal to the deployed ones are no-ops.
+    ///
+    /// ```
+    /// # use bamdb::{Store, StoreOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// let defs = serde_json::from_str(r#"[
+    ///     {"name":"Order","items":[{"name":"Amount","type":"float"}]},
+    ///     {"name":"Shipment","items":[{"name":"Carrier","type":"text","max_len":32}]}]"#)?;
+    /// store.deploy_all(defs)?;
+    /// assert_eq!(store.definitions().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deploy_all(&self, defs: Vec<ActivityDefinition>) -> Result<(), StoreError> {
+        for def in &defs {
+            def.validate()?;
+        }
+        let _serial = lock(&self.inner.deploy_lock);
+        let changed: Vec<ActivityDefinition> = {
+            let st = self.inner.bus.read_state();
+            defs.into_iter()
+                .filter(|d| st.definitions.get(&d.name) != Some(d))
+                .collect()
+        };
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&changed).map_err(|e| StoreError::InvalidInput {
+            reason: format!("definitions do not serialise: {e}"),
         })?;
         self.apply_control(&bus::deploy_payload(&json))
     }
@@ -471,6 +513,38 @@ impl Store {
             })
     }
 
+    /// Pending records: trees of events for ids that were never begun and
+    /// are not linked (yet) as a continuation of a begun instance, of
+    /// `activity` or of every activity, ordered by activity and id. Queries
+    /// do not see them until they become visible; they wait in memory (and
+    /// in checkpoints) until their begin or link arrives, or an operator
+    /// removes them with [`Store::remove_instance`].
+    ///
+    /// ```
+    /// use bamdb::{EventStream, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// store.deploy(serde_json::from_str(
+    ///     r#"{"name":"PurchaseOrder","items":[{"name":"Carrier","type":"text","max_len":32}]}"#,
+    /// )?)?;
+    /// // Shipping reports under a token no order has enabled yet.
+    /// let mut shipping = store.direct_stream();
+    /// shipping.update("PurchaseOrder", "SHIP-9", [("Carrier", "DHL")])?;
+    /// shipping.end("PurchaseOrder", "SHIP-9")?;
+    /// shipping.flush()?;
+    ///
+    /// let pending = store.pending(Some("PurchaseOrder"));
+    /// assert_eq!(pending.len(), 1);
+    /// assert_eq!(pending[0].id, "SHIP-9");
+    /// assert!(pending[0].ended);
+    /// assert_eq!(store.get("PurchaseOrder", "SHIP-9")?, None); // not visible
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pending(&self, activity: Option<&str>) -> Vec<PendingInstance> {
+        self.inner.bus.read_state().pending_instances(activity)
+    }
+
     /// Current figures.
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
@@ -481,8 +555,9 @@ impl Store {
         };
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
-        let completed =
-            st.memtable.len() as u64 + st.files.iter().map(|f| f.record_count).sum::<u64>();
+        let completed = (st.memtable.len() as u64
+            + st.files.iter().map(|f| f.record_count).sum::<u64>())
+        .saturating_sub(st.superseded_count());
         StoreStats {
             committed_lsn: wal.committed_lsn,
             applied_lsn: applied,
@@ -556,6 +631,40 @@ impl Drop for Inner {
 impl Drop for Store {
     fn drop(&mut self) {
         self.inner.stop();
+    }
+}
+
+/// Fails with [`StoreError::NotAStore`] unless `dir` holds a store: a
+/// directory with a `segments/` subdirectory (see
+/// [`StoreOptions::create_if_missing`]). Reads only; creates nothing.
+pub(crate) fn check_is_store(storage: &dyn Storage, dir: &Path) -> Result<(), StoreError> {
+    use std::io::ErrorKind;
+    let not_a_store = |reason: &str| StoreError::NotAStore {
+        dir: dir.to_path_buf(),
+        reason: reason.to_owned(),
+    };
+    let io = |path: &Path, source| StoreError::Io {
+        op: "read directory",
+        path: path.to_path_buf(),
+        source,
+    };
+    match storage.list_dir(dir) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(not_a_store("the directory does not exist"))
+        }
+        Err(e) if e.kind() == ErrorKind::NotADirectory => {
+            return Err(not_a_store("it is not a directory"))
+        }
+        Err(e) => return Err(io(dir, e)),
+    }
+    let segments = dir.join("segments");
+    match storage.list_dir(&segments) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Err(not_a_store("no segments/ directory"))
+        }
+        Err(e) => Err(io(&segments, e)),
     }
 }
 

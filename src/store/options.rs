@@ -78,6 +78,15 @@ pub struct StoreOptions {
     pub on_quarantine: Option<QuarantineListener>,
     /// Retention of completed instances. Default none: kept online forever.
     pub retention: Option<Retention>,
+    /// Whether [`crate::Store::open`] creates a store where there is none.
+    /// Default `true`: the directory, its `LOCK` file, `segments/`, the
+    /// message box (`wal/`, with its first segment) and `quarantine/` are
+    /// created as needed. With `false`, opening a directory that holds no
+    /// store fails with [`crate::StoreError::NotAStore`] and touches
+    /// nothing; this is what tools that only read a store want. A directory
+    /// holds a store when it has a `segments/` subdirectory (the first
+    /// thing [`crate::Store::open`] creates after taking the lock).
+    pub create_if_missing: bool,
 }
 
 impl Default for StoreOptions {
@@ -94,6 +103,7 @@ impl Default for StoreOptions {
             retry_backoff: Duration::from_millis(10),
             on_quarantine: None,
             retention: None,
+            create_if_missing: true,
         }
     }
 }
@@ -112,6 +122,7 @@ impl fmt::Debug for StoreOptions {
             .field("retry_backoff", &self.retry_backoff)
             .field("on_quarantine", &self.on_quarantine.is_some())
             .field("retention", &self.retention)
+            .field("create_if_missing", &self.create_if_missing)
             .finish()
     }
 }

@@ -10,6 +10,7 @@
 //! lets go of it. So a long scan, or the first one that builds the column
 //! projections, does not hold up the import.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::bus::state::BusState;
@@ -29,7 +30,9 @@ fn projection(file: &SegmentFile) -> Result<Arc<FileColumns>, String> {
 /// memory, and the import files.
 pub(crate) struct Snapshot {
     in_memory: Vec<ActivityInstance>,
-    files: Vec<Arc<SegmentFile>>,
+    /// Each file, with the ids of its records that are old versions of
+    /// amended instances (to be skipped; usually none).
+    files: Vec<(Arc<SegmentFile>, BTreeSet<String>)>,
 }
 
 impl Snapshot {
@@ -38,7 +41,19 @@ impl Snapshot {
         Snapshot {
             in_memory: state.instances_in_memory(activity, status),
             files: if status.admits(Status::Completed) {
-                state.files.clone()
+                state
+                    .files
+                    .iter()
+                    .map(|file| {
+                        let ids = state
+                            .superseded_in(file)
+                            .into_iter()
+                            .filter(|(a, _)| a == activity)
+                            .map(|(_, id)| id)
+                            .collect();
+                        (file.clone(), ids)
+                    })
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -46,14 +61,34 @@ impl Snapshot {
     }
 }
 
+/// The file's instances of `activity`, without the superseded ones.
+fn current_instances(
+    file: &SegmentFile,
+    activity: &str,
+    superseded: &BTreeSet<String>,
+) -> Result<Vec<ActivityInstance>, String> {
+    let mut all = file.instances_of(activity)?;
+    if !superseded.is_empty() {
+        all.retain(|i| !superseded.contains(&i.id));
+    }
+    Ok(all)
+}
+
 pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, String> {
     let mut candidates = snapshot.in_memory;
-    for file in &snapshot.files {
+    for (file, superseded) in &snapshot.files {
         let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&search.activity) else {
             continue;
         };
-        match search.select_columns(cols) {
+        // The column projection has no ids to skip superseded records by:
+        // a file that holds some is read record by record.
+        let selected = if superseded.is_empty() {
+            search.select_columns(cols)
+        } else {
+            None
+        };
+        match selected {
             Some(rows) => {
                 for row in rows {
                     let offset = cols.offsets.get(row as usize).copied().unwrap_or(0);
@@ -66,7 +101,7 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, St
                 // next search would fault them in again, and they are
                 // few (a full scan of the records releases its pages).
             }
-            None => candidates.extend(file.instances_of(&search.activity)?),
+            None => candidates.extend(current_instances(file, &search.activity, superseded)?),
         }
     }
     Ok(search.run(candidates))
@@ -75,13 +110,13 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, St
 pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<AggregateResult, String> {
     let mut run = agg.start();
     run.add_rows(snapshot.in_memory);
-    for file in &snapshot.files {
+    for (file, superseded) in &snapshot.files {
         let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&agg.activity) else {
             continue;
         };
-        if !run.add_columns(cols) {
-            run.add_rows(file.instances_of(&agg.activity)?);
+        if !superseded.is_empty() || !run.add_columns(cols) {
+            run.add_rows(current_instances(file, &agg.activity, superseded)?);
         }
     }
     Ok(run.finish())

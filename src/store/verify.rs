@@ -47,7 +47,9 @@ use crate::wal::{ReadItem, Wal};
 /// Magic, version and size limit of a checkpoint blob; the same values as
 /// the bus writes (`docs/FORMAT.md`, "Checkpoint").
 const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
-const CHECKPOINT_VERSION: u32 = 1;
+/// 2: nodes keep every link with its stamp, and the checkpoint names the
+/// superseded records of amended instances.
+const CHECKPOINT_VERSION: u32 = 2;
 const MAX_CHECKPOINT: u64 = 4 << 30;
 
 /// One thing wrong with a store: where, and what.
@@ -110,21 +112,19 @@ impl Store {
     /// is taken as by [`Store::open`] and released on return. `options`
     /// gives the message box's frame size limit.
     ///
-    /// Errors only when the check cannot run at all (the directory is
-    /// missing or locked). Damage is a [`Problem`] in the report, unless it
-    /// was handled: a damaged message box region that the bus set aside in
-    /// quarantine is a note (see the module docs).
+    /// Errors only when the check cannot run at all (the directory holds no
+    /// store, [`StoreError::NotAStore`], or is locked). Damage is a
+    /// [`Problem`] in the report, unless it was handled: a damaged message
+    /// box region that the bus set aside in quarantine is a note (see the
+    /// module docs).
     pub fn verify(
         dir: impl AsRef<Path>,
         options: &StoreOptions,
     ) -> Result<VerifyReport, StoreError> {
         let dir = dir.as_ref();
         let storage = FsStorage::shared();
-        if !dir.is_dir() {
-            return Err(StoreError::InvalidInput {
-                reason: format!("store directory {} does not exist", dir.display()),
-            });
-        }
+        // Checking must not create a store (nor its LOCK) where there is none.
+        super::check_is_store(storage.as_ref(), dir)?;
         let lock_path = dir.join("LOCK");
         let _guard = storage
             .try_lock(&lock_path)

@@ -52,8 +52,9 @@ impl EventStream for DirectEventStream {
             return Ok(None);
         };
         self.core.store.wait(lsn)?;
-        // Another producer may have changed the state between the check and
-        // the import (completing the instance, say).
+        // The check above depends only on the batch and the definitions, so
+        // the bus refuses it only if it cannot read a completed instance
+        // the batch amends (damage, I/O).
         if let Some(reasons) = self.core.store.bus.rejection(lsn) {
             return Err(StoreError::Rejected { reasons });
         }

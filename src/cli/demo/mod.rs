@@ -11,7 +11,7 @@ use bamdb::model::ActivityDefinition;
 use bamdb::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{close_store, open_store, wait_for_import, CliError, EXIT_OK};
+use super::{close_store, open_store, outln, wait_for_import, CliError, EXIT_OK};
 
 /// Purchase orders by default: about 10 s on 2 cores in a release build.
 const DEFAULT_ACTIVITIES: u64 = 200_000;
@@ -73,12 +73,12 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         }
     };
     if args.store.is_some() {
-        println!("bamdb demo: store {}", dir.display());
+        outln!("bamdb demo: store {}", dir.display())?;
     } else {
-        println!(
+        outln!(
             "bamdb demo: store {} (temporary, removed at the end; keep one with --store DIR)",
             dir.display()
-        );
+        )?;
     }
     let store = open_store(&dir)?;
     for json in [PURCHASE_ORDER, SHIPMENT] {
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             .deploy(def)
             .map_err(|e| CliError::store("deploying the demo definitions", &dir, &e))?;
     }
-    println!("deployed PurchaseOrder and Shipment");
+    outln!("deployed PurchaseOrder and Shipment")?;
     let activities = usize::try_from(args.activities).unwrap_or(usize::MAX);
     let run = produce(&store, activities)?;
     report::print(&store, &run, args.store.is_some())?;
@@ -127,10 +127,10 @@ fn produce(store: &Store, activities: usize) -> Result<Run, CliError> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    println!(
+    outln!(
         "producing {activities} purchase orders from 3 applications (orders, shipping, billing), {} per flush",
         apps::CHUNK
-    );
+    )?;
     let start = Instant::now();
     let mut max_lag = 0;
     let results = std::thread::scope(|s| {

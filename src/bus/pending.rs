@@ -1,0 +1,164 @@
+//! Pending records: what the bus holds for ids that were never begun and
+//! are not (yet) linked as a continuation of a begun instance, listed for
+//! [`crate::Store::pending`] and `bamdb search --status pending`.
+//!
+//! A tree of nodes is pending while its top (see [`BusState::top`]) has
+//! not begun. It becomes visible when the top's `begin` arrives or when
+//! the top is enabled as a continuation token of a begun instance; until
+//! then queries do not see it, so this listing is how an operator finds
+//! data that waits for a begin or a link that may never come (and removes
+//! it with `Store::remove_instance` if it never will).
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::state::{BusState, Key};
+use crate::model::{Timestamp, Value};
+
+/// One pending tree: events for an id that was never begun and is not
+/// linked to a begun instance yet, with the continuations reported under
+/// it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingInstance {
+    /// The activity name.
+    pub activity: String,
+    /// The top of the tree: the id (or unlinked continuation token) the
+    /// tree waits on. It becomes visible when this id is begun, or when it
+    /// is enabled as a continuation of a begun instance.
+    pub id: String,
+    /// Every id and token of the tree, the top first, then the
+    /// continuation tokens enabled under it (breadth first).
+    pub ids: Vec<String>,
+    /// The items set so far, merged over the tree as a visible instance
+    /// would merge them (the latest event wins per item), by name.
+    #[serde(serialize_with = "items_as_map")]
+    pub items: Vec<(String, Value)>,
+    /// True when every id of the tree has received its `end`: the instance
+    /// completes as soon as it becomes visible (and every token enabled in
+    /// it has reported).
+    pub ended: bool,
+    /// The latest event timestamp applied to the tree.
+    pub last_modified: Option<Timestamp>,
+}
+
+fn items_as_map<S: serde::Serializer>(items: &[(String, Value)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(items.iter().map(|(k, v)| (k, v)))
+}
+
+impl BusState {
+    /// Every pending tree (of `activity`, or of every activity), ordered by
+    /// activity and id.
+    pub(crate) fn pending_instances(&self, activity: Option<&str>) -> Vec<PendingInstance> {
+        let mut tops: Vec<Key> = self
+            .nodes
+            .keys()
+            .filter(|k| activity.is_none_or(|a| k.0 == a))
+            .map(|k| self.top(k))
+            .filter(|top| self.nodes.get(top).is_some_and(|n| n.begun.is_none()))
+            .collect::<HashSet<Key>>()
+            .into_iter()
+            .collect();
+        tops.sort();
+        tops.iter().map(|top| self.pending_tree(top)).collect()
+    }
+
+    /// The pending tree under `top`, merged as a visible instance would be
+    /// (the same rules: [`BusState::merge`]).
+    fn pending_tree(&self, top: &Key) -> PendingInstance {
+        let keys = self.subtree(top);
+        let ended = keys
+            .iter()
+            .all(|k| self.nodes.get(k).is_some_and(|n| n.ended.is_some()));
+        let merged = self.merge(top, false);
+        let ordered: Vec<(String, Value)> = merged
+            .items
+            .into_iter()
+            .map(|(n, v)| (n, Value::from(v)))
+            .collect();
+        let last_modified = merged.last_modified;
+        PendingInstance {
+            activity: top.0.clone(),
+            id: top.1.clone(),
+            ids: keys.into_iter().map(|k| k.1).collect(),
+            items: ordered,
+            ended,
+            last_modified: last_modified.map(Timestamp::from_micros),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::state::{Node, Stamp};
+    use crate::segments::record::StoredValue;
+
+    fn stamp(ts: i64) -> Stamp {
+        Stamp {
+            ts,
+            producer: 1,
+            seq: 1,
+            index: 0,
+        }
+    }
+
+    fn key(activity: &str, id: &str) -> Key {
+        (activity.to_owned(), id.to_owned())
+    }
+
+    #[test]
+    fn lists_pending_trees_not_visible_ones() {
+        let mut st = BusState::default();
+        // A visible instance: begun.
+        st.nodes.insert(
+            key("PO", "A"),
+            Node {
+                begun: Some(stamp(1)),
+                ..Node::default()
+            },
+        );
+        // A pending tree: R never begun, with token T under it that ended.
+        let mut r = Node {
+            last_modified: Some(5),
+            ..Node::default()
+        };
+        r.tokens.insert("T".into(), stamp(4));
+        r.items.insert("X".into(), (StoredValue::Int(1), stamp(5)));
+        st.nodes.insert(key("PO", "R"), r);
+        let mut t = Node {
+            parent: Some("R".into()),
+            linked_by: ["R".to_string()].into(),
+            ended: Some(stamp(7)),
+            last_modified: Some(7),
+            ..Node::default()
+        };
+        t.items.insert("X".into(), (StoredValue::Int(2), stamp(7)));
+        st.nodes.insert(key("PO", "T"), t);
+        // Another activity's pending id.
+        st.nodes.insert(
+            key("Ship", "S"),
+            Node {
+                ended: Some(stamp(3)),
+                last_modified: Some(3),
+                ..Node::default()
+            },
+        );
+
+        let all = st.pending_instances(None);
+        assert_eq!(all.len(), 2, "{all:?}");
+        let r = &all[0];
+        assert_eq!((r.activity.as_str(), r.id.as_str()), ("PO", "R"));
+        assert_eq!(r.ids, ["R", "T"]);
+        assert_eq!(r.items, [("X".to_owned(), Value::Int(2))], "latest wins");
+        assert!(!r.ended, "R itself has not ended");
+        assert_eq!(r.last_modified, Some(Timestamp::from_micros(7)));
+        assert!(all[1].ended);
+        assert_eq!(all[1].activity, "Ship");
+
+        let po = st.pending_instances(Some("PO"));
+        assert_eq!(po.len(), 1);
+        assert_eq!(po[0].id, "R");
+        assert!(st.pending_instances(Some("Nothing")).is_empty());
+    }
+}

@@ -1,0 +1,244 @@
+//! The shape of an instance: which node continues which, whether the
+//! instance is complete, and its merged view.
+//!
+//! Every link event (`enable_continuation(id, token)`) is kept on the node
+//! that sent it, with its stamp; which links take effect is derived from
+//! all of them, so it depends on the events, never on their arrival:
+//! links are taken in stamp order, and one is ignored when its token
+//! already has a parent, when the token's node was itself begun (a begun
+//! id is an instance of its own, never a part of another), or when it
+//! would close a cycle. The rules and their reasons are in
+//! `docs/ARCHITECTURE.md`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::state::{value_order, BusState, Key, Node, Stamp};
+use crate::segments::record::{StoredInstance, StoredValue};
+
+impl BusState {
+    /// The top of the tree `key` belongs to (itself if it has no parent).
+    pub fn top(&self, key: &Key) -> Key {
+        let mut current = key.clone();
+        // Effective parents never loop (relink refuses cycles); the bound
+        // is a second guard.
+        for _ in 0..=self.nodes.len() {
+            match self.nodes.get(&current).and_then(|n| n.parent.clone()) {
+                Some(parent)
+                    if self
+                        .nodes
+                        .contains_key(&(current.0.clone(), parent.clone())) =>
+                {
+                    current = (current.0, parent);
+                }
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// The keys of the nodes whose effective parent is `key`.
+    fn children(&self, key: &Key) -> Vec<Key> {
+        let Some(node) = self.nodes.get(key) else {
+            return Vec::new();
+        };
+        node.tokens
+            .keys()
+            .map(|t| (key.0.clone(), t.clone()))
+            .filter(|child| {
+                self.nodes
+                    .get(child)
+                    .is_some_and(|c| c.parent.as_deref() == Some(key.1.as_str()))
+            })
+            .collect()
+    }
+
+    /// The keys of the subtree under `top`, top first.
+    pub(super) fn subtree(&self, top: &Key) -> Vec<Key> {
+        let mut out = vec![top.clone()];
+        let mut i = 0;
+        while let Some(key) = out.get(i).cloned() {
+            for child in self.children(&key) {
+                if !out.contains(&child) {
+                    out.push(child);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Every node connected to `start` by a link event in either
+    /// direction, whether the link took effect or not.
+    fn component(&self, start: &Key, out: &mut BTreeSet<Key>) {
+        let mut queue = vec![start.clone()];
+        while let Some(key) = queue.pop() {
+            let Some(node) = self.nodes.get(&key) else {
+                continue;
+            };
+            if !out.insert(key.clone()) {
+                continue;
+            }
+            for id in node.tokens.keys().chain(node.linked_by.iter()) {
+                let next = (key.0.clone(), id.clone());
+                if !out.contains(&next) {
+                    queue.push(next);
+                }
+            }
+        }
+    }
+
+    /// Decides the effective parent of every node connected to `keys`,
+    /// and returns the tops of the trees they now form.
+    pub(super) fn relink(&mut self, keys: &[Key]) -> Vec<Key> {
+        let mut members = BTreeSet::new();
+        for key in keys {
+            if !members.contains(key) {
+                self.component(key, &mut members);
+            }
+        }
+        let mut edges: Vec<(Stamp, &str, &str, &str)> = Vec::new();
+        for key in &members {
+            if let Some(node) = self.nodes.get(key) {
+                for (token, stamp) in &node.tokens {
+                    let child = (key.0.clone(), token.clone());
+                    if self.nodes.contains_key(&child) {
+                        edges.push((*stamp, &key.0, &key.1, token));
+                    }
+                }
+            }
+        }
+        edges.sort();
+        let mut parent: HashMap<(&str, &str), &str> = HashMap::new();
+        for &(_, activity, from, token) in &edges {
+            if parent.contains_key(&(activity, token)) {
+                continue; // an earlier link gave the token its parent
+            }
+            let begun = self
+                .nodes
+                .get(&(activity.to_owned(), token.to_owned()))
+                .is_some_and(|n| n.begun.is_some());
+            if begun {
+                continue; // a begun id is an instance of its own
+            }
+            // Linking to an ancestor would close a cycle.
+            let mut current = from;
+            let mut cycle = current == token;
+            for _ in 0..=parent.len() {
+                match parent.get(&(activity, current)) {
+                    Some(up) if *up == token => {
+                        cycle = true;
+                        break;
+                    }
+                    Some(up) => current = up,
+                    None => break,
+                }
+            }
+            if !cycle {
+                parent.insert((activity, token), from);
+            }
+        }
+        let parent: HashMap<Key, String> = parent
+            .into_iter()
+            .map(|((a, t), p)| ((a.to_owned(), t.to_owned()), p.to_owned()))
+            .collect();
+        for key in &members {
+            if let Some(node) = self.nodes.get_mut(key) {
+                node.parent = parent.get(key).cloned();
+            }
+        }
+        let mut tops: Vec<Key> = members.iter().map(|k| self.top(k)).collect();
+        tops.sort();
+        tops.dedup();
+        tops
+    }
+
+    /// Whether the tree under `top` is complete: its root began, and the
+    /// root and every part ended (or an operator completed it).
+    pub(super) fn is_complete(&self, top: &Key) -> bool {
+        let Some(root) = self.nodes.get(top) else {
+            return false;
+        };
+        if root.begun.is_none() {
+            return false;
+        }
+        root.forced.is_some()
+            || self
+                .subtree(top)
+                .iter()
+                .all(|key| self.nodes.get(key).is_some_and(|n| n.ended.is_some()))
+    }
+
+    /// The nodes of the tree under `top`, encoded for a completed record
+    /// (see [`StoredInstance::parts`]).
+    pub(super) fn encode_parts(&self, top: &Key) -> Result<Vec<u8>, String> {
+        let keys = self.subtree(top);
+        let parts: Vec<(&str, &Node)> = keys
+            .iter()
+            .filter_map(|key| self.nodes.get(key).map(|node| (key.1.as_str(), node)))
+            .collect();
+        postcard::to_allocvec(&parts).map_err(|e| format!("encode parts: {e}"))
+    }
+
+    /// Merges the tree under `top` into one instance (without its parts).
+    pub(super) fn merge(&self, top: &Key, completed: bool) -> StoredInstance {
+        let keys = self.subtree(top);
+        let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
+        let mut references = Vec::new();
+        let mut relations = Vec::new();
+        let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
+        for key in &keys {
+            let Some(node) = self.nodes.get(key) else {
+                continue;
+            };
+            for (name, (value, stamp)) in &node.items {
+                let newer = items.get(name.as_str()).is_none_or(|(v, s)| {
+                    stamp > s || (stamp == s && value_order(value, v).is_gt())
+                });
+                if newer {
+                    items.insert(name, (value, *stamp));
+                }
+            }
+            references.extend(node.references.iter());
+            relations.extend(node.relations.iter());
+            last_modified = last_modified.max(node.last_modified);
+            end = end.max(node.ended.map(|s| s.ts));
+        }
+        references.sort();
+        relations.sort();
+        let ordered: Vec<(String, StoredValue)> = match self.definitions.get(&top.0) {
+            Some(def) => def
+                .items
+                .iter()
+                .filter_map(|d| {
+                    items
+                        .get(d.name.as_str())
+                        .map(|(v, _)| (d.name.clone(), (*v).clone()))
+                })
+                .collect(),
+            None => items
+                .iter()
+                .map(|(n, (v, _))| (n.to_string(), (*v).clone()))
+                .collect(),
+        };
+        let mut continuations: Vec<String> = keys.iter().skip(1).map(|k| k.1.clone()).collect();
+        continuations.sort();
+        let begun = self.nodes.get(top).and_then(|n| n.begun).map(|s| s.ts);
+        StoredInstance {
+            activity: top.0.clone(),
+            id: top.1.clone(),
+            begin: begun,
+            end: if completed { end } else { None },
+            last_modified,
+            items: ordered,
+            continuations,
+            references: references.into_iter().map(|(_, r)| r.clone()).collect(),
+            relationships: relations.into_iter().map(|(_, r)| r.clone()).collect(),
+            parts: Vec::new(),
+        }
+    }
+}
+
+/// The parts of a completed record, as [`BusState::merge`] encoded them.
+pub(super) fn decode_parts(bytes: &[u8]) -> Result<Vec<(String, Node)>, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("the record's parts do not decode: {e}"))
+}
