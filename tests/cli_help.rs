@@ -95,7 +95,7 @@ fn the_long_help_each_command_wrote_is_shown_with_its_exit_codes() {
         (
             "verify",
             "Reads every checksum: each frame of the message box",
-            "1  problems found (listed on stdout)",
+            "1  problems found: damage that no quarantine entry accounts for",
         ),
         (
             "demo",
