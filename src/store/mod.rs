@@ -90,7 +90,9 @@ pub struct StoreStats {
     pub pending: usize,
     /// Import counters.
     pub counters: Counters,
-    /// Why import is retrying or halted, if it is.
+    /// Why the store is degraded, if it is: import retrying or halted,
+    /// the message box writer stopped after an error, or too little disk
+    /// space for the message box's next growth. Reads work in every case.
     pub degraded: Option<String>,
     /// Failed import steps that were retried since the store was opened.
     pub import_retries: u64,
@@ -482,10 +484,22 @@ impl Store {
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
         let wal = bus.wal.stats();
-        let (applied, checkpointed, degraded, import_retries) = {
+        let (applied, checkpointed, import_degraded, import_retries) = {
             let p = lock(&bus.progress);
             (p.applied, p.checkpointed, p.degraded.clone(), p.retries)
         };
+        // Reads keep working in every one of these states; writes do not.
+        let reasons: Vec<String> = [
+            import_degraded,
+            bus.wal
+                .poisoned()
+                .map(|r| format!("message box writer stopped: {r}")),
+            bus.wal.space_warning(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
         let completed =
