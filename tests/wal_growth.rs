@@ -101,7 +101,10 @@ fn a_fresh_store_with_one_event_takes_far_less_than_a_segment_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
     store
-        .deploy(serde_json::from_str(r#"{"name":"PO","items":[{"name":"Amount","type":"float"}]}"#).unwrap())
+        .deploy(
+            serde_json::from_str(r#"{"name":"PO","items":[{"name":"Amount","type":"float"}]}"#)
+                .unwrap(),
+        )
         .unwrap();
     let mut s = store.direct_stream();
     s.begin("PO", "PO-1").unwrap();
@@ -130,8 +133,8 @@ fn a_fresh_store_with_one_event_takes_far_less_than_a_segment_on_disk() {
 }
 
 #[test]
-fn a_log_on_a_full_disk_opens_and_reads_refuses_appends_by_name_and_recovers_after_space_is_freed(
-) {
+fn a_log_on_a_full_disk_opens_and_reads_refuses_appends_by_name_and_recovers_after_space_is_freed()
+{
     let disk = MemStorage::new();
     let size = 64 << 10;
     let wal = Wal::open_with_storage(disk.shared(), "/w", options(size)).unwrap();
@@ -152,12 +155,25 @@ fn a_log_on_a_full_disk_opens_and_reads_refuses_appends_by_name_and_recovers_aft
     let err = wal.append(&frame).expect_err("the disk is full");
     assert!(
         // The 16th frame ends 32 bytes past the 16 KiB reserved.
-        matches!(err, WalError::NoSpace { needed: 32, available: Some(0), .. }),
+        matches!(
+            err,
+            WalError::NoSpace {
+                needed: 32,
+                available: Some(0),
+                ..
+            }
+        ),
         "{err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains("No space left on device (os error 28)"), "{text}");
-    assert!(text.contains("needs 32 bytes, 0 free on that file system"), "{text}");
+    assert!(
+        text.contains("No space left on device (os error 28)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs 32 bytes, 0 free on that file system"),
+        "{text}"
+    );
     assert!(text.contains("00000000000000000001.wal"), "{text}");
     // The writer is poisoned, the reason kept; what was acknowledged reads.
     assert!(matches!(wal.append(b"x"), Err(WalError::Poisoned { .. })));

@@ -72,8 +72,7 @@ pub trait Storage: Send + Sync + Debug {
 pub fn is_no_space(e: &io::Error) -> bool {
     const ENOSPC: i32 = 28;
     const EDQUOT: i32 = 122;
-    e.kind() == io::ErrorKind::StorageFull
-        || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
+    e.kind() == io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 /// One open file, shared between threads.

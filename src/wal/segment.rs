@@ -132,7 +132,14 @@ pub(crate) fn create_segment(
         // reservation the segment starts without one, and the first frame
         // asks for exactly what it needs (see `reserve`).
         let wanted = initial_reservation(options.segment_size);
-        reserve(storage, file.as_ref(), &path, header_len, wanted, header_len)?;
+        reserve(
+            storage,
+            file.as_ref(),
+            &path,
+            header_len,
+            wanted,
+            header_len,
+        )?;
     }
     file.sync_all()
         .map_err(|e| WalError::io("fsync new segment", &path, e))?;
@@ -164,13 +171,25 @@ pub(crate) fn reserve(
     };
     if !is_no_space(&err) || needed >= wanted {
         let short = wanted.saturating_sub(have);
-        return Err(WalError::space("reserve space for segment", path, err, short, storage));
+        return Err(WalError::space(
+            "reserve space for segment",
+            path,
+            err,
+            short,
+            storage,
+        ));
     }
     match file.allocate(needed) {
         Ok(()) => Ok(Some(needed.max(have))),
         Err(e) => {
             let short = needed.saturating_sub(have);
-            Err(WalError::space("reserve space for segment", path, e, short, storage))
+            Err(WalError::space(
+                "reserve space for segment",
+                path,
+                e,
+                short,
+                storage,
+            ))
         }
     }
 }
