@@ -93,6 +93,7 @@ impl ExactSum {
     }
 
     /// Whether the total is zero.
+    #[cfg(test)]
     pub fn is_zero(&self) -> bool {
         self.limbs.iter().all(|&l| l == 0)
     }

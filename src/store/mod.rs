@@ -453,7 +453,9 @@ impl Store {
     }
 
     /// Runs an aggregation over the active and completed instances of its
-    /// activity, after checking it against the deployed definition.
+    /// activity, after checking it against the deployed definition. A float
+    /// `sum` whose exact value is beyond the float range is an error
+    /// ([`crate::query::QueryError::Overflow`]), not infinity.
     pub fn aggregate(
         &self,
         aggregate: &crate::query::Aggregate,
@@ -464,7 +466,8 @@ impl Store {
             &aggregate.activity,
             aggregate.status,
         );
-        scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))
+        let run = scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))?;
+        Ok(run.finish()?)
     }
 
     /// The deployed definition of `activity`.

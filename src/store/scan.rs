@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use crate::bus::state::BusState;
-use crate::query::{Aggregate, AggregateResult, Row, Search, StatusFilter};
+use crate::query::{Aggregate, AggregateRun, Row, Search, StatusFilter};
 
 use crate::segments::columns::FileColumns;
 use crate::segments::file::SegmentFile;
@@ -72,7 +72,9 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, St
     Ok(search.run(candidates))
 }
 
-pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<AggregateResult, String> {
+/// Feeds the snapshot to an aggregation; the caller finishes it (which
+/// can fail on an overflow, a query error rather than damage).
+pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<AggregateRun<'_>, String> {
     let mut run = agg.start();
     run.add_rows(snapshot.in_memory);
     for file in &snapshot.files {
@@ -84,5 +86,5 @@ pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<Aggregate
             run.add_rows(file.instances_of(&agg.activity)?);
         }
     }
-    Ok(run.finish())
+    Ok(run)
 }
