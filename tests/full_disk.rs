@@ -48,13 +48,15 @@ fn fill(store: &Store) -> (u64, StoreError) {
 #[test]
 fn a_store_on_a_full_in_memory_disk_refuses_writes_by_name_reads_and_recovers() {
     let disk = MemStorage::new();
-    let mut options = StoreOptions::default();
     // No checkpoint while the disk is full: the bus halts after failing
     // ones (a separate limit, see the retry options); this test is about
     // the message box and reads.
-    options.checkpoint_interval = Duration::from_secs(3600);
-    options.checkpoint_completed = usize::MAX;
-    options.checkpoint_frames = u64::MAX;
+    let options = StoreOptions {
+        checkpoint_interval: Duration::from_secs(3600),
+        checkpoint_completed: usize::MAX,
+        checkpoint_frames: u64::MAX,
+        ..StoreOptions::default()
+    };
     let store = Store::open_with_storage(disk.shared(), "/s", options.clone()).unwrap();
     store.deploy(po_definition()).unwrap();
     disk.set_capacity(Some(disk.used_bytes() + (3 << 20)));

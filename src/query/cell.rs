@@ -50,7 +50,8 @@ impl Cell {
     /// since filters (`= 0`) do not tell them apart either.
     pub(crate) fn key(v: Option<ValueRef<'_>>) -> Cell {
         match v {
-            Some(ValueRef::Float(f)) if f == 0.0 => Cell::Float(0.0),
+            // A float pattern compares with `==`: it matches -0.0 too.
+            Some(ValueRef::Float(0.0)) => Cell::Float(0.0),
             v => Cell::from_value(v),
         }
     }

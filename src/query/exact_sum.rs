@@ -69,13 +69,14 @@ impl ExactSum {
         } else {
             (frac | (1 << 52), exp - 1)
         };
-        let negative = (x < 0.0) != !add;
+        // Subtracting a negative value adds.
+        let negative = (x < 0.0) == add;
         self.add_shifted(mant, shift, negative);
     }
 
     /// Adds (`add`) or subtracts an integer.
     pub fn add_i128(&mut self, i: i128, add: bool) {
-        let negative = (i < 0) != !add;
+        let negative = (i < 0) == add;
         let m = i.unsigned_abs();
         self.add_shifted(m as u64, UNIT, negative);
         self.add_shifted((m >> 64) as u64, UNIT + 64, negative);
