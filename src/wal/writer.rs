@@ -327,7 +327,8 @@ impl Wal {
 
     /// Why appends will soon fail for lack of disk space, if they will:
     /// the file system holding the log has less free space than the log's
-    /// next growth reserves (only where the storage can tell free space).
+    /// next growth reserves, and than one first reservation of a segment
+    /// (only where the storage can tell free space).
     pub fn space_warning(&self) -> Option<String> {
         let (growth, left) = {
             let w = lock(&self.shared.writer);
@@ -337,13 +338,17 @@ impl Wal {
             )
         };
         let free = self.shared.storage.available_space(&self.shared.dir)?;
-        if free >= growth {
+        // A growth that does not fit falls back to just the next frame, so
+        // a large growth alone is no cause for alarm: warn below the
+        // smaller of it and one first reservation.
+        let alarm = growth.min(initial_reservation(self.shared.options.segment_size));
+        if free >= alarm {
             return None;
         }
         Some(format!(
-            "disk nearly full: {free} bytes free on the file system of {}, less than the \
-             {growth} bytes the message box reserves at its next growth ({left} reserved bytes \
-             left); appends fail with \"No space left on device\" once it cannot grow",
+            "disk nearly full: {free} bytes free on the file system of {}; the message box \
+             needs up to {growth} bytes at its next growth ({left} reserved bytes left), and \
+             appends fail with \"No space left on device\" once it cannot grow",
             self.shared.dir.display()
         ))
     }
