@@ -13,7 +13,14 @@
 //!
 //! # Buckets
 //! A bucket is the start of the UTC minute, hour, day, or ISO week (Monday
-//! 00:00 UTC) holding the field's time, shown as a timestamp cell.
+//! 00:00 UTC) holding the field's time, shown as a timestamp cell. The one
+//! exception is the first week of the supported range: 0000-01-01 was a
+//! Saturday, and the Monday before it cannot be written, so that week's
+//! bucket is shown starting at 0000-01-01T00:00:00Z (`Timestamp::MIN`).
+//!
+//! # Keys
+//! Group keys compare values as filters do: `-0.0` and `0.0` are one group
+//! (keyed `0.0`), as `= 0` selects both.
 //!
 //! # Columns
 //! `group_by` names, then `<unit>(<field>)` for the bucket (`day(end)`),
@@ -92,16 +99,32 @@ impl BucketUnit {
         }
     }
 
-    /// The start of the bucket holding `t`.
+    /// The start of the bucket holding `t`. The week holding 0000-01-01
+    /// (a Saturday) began in year -1, which no timestamp can show: its
+    /// bucket starts at [`Timestamp::MIN`] instead (see the module docs).
     pub fn floor(self, t: Timestamp) -> Timestamp {
+        clamp_start(self.grid_start(t.as_micros()), t)
+    }
+
+    /// The start of the bucket holding `t` on the unit's grid, which may
+    /// lie before [`Timestamp::MIN`] (for weeks); [`clamp_start`] makes it
+    /// a cell.
+    pub(crate) fn grid_start(self, t: i64) -> i64 {
         let (width, origin) = self.width_and_origin();
-        let (t, width, origin) = (
-            i128::from(t.as_micros()),
-            i128::from(width),
-            i128::from(origin),
-        );
+        let (t, width, origin) = (i128::from(t), i128::from(width), i128::from(origin));
         let start = (t - origin).div_euclid(width) * width + origin;
-        Timestamp::from_micros(i64::try_from(start).unwrap_or(i64::MIN))
+        i64::try_from(start).unwrap_or(i64::MIN)
+    }
+}
+
+/// A bucket start as shown: not before [`Timestamp::MIN`] when the time in
+/// the bucket (`inside`) is in range, so every accepted timestamp has a
+/// bucket that can be written.
+pub(crate) fn clamp_start(start: i64, inside: Timestamp) -> Timestamp {
+    if inside.in_range() {
+        Timestamp::from_micros(start.max(Timestamp::MIN.as_micros()))
+    } else {
+        Timestamp::from_micros(start)
     }
 }
 
@@ -164,10 +187,12 @@ impl Aggregate {
     }
 
     /// Runs the aggregation over `instances`.
+    /// A float `sum` beyond the float range shows as ±`f64::MAX` here
+    /// (see [`Measure`]); [`crate::Store::aggregate`] refuses it instead.
     pub fn run(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> AggregateResult {
         let mut run = self.start();
         run.add_rows(instances);
-        run.finish()
+        run.plan.finish(&run.groups)
     }
 
     /// An aggregation in progress, fed rows and column projections.
@@ -234,8 +259,11 @@ impl AggregateRun<'_> {
         )
     }
 
-    pub(crate) fn finish(self) -> AggregateResult {
-        self.plan.finish(&self.groups)
+    /// The result; an error if a measure overflows the float range (see
+    /// [`QueryError::Overflow`]).
+    pub(crate) fn finish(self) -> Result<AggregateResult, QueryError> {
+        self.plan.check_overflow(&self.groups)?;
+        Ok(self.plan.finish(&self.groups))
     }
 }
 
@@ -267,7 +295,7 @@ impl Plan {
         let mut key: Key = self
             .group_by
             .iter()
-            .map(|f| OrdCell(Cell::from_value(f.get(inst))))
+            .map(|f| OrdCell(Cell::key(f.get(inst))))
             .collect();
         if let Some((unit, field)) = &self.bucket {
             key.push(OrdCell(match field.get(inst) {
@@ -287,6 +315,22 @@ impl Plan {
                 .map(|m| m.accumulator(self.removable))
                 .collect(),
         }
+    }
+
+    /// The first measure of a group whose value overflows, as an error.
+    pub(crate) fn check_overflow(&self, groups: &BTreeMap<Key, Group>) -> Result<(), QueryError> {
+        for (key, group) in groups.iter().filter(|(_, g)| g.count > 0) {
+            for (measure, acc) in self.measures.iter().zip(&group.accs) {
+                if acc.overflows() {
+                    let cells: Vec<String> = key.iter().map(|c| c.0.to_string()).collect();
+                    return Err(QueryError::Overflow {
+                        measure: measure.to_string(),
+                        group: format!("[{}]", cells.join(", ")),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn finish(&self, groups: &BTreeMap<Key, Group>) -> AggregateResult {

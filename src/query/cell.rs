@@ -46,6 +46,16 @@ impl Cell {
         }
     }
 
+    /// A group key cell: as [`Cell::from_value`], with `-0.0` made `0.0`,
+    /// since filters (`= 0`) do not tell them apart either.
+    pub(crate) fn key(v: Option<ValueRef<'_>>) -> Cell {
+        match v {
+            // A float pattern compares with `==`: it matches -0.0 too.
+            Some(ValueRef::Float(0.0)) => Cell::Float(0.0),
+            v => Cell::from_value(v),
+        }
+    }
+
     fn rank(&self) -> u8 {
         match self {
             Cell::Bool(_) => 0,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::segments::columns::{ActivityColumns, Column, UNSET};
 use crate::segments::Status;
 
-use super::aggregate::{Group, Key, Plan};
+use super::aggregate::{clamp_start, Group, Key, Plan};
 use super::cell::{Cell, OrdCell};
 use super::field::{status_name, Field, ValueRef};
 use super::{Filter, StatusFilter};
@@ -203,9 +203,15 @@ impl KeyPart<'_> {
                 if code >= *buckets {
                     return Cell::Null;
                 }
+                // Buckets are counted on the unit's grid, which for weeks
+                // starts before the earliest timestamp; the cell is
+                // clamped as the row path's `BucketUnit::floor` does.
                 let start = i128::from(*base) + i128::from(code) * i128::from(*width);
-                i64::try_from(start)
-                    .map_or(Cell::Null, |s| Cell::Timestamp(Timestamp::from_micros(s)))
+                let end = start + i128::from(*width) - 1;
+                match (i64::try_from(start), i64::try_from(end)) {
+                    (Ok(s), Ok(e)) => Cell::Timestamp(clamp_start(s, Timestamp::from_micros(e))),
+                    _ => Cell::Null,
+                }
             }
         }
     }
@@ -325,7 +331,7 @@ fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<
     let mut parts = Vec::new();
     for field in &plan.group_by {
         parts.push(match View::of(cols, field)? {
-            View::Const(v) => KeyPart::Const(Cell::from_value(v)),
+            View::Const(v) => KeyPart::Const(Cell::key(v)),
             View::Col(Column::Text { codes, dict }) => KeyPart::Text { codes, dict },
             view @ View::Col(Column::Bool { .. }) => KeyPart::Bool(view),
             // Numbers and timestamps as keys: the row path.
@@ -343,7 +349,7 @@ fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<
         let (base, buckets) = if lo > hi {
             (0, 0)
         } else {
-            let base = unit.floor(Timestamp::from_micros(lo)).as_micros();
+            let base = unit.grid_start(lo);
             (base, bucket_index(hi, base, width) + 1)
         };
         parts.push(KeyPart::Bucket {

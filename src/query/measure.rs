@@ -12,14 +12,22 @@
 //!   where the field is set, and give null when none is.
 //! - `sum`: an int while every value summed is an int (summed exactly in
 //!   `i128`; a float if the total leaves the `i64` range); once a float
-//!   takes part, a float: the exact int total plus the float total.
-//! - `avg`: always a float, (int total + float total) / values.
+//!   takes part, a float: the exact total of every value, ints and floats,
+//!   rounded once to the nearest float. Exact, so it does not depend on
+//!   the order instances are scanned or arrived in. A float total beyond
+//!   the float range (±1.7976931348623157e308) shows as ±`f64::MAX`; a
+//!   store query ([`crate::Store::aggregate`]) refuses it instead with
+//!   [`QueryError::Overflow`] naming the measure and the group.
+//! - `avg`: always a float: the exact total divided by the number of
+//!   values, rounded once, so it is finite whenever the mean is (even if
+//!   the total is not).
 //! - `min`/`max`: numeric items, and timestamps (items or system fields).
 //! - durations: `B - A` in microseconds, for instances where **both** are
 //!   set; an instance missing either milestone is excluded from that
 //!   measure (not counted as zero). A negative duration (B before A) is
 //!   kept as is. `avg` rounds down to the microsecond.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -27,6 +35,7 @@ use crate::model::ActivityDefinition;
 use crate::segments::ActivityInstance;
 
 use super::cell::{Cell, OrdCell};
+use super::exact_sum::{ExactSum, Rounded};
 use super::field::{Field, FieldType, ValueRef};
 use super::QueryError;
 
@@ -206,13 +215,16 @@ fn field_name(s: &str) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
-/// Running totals of a numeric field.
+/// Running totals of a numeric field. Floats are summed exactly
+/// ([`ExactSum`]), so the result is the same whatever order the values
+/// were added, removed or merged in, and is rounded once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NumSum {
     ints: u64,
     int_sum: i128,
     floats: u64,
-    float_sum: f64,
+    /// Made on the first float: groups of ints carry no big total.
+    float_sum: Option<ExactSum>,
 }
 
 impl NumSum {
@@ -226,50 +238,79 @@ impl NumSum {
                 self.ints = self.ints.saturating_sub(1);
                 self.int_sum -= i128::from(i);
             }
-            (Some(ValueRef::Float(x)), true) => {
-                self.floats += 1;
-                self.float_sum += x;
-            }
-            (Some(ValueRef::Float(x)), false) => {
-                self.floats = self.floats.saturating_sub(1);
-                self.float_sum -= x;
+            (Some(ValueRef::Float(x)), add) => {
+                if add {
+                    self.floats += 1;
+                } else {
+                    self.floats = self.floats.saturating_sub(1);
+                }
+                self.float_sum
+                    .get_or_insert_with(ExactSum::default)
+                    .add_f64(x, add);
                 if self.floats == 0 {
-                    self.float_sum = 0.0;
+                    self.float_sum = None;
                 }
             }
             _ => {}
         }
     }
 
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "float results are approximate by nature"
-    )]
-    fn total_f64(&self) -> f64 {
-        self.int_sum as f64 + self.float_sum
+    fn merge(&mut self, other: &NumSum) {
+        self.ints += other.ints;
+        self.int_sum += other.int_sum;
+        self.floats += other.floats;
+        if let Some(o) = &other.float_sum {
+            self.float_sum
+                .get_or_insert_with(ExactSum::default)
+                .merge(o);
+        }
     }
 
+    /// Ints and floats together, exactly.
+    fn exact_total(&self) -> ExactSum {
+        let mut total = self.float_sum.clone().unwrap_or_default();
+        total.add_i128(self.int_sum, true);
+        total
+    }
+
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "an int total beyond i64 is shown as the nearest float"
+    )]
     fn sum(&self) -> Cell {
         match (self.ints, self.floats) {
             (0, 0) => Cell::Null,
             (_, 0) => i64::try_from(self.int_sum)
                 .map(Cell::Int)
-                .unwrap_or_else(|_| Cell::Float(self.total_f64())),
-            _ => Cell::Float(self.total_f64()),
+                .unwrap_or(Cell::Float(self.int_sum as f64)),
+            _ => rounded_cell(self.exact_total().round()),
         }
     }
 
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "a count of values fits f64 closely enough for a mean"
-    )]
+    /// Whether the sum lies beyond the float range (shown saturated).
+    fn sum_overflows(&self) -> bool {
+        self.floats > 0 && matches!(self.exact_total().round(), Rounded::Overflow(_))
+    }
+
     fn avg(&self) -> Cell {
         let n = self.ints + self.floats;
         if n == 0 {
             Cell::Null
         } else {
-            Cell::Float(self.total_f64() / n as f64)
+            // Exact total, divided, rounded once: finite whenever the mean
+            // is, even when the total is not.
+            rounded_cell(self.exact_total().div_round(n))
         }
+    }
+}
+
+/// A rounded total as a cell: beyond the float range it saturates at
+/// ±`f64::MAX` (never infinity, which JSON cannot carry).
+fn rounded_cell(r: Rounded) -> Cell {
+    match r {
+        Rounded::Float(x) => Cell::Float(x),
+        Rounded::Overflow(Ordering::Less) => Cell::Float(-f64::MAX),
+        Rounded::Overflow(_) => Cell::Float(f64::MAX),
     }
 }
 
@@ -435,12 +476,7 @@ impl Acc {
     /// Adds what `other` (the same measure, over other instances) holds.
     pub(crate) fn merge(&mut self, other: &Acc) {
         match (self, other) {
-            (Acc::Sum(_, s), Acc::Sum(_, o)) | (Acc::Avg(_, s), Acc::Avg(_, o)) => {
-                s.ints += o.ints;
-                s.int_sum += o.int_sum;
-                s.floats += o.floats;
-                s.float_sum += o.float_sum;
-            }
+            (Acc::Sum(_, s), Acc::Sum(_, o)) | (Acc::Avg(_, s), Acc::Avg(_, o)) => s.merge(o),
             (Acc::Min(_, e), Acc::Min(_, o))
             | (Acc::MinDuration(_, _, e), Acc::MinDuration(_, _, o)) => {
                 e.merge(o, false);
@@ -455,6 +491,13 @@ impl Acc {
             }
             _ => {}
         }
+    }
+
+    /// Whether the measure's value lies beyond the float range: a float
+    /// `sum` whose exact total exceeds ±`f64::MAX` ([`Acc::result`] shows
+    /// it saturated).
+    pub(crate) fn overflows(&self) -> bool {
+        matches!(self, Acc::Sum(_, s) if s.sum_overflows())
     }
 
     /// The measure's value, given the group's instance count.

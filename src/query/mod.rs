@@ -56,6 +56,7 @@
 mod aggregate;
 mod cell;
 pub(crate) mod columnar;
+mod exact_sum;
 mod field;
 mod filter;
 mod incremental;
@@ -75,6 +76,7 @@ mod search_tests;
 #[cfg(test)]
 mod test_util;
 
+pub(crate) use aggregate::AggregateRun;
 pub use aggregate::{AggRow, Aggregate, AggregateResult, BucketUnit};
 pub use cell::Cell;
 pub use field::Field;
@@ -145,5 +147,17 @@ pub enum QueryError {
         context: String,
         /// What does not fit, naming the types.
         reason: String,
+    },
+    /// A measure's exact value lies beyond the float range
+    /// (±1.7976931348623157e308), so no float can show it.
+    #[error(
+        "measure {measure} of group {group} overflows: its exact value is beyond \
+         the float range (±1.7976931348623157e308); narrow the groups or the filters"
+    )]
+    Overflow {
+        /// The measure (`sum:Amount`).
+        measure: String,
+        /// The group's key cells (`[EU, 2026-11-22T00:00:00.000000Z]`).
+        group: String,
     },
 }

@@ -92,8 +92,12 @@ pub(crate) fn write_atomically(
         Err(e) => return Err(e),
     }
     let file = storage.open_file(&tmp, OpenMode::CreateNew)?;
-    file.write_all_at(bytes, 0)?;
-    file.sync_all()?;
+    if let Err(e) = file.write_all_at(bytes, 0).and_then(|()| file.sync_all()) {
+        // On a full disk the partial temp file would hold space the message
+        // box needs; the next attempt or open removes it anyway.
+        let _ = storage.remove_file(&tmp);
+        return Err(e);
+    }
     storage.rename(&tmp, &dir.join(name))?;
     storage.sync_dir(dir)
 }

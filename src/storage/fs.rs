@@ -82,6 +82,14 @@ impl Storage for FsStorage {
             Err(e) => Err(e),
         }
     }
+
+    fn available_space(&self, path: &Path) -> Option<u64> {
+        // The path may not exist yet (a segment about to be created): ask
+        // about the nearest ancestor that does.
+        path.ancestors()
+            .find(|p| p.exists())
+            .and_then(|p| fs2::available_space(p).ok())
+    }
 }
 
 impl StorageFile for FsFile {
@@ -107,10 +115,11 @@ impl StorageFile for FsFile {
     }
 
     fn allocate(&self, len: u64) -> io::Result<()> {
-        if self.len()? >= len {
+        let current = self.len()?;
+        if current >= len {
             return Ok(());
         }
-        self.0.allocate(len)
+        allocate_range(&self.0, current, len - current)
     }
 
     fn sync_data(&self) -> io::Result<()> {
@@ -136,6 +145,36 @@ impl StorageFile for FsFile {
         let map = unsafe { memmap2::Mmap::map(&self.0)? };
         Ok(Some(map))
     }
+}
+
+/// Reserves blocks for `[offset, offset + len)`, extending the file's size
+/// to cover them. `posix_fallocate` returns its error code instead of
+/// setting `errno` (fs2's `allocate` read `errno` anyway and reported
+/// "Success (os error 0)" for a full disk), so the code is taken from the
+/// return value here.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn allocate_range(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let too_large = || io::Error::new(io::ErrorKind::InvalidInput, "file size out of range");
+    let offset = libc::off_t::try_from(offset).map_err(|_| too_large())?;
+    let len = libc::off_t::try_from(len).map_err(|_| too_large())?;
+    loop {
+        // SAFETY: plain system call on a file descriptor this `File` owns
+        // and keeps open for the duration of the call; no memory is passed.
+        let code = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
+        match code {
+            0 => return Ok(()),
+            libc::EINTR => continue,
+            code => return Err(io::Error::from_raw_os_error(code)),
+        }
+    }
+}
+
+/// Elsewhere fs2 reserves the space (its macOS path reports errors from
+/// `fcntl`, which does set `errno`).
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn allocate_range(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    file.allocate(offset + len)
 }
 
 /// Drops the process's references to the pages of a sealed file's map, so

@@ -12,7 +12,9 @@
 //! - inject one fault at a chosen step ([`MemStorage::inject`]): `EIO`,
 //!   `ENOSPC`, or a partial write;
 //! - take the image a power loss would leave ([`MemStorage::crash_image`]):
-//!   unsynced writes kept, dropped, torn or reordered.
+//!   unsynced writes kept, dropped, torn or reordered;
+//! - fill up ([`MemStorage::set_capacity`]): writes and extensions past the
+//!   capacity fail with `ENOSPC`, as on a full file system.
 //!
 //! A failed sync drops the unsynced writes from durability for good, as
 //! Linux does when it marks dirty pages clean after a writeback error: a
@@ -21,7 +23,8 @@
 //!
 //! Simplifications (documented so tests do not rely on more): directories
 //! themselves are always durable; `sync_data` and `sync_all` are the same;
-//! reads and `len` are not counted as I/O steps.
+//! reads and `len` are not counted as I/O steps; files are never sparse
+//! (every byte of a linked file's length counts against the capacity).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -77,6 +80,7 @@ struct MemState {
     faults: BTreeMap<u64, Fault>,
     crashed: bool,
     sync_latency: std::time::Duration,
+    capacity: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -145,6 +149,20 @@ impl MemStorage {
         self.lock().sync_latency = latency;
     }
 
+    /// Limits the bytes all linked files may hold together (`None`: no
+    /// limit). A write that would go past it writes what fits and fails
+    /// with `ENOSPC`; an extension by `set_len` or `allocate` that would go
+    /// past it fails with `ENOSPC` and changes nothing. Lowering it below
+    /// what is used only refuses growth; raising it frees space.
+    pub fn set_capacity(&self, capacity: Option<u64>) {
+        self.lock().capacity = capacity;
+    }
+
+    /// Bytes held by linked files (what counts against the capacity).
+    pub fn used_bytes(&self) -> u64 {
+        self.lock().used()
+    }
+
     /// Inject `fault` at the `n`-th I/O step from now (`n = 1`: the next).
     pub fn inject(&self, n: u64, fault: Fault) {
         let mut s = self.lock();
@@ -153,9 +171,9 @@ impl MemStorage {
     }
 
     /// The disk a crash in `mode` would leave, as a new independent storage
-    /// (with no locks held). This storage is left as it is, so several
-    /// images can be taken of one moment; call [`MemStorage::crash_now`] to
-    /// stop the old handles.
+    /// (with no locks held and no capacity limit). This storage is left as
+    /// it is, so several images can be taken of one moment; call
+    /// [`MemStorage::crash_now`] to stop the old handles.
     pub fn crash_image(&self, mode: CrashMode) -> MemStorage {
         let s = self.lock();
         let mut rng = SplitMix(match mode {
@@ -258,6 +276,23 @@ impl MemState {
             return Err(crashed());
         }
         Ok(self.faults.remove(&self.steps))
+    }
+
+    fn used(&self) -> u64 {
+        let linked: BTreeSet<usize> = self.names.values().copied().collect();
+        linked
+            .iter()
+            .map(|&ino| self.inodes[ino].current.len() as u64)
+            .sum()
+    }
+
+    /// How many bytes file `ino` may grow to at most, given the capacity.
+    fn max_len(&self, ino: usize) -> u64 {
+        let current = self.inodes[ino].current.len() as u64;
+        match self.capacity {
+            None => u64::MAX,
+            Some(cap) => current + cap.saturating_sub(self.used()),
+        }
     }
 
     fn check_alive(&self) -> io::Result<()> {
@@ -452,6 +487,11 @@ impl Storage for MemStorage {
         Ok(())
     }
 
+    fn available_space(&self, _path: &Path) -> Option<u64> {
+        let s = self.lock();
+        s.capacity.map(|cap| cap.saturating_sub(s.used()))
+    }
+
     fn try_lock(&self, path: &Path) -> io::Result<Option<LockGuard>> {
         let mut s = self.lock();
         s.check_alive()?;
@@ -530,19 +570,28 @@ impl StorageFile for MemFile {
         self.check_writable()?;
         let mut s = self.disk.lock();
         let fault = s.step()?;
-        let bytes = match fault {
+        let mut bytes = match fault {
             None => buf,
             Some(Fault::PartialWrite) => &buf[..buf.len() / 2],
             Some(fault) => return Err(fault_error(fault)),
         };
+        // A full disk takes what fits, then refuses the rest (ENOSPC).
+        let fits = s.max_len(self.ino).saturating_sub(offset);
+        let full = (bytes.len() as u64) > fits;
+        if full {
+            bytes = &bytes[..usize::try_from(fits).unwrap_or(bytes.len())];
+        }
         let inode = &mut s.inodes[self.ino];
-        apply_write(&mut inode.current, offset, bytes);
-        inode.pending.push(Pending::Write {
-            offset,
-            data: bytes.to_vec(),
-        });
+        if !bytes.is_empty() {
+            apply_write(&mut inode.current, offset, bytes);
+            inode.pending.push(Pending::Write {
+                offset,
+                data: bytes.to_vec(),
+            });
+        }
         match fault {
             Some(fault) => Err(fault_error(fault)),
+            None if full => Err(fault_error(Fault::NoSpace)),
             None => Ok(()),
         }
     }
@@ -558,6 +607,9 @@ impl StorageFile for MemFile {
         let mut s = self.disk.lock();
         if let Some(fault) = s.step()? {
             return Err(fault_error(fault));
+        }
+        if len > s.inodes[self.ino].current.len() as u64 && len > s.max_len(self.ino) {
+            return Err(fault_error(Fault::NoSpace));
         }
         let inode = &mut s.inodes[self.ino];
         inode.current.resize(len as usize, 0);

@@ -126,3 +126,29 @@ fn locks_are_exclusive_until_dropped() {
     drop(guard);
     assert!(disk.try_lock(&lock_path).unwrap().is_some());
 }
+
+#[test]
+fn a_full_disk_takes_what_fits_then_fails_with_enospc_until_space_is_freed() {
+    let (disk, dir) = disk_with_dir();
+    disk.set_capacity(Some(10));
+    let a = disk.open_file(&dir.join("a"), OpenMode::CreateNew).unwrap();
+    a.write_all_at(b"123456", 0).unwrap();
+    assert_eq!(disk.available_space(&dir), Some(4));
+
+    let err = a.write_all_at(b"abcdefgh", 6).unwrap_err();
+    assert!(crate::storage::is_no_space(&err), "{err}");
+    assert_eq!(disk.read_file(&dir.join("a")).unwrap(), b"123456abcd");
+    let err = a.allocate(11).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(28));
+    assert_eq!(a.len().unwrap(), 10, "a refused extension changes nothing");
+    // Overwriting in place needs no space.
+    a.write_all_at(b"XY", 0).unwrap();
+
+    disk.remove_file(&dir.join("a")).unwrap();
+    assert_eq!(disk.available_space(&dir), Some(10));
+    let b = disk.open_file(&dir.join("b"), OpenMode::CreateNew).unwrap();
+    b.allocate(10).unwrap();
+    disk.set_capacity(None);
+    assert_eq!(disk.available_space(&dir), None);
+    b.write_all_at(&[1; 100], 0).unwrap();
+}

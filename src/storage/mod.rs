@@ -59,6 +59,20 @@ pub trait Storage: Send + Sync + Debug {
     /// Returns `Ok(None)` when another holder has it, in this process or any
     /// other. A lock whose holder died is free again.
     fn try_lock(&self, path: &Path) -> io::Result<Option<LockGuard>>;
+    /// Bytes an unprivileged writer can still allocate on the file system
+    /// that holds `path`, where the storage can tell (`None` otherwise).
+    /// Only for error messages and warnings: space can change at any moment.
+    fn available_space(&self, _path: &Path) -> Option<u64> {
+        None
+    }
+}
+
+/// Whether an I/O error means the file system is full (`ENOSPC`, or a
+/// quota exceeded, `EDQUOT`).
+pub fn is_no_space(e: &io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    e.kind() == io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 /// One open file, shared between threads.
@@ -75,8 +89,10 @@ pub trait StorageFile: Send + Sync + Debug {
     }
     /// Truncates or extends (with zeros) the file to `len` bytes.
     fn set_len(&self, len: u64) -> io::Result<()>;
-    /// Reserves space so the file is at least `len` bytes (zeros), without
-    /// shrinking it.
+    /// Reserves disk blocks so the file is at least `len` bytes (zeros),
+    /// without shrinking it. Fails with the operating system's error (for
+    /// example `ENOSPC`), leaving the file at least as long as it was; a
+    /// failed call may still have extended it with zeros.
     fn allocate(&self, len: u64) -> io::Result<()>;
     /// Makes written data durable (`fdatasync`); enough when the file did not
     /// grow.

@@ -93,7 +93,9 @@ pub struct StoreStats {
     pub pending: usize,
     /// Import counters.
     pub counters: Counters,
-    /// Why import is retrying or halted, if it is.
+    /// Why the store is degraded, if it is: import retrying or halted,
+    /// the message box writer stopped after an error, or too little disk
+    /// space for the message box's next growth. Reads work in every case.
     pub degraded: Option<String>,
     /// Failed import steps that were retried since the store was opened.
     pub import_retries: u64,
@@ -486,7 +488,9 @@ impl Store {
     }
 
     /// Runs an aggregation over the active and completed instances of its
-    /// activity, after checking it against the deployed definition.
+    /// activity, after checking it against the deployed definition. A float
+    /// `sum` whose exact value is beyond the float range is an error
+    /// ([`crate::query::QueryError::Overflow`]), not infinity.
     pub fn aggregate(
         &self,
         aggregate: &crate::query::Aggregate,
@@ -497,7 +501,8 @@ impl Store {
             &aggregate.activity,
             aggregate.status,
         );
-        scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))
+        let run = scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))?;
+        Ok(run.finish()?)
     }
 
     /// The deployed definition of `activity`.
@@ -549,10 +554,22 @@ impl Store {
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
         let wal = bus.wal.stats();
-        let (applied, checkpointed, degraded, import_retries) = {
+        let (applied, checkpointed, import_degraded, import_retries) = {
             let p = lock(&bus.progress);
             (p.applied, p.checkpointed, p.degraded.clone(), p.retries)
         };
+        // Reads keep working in every one of these states; writes do not.
+        let reasons: Vec<String> = [
+            import_degraded,
+            bus.wal
+                .poisoned()
+                .map(|r| format!("message box writer stopped: {r}")),
+            bus.wal.space_warning(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
         let completed = (st.memtable.len() as u64

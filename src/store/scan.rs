@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::bus::state::BusState;
-use crate::query::{Aggregate, AggregateResult, Row, Search, StatusFilter};
+use crate::query::{Aggregate, AggregateRun, Row, Search, StatusFilter};
 
 use crate::segments::columns::FileColumns;
 use crate::segments::file::SegmentFile;
@@ -107,7 +107,9 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, St
     Ok(search.run(candidates))
 }
 
-pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<AggregateResult, String> {
+/// Feeds the snapshot to an aggregation; the caller finishes it (which
+/// can fail on an overflow, a query error rather than damage).
+pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<AggregateRun<'_>, String> {
     let mut run = agg.start();
     run.add_rows(snapshot.in_memory);
     for (file, superseded) in &snapshot.files {
@@ -119,5 +121,5 @@ pub(crate) fn aggregate(snapshot: Snapshot, agg: &Aggregate) -> Result<Aggregate
             run.add_rows(current_instances(file, &agg.activity, superseded)?);
         }
     }
-    Ok(run.finish())
+    Ok(run)
 }

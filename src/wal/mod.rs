@@ -53,8 +53,12 @@ pub struct WalOptions {
     /// Frames with a larger payload are refused and nothing is written.
     /// Default 16 MiB; at most 1 GiB and at most the segment size.
     pub max_frame_size: u32,
-    /// Reserve each segment's full size when it is created, so appends do
-    /// not grow the file and `fdatasync` suffices. Default true.
+    /// Reserve disk blocks ahead of the appends (`fallocate`), so most
+    /// commits do not grow the file and `fdatasync` suffices. A new segment
+    /// reserves a quarter of `segment_size`, at most 1 MiB, and its
+    /// reservation doubles whenever the next frame would not fit, up to
+    /// `segment_size` (see "Writing and committing" in `docs/FORMAT.md`).
+    /// Default true.
     pub preallocate: bool,
 }
 
@@ -129,6 +133,28 @@ pub enum WalError {
         /// The directory.
         dir: PathBuf,
     },
+    /// The file system is full (`ENOSPC`, or a quota is exhausted): the
+    /// message box could not reserve or write what it needed. Like any
+    /// write error it stops the writer; everything acknowledged before
+    /// stays readable, and appends work again after space is freed and the
+    /// log is reopened.
+    #[error(
+        "WAL out of disk space: {op} {path}: {source}; needs {needed} bytes, {}",
+        free_space(.available)
+    )]
+    NoSpace {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// How many more bytes the operation needed.
+        needed: u64,
+        /// Bytes free on that file system when the error was seen, if known.
+        available: Option<u64>,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
     /// An earlier write or sync failed; nothing more is acknowledged until
     /// the log is reopened, which recovers everything acknowledged.
     #[error("WAL writer stopped after an earlier failure ({reason}); reopen the store to recover")]
@@ -168,5 +194,34 @@ impl WalError {
             path: path.into(),
             source,
         }
+    }
+
+    /// An error of an operation that needed `needed` more bytes on disk:
+    /// [`WalError::NoSpace`], with the free space, when the disk is full;
+    /// [`WalError::Io`] otherwise.
+    pub(crate) fn space(
+        op: &'static str,
+        path: &std::path::Path,
+        source: io::Error,
+        needed: u64,
+        storage: &dyn crate::storage::Storage,
+    ) -> Self {
+        if !crate::storage::is_no_space(&source) {
+            return WalError::io(op, path, source);
+        }
+        WalError::NoSpace {
+            op,
+            path: path.to_path_buf(),
+            needed,
+            available: storage.available_space(path),
+            source,
+        }
+    }
+}
+
+fn free_space(available: &Option<u64>) -> String {
+    match *available {
+        Some(bytes) => format!("{bytes} free on that file system"),
+        None => String::from("free space unknown"),
     }
 }

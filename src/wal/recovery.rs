@@ -16,6 +16,8 @@
 //!   could hold, so no LSN is ever reused.
 //! - Earlier segments are sealed and not touched; readers report damage in
 //!   them when they reach it.
+//! - Nothing here needs free disk space (it only reads, truncates, removes
+//!   and syncs), so a log on a full disk can still be opened and read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -151,9 +153,8 @@ pub(crate) fn recover(
         }
     };
     let (end, next_lsn) = recover_tail(&last, header, options, &mut report)?;
-    if options.preallocate {
-        super::segment::preallocate(last.file.as_ref(), &last.path, options.segment_size)?;
-    }
+    // No space is reserved here: opening a log on a full disk must work so
+    // that it can be read. The writer reserves more when it needs it.
     // Whatever was found is declared committed: make it durable first, in
     // case it was only in the page cache of a process that died. This also
     // makes a truncation durable before any new append.

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::format::{FrameError, FrameHeader, SegmentHeader, FRAME_ALIGN, FRAME_HEADER_LEN};
-use super::{Lsn, WalError, SEGMENT_HEADER_LEN};
-use crate::storage::{read_up_to, OpenMode, Storage, StorageFile};
+use super::{Lsn, WalError, WalOptions, SEGMENT_HEADER_LEN};
+use crate::storage::{is_no_space, read_up_to, OpenMode, Storage, StorageFile};
 
 const SEGMENT_SUFFIX: &str = ".wal";
 /// Bytes read at a time while scanning a segment.
@@ -87,27 +87,59 @@ pub(crate) fn random_salt() -> u32 {
     }
 }
 
-/// Creates a segment durably: header written, space reserved, file and
-/// directory synced. Returns the active segment.
+/// The most a new segment reserves: a store that holds one event should
+/// not take a whole segment of disk.
+const MAX_INITIAL_RESERVATION: u64 = 1 << 20;
+
+/// What a new segment reserves: a quarter of the segment size (so small
+/// segments grow too, and crash tests cover growth), at most 1 MiB.
+pub(crate) fn initial_reservation(segment_size: u64) -> u64 {
+    (segment_size / 4).min(MAX_INITIAL_RESERVATION)
+}
+
+/// The reservation after growing one of `reserved` bytes for a frame that
+/// ends at `needed`: doubled, at least the initial reservation, at most
+/// the segment size, and always enough for the frame.
+pub(crate) fn next_reservation(reserved: u64, needed: u64, segment_size: u64) -> u64 {
+    reserved
+        .saturating_mul(2)
+        .max(initial_reservation(segment_size))
+        .min(segment_size)
+        .max(needed)
+}
+
+/// Creates a segment durably: header written, initial space reserved, file
+/// and directory synced. Returns the active segment.
 pub(crate) fn create_segment(
     storage: &dyn Storage,
     dir: &Path,
     base: Lsn,
-    size: u64,
-    preallocate: bool,
+    options: &WalOptions,
 ) -> Result<Segment, WalError> {
     let path = dir.join(segment_file_name(base));
     let header = SegmentHeader {
         salt: random_salt(),
         base_lsn: base,
     };
+    let header_len = SEGMENT_HEADER_LEN as u64;
     let file = storage
         .open_file(&path, OpenMode::CreateNew)
-        .map_err(|e| WalError::io("create segment", &path, e))?;
+        .map_err(|e| WalError::space("create segment", &path, e, header_len, storage))?;
     file.write_all_at(&header.encode(), 0)
-        .map_err(|e| WalError::io("write segment header", &path, e))?;
-    if preallocate {
-        self::preallocate(file.as_ref(), &path, size)?;
+        .map_err(|e| WalError::space("write segment header", &path, e, header_len, storage))?;
+    if options.preallocate {
+        // Only the header is needed now: on a disk too full for the initial
+        // reservation the segment starts without one, and the first frame
+        // asks for exactly what it needs (see `reserve`).
+        let wanted = initial_reservation(options.segment_size);
+        reserve(
+            storage,
+            file.as_ref(),
+            &path,
+            header_len,
+            wanted,
+            header_len,
+        )?;
     }
     file.sync_all()
         .map_err(|e| WalError::io("fsync new segment", &path, e))?;
@@ -117,14 +149,55 @@ pub(crate) fn create_segment(
     Ok(Segment::new(base, path, file, Ok(header), None))
 }
 
-/// Reserves `size` bytes for a segment. A file system without fallocate is
-/// not an error: appends then grow the file and commits use fsync.
-pub(crate) fn preallocate(file: &dyn StorageFile, path: &Path, size: u64) -> Result<(), WalError> {
-    match file.allocate(size) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(95) => Ok(()),
-        Err(e) => Err(WalError::io("preallocate segment", path, e)),
+/// Reserves disk blocks so the segment file (now `have` bytes long) is
+/// `wanted` bytes, or at least `needed` bytes when the disk is too full for
+/// `wanted`. Returns the reserved length, or `None` when the file system
+/// cannot reserve (appends then grow the file and commits use fsync). The
+/// new length is not durable until the file is fsynced; until then a crash
+/// leaves the old length or a longer one, the extension reading as zeros,
+/// which recovery treats as free space.
+pub(crate) fn reserve(
+    storage: &dyn Storage,
+    file: &dyn StorageFile,
+    path: &Path,
+    have: u64,
+    wanted: u64,
+    needed: u64,
+) -> Result<Option<u64>, WalError> {
+    let err = match file.allocate(wanted) {
+        Ok(()) => return Ok(Some(wanted.max(have))),
+        Err(e) if unsupported(&e) => return Ok(None),
+        Err(e) => e,
+    };
+    if !is_no_space(&err) || needed >= wanted {
+        let short = wanted.saturating_sub(have);
+        return Err(WalError::space(
+            "reserve space for segment",
+            path,
+            err,
+            short,
+            storage,
+        ));
     }
+    match file.allocate(needed) {
+        Ok(()) => Ok(Some(needed.max(have))),
+        Err(e) => {
+            let short = needed.saturating_sub(have);
+            Err(WalError::space(
+                "reserve space for segment",
+                path,
+                e,
+                short,
+                storage,
+            ))
+        }
+    }
+}
+
+/// Whether reserving failed only because the file system cannot do it.
+fn unsupported(e: &io::Error) -> bool {
+    const EOPNOTSUPP: i32 = 95;
+    e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(EOPNOTSUPP)
 }
 
 /// Reads and verifies frames of one segment through a buffer. Memory is

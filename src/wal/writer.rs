@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
 use super::recovery::{recover, RecoveryReport};
-use super::segment::{create_segment, Segment};
+use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
 use super::{Lsn, WalError, WalOptions};
 use crate::storage::{FsStorage, LockGuard, Storage};
 
@@ -90,6 +90,9 @@ struct WriterState {
     offset: u64,
     /// The file is reserved up to here; writing beyond it grows the file.
     reserved: u64,
+    /// False once the file system refused to reserve space at all: frames
+    /// then grow the file as they are written.
+    can_reserve: bool,
     /// The file grew since the last sync snapshot: fsync, not fdatasync.
     grew: bool,
     next_lsn: Lsn,
@@ -140,13 +143,7 @@ impl Wal {
         let (active, offset) = match recovered.active.take() {
             Some(active) => active,
             None => {
-                let seg = create_segment(
-                    storage.as_ref(),
-                    &dir,
-                    next_lsn,
-                    options.segment_size,
-                    options.preallocate,
-                )?;
+                let seg = create_segment(storage.as_ref(), &dir, next_lsn, &options)?;
                 let seg = Arc::new(seg);
                 recovered.segments.insert(seg.base, seg.clone());
                 (seg, SEGMENT_HEADER_LEN as u64)
@@ -169,6 +166,7 @@ impl Wal {
                 active,
                 offset,
                 reserved,
+                can_reserve: true,
                 grew: false,
                 next_lsn,
                 buf: Vec::new(),
@@ -327,6 +325,34 @@ impl Wal {
         }
     }
 
+    /// Why appends will soon fail for lack of disk space, if they will:
+    /// the file system holding the log has less free space than the log's
+    /// next growth reserves, and than one first reservation of a segment
+    /// (only where the storage can tell free space).
+    pub fn space_warning(&self) -> Option<String> {
+        let (growth, left) = {
+            let w = lock(&self.shared.writer);
+            (
+                self.shared.next_growth(&w),
+                w.reserved.saturating_sub(w.offset),
+            )
+        };
+        let free = self.shared.storage.available_space(&self.shared.dir)?;
+        // A growth that does not fit falls back to just the next frame, so
+        // a large growth alone is no cause for alarm: warn below the
+        // smaller of it and one first reservation.
+        let alarm = growth.min(initial_reservation(self.shared.options.segment_size));
+        if free >= alarm {
+            return None;
+        }
+        Some(format!(
+            "disk nearly full: {free} bytes free on the file system of {}; the message box \
+             needs up to {growth} bytes at its next growth ({left} reserved bytes left), and \
+             appends fail with \"No space left on device\" once it cannot grow",
+            self.shared.dir.display()
+        ))
+    }
+
     /// The directory of the log.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
@@ -371,6 +397,13 @@ impl Shared {
                 return Err(e);
             }
         }
+        let end = w.offset + len;
+        if end > w.reserved && w.can_reserve && self.options.preallocate {
+            if let Err(e) = self.grow(&mut w, end) {
+                self.poison(&mut lock(&self.commit), e.to_string());
+                return Err(e);
+            }
+        }
         let lsn = w.next_lsn;
         let durable = self.committed_lsn.load(Ordering::Acquire);
         let span = u16::try_from(lsn - durable).unwrap_or(u16::MAX);
@@ -381,7 +414,7 @@ impl Shared {
         let written = w.active.file.write_all_at(&buf, w.offset);
         w.buf = buf;
         if let Err(e) = written {
-            let err = WalError::io("write frame", &w.active.path, e);
+            let err = WalError::space("write frame", &w.active.path, e, len, self.storage.as_ref());
             self.poison(&mut lock(&self.commit), err.to_string());
             return Err(err);
         }
@@ -487,6 +520,44 @@ impl Shared {
         self.commit_cv.notify_all();
     }
 
+    /// Reserves more of the active segment so a frame ending at `needed`
+    /// fits: the reservation doubles, up to the segment size. The longer
+    /// file is made durable by the fsync (not fdatasync) of the commit that
+    /// covers the frame (`grew`); no frame in the new space is acknowledged
+    /// before that fsync succeeded. A crash before it leaves the old length
+    /// or the new one with zeros past the last frame: recovery's clean end.
+    fn grow(&self, w: &mut WriterState, needed: u64) -> Result<(), WalError> {
+        let wanted = next_reservation(w.reserved, needed, self.options.segment_size);
+        let active = &w.active;
+        let reserved = reserve(
+            self.storage.as_ref(),
+            active.file.as_ref(),
+            &active.path,
+            w.reserved,
+            wanted,
+            needed,
+        )?;
+        match reserved {
+            Some(len) => {
+                w.reserved = len;
+                w.grew = true;
+            }
+            None => w.can_reserve = false,
+        }
+        Ok(())
+    }
+
+    /// Bytes the next growth of the log will reserve: doubling the active
+    /// segment, or a new segment once it is full.
+    fn next_growth(&self, w: &WriterState) -> u64 {
+        let size = self.options.segment_size;
+        if w.reserved < size {
+            next_reservation(w.reserved, w.reserved, size) - w.reserved
+        } else {
+            initial_reservation(size)
+        }
+    }
+
     /// Seals the active segment (exact length, synced) and starts the next.
     /// Every frame of the old segment is durable before the new one exists,
     /// so only the last segment can ever end in a torn frame.
@@ -507,8 +578,7 @@ impl Shared {
             self.storage.as_ref(),
             &self.dir,
             w.next_lsn,
-            self.options.segment_size,
-            self.options.preallocate,
+            &self.options,
         )?);
         self.segments
             .write()
@@ -520,6 +590,7 @@ impl Shared {
             .map_err(|e| WalError::io("stat segment", &seg.path, e))?;
         w.active = seg;
         w.offset = SEGMENT_HEADER_LEN as u64;
+        w.can_reserve = true;
         w.grew = false;
         Ok(())
     }
