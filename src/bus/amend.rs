@@ -92,9 +92,9 @@ impl BusState {
     /// The completed instances that these keys (event ids and link
     /// tokens) reach, with their parts decoded; nothing changes yet, so a
     /// frame whose instances cannot be read is refused whole.
-    pub(super) fn to_reopen(&self, keys: &BTreeSet<Key>) -> Result<Vec<Reopen>, String> {
+    pub(super) fn to_reopen(&self, keys: &[&Key]) -> Result<Vec<Reopen>, String> {
         let mut out: Vec<Reopen> = Vec::new();
-        for key in keys {
+        for &key in keys {
             if self.nodes.contains_key(key) {
                 continue;
             }

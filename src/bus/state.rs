@@ -208,18 +208,22 @@ impl BusState {
         let prepared = self.validate(batch)?;
         // The completed instances the frame reaches, read before anything
         // changes: a frame whose instances cannot be read is refused whole.
-        let mut reached: BTreeSet<Key> = BTreeSet::new();
-        for p in &prepared {
-            if !self.nodes.contains_key(&p.key) {
-                reached.insert(p.key.clone());
-            }
-            if let EventKind::EnableContinuation { token } = &p.kind {
-                let child = (p.key.0.clone(), token.clone());
-                if !self.nodes.contains_key(&child) {
-                    reached.insert(child);
-                }
-            }
-        }
+        // (Borrowed keys: this runs for every new instance's events.)
+        let tokens: Vec<Key> = prepared
+            .iter()
+            .filter_map(|p| match &p.kind {
+                EventKind::EnableContinuation { token } => Some((p.key.0.clone(), token.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut reached: Vec<&Key> = prepared
+            .iter()
+            .map(|p| &p.key)
+            .chain(&tokens)
+            .filter(|key| !self.nodes.contains_key(*key))
+            .collect();
+        reached.sort_unstable();
+        reached.dedup();
         let reopen = self.to_reopen(&reached).map_err(|e| vec![e])?;
         // Real-time aggregations need every changed instance's version
         // before and after the frame.
@@ -569,7 +573,8 @@ impl BusState {
 
     /// Moves a complete tree out of the active state into the memtable.
     fn complete(&mut self, top: &Key) {
-        let parts = match self.encode_parts(top) {
+        let keys = self.subtree(top);
+        let parts = match self.encode_parts(&keys) {
             Ok(parts) => parts,
             Err(e) => {
                 // Cannot happen for in-memory values; if it did, the
@@ -578,10 +583,10 @@ impl BusState {
                 return;
             }
         };
-        let mut record = self.merge(top, true);
+        let mut record = self.merge_keys(top, &keys, true);
         record.parts = parts;
-        for key in self.subtree(top) {
-            self.nodes.remove(&key);
+        for key in &keys {
+            self.nodes.remove(key);
         }
         // Every part of the instance now names the completed instance, as
         // the import file's index will.

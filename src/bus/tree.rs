@@ -168,10 +168,9 @@ impl BusState {
                 .all(|key| self.nodes.get(key).is_some_and(|n| n.ended.is_some()))
     }
 
-    /// The nodes of the tree under `top`, encoded for a completed record
-    /// (see [`StoredInstance::parts`]).
-    pub(super) fn encode_parts(&self, top: &Key) -> Result<Vec<u8>, String> {
-        let keys = self.subtree(top);
+    /// The nodes of a tree (its [`BusState::subtree`]), encoded for a
+    /// completed record (see [`StoredInstance::parts`]).
+    pub(super) fn encode_parts(&self, keys: &[Key]) -> Result<Vec<u8>, String> {
         let parts: Vec<(&str, &Node)> = keys
             .iter()
             .filter_map(|key| self.nodes.get(key).map(|node| (key.1.as_str(), node)))
@@ -181,12 +180,16 @@ impl BusState {
 
     /// Merges the tree under `top` into one instance (without its parts).
     pub(super) fn merge(&self, top: &Key, completed: bool) -> StoredInstance {
-        let keys = self.subtree(top);
+        self.merge_keys(top, &self.subtree(top), completed)
+    }
+
+    /// [`BusState::merge`] of the tree's keys, already collected.
+    pub(super) fn merge_keys(&self, top: &Key, keys: &[Key], completed: bool) -> StoredInstance {
         let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
         let mut references = Vec::new();
         let mut relations = Vec::new();
         let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
-        for key in &keys {
+        for key in keys {
             let Some(node) = self.nodes.get(key) else {
                 continue;
             };
