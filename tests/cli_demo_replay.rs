@@ -17,21 +17,22 @@ fn the_demo_quarantine_entry_replays_after_its_item_is_deployed() {
     let list = bamdb(&["quarantine", "list", "--store", s(&store)], "");
     assert!(stdout(&list).contains("item Discount is not defined"));
 
+    // The demo's PurchaseOrder definition, as deployed, with Discount added.
+    let defs = bamdb(&["definitions", "--store", s(&store)], "");
+    let defs: serde_json::Value = serde_json::from_str(&stdout(&defs)).unwrap();
+    let mut po = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "PurchaseOrder")
+        .unwrap()
+        .clone();
+    po["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "Discount", "type": "float"}));
     let def = dir.path().join("discount.json");
-    std::fs::write(
-        &def,
-        r#"{"name":"PurchaseOrder","items":[
-  {"name":"PO_Number","type":"text","max_len":32},
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Amount","type":"float"},
-  {"name":"Quantity","type":"int"},
-  {"name":"Status","type":"text","max_len":16},
-  {"name":"Received","type":"timestamp"},
-  {"name":"Shipped","type":"timestamp"},
-  {"name":"Discount","type":"float"}]}"#,
-    )
-    .unwrap();
+    std::fs::write(&def, po.to_string()).unwrap();
     let deployed = bamdb(&["deploy", "--store", s(&store), s(&def)], "");
     assert_eq!(code(&deployed), 0, "{}", stderr(&deployed));
     let replay = bamdb(&["quarantine", "replay", "--store", s(&store), "1"], "");

@@ -5,30 +5,7 @@
 
 mod cli_common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use cli_common::*;
-
-/// `bamdb ARGS` with `stdin` written by another thread: this test's input
-/// is megabytes, and a command that floods stderr meanwhile must make the
-/// test fail, not hang.
-fn bamdb_big(args: &[&str], stdin: String) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
-    let mut input = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
-    let out = child.wait_with_output().expect("wait for bamdb");
-    writer.join().expect("writer thread");
-    out
-}
 
 /// Lines of stderr that report one bad line.
 fn bad_line_messages(err: &str) -> usize {
@@ -80,7 +57,7 @@ fn huge_bad_lines_are_not_echoed() {
     let unknown_field = format!("{{\"op\":\"flush\",\"{}\":1}}\n", "y".repeat(1_500_000));
     let garbage = "z".repeat(10 << 20) + "\n";
     let input = format!("{unknown_op}{unknown_field}{garbage}{}", po_lines(0..1));
-    let o = bamdb_big(&["ingest", "--store", s(&dir)], input);
+    let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);
     let err = stderr(&o);
     assert_eq!(code(&o), 1, "{}", &err[..err.len().min(2000)]);

@@ -11,7 +11,9 @@ pub const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
   {"name":"Region","type":"text","max_len":16},
   {"name":"Amount","type":"float"}]}]"#;
 
-/// Runs `bamdb ARGS` with `stdin` as standard input.
+/// Runs `bamdb ARGS` with `stdin` as standard input, written by another
+/// thread: an input of megabytes while the command floods its output must
+/// not hang the test.
 pub fn bamdb(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
         .args(args)
@@ -22,10 +24,14 @@ pub fn bamdb(args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("start bamdb");
     let mut input = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_owned();
     // The command may exit before reading it all (a locked store, say).
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().expect("wait for bamdb")
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for bamdb");
+    writer.join().expect("stdin writer");
+    out
 }
 
 pub fn stdout(o: &Output) -> String {
