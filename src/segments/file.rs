@@ -350,7 +350,14 @@ impl SegmentFile {
         let file = storage
             .open_file(&path, OpenMode::Read)
             .map_err(|e| format!("open: {e}"))?;
-        let bytes = match file.map_sealed().map_err(|e| format!("map: {e}"))? {
+        // SAFETY: import files are sealed: written whole to a temporary
+        // name, synced and renamed into place before anyone opens them, and
+        // never written, truncated or renamed over again (merges and
+        // retention write new files and unlink the old ones, which keeps a
+        // mapped inode alive). The store's directory lock keeps other bamdb
+        // writers out; a process that ignores it is outside the contract.
+        let mapped = unsafe { file.map_sealed() };
+        let bytes = match mapped.map_err(|e| format!("map: {e}"))? {
             Some(map) => FileBytes::Mapped(map),
             None => {
                 let len = file.len().map_err(|e| format!("stat: {e}"))?;

@@ -130,18 +130,14 @@ impl StorageFile for FsFile {
         self.0.sync_all()
     }
 
-    fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
+    unsafe fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
         if self.len()? == 0 {
             return Ok(None);
         }
-        // SAFETY: callers map only sealed files (import segments after their
-        // atomic rename), which bamdb never writes, truncates or renames
-        // over again while it holds the store's lock. A file may be unlinked
-        // (after a merge or retention) while a query still holds its map;
-        // unlinking keeps the inode and its bytes alive for existing maps.
-        // So the mapped bytes cannot change under the reader. Another
-        // process ignoring the lock could break this; the directory lock is
-        // the defence.
+        // SAFETY: the caller guarantees the file is sealed (see the trait's
+        // `# Safety`): memmap2 maps it MAP_SHARED, so its bytes could only
+        // change under the map if someone wrote or truncated the file, and
+        // nobody does while it is mapped.
         let map = unsafe { memmap2::Mmap::map(&self.0)? };
         Ok(Some(map))
     }
@@ -181,11 +177,12 @@ fn allocate_range(file: &File, offset: u64, len: u64) -> io::Result<()> {
 /// pages touched by a scan stop counting in its resident memory (they stay
 /// in the page cache and are read back on the next access).
 pub(crate) fn release_pages(map: &memmap2::Mmap) {
-    // SAFETY: MADV_DONTNEED on a read-only private mapping of a file only
-    // discards the page-table entries; the next access faults the pages in
-    // again from the file. `map_sealed` maps only files bamdb never modifies
-    // while mapped, so the bytes read afterwards are the same. No reference
-    // into the map is invalidated: the mapping itself stays in place.
+    // SAFETY: MADV_DONTNEED on a read-only shared mapping of a file only
+    // discards this process's page-table entries; the next access faults
+    // the pages in again from the page cache or the file. The map comes from
+    // `map_sealed`, whose file is never modified while mapped, so the bytes
+    // read afterwards are the same. No reference into the map is
+    // invalidated: the mapping itself stays in place.
     let result = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
     if let Err(e) = result {
         tracing::debug!(error = %e, "madvise(DONTNEED) failed; pages stay resident");

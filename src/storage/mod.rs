@@ -100,9 +100,17 @@ pub trait StorageFile: Send + Sync + Debug {
     /// Makes data and metadata durable (`fsync`); needed when the file grew.
     fn sync_all(&self) -> io::Result<()>;
     /// A read-only memory map of the whole file, where the storage has real
-    /// files (`Ok(None)` otherwise: read the bytes instead). Only for files
-    /// that are sealed and never modified again.
-    fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
+    /// files (`Ok(None)` otherwise: read the bytes instead).
+    ///
+    /// # Safety
+    ///
+    /// The map is shared with the file (`MAP_SHARED`): a write to the file
+    /// by anyone shows through it, and a truncation makes reads past the new
+    /// end fault (SIGBUS). The caller guarantees that the file is sealed:
+    /// completely written and synced, and never written or truncated again
+    /// while the map lives, by this process or any other. (Unlinking is
+    /// fine: the inode stays alive for the map.)
+    unsafe fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
         Ok(None)
     }
 }
