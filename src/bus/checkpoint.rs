@@ -25,6 +25,16 @@ const CHECKPOINT_VERSION: u32 = 2;
 /// A checkpoint larger than this is refused when read (memory bound).
 const MAX_CHECKPOINT: u64 = 4 << 30;
 
+/// Reads and decodes a checkpoint file: the one reader, for opening a
+/// store and for `verify`.
+pub(crate) fn read_checkpoint(storage: &dyn Storage, path: &Path) -> Result<Snapshot, String> {
+    let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
+    if version != CHECKPOINT_VERSION {
+        return Err(format!("unsupported version {version}"));
+    }
+    postcard::from_bytes(&body).map_err(|e| format!("does not decode: {e}"))
+}
+
 /// Takes a checkpoint, retrying transient failures; false if the bus must
 /// halt.
 pub(crate) fn run_with_retry(shared: &Shared) -> bool {
@@ -217,15 +227,7 @@ pub(crate) fn open_state(
         None => Snapshot::default(),
         Some(name) => {
             let path = dir.join(name);
-            let (version, body) = read_blob(storage, &path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)
-                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-            if version != CHECKPOINT_VERSION {
-                return Err(format!(
-                    "checkpoint {}: unsupported version {version}",
-                    path.display()
-                ));
-            }
-            postcard::from_bytes(&body)
+            read_checkpoint(storage, &path)
                 .map_err(|e| format!("checkpoint {}: {e}", path.display()))?
         }
     };

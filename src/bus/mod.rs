@@ -496,7 +496,7 @@ fn process_corrupt(shared: &Shared, region: &CorruptRegion) -> bool {
     ok
 }
 
-pub(crate) use checkpoint::open_state;
+pub(crate) use checkpoint::{open_state, read_checkpoint};
 
 impl Shared {
     pub(crate) fn new(

@@ -37,20 +37,11 @@ use super::{Store, StoreError, StoreOptions};
 use crate::bus::quarantine::{
     entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry,
 };
-use crate::bus::state::Snapshot;
-use crate::segments::blob::read_blob;
+use crate::bus::read_checkpoint;
 use crate::segments::file::SegmentFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::{FsStorage, Storage};
 use crate::wal::{ReadItem, Wal};
-
-/// Magic, version and size limit of a checkpoint blob; the same values as
-/// the bus writes (`docs/FORMAT.md`, "Checkpoint").
-const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
-/// 2: nodes keep every link with its stamp, and the checkpoint names the
-/// superseded records of amended instances.
-const CHECKPOINT_VERSION: u32 = 2;
-const MAX_CHECKPOINT: u64 = 4 << 30;
 
 /// One thing wrong with a store: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -394,17 +385,7 @@ fn verify_checkpoint(
     manifest_lsn: u64,
     report: &mut VerifyReport,
 ) {
-    let body = match read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT) {
-        Ok((CHECKPOINT_VERSION, body)) => body,
-        Ok((version, _)) => {
-            return report.problem(
-                path.display(),
-                format!("checkpoint: unsupported version {version}"),
-            )
-        }
-        Err(reason) => return report.problem(path.display(), format!("checkpoint: {reason}")),
-    };
-    match postcard::from_bytes::<Snapshot>(&body) {
+    match read_checkpoint(storage, path) {
         Ok(snapshot) if snapshot.applied_lsn != manifest_lsn => report.problem(
             path.display(),
             format!(
@@ -413,6 +394,6 @@ fn verify_checkpoint(
             ),
         ),
         Ok(_) => {}
-        Err(e) => report.problem(path.display(), format!("checkpoint does not decode: {e}")),
+        Err(reason) => report.problem(path.display(), format!("checkpoint: {reason}")),
     }
 }
