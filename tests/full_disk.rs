@@ -239,6 +239,11 @@ fn a_store_on_a_full_small_file_system_names_enospc_keeps_reading_and_keeps_ever
         "{kind}: {stderr}"
     );
     assert!(!stderr.contains("os error 0"), "{kind}: {stderr}");
+    // The advice fits the error: free space, not "check the path".
+    assert!(
+        stderr.contains("free space on that file system, then retry"),
+        "{kind}: {stderr}"
+    );
     let needs = stderr
         .split("needs ")
         .nth(1)

@@ -16,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use bamdb::wal::WalError;
 use bamdb::{Store, StoreError, StoreOptions};
 use clap::{Parser, Subcommand};
 
@@ -181,8 +182,17 @@ impl CliError {
             return CliError::fatal(format!("{err}; {NOT_A_STORE_ADVICE}"));
         }
         let advice = match err {
-            StoreError::Locked { .. } => {
+            StoreError::Locked { .. } | StoreError::Wal(WalError::Locked { .. }) => {
                 "close the other process that has it open (or wait for it to finish), then retry"
+            }
+            StoreError::Wal(WalError::Poisoned { .. }) => {
+                "the message box stopped after a failed write or sync; reopen the store (what was acknowledged is durable)"
+            }
+            StoreError::Wal(WalError::NoSpace { .. }) => {
+                "free space on that file system, then retry (what was acknowledged is durable)"
+            }
+            StoreError::Wal(WalError::FrameTooLarge { .. }) => {
+                "send smaller batches, or raise the frame size limit"
             }
             StoreError::Corrupt { .. } => "run `bamdb verify --store DIR` for details",
             StoreError::Degraded { .. } => {
