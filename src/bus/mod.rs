@@ -50,6 +50,8 @@ pub(crate) struct Progress {
     pub degraded: Option<String>,
     /// The bus thread has stopped (closed, or halted after retries).
     pub stopped: bool,
+    /// The import stopped after its retries (`degraded` says why).
+    pub halted: bool,
     /// Failed import steps that were retried, since open.
     pub retries: u64,
 }
@@ -181,11 +183,18 @@ impl Shared {
                 }
             }
         }
-        self.set_degraded(Some(format!(
+        self.halt(format!(
             "import halted: {what} kept failing after {} retries; the data is safe in the message box, reopen the store",
             self.options.retry_limit
-        )));
+        ));
         None
+    }
+
+    /// Records that the import stops for good (until the store is
+    /// reopened), and why.
+    fn halt(&self, reason: String) {
+        self.set_degraded(Some(reason));
+        lock(&self.progress).halted = true;
     }
 
     /// Writes a quarantine entry (once) and raises the event.
@@ -250,9 +259,9 @@ fn run(shared: &Shared) {
                 Some(Err(e)) => {
                     read_failures += 1;
                     if read_failures > shared.options.retry_limit {
-                        shared.set_degraded(Some(format!(
+                        shared.halt(format!(
                             "import halted: reading the message box kept failing: {e}; reopen the store"
-                        )));
+                        ));
                         halted = true;
                         break 'outer;
                     }
@@ -524,6 +533,7 @@ impl Shared {
                 checkpointed: applied,
                 degraded: None,
                 stopped: false,
+                halted: false,
                 retries: 0,
             }),
             progress_cv: Condvar::new(),

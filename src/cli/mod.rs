@@ -269,7 +269,7 @@ pub fn wait_for_import(store: &Store) -> Result<(), CliError> {
             return Ok(());
         }
         let stats = store.stats();
-        if let Some(reason) = stats.degraded.filter(|r| r.starts_with("import halted")) {
+        if let Some(reason) = stats.degraded.filter(|_| stats.import_halted) {
             return Err(CliError::fatal(format!(
                 "store {}: {reason}; fix the cause and reopen the store (nothing committed is lost)",
                 store.dir().display()

@@ -97,6 +97,10 @@ pub struct StoreStats {
     /// the message box writer stopped after an error, or too little disk
     /// space for the message box's next growth. Reads work in every case.
     pub degraded: Option<String>,
+    /// The import stopped after its retries: nothing more is imported
+    /// until the store is reopened (`degraded` says why; nothing committed
+    /// is lost, it waits in the message box).
+    pub import_halted: bool,
     /// Failed import steps that were retried since the store was opened.
     pub import_retries: u64,
     /// Quarantine entries by state (unresolved, resolved, dropped) and
@@ -554,9 +558,15 @@ impl Store {
     pub fn stats(&self) -> StoreStats {
         let bus = &self.inner.bus;
         let wal = bus.wal.stats();
-        let (applied, checkpointed, import_degraded, import_retries) = {
+        let (applied, checkpointed, import_degraded, import_halted, import_retries) = {
             let p = lock(&bus.progress);
-            (p.applied, p.checkpointed, p.degraded.clone(), p.retries)
+            (
+                p.applied,
+                p.checkpointed,
+                p.degraded.clone(),
+                p.halted,
+                p.retries,
+            )
         };
         // Reads keep working in every one of these states; writes do not.
         let reasons: Vec<String> = [
@@ -588,6 +598,7 @@ impl Store {
             pending,
             counters: st.counters,
             degraded,
+            import_halted,
             import_retries,
             quarantine: bus
                 .quarantine
@@ -601,10 +612,11 @@ impl Store {
     /// final checkpoint, and releases the directory.
     pub fn close(self) -> Result<(), StoreError> {
         self.inner.stop();
-        match lock(&self.inner.bus.progress).degraded.clone() {
-            Some(reason) if reason.starts_with("import halted") => {
-                Err(StoreError::Degraded { reason })
-            }
+        let p = lock(&self.inner.bus.progress);
+        match (&p.degraded, p.halted) {
+            (Some(reason), true) => Err(StoreError::Degraded {
+                reason: reason.clone(),
+            }),
             _ => Ok(()),
         }
     }
