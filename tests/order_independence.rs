@@ -278,8 +278,17 @@ fn reference(specs: &[Spec], per_producer: &[Vec<Vec<Event>>]) -> Answers {
     answers(&store, specs)
 }
 
+/// Cases per property: 40 in CI; the long form sets
+/// `BAMDB_ORDER_CASES` (see RELIABILITY.md).
+fn cases() -> u32 {
+    std::env::var("BAMDB_ORDER_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn every_arrival_order_gives_the_answers_of_the_producers_order(

@@ -506,6 +506,7 @@ fn process_corrupt(shared: &Shared, region: &CorruptRegion) -> bool {
 }
 
 pub(crate) use checkpoint::{open_state, read_checkpoint};
+pub(crate) use tree::check_parts;
 
 impl Shared {
     pub(crate) fn new(

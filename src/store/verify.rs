@@ -335,8 +335,8 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
         let mut read = 0u64;
         let mut damaged = false;
         for rec in file.records() {
-            match rec {
-                Ok(_) => read += 1,
+            match rec.and_then(|rec| crate::bus::check_parts(&rec)) {
+                Ok(()) => read += 1,
                 Err(reason) => {
                     report.problem(path.display(), format!("import file: {reason}"));
                     damaged = true;
