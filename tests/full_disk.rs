@@ -149,6 +149,12 @@ struct Mount(PathBuf);
 impl Mount {
     /// A 4 MiB ext4 image on a loop device, or else a 4 MiB tmpfs.
     fn small(tmp: &Path) -> Result<(Mount, &'static str), String> {
+        Mount::of_size(tmp, "4M")
+    }
+
+    /// An ext4 image of `size` (`truncate -s` form) on a loop device, or
+    /// else a tmpfs of that size.
+    fn of_size(tmp: &Path, size: &str) -> Result<(Mount, &'static str), String> {
         let uid = sh("id", &["-u"])?;
         if uid != "0" {
             return Err(format!("not root (uid {uid})"));
@@ -159,14 +165,15 @@ impl Mount {
         let image = tmp.join("fs.img");
         let image_s = image.to_str().ok_or("path")?;
         let ext4 = sh("losetup", &["-f"])
-            .and_then(|_| sh("truncate", &["-s", "4M", image_s]))
+            .and_then(|_| sh("truncate", &["-s", size, image_s]))
             .and_then(|_| sh("mkfs.ext4", &["-q", "-F", image_s]))
             .and_then(|_| sh("mount", &["-o", "loop", image_s, at_s]));
         match ext4 {
             Ok(_) => Ok((Mount(at), "ext4")),
             Err(why) => {
                 eprintln!("no ext4 loop mount ({why}); using tmpfs");
-                sh("mount", &["-t", "tmpfs", "-o", "size=4m", "tmpfs", at_s])?;
+                let option = format!("size={}", size.to_lowercase());
+                sh("mount", &["-t", "tmpfs", "-o", &option, "tmpfs", at_s])?;
                 Ok((Mount(at), "tmpfs"))
             }
         }
@@ -292,6 +299,81 @@ fn a_store_on_a_full_small_file_system_names_enospc_keeps_reading_and_keeps_ever
     s.begin(PO, "after-freeing").unwrap();
     s.flush().unwrap();
     drop(s);
+    drop(opened);
+    drop(mount);
+}
+
+/// Regression (issue 12, "read commands still work while the disk is
+/// full"): a store whose message box holds more than a checkpoint's worth
+/// of unimported frames, on a full disk. Opening it for a read imports
+/// them, the checkpoint that falls due cannot be written, and the import
+/// halts after its retries. `stats` and `get` used to exit 2 ("import
+/// halted"); now they answer from what was imported, with a warning.
+#[test]
+fn reads_answer_when_the_import_halts_on_a_full_disk() {
+    use bamdb::model::{encode_batch, Event, EventKind, Limits, Timestamp};
+    use bamdb::wal::{Wal, WalOptions};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mount, kind) = match Mount::of_size(tmp.path(), "8M") {
+        Ok(m) => m,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let store = mount.0.join("store");
+    let store_s = store.to_str().unwrap();
+    let opened = Store::open(&store, StoreOptions::default()).unwrap();
+    opened.deploy(po_definition()).unwrap();
+    opened.close().unwrap();
+    // 21,000 completed instances committed straight into the message box
+    // (no bus running): a checkpoint falls due at 20,000 during the import.
+    let wal = Wal::open(store.join("wal"), WalOptions::default()).unwrap();
+    let ts = Timestamp::now();
+    for frame in 0..210u64 {
+        let events: Vec<Event> = (0..100)
+            .flat_map(|n| {
+                let id = format!("PO-{frame}-{n}");
+                [EventKind::Begin, EventKind::End].map(|kind| Event {
+                    ts,
+                    activity: PO.into(),
+                    id: id.clone(),
+                    kind,
+                })
+            })
+            .collect();
+        let payload = encode_batch(1, frame, &events, &Limits::default()).unwrap();
+        wal.append(&payload).unwrap();
+    }
+    drop(wal);
+    // Fill the file system to the last block.
+    let mut ballast = std::fs::File::create(mount.0.join("ballast")).unwrap();
+    let block = vec![1u8; 64 << 10];
+    while std::io::Write::write_all(&mut ballast, &block).is_ok() {}
+    while std::io::Write::write_all(&mut ballast, &[1u8]).is_ok() {}
+    let _ = ballast.sync_all();
+    drop(ballast);
+
+    let o = bamdb(&["stats", "--store", store_s]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{kind}: stats: {o:?}");
+    assert!(
+        stderr.contains("import halted") && stderr.contains("answering from what was imported"),
+        "{kind}: {stderr} {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stats["import_halted"], true, "{kind}: {stats}");
+    assert!(stats["degraded"].as_str().is_some(), "{kind}: {stats}");
+    let o = bamdb(&["get", "--store", store_s, PO, "PO-0-0"]);
+    assert!(o.status.success(), "{kind}: get: {o:?}");
+
+    // Space again: everything is imported.
+    std::fs::remove_file(mount.0.join("ballast")).unwrap();
+    let opened = Store::open(&store, StoreOptions::default()).unwrap();
+    settle(&opened);
+    assert_eq!(opened.stats().completed, 21_000);
     drop(opened);
     drop(mount);
 }

@@ -254,9 +254,23 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 /// Opens an existing store for a command that reads it, and waits until
 /// the bus has imported everything committed when it opened, so that the
 /// answer includes what the user ingested.
+///
+/// When the import has halted (a full disk that fails every checkpoint, a
+/// damaged file), a read still answers from what was imported, with a
+/// warning on stderr naming the cause and how far the import got: nothing
+/// committed is lost, it waits in the message box.
 pub fn open_imported(dir: &Path) -> Result<Store, CliError> {
     let store = open_existing(dir)?;
-    wait_for_import(&store)?;
+    if let Err(e) = wait_for_import(&store) {
+        let stats = store.stats();
+        if !stats.import_halted {
+            return Err(e);
+        }
+        err_line(&format!(
+            "bamdb: warning: {e}; answering from what was imported (LSN {} of {})",
+            stats.applied_lsn, stats.committed_lsn
+        ));
+    }
     Ok(store)
 }
 
@@ -286,12 +300,22 @@ pub fn wait_for_import(store: &Store) -> Result<(), CliError> {
     }
 }
 
-/// Closes the store, reporting a halted import.
+/// Closes the store. A halted import is a warning on stderr, not a
+/// failure: what was acknowledged is durable in the message box, and a
+/// command that needed the import has already failed on it.
 pub fn close_store(store: Store) -> Result<(), CliError> {
     let dir = store.dir().to_path_buf();
-    store
-        .close()
-        .map_err(|e| CliError::store("close", &dir, &e))
+    match store.close() {
+        Ok(()) => Ok(()),
+        Err(StoreError::Degraded { reason }) => {
+            err_line(&format!(
+                "bamdb: warning: store {}: {reason}",
+                dir.display()
+            ));
+            Ok(())
+        }
+        Err(e) => Err(CliError::store("close", &dir, &e)),
+    }
 }
 
 /// Writes one line to stdout and flushes it: the one way the CLI writes to
