@@ -20,7 +20,7 @@ fn disk_with(name: &str, data: &[u8]) -> MemStorage {
 }
 
 /// Opens `data` as an import file and reads everything in it (records,
-/// lookups, the column projection): never a panic; a projection that
+/// their parts, lookups, the column projection): never a panic; a projection that
 /// builds has one row per record.
 pub fn import_file(data: &[u8]) {
     let disk = disk_with("x.seg", data);
@@ -31,6 +31,8 @@ pub fn import_file(data: &[u8]) {
     for rec in records.iter().take(64) {
         // Lookups must not panic; with a damaged index they may miss.
         let _ = file.get(&rec.activity, &rec.id);
+        // Nor may decoding the parts a late event would reopen.
+        let _ = crate::bus::check_parts(rec);
     }
     let _ = file.get("PurchaseOrder", "PO-1");
     // The column projection holds one row per record it could read.
