@@ -150,9 +150,9 @@ impl BusState {
 
     /// Forgets the superseded records of files that left the live set (a
     /// merge or retention wrote their current records elsewhere).
-    pub(crate) fn forget_superseded(&mut self, gone: &[&str]) {
+    pub(crate) fn forget_superseded<'a>(&mut self, gone: impl IntoIterator<Item = &'a str>) {
         for name in gone {
-            self.superseded.remove(*name);
+            self.superseded.remove(name);
         }
     }
 

@@ -182,7 +182,7 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
         let mut st = shared.write_state();
         st.files.retain(|f| !source_names.contains(f.name.as_str()));
         st.files.push(merged);
-        st.forget_superseded(&source_names.iter().copied().collect::<Vec<_>>());
+        st.forget_superseded(source_names.iter().copied());
     }
     *lock(&shared.manifest) = manifest;
     // Garbage only from here: a failure is cleaned up at the next open.

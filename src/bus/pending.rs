@@ -70,7 +70,7 @@ impl BusState {
         let ended = keys
             .iter()
             .all(|k| self.nodes.get(k).is_some_and(|n| n.ended.is_some()));
-        let merged = self.merge(top, false);
+        let merged = self.merge_keys(top, &keys, false);
         let ordered: Vec<(String, Value)> = merged
             .items
             .into_iter()

@@ -100,7 +100,7 @@ pub(crate) fn apply_with(
         let mut st = shared.write_state();
         st.files.retain(|f| !gone.contains(f.name.as_str()));
         st.files.extend(new_files);
-        st.forget_superseded(&gone.iter().copied().collect::<Vec<_>>());
+        st.forget_superseded(gone.iter().copied());
         st.retire(&retired);
     }
     *lock(&shared.manifest) = manifest;
