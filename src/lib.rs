@@ -12,9 +12,11 @@
 #![warn(missing_docs)]
 
 pub mod bus;
+mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod model;
+mod options;
 pub mod query;
 pub mod segments;
 pub mod storage;
@@ -22,13 +24,12 @@ pub mod store;
 pub mod stream;
 pub mod wal;
 
-pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry, Source};
-pub use bus::state::Counters;
+pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry};
+pub use error::StoreError;
+pub use model::{Counters, Source};
+pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use segments::{ActivityInstance, Reference, Relationship, Status};
-pub use store::{
-    PendingInstance, Problem, QuarantineEvent, ReplayOutcome, Retention, RetentionAction, Store,
-    StoreError, StoreOptions, StoreStats, VerifyReport,
-};
+pub use store::{PendingInstance, Problem, ReplayOutcome, Store, StoreStats, VerifyReport};
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 
 /// The README's Rust examples, compiled and run as doctests so they stay

@@ -98,7 +98,7 @@ fn a_fault_that_persists_halts_the_import_and_a_reopen_recovers_everything() {
     assert!(reason.contains("reopen"), "{reason}");
     drop(s);
     match store.close() {
-        Err(StoreError::Degraded { reason }) => assert!(reason.contains("halted")),
+        Err(StoreError::Halted { reason }) => assert!(reason.contains("halted")),
         other => panic!("{other:?}"),
     }
     let image = disk.crash_image(CrashMode::DropUnsynced);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::quarantine::{Quarantine, Record};
 use super::state::{BusState, Snapshot};
-use super::{lock, Shared};
+use super::{lock, Bus};
 use crate::segments::blob::{encode_blob, read_blob, write_atomically};
 use crate::segments::file::{write_segment, SegmentFile};
 use crate::segments::manifest::{Manifest, MANIFEST};
@@ -37,22 +37,22 @@ pub(crate) fn read_checkpoint(storage: &dyn Storage, path: &Path) -> Result<Snap
 
 /// Takes a checkpoint, retrying transient failures; false if the bus must
 /// halt.
-pub(crate) fn run_with_retry(shared: &Shared) -> bool {
-    shared.retry("checkpoint", || take(shared)).is_some()
+pub(crate) fn run_with_retry(bus: &Bus) -> bool {
+    bus.retry("checkpoint", || take(bus)).is_some()
 }
 
-fn take(shared: &Shared) -> Result<(), String> {
-    let quarantine_next = shared.quarantine.next_id().map_err(|e| e.to_string())?;
+fn take(bus: &Bus) -> Result<(), String> {
+    let quarantine_next = bus.quarantine.next_id().map_err(|e| e.to_string())?;
     let (snapshot, completed, applied) = {
-        let st = shared.read_state();
+        let st = bus.read_state();
         let body = postcard::to_allocvec(&st.snapshot(quarantine_next))
             .map_err(|e| format!("encode checkpoint: {e}"))?;
         let completed: Vec<_> = st.memtable.values().cloned().collect();
         (body, completed, st.applied_lsn)
     };
-    let storage = shared.storage.as_ref();
-    let dir = &shared.segments_dir;
-    let old = lock(&shared.manifest).clone();
+    let storage = bus.storage.as_ref();
+    let dir = &bus.files_dir;
+    let old = lock(&bus.manifest).clone();
     let mut manifest = old.clone();
     let mut new_file = None;
     if !completed.is_empty() {
@@ -79,7 +79,7 @@ fn take(shared: &Shared) -> Result<(), String> {
 
     // The manifest is durable: publish the new file, drop what it replaced.
     {
-        let mut st = shared.write_state();
+        let mut st = bus.write_state();
         if let Some(file) = new_file {
             st.files.push(file);
         }
@@ -91,21 +91,21 @@ fn take(shared: &Shared) -> Result<(), String> {
             }
         }
     }
-    *lock(&shared.manifest) = manifest;
+    *lock(&bus.manifest) = manifest;
     if let Some(previous) = old.checkpoint {
         // Garbage only; a failure here is cleaned up at the next open.
         if storage.remove_file(&dir.join(previous)).is_ok() {
             let _ = storage.sync_dir(dir);
         }
     }
-    if let Err(e) = shared.wal.trim(applied) {
+    if let Err(e) = bus.wal.trim(applied) {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
-    merge_if_needed(shared)?;
-    super::retention::apply(shared)?;
+    merge_if_needed(bus)?;
+    super::retention::apply(bus)?;
     // Published last, so a caller that waits for it knows the whole
     // checkpoint (clean-up, trim, merge) is over.
-    lock(&shared.progress).checkpointed = applied;
+    bus.publish_checkpointed(applied);
     Ok(())
 }
 
@@ -125,9 +125,9 @@ const MAX_MERGE_RECORDS: u64 = 40_000;
 /// is rewritten about log4(n) times, not at every merge). The merged file
 /// is written atomically, the manifest swapped to name it instead of its
 /// sources, and only then are the sources deleted.
-fn merge_if_needed(shared: &Shared) -> Result<(), String> {
+fn merge_if_needed(bus: &Bus) -> Result<(), String> {
     let sources: Vec<Arc<SegmentFile>> = {
-        let st = shared.read_state();
+        let st = bus.read_state();
         let mut small: Vec<Arc<SegmentFile>> = st
             .files
             .iter()
@@ -149,15 +149,15 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
         }
         picked
     };
-    let storage = shared.storage.as_ref();
-    let dir = &shared.segments_dir;
+    let storage = bus.storage.as_ref();
+    let dir = &bus.files_dir;
     // Superseded records (old versions of amended instances) are left
     // out. Safe: a merge runs right after a checkpoint, so the durable
     // checkpoint already names them superseded, and their instances'
     // current versions are durable too.
     let mut records = Vec::new();
     for file in &sources {
-        let superseded = shared.read_state().superseded_in(file);
+        let superseded = bus.read_state().superseded_in(file);
         for rec in file.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
             if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
@@ -165,7 +165,7 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
             }
         }
     }
-    let mut manifest = lock(&shared.manifest).clone();
+    let mut manifest = lock(&bus.manifest).clone();
     let name = format!("{:012}.seg", manifest.next_file);
     manifest.next_file += 1;
     write_segment(storage, dir, &name, &records)?;
@@ -179,12 +179,12 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
         .store(storage, dir)
         .map_err(|e| format!("write manifest: {e}"))?;
     {
-        let mut st = shared.write_state();
+        let mut st = bus.write_state();
         st.files.retain(|f| !source_names.contains(f.name.as_str()));
         st.files.push(merged);
         st.forget_superseded(source_names.iter().copied());
     }
-    *lock(&shared.manifest) = manifest;
+    *lock(&bus.manifest) = manifest;
     // Garbage only from here: a failure is cleaned up at the next open.
     for file in &sources {
         let _ = storage.remove_file(&file.path);

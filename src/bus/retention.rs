@@ -13,35 +13,32 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{lock, Shared};
+use super::{lock, Bus};
 use crate::model::Timestamp;
+use crate::options::{Retention, RetentionAction};
 use crate::segments::file::{write_segment, SegmentFile};
 use crate::segments::record::StoredInstance;
-use crate::store::RetentionAction;
 
 /// The archive directory of a store, beside `segments/`.
-pub(crate) fn archive_dir(segments_dir: &Path) -> PathBuf {
-    segments_dir
+pub(crate) fn archive_dir(files_dir: &Path) -> PathBuf {
+    files_dir
         .parent()
         .map_or_else(|| PathBuf::from("archive"), |p| p.join("archive"))
 }
 
 /// Applies the retention policy to the import files, if one is set.
-pub(crate) fn apply(shared: &Shared) -> Result<(), String> {
-    match shared.options.retention {
-        Some(policy) => apply_with(shared, policy).map(|_| ()),
+pub(crate) fn apply(bus: &Bus) -> Result<(), String> {
+    match bus.options.retention {
+        Some(policy) => apply_with(bus, policy).map(|_| ()),
         None => Ok(()),
     }
 }
 
 /// Applies `policy` now; returns how many instances left the online store.
-pub(crate) fn apply_with(
-    shared: &Shared,
-    policy: crate::store::Retention,
-) -> Result<usize, String> {
+pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, String> {
     let window = i64::try_from(policy.online_window.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::now().as_micros().saturating_sub(window);
-    let victims: Vec<Arc<SegmentFile>> = shared
+    let victims: Vec<Arc<SegmentFile>> = bus
         .read_state()
         .files
         .iter()
@@ -51,20 +48,20 @@ pub(crate) fn apply_with(
     if victims.is_empty() {
         return Ok(0);
     }
-    let storage = shared.storage.as_ref();
-    let dir = &shared.segments_dir;
+    let storage = bus.storage.as_ref();
+    let dir = &bus.files_dir;
     let archive = archive_dir(dir);
     storage
         .create_dir_all(&archive)
         .map_err(|e| format!("create {}: {e}", archive.display()))?;
-    let mut manifest = lock(&shared.manifest).clone();
+    let mut manifest = lock(&bus.manifest).clone();
     let mut retired: Vec<StoredInstance> = Vec::new();
     let mut new_files = Vec::new();
     for file in &victims {
         let (mut old, mut keep) = (Vec::new(), Vec::new());
         // Old versions of amended instances are left out (retention, like
         // a merge, runs right after a checkpoint that names them).
-        let superseded = shared.read_state().superseded_in(file);
+        let superseded = bus.read_state().superseded_in(file);
         for rec in file.records() {
             let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
             if superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
@@ -97,13 +94,13 @@ pub(crate) fn apply_with(
         .store(storage, dir)
         .map_err(|e| format!("write manifest: {e}"))?;
     {
-        let mut st = shared.write_state();
+        let mut st = bus.write_state();
         st.files.retain(|f| !gone.contains(f.name.as_str()));
         st.files.extend(new_files);
         st.forget_superseded(gone.iter().copied());
         st.retire(&retired);
     }
-    *lock(&shared.manifest) = manifest;
+    *lock(&bus.manifest) = manifest;
     for file in &victims {
         let _ = storage.remove_file(&file.path);
     }

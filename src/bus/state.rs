@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{coerce, ActivityDefinition, Batch, EventKind};
+use crate::model::{coerce, ActivityDefinition, Batch, Counters, EventKind};
 use crate::query::StatusFilter;
 use crate::segments::file::SegmentFile;
 use crate::segments::record::{
@@ -64,23 +64,6 @@ pub(crate) struct Node {
     /// When an operator completed the instance whatever parts had not
     /// ended (set on the root).
     pub forced: Option<Stamp>,
-}
-
-/// Import counters, checkpointed with the state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    /// Frames applied to the primary import.
-    pub frames_imported: u64,
-    /// Events in those frames.
-    pub events_imported: u64,
-    /// Frames (or damaged regions) sent to quarantine.
-    pub frames_quarantined: u64,
-    /// Events in quarantined frames (as far as they could be decoded).
-    pub events_quarantined: u64,
-    /// Instances that completed.
-    pub instances_completed: u64,
-    /// Quarantined frames later imported by a replay.
-    pub frames_replayed: u64,
 }
 
 /// The part of the state a checkpoint persists.

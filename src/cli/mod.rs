@@ -196,6 +196,9 @@ impl CliError {
             }
             StoreError::Corrupt { .. } => "run `bamdb verify --store DIR` for details",
             StoreError::Degraded { .. } => {
+                "the import is retrying; fix the cause (disk space, permissions); nothing committed is lost"
+            }
+            StoreError::Halted { .. } => {
                 "fix the cause (disk space, permissions), then reopen the store; nothing committed is lost"
             }
             StoreError::Io { .. } | StoreError::Wal(_) => {
@@ -307,7 +310,7 @@ pub fn close_store(store: Store) -> Result<(), CliError> {
     let dir = store.dir().to_path_buf();
     match store.close() {
         Ok(()) => Ok(()),
-        Err(StoreError::Degraded { reason }) => {
+        Err(StoreError::Halted { reason }) => {
             err_line(&format!(
                 "bamdb: warning: store {}: {reason}",
                 dir.display()

@@ -49,8 +49,8 @@ use std::time::Duration;
 use crate::model::{ActivityDefinition, Timestamp, Value};
 use crate::segments::record::ActivityInstance;
 use crate::storage::{CrashMode, Fault, MemStorage};
-use crate::store::{Store, StoreError, StoreOptions};
 use crate::stream::{BufferedEventStream, DirectEventStream, EventStream};
+use crate::{Store, StoreError, StoreOptions};
 
 /// Most operations decoded from one input.
 pub const MAX_OPS: usize = 64;

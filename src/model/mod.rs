@@ -11,9 +11,11 @@
 
 mod codec;
 mod coerce;
+mod counters;
 mod definition;
 mod event;
 mod json;
+mod source;
 mod timestamp;
 mod value;
 
@@ -30,12 +32,14 @@ mod json_tests;
 
 pub use codec::{decode_batch, encode_batch, Batch, BatchEncoder, FORMAT_VERSION};
 pub use coerce::{coerce, CoerceError};
+pub use counters::Counters;
 pub use definition::{
     check_upgrade, ActivityDefinition, ItemDefinition, ItemType, MAX_ITEMS, MAX_NAME_LEN,
     MAX_TEXT_LEN, SYSTEM_FIELDS,
 };
 pub use event::{Event, EventKind, Limits};
 pub use json::{event_to_json, parse_line, parse_line_with, JsonEvent, JsonLine};
+pub use source::Source;
 pub use timestamp::{Timestamp, TimestampError};
 pub use value::Value;
 

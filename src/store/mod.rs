@@ -22,8 +22,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod error;
-mod options;
 mod quarantine;
 mod scan;
 mod verify;
@@ -37,35 +35,36 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use crate::bus::pending::PendingInstance;
-pub use error::StoreError;
-pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
+// The options and errors live below every layer (`crate::options`,
+// `crate::error`); the facade names them too.
+pub use crate::error::StoreError;
+pub use crate::options::{
+    QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions,
+};
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
 pub use verify::{Problem, VerifyReport};
 
-use crate::bus::quarantine::{Quarantine, QuarantineCounts};
-use crate::bus::state::Counters;
-use crate::bus::{self, lock, Shared};
+use crate::bus::quarantine::QuarantineCounts;
+use crate::bus::{self, lock, Bus, Producer};
 use crate::model::ActivityDefinition;
+use crate::model::Counters;
 use crate::segments::record::ActivityInstance;
-use crate::storage::{FsStorage, LockGuard, Storage};
+use crate::storage::{FsStorage, Storage};
 use crate::stream::{BufferedEventStream, DirectEventStream};
-use crate::wal::{Lsn, Wal};
+use crate::wal::Lsn;
 
 /// An open store. Dropping it (or [`Store::close`]) stops the bus after it
 /// has imported everything committed and written a checkpoint. The
 /// directory stays locked until the store and every stream made from it
 /// are dropped.
 pub struct Store {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub bus: Arc<Shared>,
+    /// The bus; streams hold it too (through a [`Producer`]), and with it
+    /// the directory's lock.
+    bus: Arc<Bus>,
     thread: Mutex<Option<JoinHandle<()>>>,
     deploy_lock: Mutex<()>,
     next_producer: AtomicU32,
     dir: PathBuf,
-    _lock: LockGuard,
 }
 
 /// Figures about a store, for monitoring and the `stats` command.
@@ -109,9 +108,6 @@ pub struct StoreStats {
     pub quarantine: Option<QuarantineCounts>,
 }
 
-/// How long deploy, direct flush and replay wait for the bus.
-const APPLY_TIMEOUT: Duration = Duration::from_secs(120);
-
 impl Store {
     /// Opens the store in `dir`, creating it if needed (unless
     /// [`StoreOptions::create_if_missing`] is off: then a directory that
@@ -142,43 +138,20 @@ impl Store {
             .try_lock(&lock_path)
             .map_err(io("lock", &lock_path))?
             .ok_or_else(|| StoreError::Locked { dir: dir.clone() })?;
-        let segments_dir = dir.join("segments");
-        storage
-            .create_dir_all(&segments_dir)
-            .map_err(io("create directory", &segments_dir))?;
-        let wal = Wal::open_with_storage(storage.clone(), dir.join("wal"), options.wal.clone())?;
-        let quarantine = Quarantine::open(storage.clone(), &dir.join("quarantine"))?;
-        let opened =
-            bus::open_state(storage.as_ref(), &segments_dir, &quarantine).map_err(|reason| {
-                StoreError::Corrupt {
-                    location: segments_dir.display().to_string(),
-                    reason,
-                }
-            })?;
-        let shared = Arc::new(Shared::new(
-            storage,
-            segments_dir.clone(),
-            wal,
-            quarantine,
-            opened,
-            options,
-        ));
-        let thread = bus::start(shared.clone()).map_err(io("start the bus thread", &dir))?;
+        let bus = Arc::new(Bus::open(storage, &dir, guard, options)?);
+        let thread = bus::start(bus.clone()).map_err(io("start the bus thread", &dir))?;
         Ok(Store {
-            inner: Arc::new(Inner {
-                bus: shared,
-                thread: Mutex::new(Some(thread)),
-                deploy_lock: Mutex::new(()),
-                next_producer: AtomicU32::new(FIRST_DEFAULT_PRODUCER),
-                dir,
-                _lock: guard,
-            }),
+            bus,
+            thread: Mutex::new(Some(thread)),
+            deploy_lock: Mutex::new(()),
+            next_producer: AtomicU32::new(FIRST_DEFAULT_PRODUCER),
+            dir,
         })
     }
 
     /// The store's directory.
     pub fn dir(&self) -> &Path {
-        &self.inner.dir
+        &self.dir
     }
 
     /// Deploys an activity definition (or a compatible new version: items
@@ -186,8 +159,8 @@ impl Store {
     /// applied it; re-deploying the same definition is a no-op.
     pub fn deploy(&self, def: ActivityDefinition) -> Result<(), StoreError> {
         def.validate()?;
-        let _serial = lock(&self.inner.deploy_lock);
-        if let Some(old) = self.inner.bus.read_state().definitions.get(&def.name) {
+        let _serial = lock(&self.deploy_lock);
+        if let Some(old) = self.bus.read_state().definitions.get(&def.name) {
             if old == &def {
                 return Ok(());
             }
@@ -219,9 +192,9 @@ impl Store {
         for def in &defs {
             def.validate()?;
         }
-        let _serial = lock(&self.inner.deploy_lock);
+        let _serial = lock(&self.deploy_lock);
         let changed: Vec<ActivityDefinition> = {
-            let st = self.inner.bus.read_state();
+            let st = self.bus.read_state();
             defs.into_iter()
                 .filter(|d| st.definitions.get(&d.name) != Some(d))
                 .collect()
@@ -242,7 +215,6 @@ impl Store {
         let now = crate::model::Timestamp::now().as_micros();
         let limit = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
         let mut out: Vec<ActivityInstance> = self
-            .inner
             .bus
             .read_state()
             .active_instances()
@@ -282,18 +254,16 @@ impl Store {
     /// Commits a control frame (a deployment or an operator action), waits
     /// until the bus applied it, and returns the bus's refusal if any.
     fn apply_control(&self, payload: &[u8]) -> Result<(), StoreError> {
-        let lsn = self.inner.bus.wal.append(payload)?;
-        self.inner.wait(lsn)?;
-        match self.inner.bus.rejection(lsn) {
-            Some(reasons) => Err(StoreError::Rejected { reasons }),
-            None => Ok(()),
-        }
+        self.bus.apply_control(payload).map(|_| ())
+    }
+
+    fn producer(&self) -> Producer {
+        Producer::new(self.bus.clone())
     }
 
     /// The deployed definitions.
     pub fn definitions(&self) -> Vec<ActivityDefinition> {
-        self.inner
-            .bus
+        self.bus
             .read_state()
             .definitions
             .values()
@@ -305,14 +275,14 @@ impl Store {
     /// bus imports it in the background. `threshold`: 0 = flush by hand
     /// only, N = flush automatically when N events are buffered.
     pub fn buffered_stream(&self, threshold: usize) -> BufferedEventStream {
-        BufferedEventStream::new(self.inner.clone(), self.next_producer(), threshold)
+        BufferedEventStream::new(self.producer(), self.next_producer(), threshold)
     }
 
     /// A direct stream: `flush` validates first (an error, nothing written,
     /// if the batch would be quarantined), and returns once the batch is
     /// durable and visible to queries.
     pub fn direct_stream(&self) -> DirectEventStream {
-        DirectEventStream::new(self.inner.clone(), self.next_producer())
+        DirectEventStream::new(self.producer(), self.next_producer())
     }
 
     /// A buffered stream that stamps its events with `producer` as the
@@ -322,28 +292,28 @@ impl Store {
     /// (Streams from [`Store::buffered_stream`] are numbered from 1 in the
     /// order they are made.)
     pub fn buffered_stream_as(&self, producer: u32, threshold: usize) -> BufferedEventStream {
-        BufferedEventStream::new(self.inner.clone(), producer, threshold)
+        BufferedEventStream::new(self.producer(), producer, threshold)
     }
 
     /// A direct stream with a stable producer id; see
     /// [`Store::buffered_stream_as`].
     pub fn direct_stream_as(&self, producer: u32) -> DirectEventStream {
-        DirectEventStream::new(self.inner.clone(), producer)
+        DirectEventStream::new(self.producer(), producer)
     }
 
     fn next_producer(&self) -> u32 {
-        self.inner.next_producer.fetch_add(1, Ordering::Relaxed)
+        self.next_producer.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Waits until every frame up to `lsn` is imported; false on timeout.
     pub fn wait_applied(&self, lsn: Lsn, timeout: Duration) -> bool {
-        self.inner.bus.wait_applied(lsn, timeout)
+        self.bus.wait_applied(lsn, timeout)
     }
 
     /// Waits until everything committed so far is imported; false on
     /// timeout.
     pub fn sync(&self, timeout: Duration) -> bool {
-        let committed = self.inner.bus.wal.committed_lsn();
+        let committed = self.bus.wal().committed_lsn();
         self.wait_applied(committed, timeout)
     }
 
@@ -351,12 +321,11 @@ impl Store {
     /// completed; `None` if unknown or still pending.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
         let key = (activity.to_owned(), id.to_owned());
-        self.inner
-            .bus
+        self.bus
             .read_state()
             .get(&key)
             .map_err(|reason| StoreError::Corrupt {
-                location: self.inner.bus.segments_dir.display().to_string(),
+                location: self.bus.files_dir().display().to_string(),
                 reason,
             })
     }
@@ -364,8 +333,7 @@ impl Store {
     /// Every visible instance of `activity`, active and completed, in no
     /// particular order. (A full scan; richer queries build on it.)
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
-        self.inner
-            .bus
+        self.bus
             .read_state()
             .all_instances(activity)
             .map_err(|reason| self.corrupt(reason))
@@ -374,7 +342,7 @@ impl Store {
     /// Damage found while reading the import files.
     fn corrupt(&self, reason: String) -> StoreError {
         StoreError::Corrupt {
-            location: self.inner.bus.segments_dir.display().to_string(),
+            location: self.bus.files_dir().display().to_string(),
             reason,
         }
     }
@@ -429,20 +397,7 @@ impl Store {
     }
 
     fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
-        let bus = &self.inner.bus;
-        let names = lock(&bus.manifest).archives.clone();
-        let dir = crate::bus::retention::archive_dir(&bus.segments_dir);
-        names
-            .iter()
-            .map(|n| {
-                crate::segments::file::SegmentFile::open(bus.storage.as_ref(), &dir, n).map_err(
-                    |reason| StoreError::Corrupt {
-                        location: dir.join(n).display().to_string(),
-                        reason,
-                    },
-                )
-            })
-            .collect()
+        self.bus.archive_files()
     }
 
     /// Declares (or replaces) a real-time aggregation named `name`: the bus
@@ -468,8 +423,7 @@ impl Store {
 
     /// The current result of a declared real-time aggregation (no scan).
     pub fn aggregation(&self, name: &str) -> Option<crate::query::AggregateResult> {
-        self.inner
-            .bus
+        self.bus
             .read_state()
             .aggregations
             .get(name)
@@ -483,11 +437,8 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        let snapshot = scan::Snapshot::take(
-            &self.inner.bus.read_state(),
-            &search.activity,
-            search.status,
-        );
+        let snapshot =
+            scan::Snapshot::take(&self.bus.read_state(), &search.activity, search.status);
         scan::search(snapshot, search).map_err(|reason| self.corrupt(reason))
     }
 
@@ -501,7 +452,7 @@ impl Store {
     ) -> Result<crate::query::AggregateResult, StoreError> {
         aggregate.validate(&self.definition(&aggregate.activity)?)?;
         let snapshot = scan::Snapshot::take(
-            &self.inner.bus.read_state(),
+            &self.bus.read_state(),
             &aggregate.activity,
             aggregate.status,
         );
@@ -511,8 +462,7 @@ impl Store {
 
     /// The deployed definition of `activity`.
     pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
-        self.inner
-            .bus
+        self.bus
             .read_state()
             .definitions
             .get(activity)
@@ -551,30 +501,21 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pending(&self, activity: Option<&str>) -> Vec<PendingInstance> {
-        self.inner.bus.read_state().pending_instances(activity)
+        self.bus.read_state().pending_instances(activity)
     }
 
     /// Current figures.
     pub fn stats(&self) -> StoreStats {
-        let bus = &self.inner.bus;
-        let wal = bus.wal.stats();
-        let (applied, checkpointed, import_degraded, import_halted, import_retries) = {
-            let p = lock(&bus.progress);
-            (
-                p.applied,
-                p.checkpointed,
-                p.degraded.clone(),
-                p.halted,
-                p.retries,
-            )
-        };
+        let bus = &self.bus;
+        let wal = bus.wal().stats();
+        let progress = bus.progress();
         // Reads keep working in every one of these states; writes do not.
         let reasons: Vec<String> = [
-            import_degraded,
-            bus.wal
+            progress.degraded,
+            bus.wal()
                 .poisoned()
                 .map(|r| format!("message box writer stopped: {r}")),
-            bus.wal.space_warning(),
+            bus.wal().space_warning(),
         ]
         .into_iter()
         .flatten()
@@ -587,9 +528,9 @@ impl Store {
         .saturating_sub(st.superseded_count());
         StoreStats {
             committed_lsn: wal.committed_lsn,
-            applied_lsn: applied,
-            checkpointed_lsn: checkpointed,
-            lag: wal.committed_lsn.saturating_sub(applied),
+            applied_lsn: progress.applied,
+            checkpointed_lsn: progress.checkpointed,
+            lag: wal.committed_lsn.saturating_sub(progress.applied),
             wal_bytes: wal.bytes,
             wal_segments: wal.segments,
             import_files: st.files.len(),
@@ -598,10 +539,10 @@ impl Store {
             pending,
             counters: st.counters,
             degraded,
-            import_halted,
-            import_retries,
+            import_halted: progress.halted,
+            import_retries: progress.retries,
             quarantine: bus
-                .quarantine
+                .quarantine()
                 .counts()
                 .map_err(|e| tracing::warn!(error = %e, "cannot count the quarantine entries"))
                 .ok(),
@@ -609,57 +550,29 @@ impl Store {
     }
 
     /// Stops the bus after it has imported everything committed, writes a
-    /// final checkpoint, and releases the directory.
+    /// final checkpoint, and releases the directory (once every stream made
+    /// from this store is dropped too). [`StoreError::Halted`] if the
+    /// import had stopped after its retries.
     pub fn close(self) -> Result<(), StoreError> {
-        self.inner.stop();
-        let p = lock(&self.inner.bus.progress);
-        match (&p.degraded, p.halted) {
-            (Some(reason), true) => Err(StoreError::Degraded {
-                reason: reason.clone(),
-            }),
+        self.stop();
+        let p = self.bus.progress();
+        match (p.degraded, p.halted) {
+            (Some(reason), true) => Err(StoreError::Halted { reason }),
             _ => Ok(()),
-        }
-    }
-}
-
-impl Inner {
-    /// Waits for the bus to apply `lsn`.
-    pub(crate) fn wait(&self, lsn: Lsn) -> Result<(), StoreError> {
-        if self.bus.wait_applied(lsn, APPLY_TIMEOUT) {
-            return Ok(());
-        }
-        let p = lock(&self.bus.progress);
-        match (&p.degraded, p.stopped) {
-            (Some(reason), _) => Err(StoreError::Degraded {
-                reason: reason.clone(),
-            }),
-            (None, true) => Err(StoreError::Closed),
-            (None, false) => Err(StoreError::Timeout {
-                what: format!("import of LSN {lsn}"),
-            }),
         }
     }
 
     fn stop(&self) {
-        self.bus
-            .shutdown
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.bus.wal.interrupt_waiters();
+        self.bus.request_stop();
         if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 impl Drop for Store {
     fn drop(&mut self) {
-        self.inner.stop();
+        self.stop();
     }
 }
 

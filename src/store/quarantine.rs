@@ -35,7 +35,7 @@ impl Store {
     /// Every quarantine entry, oldest first, and any damaged quarantine
     /// records (reported, never skipped silently).
     pub fn quarantine_entries(&self) -> Result<(Vec<QuarantineEntry>, Vec<String>), StoreError> {
-        Ok(self.inner.bus.quarantine.entries()?)
+        Ok(self.bus.quarantine().entries()?)
     }
 
     /// Sends a quarantined batch through the bus again (for example after
@@ -43,7 +43,7 @@ impl Store {
     /// often it is replayed. An entry the operator dropped, or one made
     /// from a damaged message box region, is not sent again.
     pub fn replay_quarantined(&self, id: u64) -> Result<ReplayOutcome, StoreError> {
-        let quarantine = &self.inner.bus.quarantine;
+        let quarantine = &self.bus.quarantine();
         // Held until the bus has applied the replay, so a drop cannot slip
         // in between.
         let _deciding = quarantine.deciding();
@@ -78,13 +78,13 @@ impl Store {
                 }))
             }
         };
-        let lsn = self.inner.bus.wal.append(&bus::replay_payload(id, batch))?;
-        self.inner.wait(lsn)?;
-        if self.inner.bus.read_state().resolved.contains(&id) {
+        let lsn = self.bus.wal().append(&bus::replay_payload(id, batch))?;
+        self.bus.wait(lsn)?;
+        if self.bus.read_state().resolved.contains(&id) {
             Ok(ReplayOutcome::Imported)
         } else {
             Ok(ReplayOutcome::StillInvalid(
-                self.inner.bus.rejection(lsn).unwrap_or_default(),
+                self.bus.rejection(lsn).unwrap_or_default(),
             ))
         }
     }
@@ -135,7 +135,7 @@ impl Store {
         if ids.is_empty() {
             return invalid("no quarantine entry named to drop".into());
         }
-        let quarantine = &self.inner.bus.quarantine;
+        let quarantine = &self.bus.quarantine();
         let _deciding = quarantine.deciding();
         let (entries, _) = self.quarantine_entries()?;
         let mut wanted: Vec<u64> = ids.to_vec();

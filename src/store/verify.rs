@@ -315,7 +315,7 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             return report.problem(manifest_path.display(), reason);
         }
     };
-    let archive = crate::bus::retention::archive_dir(dir);
+    let archive = crate::bus::archive_dir(dir);
     let files = manifest
         .segments
         .iter()

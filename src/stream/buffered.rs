@@ -1,11 +1,10 @@
 //! The asynchronous stream.
 
-use std::sync::Arc;
-
 use super::core::Core;
 use super::{EventStream, Receipt};
+use crate::bus::Producer;
+use crate::error::StoreError;
 use crate::model::{Event, Timestamp};
-use crate::store::{Inner, StoreError};
 
 /// Buffers events and commits them to the message box on `flush`; returns
 /// once they are durable. The bus imports them in the background. Create
@@ -16,9 +15,9 @@ pub struct BufferedEventStream {
 }
 
 impl BufferedEventStream {
-    pub(crate) fn new(store: Arc<Inner>, producer: u32, threshold: usize) -> Self {
+    pub(crate) fn new(producer: Producer, producer_id: u32, threshold: usize) -> Self {
         BufferedEventStream {
-            core: Core::new(store, producer),
+            core: Core::new(producer, producer_id),
             threshold,
         }
     }

@@ -1,23 +1,22 @@
 //! What both streams share: the batch buffer and the commit.
 
-use std::sync::Arc;
-
+use crate::bus::Producer;
+use crate::error::StoreError;
 use crate::model::{BatchEncoder, Event, ModelError, Timestamp};
-use crate::store::{Inner, StoreError};
 use crate::wal::Lsn;
 
 pub(super) struct Core {
-    pub store: Arc<Inner>,
+    pub producer: Producer,
     pub encoder: BatchEncoder,
     pub time: Option<Timestamp>,
 }
 
 impl Core {
-    pub fn new(store: Arc<Inner>, producer: u32) -> Core {
-        let limits = store.bus.options.limits.clone();
+    pub fn new(producer: Producer, producer_id: u32) -> Core {
+        let limits = producer.limits().clone();
         Core {
-            store,
-            encoder: BatchEncoder::with_limits(producer, 0, limits),
+            producer,
+            encoder: BatchEncoder::with_limits(producer_id, 0, limits),
             time: None,
         }
     }
@@ -42,8 +41,7 @@ impl Core {
         if self.encoder.is_empty() {
             return Ok(None);
         }
-        self.store.bus.throttle();
-        let result = self.store.bus.wal.append(self.encoder.as_bytes());
+        let result = self.producer.commit(self.encoder.as_bytes());
         let next = self.encoder.seq() + 1;
         self.encoder.reset(next);
         Ok(Some(result?))

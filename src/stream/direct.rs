@@ -1,11 +1,10 @@
 //! The synchronous stream.
 
-use std::sync::Arc;
-
 use super::core::Core;
 use super::{EventStream, Receipt};
+use crate::bus::Producer;
+use crate::error::StoreError;
 use crate::model::{decode_batch, Event, Timestamp};
-use crate::store::{Inner, StoreError};
 
 /// Same API as [`super::BufferedEventStream`]; `flush` validates the batch
 /// against the deployed definitions first (an error and nothing written if
@@ -16,9 +15,9 @@ pub struct DirectEventStream {
 }
 
 impl DirectEventStream {
-    pub(crate) fn new(store: Arc<Inner>, producer: u32) -> Self {
+    pub(crate) fn new(producer: Producer, producer_id: u32) -> Self {
         DirectEventStream {
-            core: Core::new(store, producer),
+            core: Core::new(producer, producer_id),
         }
     }
 }
@@ -42,7 +41,7 @@ impl EventStream for DirectEventStream {
         }
         let checked = {
             let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
-            self.core.store.bus.read_state().validate(batch).map(|_| ())
+            self.core.producer.check(batch)
         };
         if let Err(reasons) = checked {
             self.core.encoder.clear();
@@ -51,13 +50,10 @@ impl EventStream for DirectEventStream {
         let Some(lsn) = self.core.commit()? else {
             return Ok(None);
         };
-        self.core.store.wait(lsn)?;
         // The check above depends only on the batch and the definitions, so
         // the bus refuses it only if it cannot read a completed instance
         // the batch amends (damage, I/O).
-        if let Some(reasons) = self.core.store.bus.rejection(lsn) {
-            return Err(StoreError::Rejected { reasons });
-        }
+        self.core.producer.wait_imported(lsn)?;
         Ok(Some(Receipt { lsn, events }))
     }
 

@@ -19,8 +19,8 @@ mod direct;
 pub use buffered::BufferedEventStream;
 pub use direct::DirectEventStream;
 
+use crate::error::StoreError;
 use crate::model::{Event, EventKind, Timestamp, Value};
-use crate::store::StoreError;
 use crate::wal::Lsn;
 
 /// What a successful flush committed.

@@ -17,24 +17,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::Source;
 pub use entry::{EntryState, QuarantineCounts, QuarantineEntry};
 
 use crate::storage::Storage;
 use crate::wal::{Lsn, ReadItem, Wal, WalError, WalOptions};
 
 const RECORD_VERSION: u8 = 1;
-
-/// Where a quarantined frame came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
-    /// The message box LSNs it held (one for a frame; a range for a
-    /// damaged region).
-    pub lsns: (Lsn, Lsn),
-    /// The message box segment file.
-    pub segment: String,
-    /// Byte offset in that file.
-    pub offset: u64,
-}
 
 /// What a quarantine record says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bus::quarantine::Source;
-use crate::model::Limits;
+use crate::model::{Limits, Source};
 use crate::wal::WalOptions;
 
 /// Raised for every frame (or damaged region) set aside in quarantine.

@@ -68,10 +68,19 @@ pub enum StoreError {
     /// definition.
     #[error(transparent)]
     Query(#[from] crate::query::QueryError),
-    /// Import is failing (I/O, no space) or halted; see the reason.
+    /// Import is failing (I/O, no space) and being retried; see the
+    /// reason. Nothing committed is lost.
     #[error("import degraded: {reason}")]
     Degraded {
         /// Why.
+        reason: String,
+    },
+    /// Import stopped after its retries: nothing more is imported until
+    /// the store is reopened (what was committed waits in the message box).
+    /// Reads still answer from what was imported.
+    #[error("{reason}")]
+    Halted {
+        /// Why, starting with "import halted".
         reason: String,
     },
     /// The store was closed.
