@@ -1,39 +1,24 @@
-//! Checkpoints: completed instances go to a new import segment file, the
-//! active state to a checkpoint file, then the manifest names both with the
-//! applied LSN, and only then is the message box trimmed. Every file is
-//! written atomically (temp, fsync, rename, directory fsync), so a crash at
-//! any step leaves the previous manifest in force, and files it does not
-//! name are removed at the next open.
+//! Checkpoints, and opening the state they leave. A checkpoint writes the
+//! completed instances to a new import file and the active state to a
+//! checkpoint file, and the manifest names both with the applied LSN (one
+//! edit of the file set, see `file_set`); only then is the message box
+//! trimmed. Then the merge policy and retention run. Opening reads the
+//! manifest, the import files and the checkpoint, and removes the files an
+//! interrupted edit left behind.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::file_set::{checkpoint_blob, Edit};
 use super::quarantine::{Quarantine, Record};
-use super::state::{BusState, Snapshot};
-use super::{lock, Bus};
-use crate::segments::blob::{encode_blob, read_blob, write_atomically};
-use crate::segments::file::{write_segment, SegmentFile};
+use super::snapshot::{read_checkpoint, Snapshot};
+use super::state::BusState;
+use super::Bus;
+use crate::segments::file::SegmentFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::Storage;
 use crate::wal::Lsn;
-
-const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
-/// 2: nodes keep every link with its stamp, and the checkpoint names the
-/// superseded records of amended instances.
-const CHECKPOINT_VERSION: u32 = 2;
-/// A checkpoint larger than this is refused when read (memory bound).
-const MAX_CHECKPOINT: u64 = 4 << 30;
-
-/// Reads and decodes a checkpoint file: the one reader, for opening a
-/// store and for `verify`.
-pub(crate) fn read_checkpoint(storage: &dyn Storage, path: &Path) -> Result<Snapshot, String> {
-    let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
-    if version != CHECKPOINT_VERSION {
-        return Err(format!("unsupported version {version}"));
-    }
-    postcard::from_bytes(&body).map_err(|e| format!("does not decode: {e}"))
-}
 
 /// Takes a checkpoint, retrying transient failures; false if the bus must
 /// halt.
@@ -50,39 +35,17 @@ fn take(bus: &Bus) -> Result<(), String> {
         let completed: Vec<_> = st.memtable.values().cloned().collect();
         (body, completed, st.applied_lsn)
     };
-    let storage = bus.storage.as_ref();
-    let dir = &bus.files_dir;
-    let old = lock(&bus.manifest).clone();
-    let mut manifest = old.clone();
-    let mut new_file = None;
-    if !completed.is_empty() {
-        let name = format!("{:012}.seg", manifest.next_file);
-        manifest.next_file += 1;
-        write_segment(storage, dir, &name, &completed)?;
-        new_file = Some(Arc::new(SegmentFile::open(storage, dir, &name)?));
-        manifest.segments.push(name);
-    }
-    let ckpt = format!("{:012}.ckpt", manifest.next_file);
-    manifest.next_file += 1;
-    write_atomically(
-        storage,
-        dir,
-        &ckpt,
-        &encode_blob(&CHECKPOINT_MAGIC, CHECKPOINT_VERSION, &snapshot),
-    )
-    .map_err(|e| format!("write {ckpt}: {e}"))?;
-    manifest.checkpoint = Some(ckpt);
-    manifest.applied_lsn = applied;
-    manifest
-        .store(storage, dir)
-        .map_err(|e| format!("write manifest: {e}"))?;
-
-    // The manifest is durable: publish the new file, drop what it replaced.
-    {
-        let mut st = bus.write_state();
-        if let Some(file) = new_file {
-            st.files.push(file);
-        }
+    let edit = Edit {
+        add: if completed.is_empty() {
+            Vec::new()
+        } else {
+            vec![completed.clone()]
+        },
+        checkpoint: Some((checkpoint_blob(&snapshot), applied)),
+        ..Edit::default()
+    };
+    // Once the manifest names the new file, its records leave the memtable.
+    bus.edit_files(edit, |st| {
         for rec in &completed {
             let key = (rec.activity.clone(), rec.id.clone());
             st.memtable.remove(&key);
@@ -90,111 +53,15 @@ fn take(bus: &Bus) -> Result<(), String> {
                 st.aliases.remove(&(rec.activity.clone(), token.clone()));
             }
         }
-    }
-    *lock(&bus.manifest) = manifest;
-    if let Some(previous) = old.checkpoint {
-        // Garbage only; a failure here is cleaned up at the next open.
-        if storage.remove_file(&dir.join(previous)).is_ok() {
-            let _ = storage.sync_dir(dir);
-        }
-    }
+    })?;
     if let Err(e) = bus.wal.trim(applied) {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
-    merge_if_needed(bus)?;
+    super::merge::merge_if_needed(bus)?;
     super::retention::apply(bus)?;
     // Published last, so a caller that waits for it knows the whole
     // checkpoint (clean-up, trim, merge) is over.
     bus.publish_checkpointed(applied);
-    Ok(())
-}
-
-/// Import files allowed before some are merged.
-const MAX_FILES: usize = 8;
-/// How many files one merge combines.
-const MERGE_FANIN: usize = 4;
-/// A merge reads its sources into memory: it takes at most this many
-/// records, so its memory is bounded whatever the data size. Files that
-/// reached this size are left alone; beyond them the number of files grows
-/// by one per this many completed instances.
-const MAX_MERGE_RECORDS: u64 = 40_000;
-
-/// Keeps the number of small import files bounded: once more than
-/// `MAX_FILES` files are smaller than half of `MAX_MERGE_RECORDS`, the
-/// `MERGE_FANIN` smallest are merged into one (size-tiered, so each record
-/// is rewritten about log4(n) times, not at every merge). The merged file
-/// is written atomically, the manifest swapped to name it instead of its
-/// sources, and only then are the sources deleted.
-fn merge_if_needed(bus: &Bus) -> Result<(), String> {
-    let sources: Vec<Arc<SegmentFile>> = {
-        let st = bus.read_state();
-        let mut small: Vec<Arc<SegmentFile>> = st
-            .files
-            .iter()
-            .filter(|f| f.record_count < MAX_MERGE_RECORDS / 2)
-            .cloned()
-            .collect();
-        if small.len() <= MAX_FILES {
-            return Ok(());
-        }
-        small.sort_by_key(|f| f.record_count);
-        let mut picked = Vec::new();
-        let mut total = 0;
-        for f in small.into_iter().take(MERGE_FANIN) {
-            if total + f.record_count > MAX_MERGE_RECORDS && picked.len() >= 2 {
-                break;
-            }
-            total += f.record_count;
-            picked.push(f);
-        }
-        picked
-    };
-    let storage = bus.storage.as_ref();
-    let dir = &bus.files_dir;
-    // Superseded records (old versions of amended instances) are left
-    // out. Safe: a merge runs right after a checkpoint, so the durable
-    // checkpoint already names them superseded, and their instances'
-    // current versions are durable too.
-    let mut records = Vec::new();
-    for file in &sources {
-        let superseded = bus.read_state().superseded_in(file);
-        for rec in file.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
-            if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
-                records.push(Arc::new(rec));
-            }
-        }
-    }
-    let mut manifest = lock(&bus.manifest).clone();
-    let name = format!("{:012}.seg", manifest.next_file);
-    manifest.next_file += 1;
-    write_segment(storage, dir, &name, &records)?;
-    let merged = Arc::new(SegmentFile::open(storage, dir, &name)?);
-    let source_names: HashSet<&str> = sources.iter().map(|f| f.name.as_str()).collect();
-    manifest
-        .segments
-        .retain(|n| !source_names.contains(n.as_str()));
-    manifest.segments.push(name);
-    manifest
-        .store(storage, dir)
-        .map_err(|e| format!("write manifest: {e}"))?;
-    {
-        let mut st = bus.write_state();
-        st.files.retain(|f| !source_names.contains(f.name.as_str()));
-        st.files.push(merged);
-        st.forget_superseded(source_names.iter().copied());
-    }
-    *lock(&bus.manifest) = manifest;
-    // Garbage only from here: a failure is cleaned up at the next open.
-    for file in &sources {
-        let _ = storage.remove_file(&file.path);
-    }
-    let _ = storage.sync_dir(dir);
-    tracing::debug!(
-        files = sources.len(),
-        records = records.len(),
-        "import files merged"
-    );
     Ok(())
 }
 

@@ -25,19 +25,23 @@
 
 pub(crate) mod aggregations;
 mod amend;
-
+mod apply;
 mod checkpoint;
 mod envelope;
-
+mod file_set;
+mod merge;
+mod operator;
 pub(crate) mod pending;
 mod producer;
 mod progress;
 pub mod quarantine;
 mod retention;
-
+mod snapshot;
 pub(crate) mod state;
+#[cfg(test)]
+mod test_util;
 mod tree;
-
+mod validate;
 mod worker;
 
 use std::collections::{HashSet, VecDeque};
@@ -55,13 +59,13 @@ use crate::wal::{Lsn, Wal};
 use quarantine::Quarantine;
 use state::BusState;
 
-pub(crate) use checkpoint::read_checkpoint;
 pub(crate) use envelope::{
     admin as admin_payload, deploy as deploy_payload, replay as replay_payload, AdminOp,
 };
 pub(crate) use producer::Producer;
 pub(crate) use progress::Progress;
 pub(crate) use retention::archive_dir;
+pub(crate) use snapshot::read_checkpoint;
 pub(crate) use tree::check_parts;
 pub(crate) use worker::start;
 

@@ -1,22 +1,21 @@
 //! Retention: completed instances whose end time is older than the online
 //! window leave the online store at a checkpoint, archived (to
 //! `<store>/archive/`, same file format) or dropped. Active instances are
-//! never touched. Like a merge, it writes the new files first, swaps the
-//! manifest, and only then deletes what was replaced; files the manifest
-//! does not name are removed at the next open.
+//! never touched. Like a merge, it is one edit of the file set (see
+//! `file_set`): new files first, the manifest swap, then the deletes.
 //!
 //! Once an instance has left the online store its id is free again: an
 //! event for it starts a new instance (as in BAM, where archived data is
 //! out of the online tables).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{lock, Bus};
+use super::file_set::Edit;
+use super::Bus;
 use crate::model::Timestamp;
 use crate::options::{Retention, RetentionAction};
-use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::file::SegmentFile;
 use crate::segments::record::StoredInstance;
 
 /// The archive directory of a store, beside `segments/`.
@@ -48,15 +47,11 @@ pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, String> 
     if victims.is_empty() {
         return Ok(0);
     }
-    let storage = bus.storage.as_ref();
-    let dir = &bus.files_dir;
-    let archive = archive_dir(dir);
-    storage
-        .create_dir_all(&archive)
-        .map_err(|e| format!("create {}: {e}", archive.display()))?;
-    let mut manifest = lock(&bus.manifest).clone();
+    let mut edit = Edit {
+        remove: victims.clone(),
+        ..Edit::default()
+    };
     let mut retired: Vec<StoredInstance> = Vec::new();
-    let mut new_files = Vec::new();
     for file in &victims {
         let (mut old, mut keep) = (Vec::new(), Vec::new());
         // Old versions of amended instances are left out (retention, like
@@ -73,38 +68,15 @@ pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, String> 
                 keep.push(Arc::new(rec));
             }
         }
+        retired.extend(old.iter().map(|r| r.as_ref().clone()));
         if !keep.is_empty() {
-            let name = format!("{:012}.seg", manifest.next_file);
-            manifest.next_file += 1;
-            write_segment(storage, dir, &name, &keep)?;
-            new_files.push(Arc::new(SegmentFile::open(storage, dir, &name)?));
-            manifest.segments.push(name);
+            edit.add.push(keep);
         }
         if policy.action == RetentionAction::Archive && !old.is_empty() {
-            let name = format!("{:012}.seg", manifest.next_file);
-            manifest.next_file += 1;
-            write_segment(storage, &archive, &name, &old)?;
-            manifest.archives.push(name);
+            edit.archive.push(old);
         }
-        retired.extend(old.iter().map(|r| r.as_ref().clone()));
     }
-    let gone: HashSet<&str> = victims.iter().map(|f| f.name.as_str()).collect();
-    manifest.segments.retain(|n| !gone.contains(n.as_str()));
-    manifest
-        .store(storage, dir)
-        .map_err(|e| format!("write manifest: {e}"))?;
-    {
-        let mut st = bus.write_state();
-        st.files.retain(|f| !gone.contains(f.name.as_str()));
-        st.files.extend(new_files);
-        st.forget_superseded(gone.iter().copied());
-        st.retire(&retired);
-    }
-    *lock(&bus.manifest) = manifest;
-    for file in &victims {
-        let _ = storage.remove_file(&file.path);
-    }
-    let _ = storage.sync_dir(dir);
+    bus.edit_files(edit, |st| st.retire(&retired))?;
     tracing::info!(instances = retired.len(), ?policy.action, "retention applied");
     Ok(retired.len())
 }

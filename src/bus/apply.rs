@@ -1,0 +1,218 @@
+//! Applying a validated frame to the state: each event to its node, by
+//! rules that commute (earliest begin, latest end, greatest stamp per
+//! item, links decided by `tree`), then completing the instances that
+//! became complete. The rules and their reasons are in
+//! `docs/ARCHITECTURE.md`, "Apply rules".
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::state::{BusState, Key};
+use super::validate::Prepared;
+use crate::model::{Batch, EventKind};
+use crate::segments::record::{Reference, Relationship, StoredValue};
+
+impl BusState {
+    /// Validates every event of a batch; on success applies them all and
+    /// completes the instances that became complete. On failure nothing is
+    /// applied and every reason is returned (the frame goes to quarantine).
+    ///
+    /// Validity depends only on the frame and the deployed definitions, not
+    /// on which other frames arrived first: an event for a completed
+    /// instance reopens and amends it (see `amend.rs`), and which links take
+    /// effect is decided from all of them (see `tree.rs`). So the result is
+    /// the same in every arrival order, replays from quarantine included.
+    pub fn apply_batch(&mut self, batch: Batch) -> Result<(), Vec<String>> {
+        let events = batch.events.len() as u64;
+        let prepared = self.validate(batch)?;
+        // The completed instances the frame reaches, read before anything
+        // changes: a frame whose instances cannot be read is refused whole.
+        // (Borrowed keys: this runs for every new instance's events.)
+        let tokens: Vec<Key> = prepared
+            .iter()
+            .filter_map(|p| match &p.kind {
+                EventKind::EnableContinuation { token } => Some((p.key.0.clone(), token.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut reached: Vec<&Key> = prepared
+            .iter()
+            .map(|p| &p.key)
+            .chain(&tokens)
+            .filter(|key| !self.nodes.contains_key(*key))
+            .collect();
+        reached.sort_unstable();
+        reached.dedup();
+        let reopen = self.to_reopen(&reached).map_err(|e| vec![e])?;
+        // Real-time aggregations need every changed instance's version
+        // before and after the frame.
+        let tracked = self.tracked_keys(&prepared, &reopen);
+        let before = self.versions(&tracked);
+        let mut touched = Vec::new();
+        let mut relink = Vec::new();
+        for r in reopen {
+            touched.push(r.root.clone());
+            relink.push(r.root.clone());
+            self.reopen(r);
+        }
+        for p in prepared {
+            self.apply_one(p, &mut touched, &mut relink);
+        }
+        if !relink.is_empty() {
+            touched.extend(self.relink(&relink));
+        }
+        let mut seen = HashSet::new();
+        for key in touched {
+            let top = self.top(&key);
+            if seen.insert(top.clone()) && self.is_complete(&top) {
+                self.complete(&top);
+            }
+        }
+        if !tracked.is_empty() {
+            let mut keys = tracked;
+            keys.extend(before.keys().cloned());
+            let after = self.versions(&keys);
+            self.update_aggregations(before, after);
+        }
+        self.counters.frames_imported += 1;
+        self.counters.events_imported += events;
+        Ok(())
+    }
+
+    fn apply_one(&mut self, p: Prepared, touched: &mut Vec<Key>, relink: &mut Vec<Key>) {
+        let Prepared { key, stamp, kind } = p;
+        if let EventKind::EnableContinuation { token } = &kind {
+            let child = (key.0.clone(), token.clone());
+            self.nodes
+                .entry(child.clone())
+                .or_default()
+                .linked_by
+                .insert(key.1.clone());
+            relink.push(child.clone());
+            relink.push(key.clone());
+            touched.push(child);
+        }
+        // Only begin, end and links can complete an instance; updates are
+        // the bulk of events, so they skip the bookkeeping (and key copies).
+        let changes_completion = !matches!(
+            kind,
+            EventKind::Update(_)
+                | EventKind::AddReference { .. }
+                | EventKind::AddRelatedActivity { .. }
+        );
+        if changes_completion {
+            touched.push(key.clone());
+        }
+        let node = match self.nodes.get_mut(&key) {
+            Some(node) => node,
+            None => self.nodes.entry(key.clone()).or_default(),
+        };
+        match kind {
+            EventKind::Begin => {
+                node.begun = node.begun.min(Some(stamp)).or(Some(stamp));
+                // A begun id is an instance of its own: links naming it
+                // no longer take effect.
+                if !node.linked_by.is_empty() {
+                    relink.push(key);
+                }
+            }
+            EventKind::End => node.ended = node.ended.max(Some(stamp)),
+            EventKind::Update(items) => {
+                for (name, value) in items {
+                    let value = StoredValue::from(&value);
+                    let newer = node.items.get(&name).is_none_or(|(old, s)| {
+                        stamp > *s || (stamp == *s && value_order(&value, old).is_gt())
+                    });
+                    if newer {
+                        node.items.insert(name, (value, stamp));
+                    }
+                }
+            }
+            EventKind::EnableContinuation { token } => {
+                let link = node.tokens.entry(token).or_insert(stamp);
+                *link = (*link).min(stamp);
+            }
+            EventKind::AddReference {
+                ref_type,
+                ref_name,
+                data,
+                long_data,
+            } => node.references.push((
+                stamp,
+                Reference {
+                    ref_type,
+                    name: ref_name,
+                    data,
+                    long_data,
+                },
+            )),
+            EventKind::AddRelatedActivity {
+                related_activity,
+                related_id,
+            } => node.relations.push((
+                stamp,
+                Relationship {
+                    activity: related_activity,
+                    id: related_id,
+                },
+            )),
+        }
+        node.last_modified = node.last_modified.max(Some(stamp.ts));
+    }
+
+    /// Moves a complete tree out of the active state into the memtable.
+    pub(super) fn complete(&mut self, top: &Key) {
+        let keys = self.subtree(top);
+        let parts = match self.encode_parts(&keys) {
+            Ok(parts) => parts,
+            Err(e) => {
+                // Cannot happen for in-memory values; if it did, the
+                // instance stays active rather than lose its parts.
+                tracing::error!(activity = %top.0, id = %top.1, error = %e, "instance not completed");
+                return;
+            }
+        };
+        let mut record = self.merge_keys(top, &keys, true);
+        record.parts = parts;
+        for key in &keys {
+            self.nodes.remove(key);
+        }
+        // Every part of the instance now names the completed instance, as
+        // the import file's index will.
+        for token in &record.continuations {
+            self.aliases
+                .insert((top.0.clone(), token.clone()), top.clone());
+        }
+        self.memtable.insert(top.clone(), Arc::new(record));
+        self.counters.instances_completed += 1;
+    }
+}
+
+/// A total order of stored values, for the tie between two events with
+/// equal stamps (two producers that were given the same id and sent the
+/// same timestamp): the greater value wins, so the result does not depend
+/// on which arrived first.
+pub(crate) fn value_order(a: &StoredValue, b: &StoredValue) -> Ordering {
+    fn rank(v: &StoredValue) -> u8 {
+        match v {
+            StoredValue::Text(_) => 0,
+            StoredValue::Int(_) => 1,
+            StoredValue::Float(_) => 2,
+            StoredValue::Bool(_) => 3,
+            StoredValue::Timestamp(_) => 4,
+        }
+    }
+    match (a, b) {
+        (StoredValue::Text(x), StoredValue::Text(y)) => x.cmp(y),
+        (StoredValue::Int(x), StoredValue::Int(y)) => x.cmp(y),
+        (StoredValue::Float(x), StoredValue::Float(y)) => x.total_cmp(y),
+        (StoredValue::Bool(x), StoredValue::Bool(y)) => x.cmp(y),
+        (StoredValue::Timestamp(x), StoredValue::Timestamp(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

@@ -1,0 +1,55 @@
+use super::*;
+use crate::bus::test_util::*;
+use crate::model::{EventKind, Value};
+
+#[test]
+fn a_snapshot_restores_the_same_state() {
+    let mut st = deployed();
+    st.apply_batch(frame(
+        1,
+        vec![
+            ev(1, "A", EventKind::Begin),
+            update(2, "A", &[("Count", Value::Int(3))]),
+            link(3, "A", "T"),
+            ev(4, "P", EventKind::End),
+        ],
+    ))
+    .unwrap();
+    st.applied_lsn = 42;
+    st.resolved.insert(9);
+    let bytes = postcard::to_allocvec(&st.snapshot(17)).unwrap();
+    let snapshot: Snapshot = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(snapshot.quarantine_next, 17);
+    let back = BusState::restore(snapshot, Vec::new()).unwrap();
+    assert_eq!(back.applied_lsn, 42);
+    assert_eq!(back.nodes, st.nodes);
+    assert_eq!(back.definitions, st.definitions);
+    assert_eq!(back.resolved, st.resolved);
+    assert_eq!(back.counters, st.counters);
+    assert_eq!(back.get(&key("T")).unwrap(), st.get(&key("T")).unwrap());
+}
+
+#[test]
+fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
+    use crate::segments::blob::{encode_blob, write_atomically};
+    use crate::storage::{MemStorage, Storage};
+    let disk = MemStorage::new();
+    let dir = std::path::Path::new("/c");
+    disk.create_dir_all(dir).unwrap();
+    let path = dir.join("x.ckpt");
+    let write = |bytes: &[u8]| write_atomically(&disk, dir, "x.ckpt", bytes).unwrap();
+    write(&encode_blob(
+        &CHECKPOINT_MAGIC,
+        CHECKPOINT_VERSION + 1,
+        b"{}",
+    ));
+    let err = read_checkpoint(&disk, &path).unwrap_err();
+    assert!(err.contains("unsupported version"), "{err}");
+    write(&encode_blob(
+        &CHECKPOINT_MAGIC,
+        CHECKPOINT_VERSION,
+        &[0xff; 3],
+    ));
+    let err = read_checkpoint(&disk, &path).unwrap_err();
+    assert!(err.contains("does not decode"), "{err}");
+}
