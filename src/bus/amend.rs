@@ -11,7 +11,7 @@
 //! The superseded set is part of the checkpoint, so it becomes durable with
 //! the new version (see `docs/FORMAT.md`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::state::{BusState, Key, Node};
@@ -40,9 +40,6 @@ pub(super) struct Reopen {
     pub place: Place,
     pub parts: Vec<(String, Node)>,
 }
-
-/// (file name) → roots whose record in that file is superseded.
-pub(crate) type Superseded = BTreeMap<String, BTreeSet<Key>>;
 
 impl BusState {
     /// The current version of the completed instance with this id or

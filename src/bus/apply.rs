@@ -4,11 +4,10 @@
 //! became complete. The rules and their reasons are in
 //! `docs/ARCHITECTURE.md`, "Apply rules".
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::state::{BusState, Key};
+use super::state::{value_order, BusState, Key};
 use super::validate::Prepared;
 use crate::model::{Batch, EventKind};
 use crate::segments::record::{Reference, Relationship, StoredValue};
@@ -186,30 +185,6 @@ impl BusState {
         }
         self.memtable.insert(top.clone(), Arc::new(record));
         self.counters.instances_completed += 1;
-    }
-}
-
-/// A total order of stored values, for the tie between two events with
-/// equal stamps (two producers that were given the same id and sent the
-/// same timestamp): the greater value wins, so the result does not depend
-/// on which arrived first.
-pub(crate) fn value_order(a: &StoredValue, b: &StoredValue) -> Ordering {
-    fn rank(v: &StoredValue) -> u8 {
-        match v {
-            StoredValue::Text(_) => 0,
-            StoredValue::Int(_) => 1,
-            StoredValue::Float(_) => 2,
-            StoredValue::Bool(_) => 3,
-            StoredValue::Timestamp(_) => 4,
-        }
-    }
-    match (a, b) {
-        (StoredValue::Text(x), StoredValue::Text(y)) => x.cmp(y),
-        (StoredValue::Int(x), StoredValue::Int(y)) => x.cmp(y),
-        (StoredValue::Float(x), StoredValue::Float(y)) => x.total_cmp(y),
-        (StoredValue::Bool(x), StoredValue::Bool(y)) => x.cmp(y),
-        (StoredValue::Timestamp(x), StoredValue::Timestamp(y)) => x.cmp(y),
-        _ => rank(a).cmp(&rank(b)),
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::bus::state::value_order;
 use crate::bus::test_util::*;
 use crate::model::{EventKind, Value};
 use crate::segments::record::Status;

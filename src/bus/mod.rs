@@ -41,6 +41,7 @@ pub(crate) mod state;
 #[cfg(test)]
 mod test_util;
 mod tree;
+mod upkeep;
 mod validate;
 mod worker;
 

@@ -11,6 +11,7 @@
 //! so the merged result does not depend on the order frames arrive in.
 //! The rules and their reasons are in `docs/ARCHITECTURE.md`.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -25,7 +26,6 @@ use crate::segments::record::{
 use crate::wal::Lsn;
 
 use super::aggregations::Declared;
-use super::amend::Superseded;
 
 /// (activity, id)
 pub(crate) type Key = (String, String);
@@ -66,6 +66,9 @@ pub(crate) struct Node {
     /// ended (set on the root).
     pub forced: Option<Stamp>,
 }
+
+/// (file name) → roots whose record in that file is superseded.
+pub(crate) type Superseded = BTreeMap<String, BTreeSet<Key>>;
 
 /// Everything the bus knows; queries read it under a read lock.
 #[derive(Default)]
@@ -176,5 +179,29 @@ impl BusState {
             );
         }
         out
+    }
+}
+
+/// A total order of stored values, for the tie between two events with
+/// equal stamps (two producers that were given the same id and sent the
+/// same timestamp): the greater value wins, so the result does not depend
+/// on which arrived first.
+pub(crate) fn value_order(a: &StoredValue, b: &StoredValue) -> Ordering {
+    fn rank(v: &StoredValue) -> u8 {
+        match v {
+            StoredValue::Text(_) => 0,
+            StoredValue::Int(_) => 1,
+            StoredValue::Float(_) => 2,
+            StoredValue::Bool(_) => 3,
+            StoredValue::Timestamp(_) => 4,
+        }
+    }
+    match (a, b) {
+        (StoredValue::Text(x), StoredValue::Text(y)) => x.cmp(y),
+        (StoredValue::Int(x), StoredValue::Int(y)) => x.cmp(y),
+        (StoredValue::Float(x), StoredValue::Float(y)) => x.total_cmp(y),
+        (StoredValue::Bool(x), StoredValue::Bool(y)) => x.cmp(y),
+        (StoredValue::Timestamp(x), StoredValue::Timestamp(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
     }
 }

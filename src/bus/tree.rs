@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::apply::value_order;
-use super::state::{BusState, Key, Node, Stamp};
+use super::state::{value_order, BusState, Key, Node, Stamp};
 use crate::segments::record::{StoredInstance, StoredValue};
 
 impl BusState {
