@@ -4,11 +4,12 @@
 mod definitions;
 mod demo;
 mod deploy;
+mod get;
 mod ingest;
 mod maintain;
 mod quarantine;
-mod query;
 mod search;
+mod stats;
 mod table;
 mod verify;
 
@@ -87,7 +88,7 @@ enum Command {
     )]
     Ingest(ingest::Args),
     /// Prints one activity instance, all its parts merged, as JSON.
-    Get(query::GetArgs),
+    Get(get::GetArgs),
     /// Finds instances by conditions; JSON lines, or a table. With
     /// --status pending, lists pending records instead.
     Search(search::SearchArgs),
@@ -98,7 +99,7 @@ enum Command {
     Maintain(maintain::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
-    Stats(query::StatsArgs),
+    Stats(stats::StatsArgs),
     /// Prints the deployed activity definitions: JSON (the form `deploy`
     /// reads), or a table of their items.
     Definitions(definitions::Args),
@@ -129,11 +130,11 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Demo(a) => demo::run(a),
         Command::Deploy(a) => deploy::run(a),
         Command::Ingest(a) => ingest::run(a),
-        Command::Get(a) => query::get(a),
+        Command::Get(a) => get::run(a),
         Command::Search(a) => search::search(a),
         Command::Agg(a) => search::agg(a),
         Command::Maintain(a) => maintain::run(a),
-        Command::Stats(a) => query::stats(a),
+        Command::Stats(a) => stats::run(a),
         Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),
         Command::Verify(a) => verify::run(a),

@@ -1,4 +1,5 @@
-//! `bamdb search` and `bamdb agg`: the query engine (`bamdb::query`) from
+//! `bamdb search` and `bamdb agg` (they share the selection flags: activity,
+//! status, conditions, time range): the query engine (`bamdb::query`) from
 //! the shell. Expressions are parsed before the store
 //! is opened, so a typo fails fast with exit code 2.
 

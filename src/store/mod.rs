@@ -22,8 +22,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod admin;
+mod archive;
 mod quarantine;
 mod scan;
+mod stats;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -31,8 +34,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-use serde::Serialize;
 
 pub use crate::bus::pending::PendingInstance;
 // The options and errors live below every layer (`crate::options`,
@@ -42,12 +43,11 @@ pub use crate::options::{
     QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions,
 };
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
+pub use stats::StoreStats;
 pub use verify::{Problem, VerifyReport};
 
-use crate::bus::quarantine::QuarantineCounts;
 use crate::bus::{self, lock, Bus, Producer};
 use crate::model::ActivityDefinition;
-use crate::model::Counters;
 use crate::segments::record::ActivityInstance;
 use crate::storage::{FsStorage, Storage};
 use crate::stream::{BufferedEventStream, DirectEventStream};
@@ -65,47 +65,6 @@ pub struct Store {
     deploy_lock: Mutex<()>,
     next_producer: AtomicU32,
     dir: PathBuf,
-}
-
-/// Figures about a store, for monitoring and the `stats` command.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreStats {
-    /// The highest durable LSN in the message box.
-    pub committed_lsn: Lsn,
-    /// Every frame up to here is imported (or quarantined).
-    pub applied_lsn: Lsn,
-    /// Every frame up to here is in a durable checkpoint.
-    pub checkpointed_lsn: Lsn,
-    /// Frames committed but not yet imported.
-    pub lag: u64,
-    /// Bytes held in the message box.
-    pub wal_bytes: u64,
-    /// Message box segment files.
-    pub wal_segments: usize,
-    /// Import segment files.
-    pub import_files: usize,
-    /// Visible active instances.
-    pub active: usize,
-    /// Completed instances (in files and not yet written).
-    pub completed: u64,
-    /// Trees of events for ids not begun and not linked yet.
-    pub pending: usize,
-    /// Import counters.
-    pub counters: Counters,
-    /// Why the store is degraded, if it is: import retrying or halted,
-    /// the message box writer stopped after an error, or too little disk
-    /// space for the message box's next growth. Reads work in every case.
-    pub degraded: Option<String>,
-    /// The import stopped after its retries: nothing more is imported
-    /// until the store is reopened (`degraded` says why; nothing committed
-    /// is lost, it waits in the message box).
-    pub import_halted: bool,
-    /// Failed import steps that were retried since the store was opened.
-    pub import_retries: u64,
-    /// Quarantine entries by state (unresolved, resolved, dropped) and
-    /// damaged quarantine records; `None` if the quarantine log could not
-    /// be read (the reason is logged).
-    pub quarantine: Option<QuarantineCounts>,
 }
 
 impl Store {
@@ -208,45 +167,6 @@ impl Store {
         self.apply_control(&bus::deploy_payload(&json))
     }
 
-    /// Active instances not modified for longer than `idle` (by their
-    /// last event timestamp), oldest first: typically instances whose
-    /// continuation never ended.
-    pub fn dangling(&self, idle: Duration) -> Vec<ActivityInstance> {
-        let now = crate::model::Timestamp::now().as_micros();
-        let limit = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
-        let mut out: Vec<ActivityInstance> = self
-            .bus
-            .read_state()
-            .active_instances()
-            .into_iter()
-            .filter(|i| {
-                i.last_modified
-                    .is_none_or(|t| now.saturating_sub(t.as_micros()) > limit)
-            })
-            .collect();
-        out.sort_by_key(|i| (i.last_modified, i.id.clone()));
-        out
-    }
-
-    /// Completes an active instance now, whatever parts have not ended (an
-    /// operator's decision). Returns once applied.
-    pub fn complete_instance(&self, activity: &str, id: &str) -> Result<(), StoreError> {
-        self.admin(&bus::AdminOp::Complete {
-            activity: activity.to_owned(),
-            id: id.to_owned(),
-            time: crate::model::Timestamp::now().as_micros(),
-        })
-    }
-
-    /// Removes an active or pending instance (every part of it). Returns
-    /// once applied.
-    pub fn remove_instance(&self, activity: &str, id: &str) -> Result<(), StoreError> {
-        self.admin(&bus::AdminOp::Remove {
-            activity: activity.to_owned(),
-            id: id.to_owned(),
-        })
-    }
-
     fn admin(&self, op: &bus::AdminOp) -> Result<(), StoreError> {
         self.apply_control(&bus::admin_payload(op))
     }
@@ -347,89 +267,6 @@ impl Store {
         }
     }
 
-    /// Applies a retention policy now (an operator's request; for a
-    /// standing policy set [`StoreOptions::retention`]): completed instances
-    /// that ended longer ago than the window leave the online store,
-    /// archived or dropped. Returns once done.
-    pub fn apply_retention(&self, policy: Retention) -> Result<(), StoreError> {
-        self.admin(&bus::AdminOp::Retain {
-            window_secs: policy.online_window.as_secs(),
-            drop: policy.action == RetentionAction::Drop,
-        })
-    }
-
-    /// Archived instances of `activity` (past the retention window, see
-    /// [`StoreOptions::retention`]).
-    pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
-        let mut out = Vec::new();
-        for file in self.archive_files()? {
-            for rec in file.records() {
-                let rec = rec.map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
-                if rec.activity == activity {
-                    out.push(rec.to_instance());
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// An archived instance by id or continuation token.
-    pub fn get_archived(
-        &self,
-        activity: &str,
-        id: &str,
-    ) -> Result<Option<ActivityInstance>, StoreError> {
-        for file in self.archive_files()?.iter().rev() {
-            let found = file
-                .get(activity, id)
-                .map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
-            if let Some(rec) = found {
-                return Ok(Some(rec.to_instance()));
-            }
-        }
-        Ok(None)
-    }
-
-    fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
-        self.bus.archive_files()
-    }
-
-    /// Declares (or replaces) a real-time aggregation named `name`: the bus
-    /// keeps its result up to date as it imports, and
-    /// [`Store::aggregation`] reads it without a scan. Durable; returns once
-    /// applied.
-    pub fn declare_aggregation(
-        &self,
-        name: &str,
-        aggregate: &crate::query::Aggregate,
-    ) -> Result<(), StoreError> {
-        aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        let spec = crate::bus::aggregations::AggregationSpec::new(name, aggregate);
-        self.admin(&bus::AdminOp::Declare(spec))
-    }
-
-    /// Drops a real-time aggregation.
-    pub fn drop_aggregation(&self, name: &str) -> Result<(), StoreError> {
-        self.admin(&bus::AdminOp::Undeclare {
-            name: name.to_owned(),
-        })
-    }
-
-    /// The current result of a declared real-time aggregation (no scan).
-    pub fn aggregation(&self, name: &str) -> Option<crate::query::AggregateResult> {
-        self.bus
-            .read_state()
-            .aggregations
-            .get(name)
-            .map(|d| d.running.result())
-    }
-
     /// Runs a search over the active and completed instances of its
     /// activity, after checking it against the deployed definition.
     pub fn search(
@@ -502,51 +339,6 @@ impl Store {
     /// ```
     pub fn pending(&self, activity: Option<&str>) -> Vec<PendingInstance> {
         self.bus.read_state().pending_instances(activity)
-    }
-
-    /// Current figures.
-    pub fn stats(&self) -> StoreStats {
-        let bus = &self.bus;
-        let wal = bus.wal().stats();
-        let progress = bus.progress();
-        // Reads keep working in every one of these states; writes do not.
-        let reasons: Vec<String> = [
-            progress.degraded,
-            bus.wal()
-                .poisoned()
-                .map(|r| format!("message box writer stopped: {r}")),
-            bus.wal().space_warning(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
-        let st = bus.read_state();
-        let (active, pending) = st.active_and_pending();
-        let completed = (st.memtable.len() as u64
-            + st.files.iter().map(|f| f.record_count).sum::<u64>())
-        .saturating_sub(st.superseded_count());
-        StoreStats {
-            committed_lsn: wal.committed_lsn,
-            applied_lsn: progress.applied,
-            checkpointed_lsn: progress.checkpointed,
-            lag: wal.committed_lsn.saturating_sub(progress.applied),
-            wal_bytes: wal.bytes,
-            wal_segments: wal.segments,
-            import_files: st.files.len(),
-            active,
-            completed,
-            pending,
-            counters: st.counters,
-            degraded,
-            import_halted: progress.halted,
-            import_retries: progress.retries,
-            quarantine: bus
-                .quarantine()
-                .counts()
-                .map_err(|e| tracing::warn!(error = %e, "cannot count the quarantine entries"))
-                .ok(),
-        }
     }
 
     /// Stops the bus after it has imported everything committed, writes a

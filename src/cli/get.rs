@@ -1,4 +1,4 @@
-//! `bamdb get` and `bamdb stats`: lookups that answer once everything
+//! `bamdb get`: one instance by id or continuation token, once everything
 //! committed is imported.
 
 use super::{
@@ -30,14 +30,7 @@ pub struct GetArgs {
     id: String,
 }
 
-/// Arguments of `stats`.
-#[derive(Debug, clap::Args)]
-pub struct StatsArgs {
-    #[command(flatten)]
-    store: ExistingStore,
-}
-
-pub fn get(args: GetArgs) -> Result<i32, CliError> {
+pub fn run(args: GetArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
     let store = open_imported(dir)?;
     // An activity that is not deployed is a mistake in the command, not a
@@ -73,11 +66,4 @@ pub fn get(args: GetArgs) -> Result<i32, CliError> {
     };
     close_store(store)?;
     Ok(code)
-}
-
-pub fn stats(args: StatsArgs) -> Result<i32, CliError> {
-    let store = open_imported(&args.store.store)?;
-    print_pretty(&store.stats())?;
-    close_store(store)?;
-    Ok(EXIT_OK)
 }

@@ -1,0 +1,18 @@
+//! `bamdb stats`: the store's figures (LSNs, lag, files, instances,
+//! counters, degraded state), once everything committed is imported.
+
+use super::{close_store, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK};
+
+/// Arguments of `stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    store: ExistingStore,
+}
+
+pub fn run(args: StatsArgs) -> Result<i32, CliError> {
+    let store = open_imported(&args.store.store)?;
+    print_pretty(&store.stats())?;
+    close_store(store)?;
+    Ok(EXIT_OK)
+}

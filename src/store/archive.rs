@@ -1,0 +1,49 @@
+//! Reads of the archive: completed instances that left the online store
+//! past the retention window (see [`crate::StoreOptions::retention`]).
+
+use super::{Store, StoreError};
+use crate::ActivityInstance;
+
+impl Store {
+    /// Archived instances of `activity` (past the retention window, see
+    /// [`StoreOptions::retention`]).
+    pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
+        let mut out = Vec::new();
+        for file in self.archive_files()? {
+            for rec in file.records() {
+                let rec = rec.map_err(|reason| StoreError::Corrupt {
+                    location: file.path.display().to_string(),
+                    reason,
+                })?;
+                if rec.activity == activity {
+                    out.push(rec.to_instance());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An archived instance by id or continuation token.
+    pub fn get_archived(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<ActivityInstance>, StoreError> {
+        for file in self.archive_files()?.iter().rev() {
+            let found = file
+                .get(activity, id)
+                .map_err(|reason| StoreError::Corrupt {
+                    location: file.path.display().to_string(),
+                    reason,
+                })?;
+            if let Some(rec) = found {
+                return Ok(Some(rec.to_instance()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
+        self.bus.archive_files()
+    }
+}

@@ -1,0 +1,96 @@
+//! The store's figures, for monitoring and the `stats` command.
+
+use serde::Serialize;
+
+use super::Store;
+use crate::bus::quarantine::QuarantineCounts;
+use crate::model::Counters;
+use crate::wal::Lsn;
+
+/// Figures about a store, for monitoring and the `stats` command.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStats {
+    /// The highest durable LSN in the message box.
+    pub committed_lsn: Lsn,
+    /// Every frame up to here is imported (or quarantined).
+    pub applied_lsn: Lsn,
+    /// Every frame up to here is in a durable checkpoint.
+    pub checkpointed_lsn: Lsn,
+    /// Frames committed but not yet imported.
+    pub lag: u64,
+    /// Bytes held in the message box.
+    pub wal_bytes: u64,
+    /// Message box segment files.
+    pub wal_segments: usize,
+    /// Import segment files.
+    pub import_files: usize,
+    /// Visible active instances.
+    pub active: usize,
+    /// Completed instances (in files and not yet written).
+    pub completed: u64,
+    /// Trees of events for ids not begun and not linked yet.
+    pub pending: usize,
+    /// Import counters.
+    pub counters: Counters,
+    /// Why the store is degraded, if it is: import retrying or halted,
+    /// the message box writer stopped after an error, or too little disk
+    /// space for the message box's next growth. Reads work in every case.
+    pub degraded: Option<String>,
+    /// The import stopped after its retries: nothing more is imported
+    /// until the store is reopened (`degraded` says why; nothing committed
+    /// is lost, it waits in the message box).
+    pub import_halted: bool,
+    /// Failed import steps that were retried since the store was opened.
+    pub import_retries: u64,
+    /// Quarantine entries by state (unresolved, resolved, dropped) and
+    /// damaged quarantine records; `None` if the quarantine log could not
+    /// be read (the reason is logged).
+    pub quarantine: Option<QuarantineCounts>,
+}
+
+impl Store {
+    /// Current figures.
+    pub fn stats(&self) -> StoreStats {
+        let bus = &self.bus;
+        let wal = bus.wal().stats();
+        let progress = bus.progress();
+        // Reads keep working in every one of these states; writes do not.
+        let reasons: Vec<String> = [
+            progress.degraded,
+            bus.wal()
+                .poisoned()
+                .map(|r| format!("message box writer stopped: {r}")),
+            bus.wal().space_warning(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
+        let st = bus.read_state();
+        let (active, pending) = st.active_and_pending();
+        let completed = (st.memtable.len() as u64
+            + st.files.iter().map(|f| f.record_count).sum::<u64>())
+        .saturating_sub(st.superseded_count());
+        StoreStats {
+            committed_lsn: wal.committed_lsn,
+            applied_lsn: progress.applied,
+            checkpointed_lsn: progress.checkpointed,
+            lag: wal.committed_lsn.saturating_sub(progress.applied),
+            wal_bytes: wal.bytes,
+            wal_segments: wal.segments,
+            import_files: st.files.len(),
+            active,
+            completed,
+            pending,
+            counters: st.counters,
+            degraded,
+            import_halted: progress.halted,
+            import_retries: progress.retries,
+            quarantine: bus
+                .quarantine()
+                .counts()
+                .map_err(|e| tracing::warn!(error = %e, "cannot count the quarantine entries"))
+                .ok(),
+        }
+    }
+}
