@@ -1,0 +1,20 @@
+use super::*;
+
+#[test]
+fn each_kind_round_trips_and_unknown_bytes_are_named() {
+    assert_eq!(
+        parse(&[FORMAT_VERSION, 9]),
+        Payload::Batch(&[FORMAT_VERSION, 9])
+    );
+    assert_eq!(parse(&deploy("{}")), Payload::Deploy(b"{}"));
+    assert_eq!(
+        parse(&replay(7, &[FORMAT_VERSION])),
+        Payload::Replay {
+            entry: 7,
+            batch: &[FORMAT_VERSION]
+        }
+    );
+    assert_eq!(parse(&[0xD2, 1, 2]), Payload::Unknown(Some(0xD2)));
+    assert_eq!(parse(&[0x77]), Payload::Unknown(Some(0x77)));
+    assert_eq!(parse(&[]), Payload::Unknown(None));
+}
