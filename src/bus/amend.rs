@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::state::{BusState, Key, Node};
 use super::tree::decode_parts;
-use crate::segments::file::{KeyProbe, SegmentFile};
+use crate::segments::file::{ImportFile, KeyProbe};
 use crate::segments::record::StoredInstance;
 
 /// Where a completed instance's current version is.
@@ -60,7 +60,7 @@ impl BusState {
         for file in self.files.iter().rev() {
             let Some(rec) = file
                 .get_probed(&key.0, &key.1, &probe)
-                .map_err(|e| format!("{}: {e}", file.path.display()))?
+                .map_err(|e| e.to_string())?
             else {
                 continue;
             };
@@ -85,7 +85,7 @@ impl BusState {
     }
 
     /// The superseded roots of `file` (empty for most files).
-    pub(crate) fn superseded_in(&self, file: &SegmentFile) -> BTreeSet<Key> {
+    pub(crate) fn superseded_in(&self, file: &ImportFile) -> BTreeSet<Key> {
         self.superseded.get(&file.name).cloned().unwrap_or_default()
     }
 

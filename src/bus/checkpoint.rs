@@ -13,7 +13,7 @@ use super::quarantine::{Quarantine, Record};
 use super::state::{BusState, Snapshot};
 use super::{lock, Shared};
 use crate::segments::blob::{encode_blob, read_blob, write_atomically};
-use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::file::{write_import_file, ImportFile};
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::Storage;
 use crate::wal::Lsn;
@@ -28,7 +28,8 @@ const MAX_CHECKPOINT: u64 = 4 << 30;
 /// Reads and decodes a checkpoint file: the one reader, for opening a
 /// store and for `verify`.
 pub(crate) fn read_checkpoint(storage: &dyn Storage, path: &Path) -> Result<Snapshot, String> {
-    let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
+    let (version, body) =
+        read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT).map_err(|e| e.reason())?;
     if version != CHECKPOINT_VERSION {
         return Err(format!("unsupported version {version}"));
     }
@@ -58,8 +59,10 @@ fn take(shared: &Shared) -> Result<(), String> {
     if !completed.is_empty() {
         let name = format!("{:012}.seg", manifest.next_file);
         manifest.next_file += 1;
-        write_segment(storage, dir, &name, &completed)?;
-        new_file = Some(Arc::new(SegmentFile::open(storage, dir, &name)?));
+        write_import_file(storage, dir, &name, &completed).map_err(|e| e.to_string())?;
+        new_file = Some(Arc::new(
+            ImportFile::open(storage, dir, &name).map_err(|e| e.to_string())?,
+        ));
         manifest.segments.push(name);
     }
     let ckpt = format!("{:012}.ckpt", manifest.next_file);
@@ -126,9 +129,9 @@ const MAX_MERGE_RECORDS: u64 = 40_000;
 /// is written atomically, the manifest swapped to name it instead of its
 /// sources, and only then are the sources deleted.
 fn merge_if_needed(shared: &Shared) -> Result<(), String> {
-    let sources: Vec<Arc<SegmentFile>> = {
+    let sources: Vec<Arc<ImportFile>> = {
         let st = shared.read_state();
-        let mut small: Vec<Arc<SegmentFile>> = st
+        let mut small: Vec<Arc<ImportFile>> = st
             .files
             .iter()
             .filter(|f| f.record_count < MAX_MERGE_RECORDS / 2)
@@ -159,7 +162,7 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
     for file in &sources {
         let superseded = shared.read_state().superseded_in(file);
         for rec in file.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let rec = rec.map_err(|e| e.to_string())?;
             if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
                 records.push(Arc::new(rec));
             }
@@ -168,8 +171,8 @@ fn merge_if_needed(shared: &Shared) -> Result<(), String> {
     let mut manifest = lock(&shared.manifest).clone();
     let name = format!("{:012}.seg", manifest.next_file);
     manifest.next_file += 1;
-    write_segment(storage, dir, &name, &records)?;
-    let merged = Arc::new(SegmentFile::open(storage, dir, &name)?);
+    write_import_file(storage, dir, &name, &records).map_err(|e| e.to_string())?;
+    let merged = Arc::new(ImportFile::open(storage, dir, &name).map_err(|e| e.to_string())?);
     let source_names: HashSet<&str> = sources.iter().map(|f| f.name.as_str()).collect();
     manifest
         .segments
@@ -213,14 +216,15 @@ pub(crate) fn open_state(
     dir: &Path,
     quarantine: &Quarantine,
 ) -> Result<Opened, String> {
-    let manifest = Manifest::load(storage, dir)?.unwrap_or(Manifest {
-        next_file: 1,
-        ..Manifest::default()
-    });
+    let manifest = Manifest::load(storage, dir)
+        .map_err(|e| e.to_string())?
+        .unwrap_or(Manifest {
+            next_file: 1,
+            ..Manifest::default()
+        });
     let mut files = Vec::with_capacity(manifest.segments.len());
     for name in &manifest.segments {
-        let file = SegmentFile::open(storage, dir, name)
-            .map_err(|e| format!("import file {}: {e}", dir.join(name).display()))?;
+        let file = ImportFile::open(storage, dir, name).map_err(|e| format!("import file {e}"))?;
         files.push(Arc::new(file));
     }
     let snapshot: Snapshot = match &manifest.checkpoint {

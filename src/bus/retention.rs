@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{lock, Shared};
 use crate::model::Timestamp;
-use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::file::{write_import_file, ImportFile};
 use crate::segments::record::StoredInstance;
 use crate::store::RetentionAction;
 
@@ -41,7 +41,7 @@ pub(crate) fn apply_with(
 ) -> Result<usize, String> {
     let window = i64::try_from(policy.online_window.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::now().as_micros().saturating_sub(window);
-    let victims: Vec<Arc<SegmentFile>> = shared
+    let victims: Vec<Arc<ImportFile>> = shared
         .read_state()
         .files
         .iter()
@@ -66,7 +66,7 @@ pub(crate) fn apply_with(
         // a merge, runs right after a checkpoint that names them).
         let superseded = shared.read_state().superseded_in(file);
         for rec in file.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let rec = rec.map_err(|e| e.to_string())?;
             if superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
                 continue;
             }
@@ -79,14 +79,16 @@ pub(crate) fn apply_with(
         if !keep.is_empty() {
             let name = format!("{:012}.seg", manifest.next_file);
             manifest.next_file += 1;
-            write_segment(storage, dir, &name, &keep)?;
-            new_files.push(Arc::new(SegmentFile::open(storage, dir, &name)?));
+            write_import_file(storage, dir, &name, &keep).map_err(|e| e.to_string())?;
+            new_files.push(Arc::new(
+                ImportFile::open(storage, dir, &name).map_err(|e| e.to_string())?,
+            ));
             manifest.segments.push(name);
         }
         if policy.action == RetentionAction::Archive && !old.is_empty() {
             let name = format!("{:012}.seg", manifest.next_file);
             manifest.next_file += 1;
-            write_segment(storage, &archive, &name, &old)?;
+            write_import_file(storage, &archive, &name, &old).map_err(|e| e.to_string())?;
             manifest.archives.push(name);
         }
         retired.extend(old.iter().map(|r| r.as_ref().clone()));

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{coerce, ActivityDefinition, Batch, EventKind};
 use crate::query::StatusFilter;
-use crate::segments::file::SegmentFile;
+use crate::segments::file::ImportFile;
 use crate::segments::record::{
     ActivityInstance, Reference, Relationship, Status, StoredInstance, StoredValue,
 };
@@ -115,7 +115,7 @@ pub(crate) struct BusState {
     /// Continuation tokens of memtable instances → their root key.
     pub aliases: HashMap<Key, Key>,
     /// Live segment files, oldest first.
-    pub files: Vec<Arc<SegmentFile>>,
+    pub files: Vec<Arc<ImportFile>>,
     /// Real-time aggregations by name.
     pub aggregations: BTreeMap<String, Declared>,
     /// Records in import files that are old versions of amended instances.
@@ -345,7 +345,8 @@ impl BusState {
         for file in &self.files {
             let superseded = self.superseded_in(file);
             out.extend(
-                file.instances_of(activity)?
+                file.instances_of(activity)
+                    .map_err(|e| e.to_string())?
                     .into_iter()
                     .filter(|i| !superseded.contains(&(i.activity.clone(), i.id.clone()))),
             );
@@ -702,7 +703,7 @@ impl BusState {
         }
     }
 
-    pub fn restore(snapshot: Snapshot, files: Vec<Arc<SegmentFile>>) -> Result<BusState, String> {
+    pub fn restore(snapshot: Snapshot, files: Vec<Arc<ImportFile>>) -> Result<BusState, String> {
         let mut definitions = BTreeMap::new();
         for json in &snapshot.definitions {
             let def: ActivityDefinition =

@@ -27,12 +27,12 @@ fn rec(id: &str, tokens: &[&str], end: i64) -> Arc<StoredInstance> {
     })
 }
 
-fn written(records: &[Arc<StoredInstance>]) -> (MemStorage, SegmentFile) {
+fn written(records: &[Arc<StoredInstance>]) -> (MemStorage, ImportFile) {
     let disk = MemStorage::new();
     let dir = Path::new("/s");
     disk.create_dir_all(dir).unwrap();
-    write_segment(&disk, dir, "1.seg", records).unwrap();
-    let file = SegmentFile::open(&disk, dir, "1.seg").unwrap();
+    write_import_file(&disk, dir, "1.seg", records).unwrap();
+    let file = ImportFile::open(&disk, dir, "1.seg").unwrap();
     (disk, file)
 }
 
@@ -85,7 +85,7 @@ fn every_damaged_byte_is_detected_on_open_or_on_read() {
         let mut bad = good.clone();
         bad[i] ^= 0x08;
         disk.corrupt_file(path, bad);
-        let detected = match SegmentFile::open(&disk, Path::new("/s"), "1.seg") {
+        let detected = match ImportFile::open(&disk, Path::new("/s"), "1.seg") {
             Err(_) => true,
             Ok(f) => {
                 let all_ok = f.records().all(|r| r.is_ok())
@@ -114,7 +114,7 @@ fn truncated_files_are_refused() {
     for cut in 0..good.len() {
         disk.corrupt_file(path, good[..cut].to_vec());
         assert!(
-            SegmentFile::open(&disk, Path::new("/s"), "1.seg").is_err(),
+            ImportFile::open(&disk, Path::new("/s"), "1.seg").is_err(),
             "cut {cut}"
         );
     }

@@ -396,10 +396,7 @@ impl Store {
         let mut out = Vec::new();
         for file in self.archive_files()? {
             for rec in file.records() {
-                let rec = rec.map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
+                let rec = rec.map_err(StoreError::from_import_file)?;
                 if rec.activity == activity {
                     out.push(rec.to_instance());
                 }
@@ -417,10 +414,7 @@ impl Store {
         for file in self.archive_files()?.iter().rev() {
             let found = file
                 .get(activity, id)
-                .map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
+                .map_err(StoreError::from_import_file)?;
             if let Some(rec) = found {
                 return Ok(Some(rec.to_instance()));
             }
@@ -428,19 +422,15 @@ impl Store {
         Ok(None)
     }
 
-    fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
+    fn archive_files(&self) -> Result<Vec<crate::segments::file::ImportFile>, StoreError> {
         let bus = &self.inner.bus;
         let names = lock(&bus.manifest).archives.clone();
         let dir = crate::bus::retention::archive_dir(&bus.segments_dir);
         names
             .iter()
             .map(|n| {
-                crate::segments::file::SegmentFile::open(bus.storage.as_ref(), &dir, n).map_err(
-                    |reason| StoreError::Corrupt {
-                        location: dir.join(n).display().to_string(),
-                        reason,
-                    },
-                )
+                crate::segments::file::ImportFile::open(bus.storage.as_ref(), &dir, n)
+                    .map_err(StoreError::from_import_file)
             })
             .collect()
     }
