@@ -157,6 +157,33 @@ mod tests {
     }
 
     #[test]
+    fn a_short_blob_is_corrupt_and_a_missing_one_an_io_error() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/d");
+        disk.create_dir_all(dir).unwrap();
+        let path = dir.join("b");
+        match read_blob(&disk, &path, b"TESTBLOB", 100).unwrap_err() {
+            ImportFileError::Io {
+                op: "open",
+                path: p,
+                ..
+            } => assert_eq!(p, path),
+            other => panic!("{other:?}"),
+        }
+        let bytes = encode_blob(b"TESTBLOB", 1, b"body");
+        write_atomically(&disk, dir, "b", &bytes[..BLOB_HEADER_LEN - 1]).unwrap();
+        let err = read_blob(&disk, &path, b"TESTBLOB", 100).unwrap_err();
+        assert!(
+            matches!(err, ImportFileError::Corrupt { offset: None, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("/d/b: 27 bytes is too short"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn an_atomic_write_leaves_the_old_or_the_new_file_at_any_crash() {
         for step in 1..8 {
             for seed in 0..20 {
