@@ -363,14 +363,15 @@ impl ImportFile {
         let file = storage
             .open_file(&path, OpenMode::Read)
             .map_err(ImportFileError::io("open", &path))?;
-        // SAFETY: `map_sealed` maps the file MAP_SHARED, so the map shows
-        // any later write to the file and faults past a truncation; it is
-        // sound because import files are sealed: written whole to a
-        // temporary name, synced and renamed into place before anyone opens
-        // them, and never written, truncated or renamed over again (merges
-        // and retention write new files and unlink the old ones, which
-        // keeps a mapped inode alive). The store's directory lock keeps
-        // other bamdb writers out; a process that ignores it is outside the
+        // SAFETY: `map_sealed` maps the file MAP_SHARED, so the map would
+        // show a later write to the file and fault past a truncation. Import
+        // files are sealed: written whole under a temporary name, synced and
+        // renamed into place before anyone opens them, and never written or
+        // truncated after. Merges and retention write new files and unlink
+        // the old ones; a retried checkpoint may rename a new file over the
+        // same name. Both only unlink the mapped inode, which stays alive and
+        // unchanged for the map. The store's directory lock keeps other
+        // bamdb writers out; a process that ignores it is outside the
         // contract.
         let mapped = unsafe { file.map_sealed() };
         let bytes = match mapped.map_err(ImportFileError::io("map", &path))? {
