@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::model::{DecodeError, ModelError};
+use crate::segments::error::ImportFileError;
 use crate::wal::WalError;
 
 /// What went wrong, in a form a caller can act on.
@@ -97,5 +98,26 @@ pub enum StoreError {
 impl From<DecodeError> for StoreError {
     fn from(e: DecodeError) -> Self {
         StoreError::Model(ModelError::Decode(e))
+    }
+}
+
+impl StoreError {
+    /// An import-file error as the store reports it: an operation the
+    /// operating system refused stays an I/O error (the data may be
+    /// sound); anything else is damage, located to the file and byte.
+    fn from_import_file(e: ImportFileError) -> Self {
+        match e {
+            ImportFileError::Io { op, path, source } => StoreError::Io { op, path, source },
+            other => StoreError::Corrupt {
+                location: other.location(),
+                reason: other.reason(),
+            },
+        }
+    }
+}
+
+impl From<ImportFileError> for StoreError {
+    fn from(e: ImportFileError) -> Self {
+        StoreError::from_import_file(e)
     }
 }

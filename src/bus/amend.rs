@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use super::state::{BusState, Key, Node};
 use super::tree::decode_parts;
-use crate::segments::file::{KeyProbe, SegmentFile};
+use crate::segments::error::ImportFileError;
+use crate::segments::file::{ImportFile, KeyProbe};
 use crate::segments::record::StoredInstance;
 
 /// Where a completed instance's current version is.
@@ -44,7 +45,7 @@ pub(super) struct Reopen {
 impl BusState {
     /// The current version of the completed instance with this id or
     /// continuation token, if any, and where it is.
-    pub(super) fn find_completed(&self, key: &Key) -> Result<Option<Found>, String> {
+    pub(super) fn find_completed(&self, key: &Key) -> Result<Option<Found>, ImportFileError> {
         let root = self.aliases.get(key).unwrap_or(key);
         if let Some(rec) = self.memtable.get(root) {
             return Ok(Some(Found {
@@ -55,10 +56,7 @@ impl BusState {
         }
         let probe = KeyProbe::of(&key.0, &key.1);
         for file in self.files.iter().rev() {
-            let Some(rec) = file
-                .get_probed(&key.0, &key.1, &probe)
-                .map_err(|e| format!("{}: {e}", file.path.display()))?
-            else {
+            let Some(rec) = file.get_probed(&key.0, &key.1, &probe)? else {
                 continue;
             };
             let root = (rec.activity.clone(), rec.id.clone());
@@ -82,7 +80,7 @@ impl BusState {
     }
 
     /// The superseded roots of `file` (empty for most files).
-    pub(crate) fn superseded_in(&self, file: &SegmentFile) -> BTreeSet<Key> {
+    pub(crate) fn superseded_in(&self, file: &ImportFile) -> BTreeSet<Key> {
         self.superseded.get(&file.name).cloned().unwrap_or_default()
     }
 
@@ -95,7 +93,7 @@ impl BusState {
             if self.nodes.contains_key(key) {
                 continue;
             }
-            let Some(found) = self.find_completed(key)? else {
+            let Some(found) = self.find_completed(key).map_err(|e| e.to_string())? else {
                 continue;
             };
             if out.iter().any(|r| r.root == found.root) {

@@ -15,7 +15,9 @@ use super::quarantine::{Quarantine, Record};
 use super::snapshot::{read_checkpoint, Snapshot};
 use super::state::BusState;
 use super::Bus;
-use crate::segments::file::SegmentFile;
+use crate::error::StoreError;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::Storage;
 use crate::wal::Lsn;
@@ -26,12 +28,17 @@ pub(crate) fn run_with_retry(bus: &Bus) -> bool {
     bus.retry("checkpoint", || take(bus)).is_some()
 }
 
-fn take(bus: &Bus) -> Result<(), String> {
-    let quarantine_next = bus.quarantine.next_id().map_err(|e| e.to_string())?;
+fn take(bus: &Bus) -> Result<(), StoreError> {
+    let quarantine_next = bus.quarantine.next_id()?;
     let (snapshot, completed, applied) = {
         let st = bus.read_state();
-        let body = postcard::to_allocvec(&st.snapshot(quarantine_next))
-            .map_err(|e| format!("encode checkpoint: {e}"))?;
+        let body = postcard::to_allocvec(&st.snapshot(quarantine_next)).map_err(|e| {
+            ImportFileError::Encode {
+                path: bus.files_dir.clone(),
+                what: "checkpoint",
+                reason: e.to_string(),
+            }
+        })?;
         let completed: Vec<_> = st.memtable.values().cloned().collect();
         (body, completed, st.applied_lsn)
     };
@@ -74,90 +81,57 @@ pub(crate) struct Opened {
 }
 
 /// Loads the manifest, the import files and the checkpoint, and removes
-/// files an interrupted checkpoint left behind.
+/// files an interrupted edit of the file set left behind. I/O failures are
+/// [`StoreError::Io`]; damage is [`StoreError::Corrupt`], located.
 pub(crate) fn open_state(
     storage: &dyn Storage,
     dir: &Path,
     quarantine: &Quarantine,
-) -> Result<Opened, String> {
+) -> Result<Opened, StoreError> {
     let manifest = Manifest::load(storage, dir)?.unwrap_or(Manifest {
         next_file: 1,
         ..Manifest::default()
     });
     let mut files = Vec::with_capacity(manifest.segments.len());
     for name in &manifest.segments {
-        let file = SegmentFile::open(storage, dir, name)
-            .map_err(|e| format!("import file {}: {e}", dir.join(name).display()))?;
-        files.push(Arc::new(file));
+        files.push(Arc::new(ImportFile::open(storage, dir, name)?));
     }
-    let snapshot: Snapshot = match &manifest.checkpoint {
-        None => Snapshot::default(),
+    let (snapshot, source) = match &manifest.checkpoint {
+        None => (Snapshot::default(), dir.join(MANIFEST)),
         Some(name) => {
             let path = dir.join(name);
-            read_checkpoint(storage, &path)
-                .map_err(|e| format!("checkpoint {}: {e}", path.display()))?
+            (read_checkpoint(storage, &path)?, path)
         }
     };
     if snapshot.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
-        return Err(format!(
-            "checkpoint holds LSN {} but the manifest says {}",
-            snapshot.applied_lsn, manifest.applied_lsn
-        ));
+        return Err(StoreError::Corrupt {
+            location: source.display().to_string(),
+            reason: format!(
+                "checkpoint holds LSN {} but the manifest says {}",
+                snapshot.applied_lsn, manifest.applied_lsn
+            ),
+        });
     }
     let quarantine_next = snapshot.quarantine_next.max(1);
-    let state = BusState::restore(snapshot, files)?;
+    let state = BusState::restore(snapshot, files, &source)?;
 
-    // Files the manifest does not name are left from an interrupted
-    // checkpoint: remove them.
+    // Files the manifest does not name are left from an interrupted edit.
     let live: HashSet<&str> = manifest
         .segments
         .iter()
         .map(String::as_str)
         .chain(manifest.checkpoint.as_deref())
-        .chain([MANIFEST])
+        .chain([MANIFEST, "LOCK"])
         .collect();
-    let names = storage
-        .list_dir(dir)
-        .map_err(|e| format!("list {}: {e}", dir.display()))?;
-    let mut removed = false;
-    for name in names
-        .iter()
-        .filter(|n| !live.contains(n.as_str()) && *n != "LOCK")
-    {
-        storage
-            .remove_file(&dir.join(name))
-            .map_err(|e| format!("remove stale {name}: {e}"))?;
-        removed = true;
-    }
-    if removed {
-        storage
-            .sync_dir(dir)
-            .map_err(|e| format!("fsync {}: {e}", dir.display()))?;
-    }
-
-    // The same for archive files an interrupted retention pass left.
+    remove_unnamed(storage, dir, &live)?;
     let archive = super::retention::archive_dir(dir);
-    if let Ok(names) = storage.list_dir(&archive) {
+    if storage.list_dir(&archive).is_ok() {
         let live: HashSet<&str> = manifest.archives.iter().map(String::as_str).collect();
-        let mut removed = false;
-        for name in names.iter().filter(|n| !live.contains(n.as_str())) {
-            storage
-                .remove_file(&archive.join(name))
-                .map_err(|e| format!("remove stale archive {name}: {e}"))?;
-            removed = true;
-        }
-        if removed {
-            storage
-                .sync_dir(&archive)
-                .map_err(|e| format!("fsync {}: {e}", archive.display()))?;
-        }
+        remove_unnamed(storage, &archive, &live)?;
     }
 
     let mut sources = HashSet::new();
-    let records = quarantine
-        .records(quarantine_next)
-        .map_err(|e| format!("quarantine: {e}"))?;
-    for (_, rec) in records {
+    for (_, rec) in quarantine.records(quarantine_next)? {
         match rec {
             Ok(Record::Entry { source, .. }) => {
                 sources.insert(source.lsns.0);
@@ -174,4 +148,29 @@ pub(crate) fn open_state(
         manifest,
         quarantined: sources,
     })
+}
+
+/// Removes every file of `dir` not in `live`, then syncs the directory.
+fn remove_unnamed(
+    storage: &dyn Storage,
+    dir: &Path,
+    live: &HashSet<&str>,
+) -> Result<(), StoreError> {
+    let io = |op: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { op, path, source }
+    };
+    let names = storage.list_dir(dir).map_err(io("list", dir))?;
+    let mut removed = false;
+    for name in names.iter().filter(|n| !live.contains(n.as_str())) {
+        let path = dir.join(name);
+        storage
+            .remove_file(&path)
+            .map_err(io("remove stale file", &path))?;
+        removed = true;
+    }
+    if removed {
+        storage.sync_dir(dir).map_err(io("fsync directory", dir))?;
+    }
+    Ok(())
 }

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use super::state::BusState;
 use super::{archive_dir, lock, Bus};
 use crate::segments::blob::{encode_blob, write_atomically};
-use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::error::ImportFileError;
+use crate::segments::file::{write_import_file, ImportFile};
+use crate::segments::manifest::MANIFEST;
 use crate::segments::record::StoredInstance;
 use crate::wal::Lsn;
 
@@ -32,7 +34,7 @@ pub(super) struct Edit {
     /// Record sets, each written as a new file in `archive/`.
     pub archive: Vec<Vec<Arc<StoredInstance>>>,
     /// Online files this edit replaces: out of the manifest, then deleted.
-    pub remove: Vec<Arc<SegmentFile>>,
+    pub remove: Vec<Arc<ImportFile>>,
     /// A new checkpoint: its encoded blob and the LSN it reflects. The
     /// previous checkpoint is deleted once the manifest names this one.
     pub checkpoint: Option<(Vec<u8>, Lsn)>,
@@ -41,12 +43,12 @@ pub(super) struct Edit {
 impl Bus {
     /// Carries out `edit` (see the module doc for the order); `publish`
     /// makes the caller's own changes to the state in the same step as the
-    /// new file set becomes visible. Returns the LSN the manifest holds.
+    /// new file set becomes visible.
     pub(super) fn edit_files(
         &self,
         edit: Edit,
         publish: impl FnOnce(&mut BusState),
-    ) -> Result<(), String> {
+    ) -> Result<(), ImportFileError> {
         let storage = self.storage.as_ref();
         let dir = &self.files_dir;
         let old = lock(&self.manifest).clone();
@@ -62,8 +64,8 @@ impl Bus {
         let mut added_names = Vec::with_capacity(edit.add.len());
         for records in &edit.add {
             let name = next_name("seg");
-            write_segment(storage, dir, &name, records)?;
-            added.push(Arc::new(SegmentFile::open(storage, dir, &name)?));
+            write_import_file(storage, dir, &name, records)?;
+            added.push(Arc::new(ImportFile::open(storage, dir, &name)?));
             added_names.push(name);
         }
         let mut archived_names = Vec::with_capacity(edit.archive.len());
@@ -71,10 +73,10 @@ impl Bus {
             let archive = archive_dir(dir);
             storage
                 .create_dir_all(&archive)
-                .map_err(|e| format!("create {}: {e}", archive.display()))?;
+                .map_err(ImportFileError::io("create directory", &archive))?;
             for records in &edit.archive {
                 let name = next_name("seg");
-                write_segment(storage, &archive, &name, records)?;
+                write_import_file(storage, &archive, &name, records)?;
                 archived_names.push(name);
             }
         }
@@ -83,7 +85,7 @@ impl Bus {
             Some((blob, _)) => {
                 let name = next_name("ckpt");
                 write_atomically(storage, dir, &name, blob)
-                    .map_err(|e| format!("write {name}: {e}"))?;
+                    .map_err(ImportFileError::io("write", &dir.join(&name)))?;
                 Some(name)
             }
         };
@@ -99,7 +101,7 @@ impl Bus {
         }
         manifest
             .store(storage, dir)
-            .map_err(|e| format!("write manifest: {e}"))?;
+            .map_err(ImportFileError::io("write", &dir.join(MANIFEST)))?;
 
         // 3. Publish.
         {

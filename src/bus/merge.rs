@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::file_set::Edit;
 use super::Bus;
-use crate::segments::file::SegmentFile;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
 
 /// Import files allowed before some are merged.
 const MAX_FILES: usize = 8;
@@ -23,10 +24,10 @@ const MAX_MERGE_RECORDS: u64 = 40_000;
 /// `MERGE_FANIN` smallest are merged into one (size-tiered, so each record
 /// is rewritten about log4(n) times, not at every merge). The merged file
 /// replaces its sources in one edit of the file set (see `file_set`).
-pub(super) fn merge_if_needed(bus: &Bus) -> Result<(), String> {
-    let sources: Vec<Arc<SegmentFile>> = {
+pub(super) fn merge_if_needed(bus: &Bus) -> Result<(), ImportFileError> {
+    let sources: Vec<Arc<ImportFile>> = {
         let st = bus.read_state();
-        let mut small: Vec<Arc<SegmentFile>> = st
+        let mut small: Vec<Arc<ImportFile>> = st
             .files
             .iter()
             .filter(|f| f.record_count < MAX_MERGE_RECORDS / 2)
@@ -55,7 +56,7 @@ pub(super) fn merge_if_needed(bus: &Bus) -> Result<(), String> {
     for file in &sources {
         let superseded = bus.read_state().superseded_in(file);
         for rec in file.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let rec = rec?;
             if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
                 records.push(Arc::new(rec));
             }

@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::options::StoreOptions;
-use crate::segments::file::SegmentFile;
+use crate::segments::file::ImportFile;
 use crate::segments::manifest::Manifest;
 use crate::storage::{LockGuard, Storage};
 use crate::wal::{Lsn, Wal};
@@ -126,12 +126,7 @@ impl Bus {
             })?;
         let wal = Wal::open_with_storage(storage.clone(), dir.join("wal"), options.wal.clone())?;
         let quarantine = Quarantine::open(storage.clone(), &dir.join("quarantine"))?;
-        let opened = checkpoint::open_state(storage.as_ref(), &files_dir, &quarantine).map_err(
-            |reason| StoreError::Corrupt {
-                location: files_dir.display().to_string(),
-                reason,
-            },
-        )?;
+        let opened = checkpoint::open_state(storage.as_ref(), &files_dir, &quarantine)?;
         let applied = opened.state.applied_lsn;
         Ok(Bus {
             storage,
@@ -175,19 +170,12 @@ impl Bus {
     }
 
     /// The archive files, opened (past the retention window).
-    pub(crate) fn archive_files(&self) -> Result<Vec<SegmentFile>, StoreError> {
+    pub(crate) fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError> {
         let names = lock(&self.manifest).archives.clone();
         let dir = archive_dir(&self.files_dir);
         names
             .iter()
-            .map(|n| {
-                SegmentFile::open(self.storage.as_ref(), &dir, n).map_err(|reason| {
-                    StoreError::Corrupt {
-                        location: dir.join(n).display().to_string(),
-                        reason,
-                    }
-                })
-            })
+            .map(|n| Ok(ImportFile::open(self.storage.as_ref(), &dir, n)?))
             .collect()
     }
 

@@ -128,10 +128,10 @@ impl Bus {
 
     /// Runs `step` until it succeeds, with backoff; gives up after the
     /// retry limit, leaving the store degraded and the bus halted.
-    pub(super) fn retry<T>(
+    pub(super) fn retry<T, E: std::fmt::Display>(
         &self,
         what: &str,
-        mut step: impl FnMut() -> Result<T, String>,
+        mut step: impl FnMut() -> Result<T, E>,
     ) -> Option<T> {
         let mut wait = self.options.retry_backoff;
         for attempt in 0..=self.options.retry_limit {

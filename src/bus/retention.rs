@@ -15,7 +15,8 @@ use super::file_set::Edit;
 use super::Bus;
 use crate::model::Timestamp;
 use crate::options::{Retention, RetentionAction};
-use crate::segments::file::SegmentFile;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
 use crate::segments::record::StoredInstance;
 
 /// The archive directory of a store, beside `segments/`.
@@ -26,7 +27,7 @@ pub(crate) fn archive_dir(files_dir: &Path) -> PathBuf {
 }
 
 /// Applies the retention policy to the import files, if one is set.
-pub(crate) fn apply(bus: &Bus) -> Result<(), String> {
+pub(crate) fn apply(bus: &Bus) -> Result<(), ImportFileError> {
     match bus.options.retention {
         Some(policy) => apply_with(bus, policy).map(|_| ()),
         None => Ok(()),
@@ -34,10 +35,10 @@ pub(crate) fn apply(bus: &Bus) -> Result<(), String> {
 }
 
 /// Applies `policy` now; returns how many instances left the online store.
-pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, String> {
+pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, ImportFileError> {
     let window = i64::try_from(policy.online_window.as_micros()).unwrap_or(i64::MAX);
     let cutoff = Timestamp::now().as_micros().saturating_sub(window);
-    let victims: Vec<Arc<SegmentFile>> = bus
+    let victims: Vec<Arc<ImportFile>> = bus
         .read_state()
         .files
         .iter()
@@ -58,7 +59,7 @@ pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, String> 
         // a merge, runs right after a checkpoint that names them).
         let superseded = bus.read_state().superseded_in(file);
         for rec in file.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", file.path.display()))?;
+            let rec = rec?;
             if superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
                 continue;
             }

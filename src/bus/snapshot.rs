@@ -12,7 +12,8 @@ use super::aggregations::{AggregationSpec, Declared};
 use super::state::{BusState, Key, Node};
 use crate::model::{ActivityDefinition, Counters};
 use crate::segments::blob::read_blob;
-use crate::segments::file::SegmentFile;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
 use crate::storage::Storage;
 use crate::wal::Lsn;
 
@@ -43,12 +44,21 @@ pub(crate) struct Snapshot {
 
 /// Reads and decodes a checkpoint file: the one reader, for opening a
 /// store and for `verify`.
-pub(crate) fn read_checkpoint(storage: &dyn Storage, path: &Path) -> Result<Snapshot, String> {
+pub(crate) fn read_checkpoint(
+    storage: &dyn Storage,
+    path: &Path,
+) -> Result<Snapshot, ImportFileError> {
     let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
     if version != CHECKPOINT_VERSION {
-        return Err(format!("unsupported version {version}"));
+        return Err(ImportFileError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version,
+            reads: "2",
+        });
     }
-    postcard::from_bytes(&body).map_err(|e| format!("does not decode: {e}"))
+    postcard::from_bytes(&body).map_err(|e| {
+        ImportFileError::corrupt(path, None, format!("checkpoint does not decode: {e}"))
+    })
 }
 
 impl BusState {
@@ -77,11 +87,19 @@ impl BusState {
         }
     }
 
-    pub fn restore(snapshot: Snapshot, files: Vec<Arc<SegmentFile>>) -> Result<BusState, String> {
+    /// The state a checkpoint (read from `path`) holds, over the import
+    /// files the manifest names. Declared real-time aggregations are
+    /// rebuilt by one scan.
+    pub fn restore(
+        snapshot: Snapshot,
+        files: Vec<Arc<ImportFile>>,
+        path: &Path,
+    ) -> Result<BusState, ImportFileError> {
+        let damaged = |what: String| ImportFileError::corrupt(path, None, what);
         let mut definitions = BTreeMap::new();
         for json in &snapshot.definitions {
-            let def: ActivityDefinition =
-                serde_json::from_str(json).map_err(|e| format!("checkpoint definition: {e}"))?;
+            let def: ActivityDefinition = serde_json::from_str(json)
+                .map_err(|e| damaged(format!("checkpoint definition: {e}")))?;
             definitions.insert(def.name.clone(), def);
         }
         let mut state = BusState {
@@ -102,7 +120,8 @@ impl BusState {
         };
         for spec in snapshot.aggregations {
             let instances = state.all_instances(&spec.activity)?;
-            let declared = Declared::build(spec, instances)?;
+            let declared = Declared::build(spec, instances)
+                .map_err(|e| damaged(format!("checkpoint aggregation: {e}")))?;
             state
                 .aggregations
                 .insert(declared.spec.name.clone(), declared);

@@ -20,7 +20,7 @@ fn a_snapshot_restores_the_same_state() {
     let bytes = postcard::to_allocvec(&st.snapshot(17)).unwrap();
     let snapshot: Snapshot = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(snapshot.quarantine_next, 17);
-    let back = BusState::restore(snapshot, Vec::new()).unwrap();
+    let back = BusState::restore(snapshot, Vec::new(), Path::new("/c/x.ckpt")).unwrap();
     assert_eq!(back.applied_lsn, 42);
     assert_eq!(back.nodes, st.nodes);
     assert_eq!(back.definitions, st.definitions);
@@ -44,12 +44,17 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
         b"{}",
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
-    assert!(err.contains("unsupported version"), "{err}");
+    assert!(
+        matches!(err, ImportFileError::UnsupportedVersion { version: 3, .. }),
+        "{err}"
+    );
     write(&encode_blob(
         &CHECKPOINT_MAGIC,
         CHECKPOINT_VERSION,
         &[0xff; 3],
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
-    assert!(err.contains("does not decode"), "{err}");
+    assert!(matches!(err, ImportFileError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().starts_with("/c/x.ckpt"), "{err}");
+    assert!(err.to_string().contains("does not decode"), "{err}");
 }

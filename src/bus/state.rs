@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{ActivityDefinition, Counters};
 use crate::query::StatusFilter;
-use crate::segments::file::SegmentFile;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
 use crate::segments::record::{
     ActivityInstance, Reference, Relationship, Status, StoredInstance, StoredValue,
 };
@@ -84,7 +85,7 @@ pub(crate) struct BusState {
     /// Continuation tokens of memtable instances → their root key.
     pub aliases: HashMap<Key, Key>,
     /// Live segment files, oldest first.
-    pub files: Vec<Arc<SegmentFile>>,
+    pub files: Vec<Arc<ImportFile>>,
     /// Real-time aggregations by name.
     pub aggregations: BTreeMap<String, Declared>,
     /// Records in import files that are old versions of amended instances.
@@ -94,7 +95,7 @@ pub(crate) struct BusState {
 impl BusState {
     /// The merged instance with this id or continuation token, active or
     /// completed; `None` if unknown or still pending.
-    pub fn get(&self, key: &Key) -> Result<Option<ActivityInstance>, String> {
+    pub fn get(&self, key: &Key) -> Result<Option<ActivityInstance>, ImportFileError> {
         if self.nodes.contains_key(key) {
             let top = self.top(key);
             let visible = self.nodes.get(&top).is_some_and(|n| n.begun.is_some());
@@ -142,7 +143,7 @@ impl BusState {
 
     /// Every visible instance of `activity`: active, waiting to be filed,
     /// and in the import files.
-    pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
+    pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, ImportFileError> {
         let mut out = self.instances_in_memory(activity, StatusFilter::All);
         for file in &self.files {
             let superseded = self.superseded_in(file);

@@ -112,7 +112,10 @@ impl BusState {
         spec.to_aggregate()?
             .validate(def)
             .map_err(|e| e.to_string())?;
-        let declared = Declared::build(spec.clone(), self.all_instances(&spec.activity)?)?;
+        let instances = self
+            .all_instances(&spec.activity)
+            .map_err(|e| e.to_string())?;
+        let declared = Declared::build(spec.clone(), instances)?;
         self.aggregations.insert(spec.name.clone(), declared);
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::bus::state::{Node, Stamp};
-use crate::segments::file::{write_segment, SegmentFile};
+use crate::segments::file::{write_import_file, ImportFile};
 use crate::segments::manifest::Manifest;
 use crate::segments::record::{StoredInstance, StoredValue};
 use crate::storage::{MemStorage, OpenMode, Storage};
@@ -25,7 +25,7 @@ fn disk_with(name: &str, data: &[u8]) -> MemStorage {
 /// builds has one row per record.
 pub fn import_file(data: &[u8]) {
     let disk = disk_with("x.seg", data);
-    let Ok(file) = SegmentFile::open(&disk, Path::new("/f"), "x.seg") else {
+    let Ok(file) = ImportFile::open(&disk, Path::new("/f"), "x.seg") else {
         return;
     };
     let records: Vec<StoredInstance> = file.records().filter_map(Result::ok).collect();
@@ -107,7 +107,7 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         })
     };
     let records: Vec<_> = (0..3).map(rec).collect();
-    if write_segment(&disk, dir, "a.seg", &records).is_ok() {
+    if write_import_file(&disk, dir, "a.seg", &records).is_ok() {
         if let Some(bytes) = disk.read_file(&dir.join("a.seg")) {
             out.push(("import_file", "three_records".to_string(), bytes.clone()));
             out.push((
@@ -169,7 +169,7 @@ mod tests {
             .find(|(target, name, _)| *target == "import_file" && name == "three_records")
             .expect("seed");
         let disk = disk_with("x.seg", bytes);
-        let file = SegmentFile::open(&disk, Path::new("/f"), "x.seg").expect("opens");
+        let file = ImportFile::open(&disk, Path::new("/f"), "x.seg").expect("opens");
         let mut n = 0;
         for rec in file.records() {
             let rec = rec.expect("record");

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
+use super::error::ImportFileError;
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
 // Format: { magic [u8; 8] | version u32 | body_len u64 | body_crc u32 | header_crc u32 } body [body_len]
@@ -39,39 +40,58 @@ pub(crate) fn read_blob(
     path: &Path,
     magic: &[u8; 8],
     max_len: u64,
-) -> Result<(u32, Vec<u8>), String> {
+) -> Result<(u32, Vec<u8>), ImportFileError> {
+    let corrupt = |offset, what: String| ImportFileError::corrupt(path, offset, what);
     let file = storage
         .open_file(path, OpenMode::Read)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let file_len = file.len().map_err(|e| format!("cannot stat: {e}"))?;
+        .map_err(ImportFileError::io("open", path))?;
+    let file_len = file.len().map_err(ImportFileError::io("stat", path))?;
+    if file_len < BLOB_HEADER_LEN as u64 {
+        return Err(corrupt(
+            None,
+            format!("{file_len} bytes is too short for the {BLOB_HEADER_LEN}-byte header"),
+        ));
+    }
     let mut header = [0u8; BLOB_HEADER_LEN];
-    read_exact_at(file.as_ref(), &mut header, 0).map_err(|e| format!("header: {e}"))?;
+    read_exact_at(file.as_ref(), &mut header, 0).map_err(ImportFileError::io("read", path))?;
     let (fields, hcrc) = header.split_at(HEADER_CRC_OFFSET);
     if crc32fast::hash(fields) != LE::read_u32(hcrc) {
-        return Err("header checksum mismatch".into());
+        return Err(corrupt(Some(0), "header checksum mismatch".into()));
     }
     if fields.get(..MAGIC_LEN) != Some(&magic[..]) {
-        return Err("wrong magic: not this kind of file".into());
+        return Err(corrupt(
+            Some(0),
+            "wrong magic: not this kind of file".into(),
+        ));
     }
     let version = LE::read_u32(fields.get(VERSION_OFFSET..).unwrap_or(&[0; 4]));
     let len = LE::read_u64(fields.get(LEN_OFFSET..).unwrap_or(&[0; 8]));
     let crc = LE::read_u32(fields.get(BODY_CRC_OFFSET..).unwrap_or(&[0; 4]));
     if len > max_len {
-        return Err(format!(
-            "body of {len} bytes exceeds the limit of {max_len}"
-        ));
+        return Err(ImportFileError::TooLarge {
+            path: path.to_path_buf(),
+            what: "body",
+            len,
+            limit: max_len,
+        });
     }
     if BLOB_HEADER_LEN as u64 + len != file_len {
-        return Err(format!(
-            "file is {file_len} bytes but its header says {}",
-            BLOB_HEADER_LEN as u64 + len
+        return Err(corrupt(
+            None,
+            format!(
+                "file is {file_len} bytes but its header says {}",
+                BLOB_HEADER_LEN as u64 + len
+            ),
         ));
     }
     let mut body = vec![0u8; len as usize];
     read_exact_at(file.as_ref(), &mut body, BLOB_HEADER_LEN as u64)
-        .map_err(|e| format!("body: {e}"))?;
+        .map_err(ImportFileError::io("read", path))?;
     if crc32fast::hash(&body) != crc {
-        return Err("body checksum mismatch".into());
+        return Err(corrupt(
+            Some(BLOB_HEADER_LEN as u64),
+            "body checksum mismatch".into(),
+        ));
     }
     Ok((version, body))
 }
@@ -123,6 +143,7 @@ mod tests {
         assert!(read_blob(&disk, &path, b"OTHERMAG", 100).is_err());
         assert!(read_blob(&disk, &path, b"TESTBLOB", 5)
             .unwrap_err()
+            .to_string()
             .contains("limit"));
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
@@ -133,6 +154,33 @@ mod tests {
                 "byte {i}"
             );
         }
+    }
+
+    #[test]
+    fn a_short_blob_is_corrupt_and_a_missing_one_an_io_error() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/d");
+        disk.create_dir_all(dir).unwrap();
+        let path = dir.join("b");
+        match read_blob(&disk, &path, b"TESTBLOB", 100).unwrap_err() {
+            ImportFileError::Io {
+                op: "open",
+                path: p,
+                ..
+            } => assert_eq!(p, path),
+            other => panic!("{other:?}"),
+        }
+        let bytes = encode_blob(b"TESTBLOB", 1, b"body");
+        write_atomically(&disk, dir, "b", &bytes[..BLOB_HEADER_LEN - 1]).unwrap();
+        let err = read_blob(&disk, &path, b"TESTBLOB", 100).unwrap_err();
+        assert!(
+            matches!(err, ImportFileError::Corrupt { offset: None, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("/d/b: 27 bytes is too short"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use super::error::ImportFileError;
 use super::record::{StoredInstance, StoredValue};
 
 /// Below this many distinct values a text column is always dictionary
@@ -72,8 +73,8 @@ pub(crate) struct FileColumns {
 impl FileColumns {
     /// Builds the projection from `(offset, record)` pairs in file order.
     pub fn build(
-        records: impl Iterator<Item = Result<(u64, StoredInstance), String>>,
-    ) -> Result<FileColumns, String> {
+        records: impl Iterator<Item = Result<(u64, StoredInstance), ImportFileError>>,
+    ) -> Result<FileColumns, ImportFileError> {
         let mut builders: HashMap<String, ActivityBuilder> = HashMap::new();
         for entry in records {
             let (offset, rec) = entry?;

@@ -15,16 +15,17 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::blob::write_atomically;
 use super::columns::FileColumns;
+use super::error::ImportFileError;
 use super::record::{ActivityInstance, StoredInstance, StoredInstanceV1};
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
-/// First bytes of an import segment file.
-pub(crate) const SEG_MAGIC: [u8; 8] = *b"BAMDBSEG";
+/// First bytes of an import file.
+pub(crate) const FILE_MAGIC: [u8; 8] = *b"BAMDBSEG";
 /// Layout version written by this code: 2 added the instance's parts to
 /// each record (see `docs/FORMAT.md`).
-pub(crate) const SEG_VERSION: u32 = 2;
+pub(crate) const FILE_VERSION: u32 = 2;
 /// The oldest layout version still read (records without parts).
-const SEG_VERSION_V1: u32 = 1;
+const FILE_VERSION_V1: u32 = 1;
 // Format: { magic [u8; 8] | version u32 | reserved u32 }
 const HEADER_LEN: usize = 16;
 // Format: { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
@@ -60,8 +61,8 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-/// An open, verified import segment file.
-pub(crate) struct SegmentFile {
+/// An open, verified import file.
+pub(crate) struct ImportFile {
     pub name: String,
     pub path: PathBuf,
     bytes: FileBytes,
@@ -78,7 +79,7 @@ pub(crate) struct SegmentFile {
     /// usually touches none of the file's pages.
     filter: KeyFilter,
     /// The column projection, once a query has asked for it.
-    columns: OnceLock<Result<Arc<FileColumns>, String>>,
+    columns: OnceLock<Result<Arc<FileColumns>, ImportFileError>>,
     /// Every [`KEY_SAMPLE_EVERY`]th key of the index, in memory: a lookup
     /// searches these first, then only a short run of the mapped index
     /// (one or two pages instead of one page per halving).
@@ -271,9 +272,9 @@ impl KeyFilter {
     }
 }
 
-impl std::fmt::Debug for SegmentFile {
+impl std::fmt::Debug for ImportFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentFile")
+        f.debug_struct("ImportFile")
             .field("name", &self.name)
             .field("records", &self.record_count)
             .finish()
@@ -282,22 +283,27 @@ impl std::fmt::Debug for SegmentFile {
 
 /// Writes `records` (and their continuation tokens as alias keys) to
 /// `dir/name` atomically. Records need not be sorted.
-pub(crate) fn write_segment(
+pub(crate) fn write_import_file(
     storage: &dyn Storage,
     dir: &Path,
     name: &str,
     records: &[Arc<StoredInstance>],
-) -> Result<(), String> {
+) -> Result<(), ImportFileError> {
+    let path = dir.join(name);
     let mut sorted: Vec<&StoredInstance> = records.iter().map(|r| r.as_ref()).collect();
     sorted.sort_by(|a, b| (&a.activity, &a.id).cmp(&(&b.activity, &b.id)));
     let mut out = Vec::with_capacity(HEADER_LEN + records.len() * 256);
-    out.extend_from_slice(&SEG_MAGIC);
-    out.extend_from_slice(&SEG_VERSION.to_le_bytes());
+    out.extend_from_slice(&FILE_MAGIC);
+    out.extend_from_slice(&FILE_VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
     let mut keys: Vec<(&str, &str, u64)> = Vec::with_capacity(records.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
     for rec in &sorted {
-        let body = postcard::to_allocvec(rec).map_err(|e| format!("encode record: {e}"))?;
+        let body = postcard::to_allocvec(rec).map_err(|e| ImportFileError::Encode {
+            path: path.clone(),
+            what: "a record",
+            reason: e.to_string(),
+        })?;
         let offset = out.len() as u64;
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
@@ -338,73 +344,107 @@ pub(crate) fn write_segment(
     let fcrc = crc32fast::hash(&footer[..FOOTER_CRC]);
     LE::write_u32(&mut footer[FOOTER_CRC..], fcrc);
     out.extend_from_slice(&footer);
-    write_atomically(storage, dir, name, &out).map_err(|e| format!("write {name}: {e}"))
+    write_atomically(storage, dir, name, &out).map_err(ImportFileError::io("write", &path))
 }
 
-impl SegmentFile {
-    /// Opens and verifies a segment file: header, footer and index
+impl ImportFile {
+    /// Opens and verifies an import file: header, footer and index
     /// checksums, and every offset and count against the file size.
     /// Records are verified when read.
-    pub fn open(storage: &dyn Storage, dir: &Path, name: &str) -> Result<SegmentFile, String> {
+    pub fn open(
+        storage: &dyn Storage,
+        dir: &Path,
+        name: &str,
+    ) -> Result<ImportFile, ImportFileError> {
         let path = dir.join(name);
+        let corrupt = |offset: Option<usize>, what: String| {
+            ImportFileError::corrupt(&path, offset.map(|o| o as u64), what)
+        };
         let file = storage
             .open_file(&path, OpenMode::Read)
-            .map_err(|e| format!("open: {e}"))?;
-        // SAFETY: import files are sealed: written whole to a temporary
-        // name, synced and renamed into place before anyone opens them, and
-        // never written, truncated or renamed over again (merges and
-        // retention write new files and unlink the old ones, which keeps a
-        // mapped inode alive). The store's directory lock keeps other bamdb
-        // writers out; a process that ignores it is outside the contract.
+            .map_err(ImportFileError::io("open", &path))?;
+        // SAFETY: `map_sealed` maps the file MAP_SHARED, so the map would
+        // show a later write to the file and fault past a truncation. Import
+        // files are sealed: written whole under a temporary name, synced and
+        // renamed into place before anyone opens them, and never written or
+        // truncated after. Merges and retention write new files and unlink
+        // the old ones; a retried checkpoint may rename a new file over the
+        // same name. Both only unlink the mapped inode, which stays alive and
+        // unchanged for the map. The store's directory lock keeps other
+        // bamdb writers out; a process that ignores it is outside the
+        // contract.
         let mapped = unsafe { file.map_sealed() };
-        let bytes = match mapped.map_err(|e| format!("map: {e}"))? {
+        let bytes = match mapped.map_err(ImportFileError::io("map", &path))? {
             Some(map) => FileBytes::Mapped(map),
             None => {
-                let len = file.len().map_err(|e| format!("stat: {e}"))?;
-                let len = usize::try_from(len).map_err(|_| "file too large".to_string())?;
-                let mut buf = vec![0u8; len];
-                read_exact_at(file.as_ref(), &mut buf, 0).map_err(|e| format!("read: {e}"))?;
+                let len = file.len().map_err(ImportFileError::io("stat", &path))?;
+                let Ok(size) = usize::try_from(len) else {
+                    return Err(ImportFileError::TooLarge {
+                        path: path.clone(),
+                        what: "file",
+                        len,
+                        limit: usize::MAX as u64,
+                    });
+                };
+                let mut buf = vec![0u8; size];
+                read_exact_at(file.as_ref(), &mut buf, 0)
+                    .map_err(ImportFileError::io("read", &path))?;
                 FileBytes::Owned(buf)
             }
         };
         let len = bytes.len();
         if len < HEADER_LEN + FOOTER_LEN {
-            return Err(format!("{len} bytes is too short for a segment file"));
+            return Err(corrupt(
+                None,
+                format!("{len} bytes is too short for an import file"),
+            ));
         }
-        if bytes.get(..SEG_MAGIC.len()) != Some(&SEG_MAGIC[..]) {
-            return Err("wrong magic: not an import segment file".into());
+        if bytes.get(..FILE_MAGIC.len()) != Some(&FILE_MAGIC[..]) {
+            return Err(corrupt(Some(0), "wrong magic: not an import file".into()));
         }
         let version = LE::read_u32(bytes.get(8..12).unwrap_or(&[0; 4]));
-        if version != SEG_VERSION && version != SEG_VERSION_V1 {
-            return Err(format!("unsupported segment version {version}"));
+        if version != FILE_VERSION && version != FILE_VERSION_V1 {
+            return Err(ImportFileError::UnsupportedVersion {
+                path: path.clone(),
+                version,
+                reads: "versions 1 and 2",
+            });
         }
-        let footer = bytes.get(len - FOOTER_LEN..).unwrap_or(&[]);
+        let footer_at = len - FOOTER_LEN;
+        let footer = bytes.get(footer_at..).unwrap_or(&[]);
         let (fields, fcrc) = footer.split_at(FOOTER_CRC);
         if crc32fast::hash(fields) != LE::read_u32(fcrc) {
-            return Err("footer checksum mismatch".into());
+            return Err(corrupt(Some(footer_at), "footer checksum mismatch".into()));
         }
         let read_u64 = |at: usize| LE::read_u64(fields.get(at..at + 8).unwrap_or(&[0; 8]));
         let index_offset = usize::try_from(read_u64(FOOTER_INDEX_OFFSET)).unwrap_or(usize::MAX);
         let key_count = usize::try_from(read_u64(FOOTER_KEY_COUNT)).unwrap_or(usize::MAX);
         let record_count = read_u64(FOOTER_RECORD_COUNT);
-        let index_end = len - FOOTER_LEN;
+        let index_end = footer_at;
         if index_offset < HEADER_LEN || index_offset > index_end {
-            return Err(format!("index offset {index_offset} is outside the file"));
+            return Err(corrupt(
+                Some(footer_at),
+                format!("index offset {index_offset} is outside the file"),
+            ));
         }
         let index_len = index_end - index_offset;
         // Every key takes at least 12 bytes plus its 8-byte offset entry.
         if key_count > index_len / 20 || record_count > key_count as u64 {
-            return Err(format!(
-                "counts ({key_count} keys, {record_count} records) do not fit the index"
+            return Err(corrupt(
+                Some(footer_at),
+                format!("counts ({key_count} keys, {record_count} records) do not fit the index"),
             ));
         }
         let index = bytes.get(index_offset..index_end).unwrap_or(&[]);
         if crc32fast::hash(index) != LE::read_u32(fields.get(FOOTER_INDEX_CRC..).unwrap_or(&[0; 4]))
         {
-            return Err("index checksum mismatch".into());
+            return Err(corrupt(
+                Some(index_offset),
+                "index checksum mismatch".into(),
+            ));
         }
         let min_end = LE::read_i64(fields.get(FOOTER_MIN_END..).unwrap_or(&[0; 8]));
-        let mut file = SegmentFile {
+        let mut file = ImportFile {
             name: name.to_owned(),
             path,
             bytes,
@@ -444,36 +484,47 @@ impl SegmentFile {
 
     /// Key `i` of the index: activity, id (checked to be UTF-8) and the
     /// offset of its record.
-    fn key_at(&self, i: usize) -> Result<(&str, &str, u64), String> {
+    fn key_at(&self, i: usize) -> Result<(&str, &str, u64), ImportFileError> {
         let (activity, id, record) = self.key_bytes_at(i)?;
-        let text = |b| std::str::from_utf8(b).map_err(|_| "key is not UTF-8".to_string());
+        let text = |b| {
+            std::str::from_utf8(b).map_err(|_| self.corrupt(None, format!("key {i} is not UTF-8")))
+        };
         Ok((text(activity)?, text(id)?, record))
     }
 
     /// [`Self::key_at`] without the UTF-8 check, for comparisons (byte
     /// order is `str` order; `open` checked every key once).
-    fn key_bytes_at(&self, i: usize) -> Result<(&[u8], &[u8], u64), String> {
+    fn key_bytes_at(&self, i: usize) -> Result<(&[u8], &[u8], u64), ImportFileError> {
         let table = self.bytes.len() - FOOTER_LEN - self.key_count * 8;
         let at = table + i * 8;
         let off = self
             .bytes
             .get(at..at + 8)
             .map(LE::read_u64)
-            .ok_or("key table out of range")?;
-        let off = usize::try_from(off).map_err(|_| "key offset out of range")?;
-        if off < self.index_offset || off >= table {
-            return Err(format!("key {i} offset {off} is outside the index"));
-        }
-        let part = |at: usize| -> Result<(&[u8], usize), String> {
+            .ok_or_else(|| self.corrupt(Some(at), format!("key table entry {i} out of range")))?;
+        let off = usize::try_from(off)
+            .ok()
+            .filter(|&off| off >= self.index_offset && off < table)
+            .ok_or_else(|| {
+                self.corrupt(
+                    Some(at),
+                    format!("key {i} offset {off} is outside the index"),
+                )
+            })?;
+        let truncated = || self.corrupt(Some(off), format!("key {i} truncated"));
+        let part = |at: usize| -> Result<(&[u8], usize), ImportFileError> {
             let n = self
                 .bytes
                 .get(at..at + 2)
                 .map(LE::read_u16)
-                .ok_or("key truncated")? as usize;
+                .ok_or_else(truncated)? as usize;
             if n > MAX_KEY_PART {
-                return Err(format!("key part of {n} bytes exceeds the limit"));
+                return Err(self.corrupt(
+                    Some(off),
+                    format!("key {i}: a part of {n} bytes exceeds the limit of {MAX_KEY_PART}"),
+                ));
             }
-            let s = self.bytes.get(at + 2..at + 2 + n).ok_or("key truncated")?;
+            let s = self.bytes.get(at + 2..at + 2 + n).ok_or_else(truncated)?;
             Ok((s, at + 2 + n))
         };
         let (activity, next) = part(off)?;
@@ -482,21 +533,30 @@ impl SegmentFile {
             .bytes
             .get(next..next + 8)
             .map(LE::read_u64)
-            .ok_or("key truncated")?;
+            .ok_or_else(truncated)?;
         Ok((activity, id, record))
+    }
+
+    /// Damage in this file at `offset`.
+    fn corrupt(&self, offset: Option<usize>, what: String) -> ImportFileError {
+        ImportFileError::corrupt(&self.path, offset.map(|o| o as u64), what)
     }
 
     /// The record starting at `offset` (from the index, or from
     /// [`Self::columns`]), its checksum verified.
-    pub fn record(&self, offset: u64) -> Result<StoredInstance, String> {
-        let at = usize::try_from(offset).map_err(|_| "record offset out of range")?;
+    pub fn record(&self, offset: u64) -> Result<StoredInstance, ImportFileError> {
+        let damaged = |what: String| ImportFileError::corrupt(&self.path, Some(offset), what);
+        let at = usize::try_from(offset)
+            .map_err(|_| damaged("record offset is outside the file".into()))?;
         let header = self
             .bytes
             .get(at..at + RECORD_HEADER_LEN)
-            .ok_or_else(|| format!("record at {at} is outside the file"))?;
+            .ok_or_else(|| damaged("record offset is outside the file".into()))?;
         let len = LE::read_u32(header);
         if len > MAX_RECORD_LEN {
-            return Err(format!("record at {at} claims {len} bytes"));
+            return Err(damaged(format!(
+                "record claims {len} bytes, the limit is {MAX_RECORD_LEN}"
+            )));
         }
         let crc = LE::read_u32(header.get(4..).unwrap_or(&[0; 4]));
         let body_start = at + RECORD_HEADER_LEN;
@@ -504,16 +564,16 @@ impl SegmentFile {
             .bytes
             .get(body_start..body_start + len as usize)
             .filter(|_| body_start + len as usize <= self.index_offset)
-            .ok_or_else(|| format!("record at {at} runs past the records"))?;
+            .ok_or_else(|| damaged(format!("record of {len} bytes runs past the records")))?;
         if crc32fast::hash(body) != crc {
-            return Err(format!("record at {at}: checksum mismatch"));
+            return Err(damaged("record checksum mismatch".into()));
         }
-        if self.version == SEG_VERSION_V1 {
+        if self.version == FILE_VERSION_V1 {
             return postcard::from_bytes::<StoredInstanceV1>(body)
                 .map(StoredInstance::from)
-                .map_err(|e| format!("record at {at}: {e}"));
+                .map_err(|e| damaged(format!("record does not decode: {e}")));
         }
-        postcard::from_bytes(body).map_err(|e| format!("record at {at}: {e}"))
+        postcard::from_bytes(body).map_err(|e| damaged(format!("record does not decode: {e}")))
     }
 
     /// Lets go of the pages a scan touched (mapped files only), so resident
@@ -526,7 +586,7 @@ impl SegmentFile {
 
     /// Finds the record whose id, or one of whose continuation tokens, is
     /// `id`.
-    pub fn get(&self, activity: &str, id: &str) -> Result<Option<StoredInstance>, String> {
+    pub fn get(&self, activity: &str, id: &str) -> Result<Option<StoredInstance>, ImportFileError> {
         self.get_probed(activity, id, &KeyProbe::of(activity, id))
     }
 
@@ -537,7 +597,7 @@ impl SegmentFile {
         activity: &str,
         id: &str,
         probe: &KeyProbe,
-    ) -> Result<Option<StoredInstance>, String> {
+    ) -> Result<Option<StoredInstance>, ImportFileError> {
         if self.key_count == 0 {
             return Ok(None);
         }
@@ -575,16 +635,16 @@ impl SegmentFile {
     }
 
     /// Every record, in (activity, id) order.
-    pub fn records(&self) -> impl Iterator<Item = Result<StoredInstance, String>> + '_ {
+    pub fn records(&self) -> impl Iterator<Item = Result<StoredInstance, ImportFileError>> + '_ {
         self.entries().map(|e| e.map(|(_, rec)| rec))
     }
 
     /// Every record of `activity`, as instances (a full scan; the pages it
-    /// touched are released after). Errors name the file.
-    pub fn instances_of(&self, activity: &str) -> Result<Vec<ActivityInstance>, String> {
+    /// touched are released after).
+    pub fn instances_of(&self, activity: &str) -> Result<Vec<ActivityInstance>, ImportFileError> {
         let mut out = Vec::new();
         for rec in self.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", self.path.display()))?;
+            let rec = rec?;
             if rec.activity == activity {
                 out.push(rec.into_instance());
             }
@@ -594,7 +654,7 @@ impl SegmentFile {
     }
 
     /// Every record with the offset it starts at, in (activity, id) order.
-    fn entries(&self) -> impl Iterator<Item = Result<(u64, StoredInstance), String>> + '_ {
+    fn entries(&self) -> impl Iterator<Item = Result<(u64, StoredInstance), ImportFileError>> + '_ {
         let mut at = HEADER_LEN as u64;
         let end = self.index_offset as u64;
         std::iter::from_fn(move || {
@@ -620,7 +680,7 @@ impl SegmentFile {
 
     /// The file's column projection, built by the first call (one pass over
     /// every record; the pages it touched are released after).
-    pub fn columns(&self) -> Result<Arc<FileColumns>, String> {
+    pub fn columns(&self) -> Result<Arc<FileColumns>, ImportFileError> {
         self.columns
             .get_or_init(|| {
                 let built = FileColumns::build(self.entries()).map(Arc::new);

@@ -27,12 +27,12 @@ fn rec(id: &str, tokens: &[&str], end: i64) -> Arc<StoredInstance> {
     })
 }
 
-fn written(records: &[Arc<StoredInstance>]) -> (MemStorage, SegmentFile) {
+fn written(records: &[Arc<StoredInstance>]) -> (MemStorage, ImportFile) {
     let disk = MemStorage::new();
     let dir = Path::new("/s");
     disk.create_dir_all(dir).unwrap();
-    write_segment(&disk, dir, "1.seg", records).unwrap();
-    let file = SegmentFile::open(&disk, dir, "1.seg").unwrap();
+    write_import_file(&disk, dir, "1.seg", records).unwrap();
+    let file = ImportFile::open(&disk, dir, "1.seg").unwrap();
     (disk, file)
 }
 
@@ -85,7 +85,7 @@ fn every_damaged_byte_is_detected_on_open_or_on_read() {
         let mut bad = good.clone();
         bad[i] ^= 0x08;
         disk.corrupt_file(path, bad);
-        let detected = match SegmentFile::open(&disk, Path::new("/s"), "1.seg") {
+        let detected = match ImportFile::open(&disk, Path::new("/s"), "1.seg") {
             Err(_) => true,
             Ok(f) => {
                 let all_ok = f.records().all(|r| r.is_ok())
@@ -114,7 +114,7 @@ fn truncated_files_are_refused() {
     for cut in 0..good.len() {
         disk.corrupt_file(path, good[..cut].to_vec());
         assert!(
-            SegmentFile::open(&disk, Path::new("/s"), "1.seg").is_err(),
+            ImportFile::open(&disk, Path::new("/s"), "1.seg").is_err(),
             "cut {cut}"
         );
     }
@@ -161,4 +161,59 @@ fn keys_longer_than_the_in_memory_prefix_are_found_and_ruled_out_exactly() {
     assert!(file.get("PurchaseOrder", &long).unwrap().is_none());
     assert!(file.get("PurchaseOrde", &long).unwrap().is_none());
     assert!(file.get("PurchaseOrderX", &long).unwrap().is_none());
+}
+
+#[test]
+fn open_failures_say_whether_the_disk_or_the_bytes_are_at_fault() {
+    let (disk, _) = written(&[rec("PO-1", &[], 5)]);
+    let dir = Path::new("/s");
+    // The operating system refuses: I/O, naming the operation and file.
+    match ImportFile::open(&disk, dir, "2.seg").unwrap_err() {
+        ImportFileError::Io { op, path, source } => {
+            assert_eq!(op, "open");
+            assert_eq!(path, dir.join("2.seg"));
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("{other:?}"),
+    }
+    let path = dir.join("1.seg");
+    let good = disk.read_file(&path).unwrap();
+    // A short file, and a damaged footer: corruption, with the place.
+    disk.corrupt_file(&path, good[..20].to_vec());
+    let err = ImportFile::open(&disk, dir, "1.seg").unwrap_err();
+    assert!(
+        matches!(&err, ImportFileError::Corrupt { path: p, offset: None, .. } if *p == path),
+        "{err:?}"
+    );
+    let mut bad = good.clone();
+    let footer_at = good.len() - FOOTER_LEN;
+    bad[footer_at] ^= 1;
+    disk.corrupt_file(&path, bad);
+    let err = ImportFile::open(&disk, dir, "1.seg").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("/s/1.seg at byte {footer_at}: footer checksum mismatch")
+    );
+    // A layout this build does not read.
+    let mut newer = good.clone();
+    newer[8] = 9;
+    disk.corrupt_file(&path, newer);
+    let err = ImportFile::open(&disk, dir, "1.seg").unwrap_err();
+    assert!(
+        matches!(err, ImportFileError::UnsupportedVersion { version: 9, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_damaged_record_is_located_to_its_first_byte() {
+    let (disk, _) = written(&[rec("PO-1", &[], 5)]);
+    let path = Path::new("/s/1.seg");
+    let mut bad = disk.read_file(path).unwrap();
+    bad[HEADER_LEN + RECORD_HEADER_LEN + 1] ^= 1;
+    disk.corrupt_file(path, bad);
+    let file = ImportFile::open(&disk, Path::new("/s"), "1.seg").unwrap();
+    let err = file.get("PurchaseOrder", "PO-1").unwrap_err();
+    assert_eq!(err.location(), format!("/s/1.seg at byte {HEADER_LEN}"));
+    assert_eq!(err.reason(), "record checksum mismatch");
 }

@@ -6,11 +6,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::blob::{encode_blob, read_blob, write_atomically};
+use super::blob::{encode_blob, read_blob, write_atomically, BLOB_HEADER_LEN};
+use super::error::ImportFileError;
 use crate::storage::Storage;
 use crate::wal::Lsn;
 
-/// File name of the manifest in the segments directory.
+/// File name of the manifest in the store's `segments/` directory.
 pub(crate) const MANIFEST: &str = "MANIFEST";
 const MAGIC: [u8; 8] = *b"BAMDBMAN";
 const VERSION: u32 = 1;
@@ -23,7 +24,7 @@ pub(crate) struct Manifest {
     pub applied_lsn: Lsn,
     /// The checkpoint of the bus's active state, if one was written.
     pub checkpoint: Option<String>,
-    /// Live import segment files, oldest first.
+    /// Live import files, oldest first.
     pub segments: Vec<String>,
     /// The number the next file gets (files are never reused).
     pub next_file: u64,
@@ -34,22 +35,29 @@ pub(crate) struct Manifest {
 
 impl Manifest {
     /// Reads the manifest; `Ok(None)` if the store has none yet.
-    pub fn load(storage: &dyn Storage, dir: &Path) -> Result<Option<Manifest>, String> {
+    pub fn load(storage: &dyn Storage, dir: &Path) -> Result<Option<Manifest>, ImportFileError> {
         let names = storage
             .list_dir(dir)
-            .map_err(|e| format!("list {}: {e}", dir.display()))?;
+            .map_err(ImportFileError::io("list", dir))?;
         if !names.iter().any(|n| n == MANIFEST) {
             return Ok(None);
         }
         let path = dir.join(MANIFEST);
-        let (version, body) = read_blob(storage, &path, &MAGIC, MAX_LEN)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let (version, body) = read_blob(storage, &path, &MAGIC, MAX_LEN)?;
         if version != VERSION {
-            return Err(format!("{}: unsupported version {version}", path.display()));
+            return Err(ImportFileError::UnsupportedVersion {
+                path,
+                version,
+                reads: "version 1",
+            });
         }
-        postcard::from_bytes(&body)
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        postcard::from_bytes(&body).map(Some).map_err(|e| {
+            ImportFileError::corrupt(
+                &path,
+                Some(BLOB_HEADER_LEN as u64),
+                format!("body does not decode: {e}"),
+            )
+        })
     }
 
     /// Replaces the manifest atomically and durably.
@@ -84,7 +92,7 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         disk.corrupt_file(&path, bytes);
-        let err = Manifest::load(&disk, dir).unwrap_err();
+        let err = Manifest::load(&disk, dir).unwrap_err().to_string();
         assert!(
             err.contains("MANIFEST") && err.contains("checksum"),
             "{err}"

@@ -1,9 +1,13 @@
 //! The primary import: completed activity instances in immutable, indexed,
-//! memory-mapped segment files, the manifest that names the live files, and
-//! the checkpoint container for the bus's active state.
+//! memory-mapped import files, the manifest that names the live files, and
+//! the checkpoint container for the bus's active state. (The folder keeps
+//! the design card's name; "segment" itself names only the message box's
+//! files, in [`crate::wal`].) Every failure here is an
+//! `ImportFileError` (`error.rs`).
 
 pub(crate) mod blob;
 pub(crate) mod columns;
+pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod manifest;
 pub mod record;

@@ -124,7 +124,7 @@ impl From<&StoredValue> for Value {
     }
 }
 
-/// A completed instance as stored in a segment file.
+/// A completed instance as stored in an import file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StoredInstance {
     pub activity: String,

@@ -84,7 +84,8 @@ impl Storage for FsStorage {
     }
 
     fn available_space(&self, path: &Path) -> Option<u64> {
-        // The path may not exist yet (a segment about to be created): ask
+        // The path may not exist yet (a message-box segment about to be
+        // created): ask
         // about the nearest ancestor that does.
         path.ancestors()
             .find(|p| p.exists())

@@ -2,7 +2,7 @@
 //! system and on an in-memory disk that can crash and inject faults.
 //!
 //! Everything that touches bytes on disk (the message box, the import
-//! segments, the quarantine) goes through [`Storage`] and [`StorageFile`].
+//! files, the quarantine) goes through [`Storage`] and [`StorageFile`].
 //! [`FsStorage`] is the real implementation; [`MemStorage`] keeps a durable
 //! and a volatile image of every file so tests can crash at any I/O step and
 //! see exactly what a power loss would leave behind.
@@ -104,12 +104,15 @@ pub trait StorageFile: Send + Sync + Debug {
     ///
     /// # Safety
     ///
-    /// The map is shared with the file (`MAP_SHARED`): a write to the file
-    /// by anyone shows through it, and a truncation makes reads past the new
+    /// The map derefs to `&[u8]`, whose bytes Rust assumes do not change,
+    /// but it is not a snapshot: memmap2 maps the file `MAP_SHARED`, so a
+    /// later write to the file, by this process or any other, shows through
+    /// it (undefined behaviour), and a truncation makes reads past the new
     /// end fault (SIGBUS). The caller guarantees that the file is sealed:
-    /// completely written and synced, and never written or truncated again
-    /// while the map lives, by this process or any other. (Unlinking is
-    /// fine: the inode stays alive for the map.)
+    /// never written or truncated again while the map, or any slice
+    /// borrowed from it, lives, by this process or any other. (Unlinking it
+    /// or renaming another file over its name is fine: the inode stays
+    /// alive for the map.)
     unsafe fn map_sealed(&self) -> io::Result<Option<memmap2::Mmap>> {
         Ok(None)
     }

@@ -11,10 +11,7 @@ impl Store {
         let mut out = Vec::new();
         for file in self.archive_files()? {
             for rec in file.records() {
-                let rec = rec.map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
+                let rec = rec?;
                 if rec.activity == activity {
                     out.push(rec.to_instance());
                 }
@@ -30,12 +27,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<ActivityInstance>, StoreError> {
         for file in self.archive_files()?.iter().rev() {
-            let found = file
-                .get(activity, id)
-                .map_err(|reason| StoreError::Corrupt {
-                    location: file.path.display().to_string(),
-                    reason,
-                })?;
+            let found = file.get(activity, id)?;
             if let Some(rec) = found {
                 return Ok(Some(rec.to_instance()));
             }
@@ -43,7 +35,7 @@ impl Store {
         Ok(None)
     }
 
-    fn archive_files(&self) -> Result<Vec<crate::segments::file::SegmentFile>, StoreError> {
+    fn archive_files(&self) -> Result<Vec<crate::segments::file::ImportFile>, StoreError> {
         self.bus.archive_files()
     }
 }

@@ -241,22 +241,13 @@ impl Store {
     /// completed; `None` if unknown or still pending.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
         let key = (activity.to_owned(), id.to_owned());
-        self.bus
-            .read_state()
-            .get(&key)
-            .map_err(|reason| StoreError::Corrupt {
-                location: self.bus.files_dir().display().to_string(),
-                reason,
-            })
+        Ok(self.bus.read_state().get(&key)?)
     }
 
     /// Every visible instance of `activity`, active and completed, in no
     /// particular order. (A full scan; richer queries build on it.)
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
-        self.bus
-            .read_state()
-            .all_instances(activity)
-            .map_err(|reason| self.corrupt(reason))
+        Ok(self.bus.read_state().all_instances(activity)?)
     }
 
     /// Damage found while reading the import files.

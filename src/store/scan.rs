@@ -17,13 +17,12 @@ use crate::bus::state::BusState;
 use crate::query::{Aggregate, AggregateRun, Row, Search, StatusFilter};
 
 use crate::segments::columns::FileColumns;
-use crate::segments::file::SegmentFile;
+use crate::segments::file::ImportFile;
 use crate::segments::{ActivityInstance, Status};
 
 /// The projection of `file`; errors name the file.
-fn projection(file: &SegmentFile) -> Result<Arc<FileColumns>, String> {
-    file.columns()
-        .map_err(|e| format!("{}: {e}", file.path.display()))
+fn projection(file: &ImportFile) -> Result<Arc<FileColumns>, String> {
+    file.columns().map_err(|e| e.to_string())
 }
 
 /// What a query reads, as of one moment: the matching instances held in
@@ -32,7 +31,7 @@ pub(crate) struct Snapshot {
     in_memory: Vec<ActivityInstance>,
     /// Each file, with the ids of its records that are old versions of
     /// amended instances (to be skipped; usually none).
-    files: Vec<(Arc<SegmentFile>, BTreeSet<String>)>,
+    files: Vec<(Arc<ImportFile>, BTreeSet<String>)>,
 }
 
 impl Snapshot {
@@ -63,11 +62,11 @@ impl Snapshot {
 
 /// The file's instances of `activity`, without the superseded ones.
 fn current_instances(
-    file: &SegmentFile,
+    file: &ImportFile,
     activity: &str,
     superseded: &BTreeSet<String>,
 ) -> Result<Vec<ActivityInstance>, String> {
-    let mut all = file.instances_of(activity)?;
+    let mut all = file.instances_of(activity).map_err(|e| e.to_string())?;
     if !superseded.is_empty() {
         all.retain(|i| !superseded.contains(&i.id));
     }
@@ -92,9 +91,7 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, St
             Some(rows) => {
                 for row in rows {
                     let offset = cols.offsets.get(row as usize).copied().unwrap_or(0);
-                    let rec = file
-                        .record(offset)
-                        .map_err(|e| format!("{}: {e}", file.path.display()))?;
+                    let rec = file.record(offset).map_err(|e| e.to_string())?;
                     candidates.push(rec.into_instance());
                 }
                 // The pages of the selected records stay mapped: the

@@ -38,7 +38,7 @@ use crate::bus::quarantine::{
     entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry,
 };
 use crate::bus::read_checkpoint;
-use crate::segments::file::SegmentFile;
+use crate::segments::file::ImportFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::{FsStorage, Storage};
 use crate::wal::{ReadItem, Wal};
@@ -306,14 +306,7 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             }
             return;
         }
-        Err(reason) => {
-            // The loader's message already names the file.
-            let reason = reason
-                .strip_prefix(&format!("{}: ", manifest_path.display()))
-                .map(str::to_owned)
-                .unwrap_or(reason);
-            return report.problem(manifest_path.display(), reason);
-        }
+        Err(e) => return report.problem(e.location(), e.reason()),
     };
     let archive = crate::bus::archive_dir(dir);
     let files = manifest
@@ -325,20 +318,26 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
         let dir = dir.as_path();
         report.import_files += 1;
         let path = dir.join(name);
-        let file = match SegmentFile::open(storage, dir, name) {
+        let file = match ImportFile::open(storage, dir, name) {
             Ok(f) => f,
-            Err(reason) => {
-                report.problem(path.display(), format!("import file: {reason}"));
+            Err(e) => {
+                report.problem(e.location(), format!("import file: {}", e.reason()));
                 continue;
             }
         };
         let mut read = 0u64;
         let mut damaged = false;
         for rec in file.records() {
-            match rec.and_then(|rec| crate::bus::check_parts(&rec)) {
+            let checked = match rec {
+                Ok(rec) => {
+                    crate::bus::check_parts(&rec).map_err(|r| (path.display().to_string(), r))
+                }
+                Err(e) => Err((e.location(), e.reason())),
+            };
+            match checked {
                 Ok(()) => read += 1,
-                Err(reason) => {
-                    report.problem(path.display(), format!("import file: {reason}"));
+                Err((location, reason)) => {
+                    report.problem(location, format!("import file: {reason}"));
                     damaged = true;
                     break;
                 }
@@ -394,6 +393,6 @@ fn verify_checkpoint(
             ),
         ),
         Ok(_) => {}
-        Err(reason) => report.problem(path.display(), format!("checkpoint: {reason}")),
+        Err(e) => report.problem(e.location(), format!("checkpoint: {}", e.reason())),
     }
 }
