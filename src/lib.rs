@@ -24,7 +24,7 @@ pub mod wal;
 
 pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry, Source};
 pub use bus::state::Counters;
-pub use segments::{ActivityInstance, Reference, Relationship, Status};
+pub use model::{ActivityInstance, Reference, Relationship, Status};
 pub use store::{
     PendingInstance, Problem, QuarantineEvent, ReplayOutcome, Retention, RetentionAction, Store,
     StoreError, StoreOptions, StoreStats, VerifyReport,

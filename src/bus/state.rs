@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{coerce, ActivityDefinition, Batch, EventKind};
-use crate::query::StatusFilter;
-use crate::segments::file::SegmentFile;
-use crate::segments::record::{
-    ActivityInstance, Reference, Relationship, Status, StoredInstance, StoredValue,
+use crate::model::{
+    coerce, ActivityDefinition, ActivityInstance, Batch, EventKind, Reference, Relationship,
+    Status, StatusFilter,
 };
+use crate::segments::file::SegmentFile;
+use crate::segments::record::{StoredInstance, StoredValue};
 use crate::wal::Lsn;
 
 use super::aggregations::{AggregationSpec, Declared};

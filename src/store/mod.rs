@@ -46,7 +46,7 @@ use crate::bus::quarantine::{Quarantine, QuarantineCounts};
 use crate::bus::state::Counters;
 use crate::bus::{self, lock, Shared};
 use crate::model::ActivityDefinition;
-use crate::segments::record::ActivityInstance;
+use crate::model::ActivityInstance;
 use crate::storage::{FsStorage, LockGuard, Storage};
 use crate::stream::{BufferedEventStream, DirectEventStream};
 use crate::wal::{Lsn, Wal};
@@ -483,12 +483,12 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        let snapshot = scan::Snapshot::take(
-            &self.inner.bus.read_state(),
+        let snapshot = crate::query::run::Snapshot::take(
+            &*self.inner.bus.read_state(),
             &search.activity,
             search.status,
         );
-        scan::search(snapshot, search).map_err(|reason| self.corrupt(reason))
+        crate::query::run::search(snapshot, search).map_err(|reason| self.corrupt(reason))
     }
 
     /// Runs an aggregation over the active and completed instances of its
@@ -500,12 +500,13 @@ impl Store {
         aggregate: &crate::query::Aggregate,
     ) -> Result<crate::query::AggregateResult, StoreError> {
         aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        let snapshot = scan::Snapshot::take(
-            &self.inner.bus.read_state(),
+        let snapshot = crate::query::run::Snapshot::take(
+            &*self.inner.bus.read_state(),
             &aggregate.activity,
             aggregate.status,
         );
-        let run = scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))?;
+        let run = crate::query::run::aggregate(snapshot, aggregate)
+            .map_err(|reason| self.corrupt(reason))?;
         Ok(run.finish()?)
     }
 
