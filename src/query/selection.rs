@@ -1,16 +1,6 @@
-//! [`Selection`]: which instances a query covers, the part a [`Search`]
-//! and an [`Aggregate`] have in common: one activity, a status, a time
-//! range and filters.
-//!
-//! # Time range
-//! `since` and `until` bound **`last_modified`**, half-open:
-//! `since <= last_modified < until`. `last_modified` is the one time every
-//! instance has, active or completed, so one rule serves both; an instance
-//! without it is outside any range. (To bound completion time, filter on
-//! `end`.)
-//!
-//! [`Search`]: super::Search
-//! [`Aggregate`]: super::Aggregate
+//! [`Selection`]: which instances a query covers, the part a
+//! [`Search`](super::Search) and an [`Aggregate`](super::Aggregate) have in
+//! common: one activity, a status, a time range and filters.
 
 use crate::model::{ActivityDefinition, ActivityInstance, StatusFilter, Timestamp};
 
@@ -22,6 +12,13 @@ use super::filter::Filter;
 /// [`Search`](super::Search) and [`Aggregate`](super::Aggregate) each hold
 /// one and dereference to it, so its fields read and write as theirs:
 /// `search.filters.push(..)`, `agg.status = ..`.
+///
+/// # Time range
+/// `since` and `until` bound **`last_modified`**, half-open:
+/// `since <= last_modified < until`. `last_modified` is the one time every
+/// instance has, active or completed, so one rule serves both; an instance
+/// without it is outside any range. (To bound completion time, filter on
+/// `end`.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
     /// The activity; instances of other activities are skipped.
@@ -30,7 +27,7 @@ pub struct Selection {
     pub filters: Vec<Filter>,
     /// Active, completed or all (default all).
     pub status: StatusFilter,
-    /// Inclusive lower bound on `last_modified` (see the module docs).
+    /// Inclusive lower bound on `last_modified` (see the time range above).
     pub since: Option<Timestamp>,
     /// Exclusive upper bound on `last_modified`.
     pub until: Option<Timestamp>,
