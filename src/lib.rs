@@ -26,9 +26,9 @@ pub mod wal;
 
 pub use bus::quarantine::{EntryState, QuarantineCounts, QuarantineEntry};
 pub use error::StoreError;
+pub use model::{ActivityInstance, Reference, Relationship, Status};
 pub use model::{Counters, Source};
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
-pub use segments::{ActivityInstance, Reference, Relationship, Status};
 pub use store::{PendingInstance, Problem, ReplayOutcome, Store, StoreStats, VerifyReport};
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 

@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
-use bamdb::model::{ActivityDefinition, Timestamp, Value};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search, StatusFilter};
+use bamdb::model::{ActivityDefinition, StatusFilter, Timestamp, Value};
+use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
 use bamdb::storage::MemStorage;
 use bamdb::{EventStream, Store, StoreOptions};
 use proptest::prelude::*;

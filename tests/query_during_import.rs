@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bamdb::query::{Aggregate, Cell, Measure, StatusFilter};
+use bamdb::model::StatusFilter;
+use bamdb::query::{Aggregate, Cell, Measure};
 use bamdb::{EventStream, Store, StoreOptions};
 use common::*;
 

@@ -7,8 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use bamdb::model::Value;
-use bamdb::query::{Aggregate, Cell, Filter, Measure, Search, StatusFilter};
+use bamdb::model::{StatusFilter, Value};
+use bamdb::query::{Aggregate, Cell, Filter, Measure, Search};
 use bamdb::storage::MemStorage;
 use bamdb::{EventStream, Store, StoreOptions};
 use common::*;
@@ -93,10 +93,8 @@ fn search_and_aggregate_span_active_completed_and_filed_instances() {
     assert_eq!(eu.cells[3], Cell::Duration(24 * 3600 * 1_000_000));
     println!("{}", result.to_table());
 
-    let bad = Search {
-        filters: vec![Filter::parse("Colour = red").unwrap()],
-        ..Search::new(PO)
-    };
+    let mut bad = Search::new(PO);
+    bad.filters = vec![Filter::parse("Colour = red").unwrap()];
     let err = store.search(&bad).unwrap_err().to_string();
     assert!(err.contains("Colour"), "{err}");
     assert!(store

@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{Aggregate, BucketUnit, Filter, IncrementalAggregate, Measure, StatusFilter};
-use crate::segments::ActivityInstance;
+use crate::model::{ActivityInstance, StatusFilter};
+use crate::query::{Aggregate, BucketUnit, Filter, IncrementalAggregate, Measure};
 
 /// The persisted form of a declared aggregation (its parts in their text
 /// forms, which parse back to the same aggregation).

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use super::state::{value_order, BusState, Key};
 use super::validate::Prepared;
 use crate::model::{Batch, EventKind};
-use crate::segments::record::{Reference, Relationship, StoredValue};
+use crate::model::{Reference, Relationship};
+use crate::segments::record::StoredValue;
 
 impl BusState {
     /// Validates every event of a batch; on success applies them all and

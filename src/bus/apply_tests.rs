@@ -1,8 +1,8 @@
 use super::*;
 use crate::bus::state::value_order;
 use crate::bus::test_util::*;
+use crate::model::Status;
 use crate::model::{EventKind, Value};
-use crate::segments::record::Status;
 
 fn amount(st: &BusState, id: &str) -> Option<Value> {
     let i = st.get(&key(id)).unwrap()?;

@@ -164,11 +164,6 @@ impl Bus {
         &self.quarantine
     }
 
-    /// The store's `segments/` directory.
-    pub(crate) fn files_dir(&self) -> &Path {
-        &self.files_dir
-    }
-
     /// The archive files, opened (past the retention window).
     pub(crate) fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError> {
         let names = lock(&self.manifest).archives.clone();

@@ -1,7 +1,7 @@
 use super::*;
 use crate::bus::test_util::*;
 use crate::model::EventKind;
-use crate::segments::record::Status;
+use crate::model::Status;
 
 #[test]
 fn an_operator_completes_an_instance_whose_parts_did_not_end() {

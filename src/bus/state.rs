@@ -17,13 +17,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ActivityDefinition, Counters};
-use crate::query::StatusFilter;
+use crate::model::{
+    ActivityDefinition, ActivityInstance, Counters, Reference, Relationship, Status, StatusFilter,
+};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
-use crate::segments::record::{
-    ActivityInstance, Reference, Relationship, Status, StoredInstance, StoredValue,
-};
+use crate::segments::record::{StoredInstance, StoredValue};
 use crate::wal::Lsn;
 
 use super::aggregations::Declared;

@@ -9,9 +9,9 @@ use super::aggregations::{AggregationSpec, Declared};
 use super::amend::Reopen;
 use super::state::{BusState, Key};
 use super::validate::Prepared;
+use crate::model::ActivityInstance;
 use crate::model::EventKind;
 use crate::segments::record::StoredInstance;
-use crate::segments::ActivityInstance;
 
 impl BusState {
     /// The keys whose instances a frame may change, when a real-time

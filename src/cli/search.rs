@@ -5,10 +5,9 @@
 
 use std::path::Path;
 
-use bamdb::model::{Timestamp, Value};
+use bamdb::model::{StatusFilter, Timestamp, Value};
 use bamdb::query::{
     Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Filter, Measure, QueryError, Search,
-    StatusFilter,
 };
 use bamdb::StoreError;
 use clap::ValueEnum;

@@ -46,8 +46,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::model::{ActivityDefinition, Timestamp, Value};
-use crate::segments::record::ActivityInstance;
+use crate::model::{ActivityDefinition, ActivityInstance, Timestamp, Value};
 use crate::storage::{CrashMode, Fault, MemStorage};
 use crate::stream::{BufferedEventStream, DirectEventStream, EventStream};
 use crate::{Store, StoreError, StoreOptions};

@@ -1,11 +1,14 @@
-//! The event model: activity definitions, events and their values, the
-//! binary batch encoding that goes into the message box, and the JSON lines
-//! form. Pure data and logic, no file I/O.
+//! The activity model: definitions, events and their values, the binary
+//! batch encoding that goes into the message box, the JSON lines form, and
+//! the merged activity instances that queries return. Pure data and logic,
+//! no file I/O.
 //!
 //! - [`Timestamp`]: UTC microseconds, RFC 3339 text form.
 //! - [`Value`]: an item value; [`coerce`] fits it to an [`ItemType`].
 //! - [`ActivityDefinition`]: a deployed activity type; [`check_upgrade`].
 //! - [`Event`], [`EventKind`], [`Limits`]: what producers report.
+//! - [`ActivityInstance`] (with [`Status`], [`Reference`],
+//!   [`Relationship`]): an instance as queries return it; [`StatusFilter`].
 //! - [`BatchEncoder`], [`decode_batch`]: one flush = one batch = one frame.
 //! - [`parse_line`], [`event_to_json`]: the JSON lines interface.
 
@@ -14,6 +17,7 @@ mod coerce;
 mod counters;
 mod definition;
 mod event;
+mod instance;
 mod json;
 mod source;
 mod timestamp;
@@ -38,6 +42,7 @@ pub use definition::{
     MAX_TEXT_LEN, SYSTEM_FIELDS,
 };
 pub use event::{Event, EventKind, Limits};
+pub use instance::{ActivityInstance, Reference, Relationship, Status, StatusFilter};
 pub use json::{event_to_json, parse_line, parse_line_with, JsonEvent, JsonLine};
 pub use source::Source;
 pub use timestamp::{Timestamp, TimestampError};

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::test_util::{arb_instances, def, done, inst, ts};
-use super::{AggRow, Aggregate, AggregateResult, BucketUnit, Cell, Filter, Measure, StatusFilter};
-use crate::model::{Timestamp, Value};
-use crate::segments::ActivityInstance;
+use super::{AggRow, Aggregate, AggregateResult, BucketUnit, Cell, Filter, Measure};
+use crate::model::{ActivityInstance, StatusFilter, Timestamp, Value};
 
 fn m(spec: &str) -> Measure {
     Measure::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"))

@@ -1,6 +1,6 @@
 //! Searches and aggregations over one import file's column projection
 //! ([`crate::segments::columns`]), with the same semantics as the row path
-//! (the same [`Filter::matches_value`], the same accumulators), so the two
+//! (the same `Filter::matches_value`, the same accumulators), so the two
 //! agree by construction; `tests/query_columnar.rs` checks it.
 //!
 //! Everything in an import file is completed. A query the projection cannot
@@ -10,14 +10,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::model::{Status, Timestamp};
 use crate::segments::columns::{ActivityColumns, Column, UNSET};
-use crate::segments::Status;
 
-use super::aggregate::{clamp_start, Group, Key, Plan};
+use super::bucket::clamp_start;
 use super::cell::{Cell, OrdCell};
 use super::field::{status_name, Field, ValueRef};
-use super::{Filter, StatusFilter};
-use crate::model::Timestamp;
+use super::plan::{Group, Key, Plan};
+use super::selection::Selection;
 
 /// Above this many possible groups in one file, slots go in a hash map
 /// instead of a table indexed by the group code.
@@ -82,13 +82,16 @@ impl<'a> View<'a> {
 
 /// The rows of `cols` a query selects, or `None` when the projection cannot
 /// tell (see the module docs).
-pub(crate) fn select(
-    cols: &ActivityColumns,
-    status: StatusFilter,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
-    filters: &[Filter],
-) -> Option<Vec<u32>> {
+/// (The activity is the caller's: `cols` holds only its rows.)
+pub(crate) fn select(cols: &ActivityColumns, selection: &Selection) -> Option<Vec<u32>> {
+    let Selection {
+        status,
+        since,
+        until,
+        filters,
+        ..
+    } = selection;
+    let (since, until) = (*since, *until);
     if !status.admits(Status::Completed) {
         return Some(Vec::new());
     }
@@ -233,17 +236,11 @@ fn bucket_index(t: i64, base: i64, width: i64) -> u64 {
 /// untouched) when the projection cannot answer.
 pub(crate) fn aggregate_into(
     plan: &Plan,
-    selection: (
-        StatusFilter,
-        Option<Timestamp>,
-        Option<Timestamp>,
-        &[Filter],
-    ),
+    selection: &Selection,
     cols: &ActivityColumns,
     groups: &mut BTreeMap<Key, Group>,
 ) -> bool {
-    let (status, since, until, filters) = selection;
-    let Some(sel) = select(cols, status, since, until, filters) else {
+    let Some(sel) = select(cols, selection) else {
         return false;
     };
     let Some(parts) = key_parts(plan, cols, &sel) else {

@@ -4,10 +4,9 @@
 
 use std::fmt;
 
-use crate::model::{ActivityDefinition, ItemType, Timestamp, Value};
-use crate::segments::{ActivityInstance, Status};
+use crate::model::{ActivityDefinition, ActivityInstance, ItemType, Status, Timestamp, Value};
 
-use super::QueryError;
+use super::error::QueryError;
 
 /// A field of an activity instance.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -36,11 +36,10 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::model::Timestamp;
-use crate::segments::ActivityInstance;
+use crate::model::{ActivityInstance, Timestamp};
 
+use super::error::QueryError;
 use super::field::{Field, FieldType, ValueRef};
-use super::QueryError;
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

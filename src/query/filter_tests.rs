@@ -6,8 +6,7 @@ use std::cmp::Ordering;
 use super::filter::cmp_int_float;
 use super::test_util::{done, inst, ts};
 use super::{Field, Filter, Operator, QueryError};
-use crate::model::Value;
-use crate::segments::ActivityInstance;
+use crate::model::{ActivityInstance, Value};
 
 fn f(expr: &str) -> Filter {
     Filter::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"))

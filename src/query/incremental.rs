@@ -17,10 +17,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::segments::ActivityInstance;
+use crate::model::ActivityInstance;
 
-use super::aggregate::{Group, Key, Plan};
-use super::{Aggregate, AggregateResult};
+use super::aggregate::Aggregate;
+use super::plan::{Group, Key, Plan};
+use super::result::AggregateResult;
 
 /// An aggregation maintained incrementally.
 ///
@@ -60,7 +61,7 @@ pub struct IncrementalAggregate {
 impl IncrementalAggregate {
     /// An empty maintained aggregation (as over no instances).
     pub fn new(aggregate: Aggregate) -> IncrementalAggregate {
-        let plan = Plan::new(&aggregate, true);
+        let plan = aggregate.plan(true);
         IncrementalAggregate {
             aggregate,
             plan,
@@ -78,7 +79,7 @@ impl IncrementalAggregate {
     /// select (other activity, status, time range, filters) contribute
     /// nothing.
     pub fn apply(&mut self, old: Option<&ActivityInstance>, new: Option<&ActivityInstance>) {
-        if let Some(old) = old.filter(|i| self.aggregate.selects(i)) {
+        if let Some(old) = old.filter(|i| self.aggregate.selection.selects(i)) {
             let key = self.plan.key(old);
             if let Some(group) = self.groups.get_mut(&key) {
                 group.update(old, false);
@@ -87,7 +88,7 @@ impl IncrementalAggregate {
                 }
             }
         }
-        if let Some(new) = new.filter(|i| self.aggregate.selects(i)) {
+        if let Some(new) = new.filter(|i| self.aggregate.selection.selects(i)) {
             self.groups
                 .entry(self.plan.key(new))
                 .or_insert_with(|| self.plan.new_group())

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::test_util::{arb_instance, done, inst, ts};
-use super::{Aggregate, BucketUnit, Cell, Filter, IncrementalAggregate, Measure, StatusFilter};
-use crate::model::Value;
-use crate::segments::ActivityInstance;
+use super::{Aggregate, BucketUnit, Cell, Filter, IncrementalAggregate, Measure};
+use crate::model::{ActivityInstance, StatusFilter, Value};
 
 fn all_measures() -> Vec<Measure> {
     [

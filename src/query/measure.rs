@@ -31,13 +31,12 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::model::ActivityDefinition;
-use crate::segments::ActivityInstance;
+use crate::model::{ActivityDefinition, ActivityInstance};
 
 use super::cell::{Cell, OrdCell};
+use super::error::QueryError;
 use super::exact_sum::{ExactSum, Rounded};
 use super::field::{Field, FieldType, ValueRef};
-use super::QueryError;
 
 /// One aggregate measure.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

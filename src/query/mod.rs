@@ -1,16 +1,19 @@
 //! Queries over activity instances: filters, searches, aggregations, and
 //! aggregations maintained incrementally.
 //!
-//! Everything here is a pure function of the instances handed in (for
-//! example from [`crate::Store::instances`]); nothing reads store internals,
-//! so the same logic serves the row store today and a columnar layout later.
+//! The query logic is a pure function of the instances handed in (for
+//! example from [`crate::Store::instances`]), or of an import file's column
+//! projection (`columnar`); `run` executes a query over a store's snapshot
+//! (in-memory instances and import files), read through a small trait the
+//! store implements, so nothing here imports the bus or the store.
 //!
 //! - [`Filter`]: `field operator operand`, parsed from the CLI form
 //!   (`Amount>500`, `Customer starts with Con`, `end is empty`).
-//! - [`Search`]: filters, status, a `last_modified` time range, a stable
-//!   order (end time, active last, then id), a limit and a column choice,
-//!   giving [`Row`]s.
-//! - [`Aggregate`]: group by fields and/or a time [`BucketUnit`], with
+//! - [`Selection`]: which instances: an activity, filters, a status
+//!   ([`crate::model::StatusFilter`]) and a `last_modified` time range.
+//! - [`Search`]: a selection, a stable order (end time, active last, then
+//!   id), a limit and a column choice, giving [`Row`]s.
+//! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`], with
 //!   [`Measure`]s, giving an [`AggregateResult`] of typed [`Cell`]s.
 //! - [`IncrementalAggregate`]: the same result, maintained one instance
 //!   version at a time.
@@ -18,6 +21,14 @@
 //! Fields are item names or the system fields `id`, `status`, `begin`,
 //! `end` and `last_modified` (lowercase, exact: item names may not collide
 //! with them, see [`crate::model::SYSTEM_FIELDS`]).
+//!
+//! # Layering
+//! Each file imports only files listed before it (no circles):
+//! `error`, `field`, `filter`, `cell`, `exact_sum`, `measure`, `bucket`,
+//! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
+//! `incremental`, `run`. The row path (`search`, `aggregate`) and the
+//! column path (`columnar`) share what lies below them (`selection`,
+//! `plan`); only `run` knows import files as such.
 //!
 //! ```
 //! use bamdb::model::{Timestamp, Value};
@@ -54,14 +65,20 @@
 //! ```
 
 mod aggregate;
+mod bucket;
 mod cell;
 pub(crate) mod columnar;
+mod error;
 mod exact_sum;
 mod field;
 mod filter;
 mod incremental;
 mod measure;
+mod plan;
+mod result;
+pub(crate) mod run;
 mod search;
+mod selection;
 
 #[cfg(test)]
 mod aggregate_tests;
@@ -76,88 +93,14 @@ mod search_tests;
 #[cfg(test)]
 mod test_util;
 
-pub(crate) use aggregate::AggregateRun;
-pub use aggregate::{AggRow, Aggregate, AggregateResult, BucketUnit};
+pub use aggregate::Aggregate;
+pub use bucket::BucketUnit;
 pub use cell::Cell;
+pub use error::QueryError;
 pub use field::Field;
 pub use filter::{Filter, Operator};
 pub use incremental::IncrementalAggregate;
 pub use measure::Measure;
-pub use search::{Row, Search, StatusFilter};
-
-/// Why a query could not be parsed or does not fit the activity definition.
-/// Each message names the offending expression or field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum QueryError {
-    /// A filter expression is malformed.
-    #[error("invalid filter {expr:?}: {reason}")]
-    FilterSyntax {
-        /// The expression as given.
-        expr: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A measure spec (`count`, `sum:Amount`, `avg:duration(A,B)`, ...) is
-    /// malformed.
-    #[error("invalid measure {spec:?}: {reason}")]
-    MeasureSyntax {
-        /// The spec as given.
-        spec: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A time bucket unit other than minute, hour, day or week.
-    #[error("invalid time bucket {unit:?}: expected minute, hour, day or week")]
-    BucketSyntax {
-        /// The unit as given.
-        unit: String,
-    },
-    /// The query names an activity other than the definition's.
-    #[error("the query is on activity {query:?} but the definition is of {definition:?}")]
-    WrongActivity {
-        /// The query's activity.
-        query: String,
-        /// The definition's activity.
-        definition: String,
-    },
-    /// A field that is neither an item of the activity nor a system field.
-    #[error(
-        "unknown {role} {field:?}: activity {activity} has no such item \
-         (system fields: id, status, begin, end, last_modified)"
-    )]
-    UnknownField {
-        /// Where it was used: `filter field`, `column`, `group-by field`, ...
-        role: &'static str,
-        /// The name as given.
-        field: String,
-        /// The activity.
-        activity: String,
-    },
-    /// A search column chosen twice.
-    #[error("column {column:?} is chosen twice")]
-    DuplicateColumn {
-        /// The column.
-        column: String,
-    },
-    /// A field or operand whose type does not fit its use.
-    #[error("{context}: {reason}")]
-    TypeMismatch {
-        /// The filter expression or measure.
-        context: String,
-        /// What does not fit, naming the types.
-        reason: String,
-    },
-    /// A measure's exact value lies beyond the float range
-    /// (±1.7976931348623157e308), so no float can show it.
-    #[error(
-        "measure {measure} of group {group} overflows: its exact value is beyond \
-         the float range (±1.7976931348623157e308); narrow the groups or the filters"
-    )]
-    Overflow {
-        /// The measure (`sum:Amount`).
-        measure: String,
-        /// The group's key cells (`[EU, 2026-11-22T00:00:00.000000Z]`).
-        group: String,
-    },
-}
+pub use result::{AggRow, AggregateResult};
+pub use search::{Row, Search};
+pub use selection::Selection;

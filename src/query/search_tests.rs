@@ -4,9 +4,8 @@
 use proptest::prelude::*;
 
 use super::test_util::{arb_instances, def, done, inst, ts, BASE};
-use super::{Filter, QueryError, Search, StatusFilter};
-use crate::model::{Timestamp, Value};
-use crate::segments::{ActivityInstance, Status};
+use super::{Filter, QueryError, Search};
+use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp, Value};
 
 fn ids(rows: &[super::Row]) -> Vec<String> {
     rows.iter()

@@ -3,8 +3,7 @@
 
 use proptest::prelude::*;
 
-use crate::model::{ActivityDefinition, Timestamp, Value};
-use crate::segments::{ActivityInstance, Status};
+use crate::model::{ActivityDefinition, ActivityInstance, Status, Timestamp, Value};
 
 /// PurchaseOrder with one item of each type.
 pub(crate) fn def() -> ActivityDefinition {

@@ -16,7 +16,8 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 use super::blob::write_atomically;
 use super::columns::FileColumns;
 use super::error::ImportFileError;
-use super::record::{ActivityInstance, StoredInstance, StoredInstanceV1};
+use super::record::{StoredInstance, StoredInstanceV1};
+use crate::model::ActivityInstance;
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
 /// First bytes of an import file.

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
-use crate::segments::record::{Reference, StoredValue};
+use crate::model::Reference;
+use crate::segments::record::StoredValue;
 use crate::storage::MemStorage;
 
 fn rec(id: &str, tokens: &[&str], end: i64) -> Arc<StoredInstance> {

@@ -10,6 +10,4 @@ pub(crate) mod columns;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod manifest;
-pub mod record;
-
-pub use record::{ActivityInstance, Reference, Relationship, Status};
+pub(crate) mod record;

@@ -1,82 +1,10 @@
-//! The merged view of one activity instance, as queries return it, and the
-//! compact form it is stored in (postcard-encoded, see `docs/FORMAT.md`).
+//! The compact form a completed activity instance is stored in
+//! (postcard-encoded, see `docs/FORMAT.md`), and its conversion to the
+//! [`ActivityInstance`] queries return.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::model::{Timestamp, Value};
-
-/// Whether an instance is still running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Begun, and not every part of it has ended.
-    Active,
-    /// Its root and every continuation have ended.
-    Completed,
-}
-
-/// A reference attached to an instance (a document, a URL, ...).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Reference {
-    /// The reference type, e.g. `DocumentUrl`.
-    #[serde(rename = "type")]
-    pub ref_type: String,
-    /// The reference name.
-    pub name: String,
-    /// Short data.
-    pub data: String,
-    /// Long data, if any. (Never skipped when serialising: the stored form
-    /// is positional.)
-    pub long_data: Option<String>,
-}
-
-/// Another activity instance related to this one.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Relationship {
-    /// The related activity name.
-    pub activity: String,
-    /// The related instance id.
-    pub id: String,
-}
-
-/// One activity instance with all its parts merged: the root's events and
-/// those of every continuation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ActivityInstance {
-    /// The activity name.
-    pub activity: String,
-    /// The instance id (the root's id, not a continuation token).
-    pub id: String,
-    /// Active or completed.
-    pub status: Status,
-    /// When it began (the earliest begin event).
-    pub begin: Option<Timestamp>,
-    /// When it completed: the latest end among the root and continuations.
-    /// `None` while active.
-    pub end: Option<Timestamp>,
-    /// The latest event timestamp applied to it.
-    pub last_modified: Option<Timestamp>,
-    /// Item values, in the activity definition's order; unset items absent.
-    #[serde(serialize_with = "items_as_map")]
-    pub items: Vec<(String, Value)>,
-    /// Continuation tokens enabled on it, directly or through a chain.
-    pub continuations: Vec<String>,
-    /// References, in event order.
-    pub references: Vec<Reference>,
-    /// Related instances, in event order.
-    pub relationships: Vec<Relationship>,
-}
-
-impl ActivityInstance {
-    /// The value of an item, if set.
-    pub fn item(&self, name: &str) -> Option<&Value> {
-        self.items.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-}
-
-fn items_as_map<S: Serializer>(items: &[(String, Value)], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(items.iter().map(|(k, v)| (k, v)))
-}
+use crate::model::{ActivityInstance, Reference, Relationship, Status, Timestamp, Value};
 
 /// A value in stored (binary) form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

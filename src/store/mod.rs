@@ -48,7 +48,7 @@ pub use verify::{Problem, VerifyReport};
 
 use crate::bus::{self, lock, Bus, Producer};
 use crate::model::ActivityDefinition;
-use crate::segments::record::ActivityInstance;
+use crate::model::ActivityInstance;
 use crate::storage::{FsStorage, Storage};
 use crate::stream::{BufferedEventStream, DirectEventStream};
 use crate::wal::Lsn;
@@ -250,14 +250,6 @@ impl Store {
         Ok(self.bus.read_state().all_instances(activity)?)
     }
 
-    /// Damage found while reading the import files.
-    fn corrupt(&self, reason: String) -> StoreError {
-        StoreError::Corrupt {
-            location: self.bus.files_dir().display().to_string(),
-            reason,
-        }
-    }
-
     /// Runs a search over the active and completed instances of its
     /// activity, after checking it against the deployed definition.
     pub fn search(
@@ -265,9 +257,12 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        let snapshot =
-            scan::Snapshot::take(&self.bus.read_state(), &search.activity, search.status);
-        scan::search(snapshot, search).map_err(|reason| self.corrupt(reason))
+        let snapshot = crate::query::run::Snapshot::take(
+            &*self.bus.read_state(),
+            &search.activity,
+            search.status,
+        );
+        Ok(crate::query::run::search(snapshot, search)?)
     }
 
     /// Runs an aggregation over the active and completed instances of its
@@ -279,12 +274,12 @@ impl Store {
         aggregate: &crate::query::Aggregate,
     ) -> Result<crate::query::AggregateResult, StoreError> {
         aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        let snapshot = scan::Snapshot::take(
-            &self.bus.read_state(),
+        let snapshot = crate::query::run::Snapshot::take(
+            &*self.bus.read_state(),
             &aggregate.activity,
             aggregate.status,
         );
-        let run = scan::aggregate(snapshot, aggregate).map_err(|reason| self.corrupt(reason))?;
+        let run = crate::query::run::aggregate(snapshot, aggregate)?;
         Ok(run.finish()?)
     }
 

@@ -21,11 +21,19 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Layering
+//! Each file imports only files listed before it (no circles): `format`
+//! (byte layouts), `segment` (files and the frame scanner), `recovery`,
+//! `shared` (the state the writer and its readers share), `reader`,
+//! `writer` (which hands out readers). This file holds the options, errors
+//! and [`Location`] that all of them use.
 
 mod format;
 mod reader;
 mod recovery;
 mod segment;
+mod shared;
 mod writer;
 
 use std::fmt;

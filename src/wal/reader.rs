@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::format::{FrameHeader, SEGMENT_HEADER_LEN};
 use super::segment::{FrameScanner, Probe, Segment};
-use super::writer::Shared;
+use super::shared::Shared;
 use super::{Location, Lsn, WalError};
 
 /// One committed frame.

@@ -11,18 +11,18 @@
 //! recovery decides what is durable. A failed fsync is never retried, since
 //! the kernel may already have dropped the data it could not write.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
 use super::recovery::{recover, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
+use super::shared::{lock, CommitPoint, CommitState, Shared, WriterState};
 use super::{Lsn, WalError, WalOptions};
-use crate::storage::{FsStorage, LockGuard, Storage};
+use crate::storage::{FsStorage, Storage};
 
 /// The message box: a directory of log segments. Cheap to clone; clones
 /// share the same log. The directory lock is released when the last clone
@@ -45,72 +45,6 @@ pub struct WalStats {
     pub bytes: u64,
     /// Syncs that made frames durable since open (group commit shares them).
     pub syncs: u64,
-}
-
-/// How far the log is durable: the last durable LSN and the segment and
-/// offset just past its frame.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct CommitPoint {
-    pub lsn: Lsn,
-    pub segment: Lsn,
-    pub end: u64,
-}
-
-#[derive(Debug)]
-pub(super) struct Shared {
-    pub storage: Arc<dyn Storage>,
-    pub dir: PathBuf,
-    pub options: WalOptions,
-    pub segments: RwLock<BTreeMap<Lsn, Arc<Segment>>>,
-    writer: Mutex<WriterState>,
-    commit: Mutex<CommitState>,
-    /// Woken when the durable point moves, the writer is poisoned, or
-    /// waiters are interrupted.
-    commit_cv: Condvar,
-    committed_lsn: AtomicU64,
-    /// The highest LSN written (not necessarily durable).
-    written_lsn: AtomicU64,
-    /// How many frames the last sync made durable: the size of the group
-    /// a sync leader waits to gather before syncing.
-    last_group: AtomicU64,
-    /// The written LSN a gathering sync leader waits for (0: none waits),
-    /// and where it waits.
-    gather_target: AtomicU64,
-    gather: Mutex<()>,
-    gather_cv: Condvar,
-    syncs: AtomicU64,
-    report: RecoveryReport,
-    _lock: Mutex<LockGuard>,
-}
-
-#[derive(Debug)]
-struct WriterState {
-    active: Arc<Segment>,
-    /// Where the next frame goes.
-    offset: u64,
-    /// The file is reserved up to here; writing beyond it grows the file.
-    reserved: u64,
-    /// False once the file system refused to reserve space at all: frames
-    /// then grow the file as they are written.
-    can_reserve: bool,
-    /// The file grew since the last sync snapshot: fsync, not fdatasync.
-    grew: bool,
-    next_lsn: Lsn,
-    buf: Vec<u8>,
-}
-
-#[derive(Debug, Default)]
-struct CommitState {
-    point: CommitPoint,
-    syncing: bool,
-    poisoned: Option<String>,
-    interrupts: u64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Poisoning of std mutexes only follows a panic in another thread; the
-    // protected state is updated in single assignments, so carry on.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Wal {
@@ -360,10 +294,6 @@ impl Wal {
 }
 
 impl Shared {
-    pub(super) fn commit_point(&self) -> CommitPoint {
-        lock(&self.commit).point
-    }
-
     fn poison(&self, c: &mut CommitState, reason: String) {
         tracing::error!(%reason, "WAL writer poisoned; no further appends are acknowledged");
         c.poisoned.get_or_insert(reason);

@@ -1,0 +1,79 @@
+//! [`QueryError`]: why a query could not be parsed, does not fit the
+//! activity definition, or overflows.
+
+/// Why a query could not be parsed or does not fit the activity definition.
+/// Each message names the offending expression or field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// A filter expression is malformed.
+    #[error("invalid filter {expr:?}: {reason}")]
+    FilterSyntax {
+        /// The expression as given.
+        expr: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A measure spec (`count`, `sum:Amount`, `avg:duration(A,B)`, ...) is
+    /// malformed.
+    #[error("invalid measure {spec:?}: {reason}")]
+    MeasureSyntax {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A time bucket unit other than minute, hour, day or week.
+    #[error("invalid time bucket {unit:?}: expected minute, hour, day or week")]
+    BucketSyntax {
+        /// The unit as given.
+        unit: String,
+    },
+    /// The query names an activity other than the definition's.
+    #[error("the query is on activity {query:?} but the definition is of {definition:?}")]
+    WrongActivity {
+        /// The query's activity.
+        query: String,
+        /// The definition's activity.
+        definition: String,
+    },
+    /// A field that is neither an item of the activity nor a system field.
+    #[error(
+        "unknown {role} {field:?}: activity {activity} has no such item \
+         (system fields: id, status, begin, end, last_modified)"
+    )]
+    UnknownField {
+        /// Where it was used: `filter field`, `column`, `group-by field`, ...
+        role: &'static str,
+        /// The name as given.
+        field: String,
+        /// The activity.
+        activity: String,
+    },
+    /// A search column chosen twice.
+    #[error("column {column:?} is chosen twice")]
+    DuplicateColumn {
+        /// The column.
+        column: String,
+    },
+    /// A field or operand whose type does not fit its use.
+    #[error("{context}: {reason}")]
+    TypeMismatch {
+        /// The filter expression or measure.
+        context: String,
+        /// What does not fit, naming the types.
+        reason: String,
+    },
+    /// A measure's exact value lies beyond the float range
+    /// (±1.7976931348623157e308), so no float can show it.
+    #[error(
+        "measure {measure} of group {group} overflows: its exact value is beyond \
+         the float range (±1.7976931348623157e308); narrow the groups or the filters"
+    )]
+    Overflow {
+        /// The measure (`sum:Amount`).
+        measure: String,
+        /// The group's key cells (`[EU, 2026-11-22T00:00:00.000000Z]`).
+        group: String,
+    },
+}

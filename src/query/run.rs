@@ -1,0 +1,137 @@
+//! Running a search or an aggregation over a store: the instances held in
+//! memory (active ones, and completed ones not yet in a file) row by row,
+//! and each import file through its column projection, or its records
+//! where the projection cannot answer.
+//!
+//! A query copies what it needs from the store's state (the in-memory
+//! instances, and the list of files) into a [`Snapshot`] under the state's
+//! read lock, then scans the files without it: files never change, and a
+//! file merged or retired away meanwhile stays readable through its map
+//! until the query lets go of it. So a long scan, or the first one that
+//! builds the column projections, does not hold up the import.
+//!
+//! The state is read through [`Source`], which the store implements for
+//! the bus's state: this module knows neither the bus nor the store.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::model::{ActivityInstance, Status, StatusFilter};
+use crate::segments::columns::FileColumns;
+use crate::segments::error::ImportFileError;
+use crate::segments::file::ImportFile;
+
+use super::aggregate::{Aggregate, AggregateRun};
+use super::search::{Row, Search};
+
+/// What a query reads of the store's state.
+pub(crate) trait Source {
+    /// The visible instances of `activity` held in memory (active ones, and
+    /// completed ones not yet in a file) that `status` admits.
+    fn instances_in_memory(&self, activity: &str, status: StatusFilter) -> Vec<ActivityInstance>;
+
+    /// The live import files, oldest first.
+    fn import_files(&self) -> &[Arc<ImportFile>];
+
+    /// The ids of the records of `activity` in `file` that are old versions
+    /// of amended instances, to be skipped (usually none).
+    fn superseded_in(&self, file: &ImportFile, activity: &str) -> BTreeSet<String>;
+}
+
+/// The projection of `file`; errors name the file.
+fn projection(file: &ImportFile) -> Result<Arc<FileColumns>, ImportFileError> {
+    file.columns()
+}
+
+/// What a query reads, as of one moment: the matching instances held in
+/// memory, and the import files.
+pub(crate) struct Snapshot {
+    in_memory: Vec<ActivityInstance>,
+    /// Each file, with the ids of its records that are old versions of
+    /// amended instances (to be skipped; usually none).
+    files: Vec<(Arc<ImportFile>, BTreeSet<String>)>,
+}
+
+impl Snapshot {
+    /// Takes it; the caller holds the state's read lock only for this.
+    pub(crate) fn take(source: &dyn Source, activity: &str, status: StatusFilter) -> Snapshot {
+        Snapshot {
+            in_memory: source.instances_in_memory(activity, status),
+            files: if status.admits(Status::Completed) {
+                source
+                    .import_files()
+                    .iter()
+                    .map(|file| (file.clone(), source.superseded_in(file, activity)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// The file's instances of `activity`, without the superseded ones.
+fn current_instances(
+    file: &ImportFile,
+    activity: &str,
+    superseded: &BTreeSet<String>,
+) -> Result<Vec<ActivityInstance>, ImportFileError> {
+    let mut all = file.instances_of(activity)?;
+    if !superseded.is_empty() {
+        all.retain(|i| !superseded.contains(&i.id));
+    }
+    Ok(all)
+}
+
+/// Runs `search` over the snapshot; an error names a file that could not
+/// be read.
+pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, ImportFileError> {
+    let mut candidates = snapshot.in_memory;
+    for (file, superseded) in &snapshot.files {
+        let columns = projection(file)?;
+        let Some(cols) = columns.activities.get(&search.activity) else {
+            continue;
+        };
+        // The column projection has no ids to skip superseded records by:
+        // a file that holds some is read record by record.
+        let selected = if superseded.is_empty() {
+            search.select_columns(cols)
+        } else {
+            None
+        };
+        match selected {
+            Some(rows) => {
+                for row in rows {
+                    let offset = cols.offsets.get(row as usize).copied().unwrap_or(0);
+                    let rec = file.record(offset)?;
+                    candidates.push(rec.into_instance());
+                }
+                // The pages of the selected records stay mapped: the
+                // next search would fault them in again, and they are
+                // few (a full scan of the records releases its pages).
+            }
+            None => candidates.extend(current_instances(file, &search.activity, superseded)?),
+        }
+    }
+    Ok(search.run(candidates))
+}
+
+/// Feeds the snapshot to an aggregation; the caller finishes it (which
+/// can fail on an overflow, a query error rather than damage).
+pub(crate) fn aggregate(
+    snapshot: Snapshot,
+    agg: &Aggregate,
+) -> Result<AggregateRun<'_>, ImportFileError> {
+    let mut run = agg.start();
+    run.add_rows(snapshot.in_memory);
+    for (file, superseded) in &snapshot.files {
+        let columns = projection(file)?;
+        let Some(cols) = columns.activities.get(&agg.activity) else {
+            continue;
+        };
+        if !superseded.is_empty() || !run.add_columns(cols) {
+            run.add_rows(current_instances(file, &agg.activity, superseded)?);
+        }
+    }
+    Ok(run)
+}
