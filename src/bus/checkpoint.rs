@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::file_set::{checkpoint_blob, Edit};
+use super::image::{read_checkpoint, StateImage};
 use super::quarantine::{Quarantine, Record};
-use super::snapshot::{read_checkpoint, Snapshot};
 use super::state::BusState;
 use super::Bus;
 use crate::error::StoreError;
@@ -32,7 +32,7 @@ fn take(bus: &Bus) -> Result<(), StoreError> {
     let quarantine_next = bus.quarantine.next_id()?;
     let (snapshot, completed, applied) = {
         let st = bus.read_state();
-        let body = postcard::to_allocvec(&st.snapshot(quarantine_next)).map_err(|e| {
+        let body = postcard::to_allocvec(&st.image(quarantine_next)).map_err(|e| {
             ImportFileError::Encode {
                 path: bus.files_dir.clone(),
                 what: "checkpoint",
@@ -97,7 +97,7 @@ pub(crate) fn open_state(
         files.push(Arc::new(ImportFile::open(storage, dir, name)?));
     }
     let (snapshot, source) = match &manifest.checkpoint {
-        None => (Snapshot::default(), dir.join(MANIFEST)),
+        None => (StateImage::default(), dir.join(MANIFEST)),
         Some(name) => {
             let path = dir.join(name);
             (read_checkpoint(storage, &path)?, path)

@@ -134,8 +134,8 @@ impl Bus {
     }
 }
 
-/// Encodes a checkpoint blob (see `snapshot`).
+/// Encodes a checkpoint blob (see `image`).
 pub(super) fn checkpoint_blob(body: &[u8]) -> Vec<u8> {
-    use super::snapshot::{CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
+    use super::image::{CHECKPOINT_MAGIC, CHECKPOINT_VERSION};
     encode_blob(&CHECKPOINT_MAGIC, CHECKPOINT_VERSION, body)
 }

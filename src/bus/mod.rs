@@ -7,21 +7,27 @@
 //! bus resumes from that LSN, and quarantine records written after the
 //! checkpoint are recognised so they are not written twice.
 //!
-//! The files, by job (each depends only on those listed before it):
+//! The files, by job. The state's files import one way, in this order:
 //! - `state`: the nodes, the memtable, the import files; reads for queries.
 //! - `tree`: the continuation tree (effective links, subtrees, merging).
 //! - `amend`: reopening completed instances; superseded records.
 //! - `validate`: the static checks of a frame against the definitions.
+//! - `aggregations`: real-time aggregation specs and totals; `upkeep`
+//!   keeps them current as instances change.
 //! - `apply`: applying a validated frame, completing instances.
 //! - `operator`: deployments and operator actions on active instances.
-//! - `aggregations`: real-time aggregations and their upkeep.
-//! - `snapshot`: the checkpointed form of the state, and reading it back.
+//! - `image`: the checkpointed form of the state (`StateImage`), and the
+//!   one reader of checkpoint files.
+//! - `pending`: the listing of pending trees.
+//!
+//! Around the state:
 //! - `file_set`: the one edit step of the import-file set (write new files,
 //!   swap the manifest, publish, delete), used by `checkpoint`, `merge` and
 //!   `retention`.
 //! - `progress`: applied and checkpointed LSNs, degraded state, retries.
 //! - `worker`: the thread loop: one frame in, one outcome out.
 //! - `producer`: what an event stream needs of the bus.
+//! - `envelope`: what a frame carries; `quarantine`: the quarantine log.
 
 pub(crate) mod aggregations;
 mod amend;
@@ -29,6 +35,7 @@ mod apply;
 mod checkpoint;
 mod envelope;
 mod file_set;
+mod image;
 mod merge;
 mod operator;
 pub(crate) mod pending;
@@ -36,7 +43,6 @@ mod producer;
 mod progress;
 pub mod quarantine;
 mod retention;
-mod snapshot;
 pub(crate) mod state;
 #[cfg(test)]
 mod test_util;
@@ -63,10 +69,10 @@ use state::BusState;
 pub(crate) use envelope::{
     admin as admin_payload, deploy as deploy_payload, replay as replay_payload, AdminOp,
 };
+pub(crate) use image::read_checkpoint;
 pub(crate) use producer::Producer;
 pub(crate) use progress::Progress;
 pub(crate) use retention::archive_dir;
-pub(crate) use snapshot::read_checkpoint;
 pub(crate) use tree::check_parts;
 pub(crate) use worker::start;
 

@@ -40,7 +40,7 @@ use super::columnar;
 use super::error::QueryError;
 use super::field::{Field, FieldType};
 use super::measure::Measure;
-use super::plan::{self, Group, Key, Plan};
+use super::plan::{self, Group, GroupKey, Plan};
 use super::result::AggregateResult;
 use super::selection::Selection;
 
@@ -146,7 +146,7 @@ impl Aggregate {
 pub(crate) struct AggregateRun<'a> {
     agg: &'a Aggregate,
     plan: Plan,
-    groups: BTreeMap<Key, Group>,
+    groups: BTreeMap<GroupKey, Group>,
 }
 
 impl AggregateRun<'_> {

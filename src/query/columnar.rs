@@ -16,7 +16,7 @@ use crate::segments::columns::{ActivityColumns, Column, UNSET};
 use super::bucket::clamp_start;
 use super::cell::{Cell, OrdCell};
 use super::field::{status_name, Field, ValueRef};
-use super::plan::{Group, Key, Plan};
+use super::plan::{Group, GroupKey, Plan};
 use super::selection::Selection;
 
 /// Above this many possible groups in one file, slots go in a hash map
@@ -238,7 +238,7 @@ pub(crate) fn aggregate_into(
     plan: &Plan,
     selection: &Selection,
     cols: &ActivityColumns,
-    groups: &mut BTreeMap<Key, Group>,
+    groups: &mut BTreeMap<GroupKey, Group>,
 ) -> bool {
     let Some(sel) = select(cols, selection) else {
         return false;
@@ -306,7 +306,7 @@ pub(crate) fn aggregate_into(
 
     for (code, group) in slots {
         let mut rest = code;
-        let mut key: Key = Vec::with_capacity(parts.len());
+        let mut key: GroupKey = Vec::with_capacity(parts.len());
         for part in parts.iter().rev() {
             let radix = part.radix();
             key.push(OrdCell(part.cell(rest % radix)));

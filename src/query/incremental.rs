@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::model::ActivityInstance;
 
 use super::aggregate::Aggregate;
-use super::plan::{Group, Key, Plan};
+use super::plan::{Group, GroupKey, Plan};
 use super::result::AggregateResult;
 
 /// An aggregation maintained incrementally.
@@ -55,7 +55,7 @@ use super::result::AggregateResult;
 pub struct IncrementalAggregate {
     aggregate: Aggregate,
     plan: Plan,
-    groups: BTreeMap<Key, Group>,
+    groups: BTreeMap<GroupKey, Group>,
 }
 
 impl IncrementalAggregate {

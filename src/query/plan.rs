@@ -15,7 +15,7 @@ use super::measure::{Acc, Measure};
 use super::result::{AggRow, AggregateResult};
 
 /// A group key: one cell per key column.
-pub(crate) type Key = Vec<OrdCell>;
+pub(crate) type GroupKey = Vec<OrdCell>;
 
 /// An aggregation compiled for evaluation.
 #[derive(Debug, Clone)]
@@ -61,8 +61,8 @@ impl Plan {
         }
     }
 
-    pub(crate) fn key(&self, inst: &ActivityInstance) -> Key {
-        let mut key: Key = self
+    pub(crate) fn key(&self, inst: &ActivityInstance) -> GroupKey {
+        let mut key: GroupKey = self
             .group_by
             .iter()
             .map(|f| OrdCell(Cell::key(f.get(inst))))
@@ -88,7 +88,10 @@ impl Plan {
     }
 
     /// The first measure of a group whose value overflows, as an error.
-    pub(crate) fn check_overflow(&self, groups: &BTreeMap<Key, Group>) -> Result<(), QueryError> {
+    pub(crate) fn check_overflow(
+        &self,
+        groups: &BTreeMap<GroupKey, Group>,
+    ) -> Result<(), QueryError> {
         for (key, group) in groups.iter().filter(|(_, g)| g.count > 0) {
             for (measure, acc) in self.measures.iter().zip(&group.accs) {
                 if acc.overflows() {
@@ -103,7 +106,7 @@ impl Plan {
         Ok(())
     }
 
-    pub(crate) fn finish(&self, groups: &BTreeMap<Key, Group>) -> AggregateResult {
+    pub(crate) fn finish(&self, groups: &BTreeMap<GroupKey, Group>) -> AggregateResult {
         let mut rows: Vec<AggRow> = groups
             .iter()
             .filter(|(_, g)| g.count > 0)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::format::{FrameHeader, SEGMENT_HEADER_LEN};
 use super::segment::{FrameScanner, Probe, Segment};
-use super::shared::Shared;
+use super::shared::WalShared;
 use super::{Location, Lsn, WalError};
 
 /// One committed frame.
@@ -49,7 +49,7 @@ pub enum ReadItem {
 /// durable point it returns `None`; calling `next` again later picks up
 /// frames committed since (the iterator is not fused).
 pub struct WalReader {
-    shared: Arc<Shared>,
+    shared: Arc<WalShared>,
     expected: Lsn,
     current: Option<Cursor>,
 }
@@ -73,7 +73,7 @@ impl std::fmt::Debug for WalReader {
 }
 
 impl WalReader {
-    pub(super) fn new(shared: Arc<Shared>, from: Lsn) -> Self {
+    pub(super) fn new(shared: Arc<WalShared>, from: Lsn) -> Self {
         WalReader {
             shared,
             expected: from.max(1),

@@ -27,7 +27,7 @@ pub(super) struct CommitPoint {
 
 /// What every handle of one log shares.
 #[derive(Debug)]
-pub(super) struct Shared {
+pub(super) struct WalShared {
     pub storage: Arc<dyn Storage>,
     pub dir: PathBuf,
     pub options: WalOptions,
@@ -85,7 +85,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Shared {
+impl WalShared {
     /// The durable point as of now.
     pub(super) fn commit_point(&self) -> CommitPoint {
         lock(&self.commit).point

@@ -20,7 +20,7 @@ use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
 use super::recovery::{recover, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
-use super::shared::{lock, CommitPoint, CommitState, Shared, WriterState};
+use super::shared::{lock, CommitPoint, CommitState, WalShared, WriterState};
 use super::{Lsn, WalError, WalOptions};
 use crate::storage::{FsStorage, Storage};
 
@@ -29,7 +29,7 @@ use crate::storage::{FsStorage, Storage};
 /// is dropped.
 #[derive(Clone, Debug)]
 pub struct Wal {
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<WalShared>,
 }
 
 /// Sizes and positions of the log, for statistics.
@@ -92,7 +92,7 @@ impl Wal {
             segment: active.base,
             end: offset,
         };
-        let shared = Shared {
+        let shared = WalShared {
             storage,
             dir,
             segments: RwLock::new(recovered.segments),
@@ -293,7 +293,7 @@ impl Wal {
     }
 }
 
-impl Shared {
+impl WalShared {
     fn poison(&self, c: &mut CommitState, reason: String) {
         tracing::error!(%reason, "WAL writer poisoned; no further appends are acknowledged");
         c.poisoned.get_or_insert(reason);

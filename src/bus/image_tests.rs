@@ -3,7 +3,7 @@ use crate::bus::test_util::*;
 use crate::model::{EventKind, Value};
 
 #[test]
-fn a_snapshot_restores_the_same_state() {
+fn a_state_image_restores_the_same_state() {
     let mut st = deployed();
     st.apply_batch(frame(
         1,
@@ -17,10 +17,10 @@ fn a_snapshot_restores_the_same_state() {
     .unwrap();
     st.applied_lsn = 42;
     st.resolved.insert(9);
-    let bytes = postcard::to_allocvec(&st.snapshot(17)).unwrap();
-    let snapshot: Snapshot = postcard::from_bytes(&bytes).unwrap();
-    assert_eq!(snapshot.quarantine_next, 17);
-    let back = BusState::restore(snapshot, Vec::new(), Path::new("/c/x.ckpt")).unwrap();
+    let bytes = postcard::to_allocvec(&st.image(17)).unwrap();
+    let image: StateImage = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(image.quarantine_next, 17);
+    let back = BusState::restore(image, Vec::new(), Path::new("/c/x.ckpt")).unwrap();
     assert_eq!(back.applied_lsn, 42);
     assert_eq!(back.nodes, st.nodes);
     assert_eq!(back.definitions, st.definitions);

@@ -26,7 +26,7 @@ const MAX_CHECKPOINT: u64 = 4 << 30;
 
 /// The part of the state a checkpoint persists.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Snapshot {
+pub(crate) struct StateImage {
     pub applied_lsn: Lsn,
     /// Deployed definitions, JSON form.
     pub definitions: Vec<String>,
@@ -47,7 +47,7 @@ pub(crate) struct Snapshot {
 pub(crate) fn read_checkpoint(
     storage: &dyn Storage,
     path: &Path,
-) -> Result<Snapshot, ImportFileError> {
+) -> Result<StateImage, ImportFileError> {
     let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
     if version != CHECKPOINT_VERSION {
         return Err(ImportFileError::UnsupportedVersion {
@@ -62,8 +62,8 @@ pub(crate) fn read_checkpoint(
 }
 
 impl BusState {
-    pub fn snapshot(&self, quarantine_next: u64) -> Snapshot {
-        Snapshot {
+    pub fn image(&self, quarantine_next: u64) -> StateImage {
+        StateImage {
             applied_lsn: self.applied_lsn,
             definitions: self
                 .definitions
@@ -91,7 +91,7 @@ impl BusState {
     /// files the manifest names. Declared real-time aggregations are
     /// rebuilt by one scan.
     pub fn restore(
-        snapshot: Snapshot,
+        snapshot: StateImage,
         files: Vec<Arc<ImportFile>>,
         path: &Path,
     ) -> Result<BusState, ImportFileError> {
@@ -131,5 +131,5 @@ impl BusState {
 }
 
 #[cfg(test)]
-#[path = "snapshot_tests.rs"]
+#[path = "image_tests.rs"]
 mod tests;
