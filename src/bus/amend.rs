@@ -17,7 +17,8 @@ use std::sync::Arc;
 use super::state::{BusState, Key, Node};
 use super::tree::decode_parts;
 use crate::segments::error::ImportFileError;
-use crate::segments::file::{ImportFile, KeyProbe};
+use crate::segments::file::ImportFile;
+use crate::segments::keys::KeyProbe;
 use crate::segments::record::StoredInstance;
 
 /// Where a completed instance's current version is.

@@ -42,6 +42,9 @@
 //! Flushing stops while three flushes are in doubt (the subsets stay few).
 //! Also checked: the store always opens and imports everything after a
 //! crash, no panic, quarantine entries never repeat a source.
+//!
+//! (Over 500 lines on purpose: the operation decoder, the model and the
+//! checker are one harness that must change together.)
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! Tests of the binary batch encoding: round trips, compactness, limits,
 //! and hostile bytes.
+//!
+//! (Over 500 lines: one file of tests for one codec, by property.)
 
 use proptest::prelude::*;
 

@@ -9,5 +9,6 @@ pub(crate) mod blob;
 pub(crate) mod columns;
 pub(crate) mod error;
 pub(crate) mod file;
+pub(crate) mod keys;
 pub(crate) mod manifest;
 pub(crate) mod record;

@@ -25,6 +25,10 @@
 //! themselves are always durable; `sync_data` and `sync_all` are the same;
 //! reads and `len` are not counted as I/O steps; files are never sparse
 //! (every byte of a linked file's length counts against the capacity).
+//!
+//! (Over 500 lines on purpose: one type whose crash model, fault injection
+//! and durability bookkeeping share one lock and one set of invariants;
+//! split, each half would need the other to be read.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;

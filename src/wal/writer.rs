@@ -10,6 +10,9 @@
 //! acknowledged, nor is any later one, until the log is reopened and
 //! recovery decides what is durable. A failed fsync is never retried, since
 //! the kernel may already have dropped the data it could not write.
+//!
+//! (About 500 lines: append, group commit, rotation and trim share the
+//! append and commit locks, whose order is documented once, here.)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
