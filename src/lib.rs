@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod bus;
+pub mod fixture;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod model;

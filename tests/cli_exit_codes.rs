@@ -343,7 +343,7 @@ fn deploy_ingest_demo() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let d = s(&dir);
-    let good = write(tmp.path(), "good.json", DEFS);
+    let good = write(tmp.path(), "good.json", &defs());
     let bad = write(
         tmp.path(),
         "bad.json",

@@ -57,8 +57,7 @@ fn a_store_on_a_full_in_memory_disk_refuses_writes_by_name_reads_and_recovers() 
         checkpoint_frames: u64::MAX,
         ..StoreOptions::default()
     };
-    let store = Store::open_with_storage(disk.shared(), "/s", options.clone()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options.clone());
     disk.set_capacity(Some(disk.used_bytes() + (3 << 20)));
 
     let (acked, err) = fill(&store);

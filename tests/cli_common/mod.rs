@@ -6,10 +6,17 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-pub const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Amount","type":"float"}]}]"#;
+use bamdb::fixture;
+
+/// Small orders `PO-i` as JSON lines: `Amount` `i + 0.5`, `Region` `EU`.
+#[allow(unused_imports)] // not every CLI test ingests orders
+pub use bamdb::fixture::json_lines as po_lines;
+
+/// The definitions file the CLI tests deploy: PurchaseOrder with
+/// `Customer`, `Region` and `Amount`, as in the README's walkthrough.
+pub fn defs() -> String {
+    fixture::definitions_json(fixture::BRIEF)
+}
 
 /// Runs `bamdb ARGS` with `stdin` as standard input, written by another
 /// thread: an input of megabytes while the command floods its output must
@@ -56,10 +63,10 @@ pub fn no_panic(o: &Output) {
     );
 }
 
-/// Deploys [`DEFS`] into the store `dir`.
+/// Deploys [`defs`] into the store `dir`.
 pub fn deploy_defs(dir: &Path) {
     let file = dir.with_extension("defs.json");
-    std::fs::write(&file, DEFS).expect("write defs");
+    std::fs::write(&file, defs()).expect("write defs");
     let o = bamdb(&["deploy", "--store", s(dir), s(&file)], "");
     assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
 }
@@ -80,16 +87,4 @@ pub fn receipts(o: &Output) -> Vec<(u64, u64)> {
             )
         })
         .collect()
-}
-
-pub fn po_lines(ids: std::ops::Range<usize>) -> String {
-    let mut out = String::new();
-    for i in ids {
-        out.push_str(&format!(
-            "{{\"op\":\"begin\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n\
-             {{\"op\":\"update\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\",\"data\":{{\"Amount\":{i}.5,\"Region\":\"EU\"}}}}\n\
-             {{\"op\":\"end\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n"
-        ));
-    }
-    out
 }
