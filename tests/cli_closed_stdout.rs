@@ -51,9 +51,7 @@ fn demo_into_a_closed_pipe_stops_quietly() {
 
 #[test]
 fn long_search_output_into_a_closed_pipe_stops_quietly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     // Far more than a pipe buffer (64 KiB) of output, so the writes after
     // the close are certain to fail with EPIPE.
     let o = bamdb(&["ingest", "--store", s(&dir)], &po_lines(0..3000));

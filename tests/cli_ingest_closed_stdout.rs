@@ -13,9 +13,7 @@ use cli_common::*;
 
 #[test]
 fn closed_stdout_stops_and_names_the_last_committed_lsn() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
         .args(["ingest", "--store", s(&dir)])
         .env("RUST_BACKTRACE", "1")

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use bamdb::fixture;
@@ -69,6 +69,15 @@ pub fn deploy_defs(dir: &Path) {
     std::fs::write(&file, defs()).expect("write defs");
     let o = bamdb(&["deploy", "--store", s(dir), s(&file)], "");
     assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
+}
+
+/// A fresh temporary directory holding the store `store` with [`defs`]
+/// deployed. Keep the `TempDir` alive as long as the store is used.
+pub fn deployed_store() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let dir = tmp.path().join("store");
+    deploy_defs(&dir);
+    (tmp, dir)
 }
 
 pub fn s(p: &Path) -> &str {
