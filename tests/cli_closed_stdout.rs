@@ -7,21 +7,14 @@
 mod cli_common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use cli_common::*;
 
 /// Runs `bamdb ARGS`, reads the first line of its output, closes the pipe,
 /// and returns (exit code, that line, stderr).
 fn first_line_then_close(args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
+    let mut child = spawn(args, Stdio::null());
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     out.read_line(&mut line).expect("read the first line");

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use bamdb::fixture;
 
@@ -22,14 +22,7 @@ pub fn defs() -> String {
 /// thread: an input of megabytes while the command floods its output must
 /// not hang the test.
 pub fn bamdb(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
+    let mut child = spawn(args, Stdio::piped());
     let mut input = child.stdin.take().expect("stdin");
     let stdin = stdin.to_owned();
     // The command may exit before reading it all (a locked store, say).
@@ -39,6 +32,19 @@ pub fn bamdb(args: &[&str], stdin: &str) -> Output {
     let out = child.wait_with_output().expect("wait for bamdb");
     writer.join().expect("stdin writer");
     out
+}
+
+/// Starts `bamdb ARGS` with `stdin`, its stdout and stderr piped, and
+/// backtraces on (so [`no_panic`] can see one).
+pub fn spawn(args: &[&str], stdin: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bamdb"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bamdb")
 }
 
 pub fn stdout(o: &Output) -> String {
