@@ -1,64 +1,20 @@
 //! The event bus: import throughput when the message box is already full
 //! (import alone), and visibility latency from a buffered flush returning
-//! to `get` seeing it.
+//! to `get` seeing it. The workload is the typical activity of
+//! `bamdb::fixture::TypicalOrder`, as in the bench crate's ingest rows.
 //!
 //! `cargo bench --bench import`
 
 use std::time::{Duration, Instant};
 
-use bamdb::model::{encode_batch, Event, EventKind, Limits, Timestamp, Value};
+use bamdb::fixture::{self, TypicalOrder, ACTIVITY as PO, TYPICAL_EVENTS};
+use bamdb::model::{encode_batch, Event, Limits, Timestamp};
 use bamdb::wal::{Wal, WalOptions};
 use bamdb::{EventStream, Store, StoreOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-const PO: &str = "PurchaseOrder";
-
 fn definition() -> bamdb::model::ActivityDefinition {
-    serde_json::from_str(
-        r#"{"name":"PurchaseOrder","items":[
-            {"name":"PO_Number","type":"text","max_len":32},
-            {"name":"Customer","type":"text","max_len":64},
-            {"name":"Region","type":"text","max_len":16},
-            {"name":"Amount","type":"float"},
-            {"name":"Quantity","type":"int"},
-            {"name":"Status","type":"text","max_len":32}]}"#,
-    )
-    .unwrap()
-}
-
-/// The typical activity: begin; PO_Number, Customer, Region; Amount,
-/// Quantity; Status; end.
-fn typical(n: u64, ts: Timestamp) -> Vec<Event> {
-    let id = format!("PO-{n:09}");
-    let ev = |kind| Event {
-        ts,
-        activity: PO.into(),
-        id: id.clone(),
-        kind,
-    };
-    vec![
-        ev(EventKind::Begin),
-        ev(EventKind::Update(vec![
-            ("PO_Number".into(), Value::Text(format!("{:010}", n))),
-            (
-                "Customer".into(),
-                Value::Text(format!("Customer {:07}", n % 5000)),
-            ),
-            (
-                "Region".into(),
-                Value::Text(["EU", "US", "APAC", "LATAM"][(n % 4) as usize].into()),
-            ),
-        ])),
-        ev(EventKind::Update(vec![
-            ("Amount".into(), Value::Float(n as f64 * 1.5)),
-            ("Quantity".into(), Value::Int((n % 20) as i64)),
-        ])),
-        ev(EventKind::Update(vec![(
-            "Status".into(),
-            Value::Text("Shipped".into()),
-        )])),
-        ev(EventKind::End),
-    ]
+    fixture::definition(fixture::TYPICAL_ITEMS)
 }
 
 /// A store with the definition deployed and `frames` batches of 100
@@ -71,7 +27,9 @@ fn full_store(dir: &std::path::Path, frames: u64) -> u64 {
     let ts = Timestamp::now();
     let mut events = 0;
     for f in 0..frames {
-        let batch: Vec<Event> = (0..100).flat_map(|a| typical(f * 100 + a, ts)).collect();
+        let batch: Vec<Event> = (0..100)
+            .flat_map(|a| TypicalOrder::new(0, f * 100 + a).events(ts))
+            .collect();
         events += batch.len() as u64;
         wal.append(&encode_batch(1, f, &batch, &Limits::default()).unwrap())
             .unwrap();
@@ -85,7 +43,7 @@ fn import_alone(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
-    group.throughput(Throughput::Elements(FRAMES * 100 * 5));
+    group.throughput(Throughput::Elements(FRAMES * 100 * TYPICAL_EVENTS as u64));
     group.bench_function("full_wal_100_per_frame", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -99,7 +57,10 @@ fn import_alone(c: &mut Criterion) {
                 let start = Instant::now();
                 assert!(store.sync(Duration::from_secs(120)));
                 total += start.elapsed();
-                assert_eq!(store.stats().counters.events_imported, FRAMES * 500);
+                assert_eq!(
+                    store.stats().counters.events_imported,
+                    FRAMES * 100 * TYPICAL_EVENTS as u64
+                );
             }
             total
         })
@@ -122,11 +83,12 @@ fn visibility_latency(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 n += 1;
-                for e in typical(n, Timestamp::now()) {
+                let order = TypicalOrder::new(0, n);
+                for e in order.events(Timestamp::now()) {
                     stream.push(e).unwrap();
                 }
                 stream.flush().unwrap();
-                let id = format!("PO-{n:09}");
+                let id = order.id;
                 let start = Instant::now();
                 while store.get(PO, &id).unwrap().is_none() {
                     std::hint::spin_loop();
@@ -148,11 +110,12 @@ fn visibility_percentiles(_: &mut Criterion) {
     let mut stream = store.buffered_stream(0);
     let mut samples = Vec::with_capacity(2000);
     for n in 0..2000u64 {
-        for e in typical(n, Timestamp::now()) {
+        let order = TypicalOrder::new(0, n);
+        for e in order.events(Timestamp::now()) {
             stream.push(e).unwrap();
         }
         stream.flush().unwrap();
-        let id = format!("PO-{n:09}");
+        let id = order.id;
         let start = Instant::now();
         while store.get(PO, &id).unwrap().is_none() {
             std::hint::spin_loop();
@@ -187,18 +150,18 @@ fn sustained_ingest(_: &mut Criterion) {
     store.deploy(definition()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
-    let producers: Vec<_> = (0..4u64)
+    let producers: Vec<_> = (0..4usize)
         .map(|t| {
             let (store, stop) = (store.clone(), stop.clone());
             std::thread::spawn(move || {
                 let mut s = store.buffered_stream(0);
-                let mut n = t * 1_000_000_000;
+                let mut n = 0;
                 let mut events = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let ts = Timestamp::now();
                     for _ in 0..100 {
                         n += 1;
-                        for e in typical(n, ts) {
+                        for e in TypicalOrder::new(t, n).events(ts) {
                             s.push(e).unwrap();
                             events += 1;
                         }

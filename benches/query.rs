@@ -9,65 +9,21 @@
 
 use std::time::Duration;
 
-use bamdb::model::{Timestamp, Value};
+use bamdb::fixture::{self, CompletedOrder, ACTIVITY as PO};
 use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
 use bamdb::{EventStream, Store, StoreOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-const PO: &str = "PurchaseOrder";
-const REGIONS: [&str; 8] = ["EU", "NA", "APAC", "LATAM", "MEA", "UK", "DACH", "NORDICS"];
-const DAY: i64 = 86_400_000_000;
-const START: i64 = 1_793_491_200_000_000;
-
-fn definition() -> bamdb::model::ActivityDefinition {
-    serde_json::from_str(
-        r#"{"name":"PurchaseOrder","items":[
-            {"name":"Customer","type":"text","max_len":64},
-            {"name":"Region","type":"text","max_len":16},
-            {"name":"Amount","type":"float"},
-            {"name":"Quantity","type":"int"},
-            {"name":"Received","type":"timestamp"},
-            {"name":"Shipped","type":"timestamp"}]}"#,
-    )
-    .unwrap()
-}
-
-/// A store of `n` completed instances: 8 regions, 5,000 customers,
-/// amounts 0–1,000, received over 30 days, shipped up to 3 days later.
+/// A store of `n` completed orders of the fixture's query data set (the
+/// one `bench/` compares with SQLite), store closed and reopened.
 fn build(dir: &std::path::Path, n: u64) -> Store {
     let store = Store::open(dir, StoreOptions::default()).unwrap();
-    store.deploy(definition()).unwrap();
+    store
+        .deploy(fixture::definition(fixture::QUERY_ITEMS))
+        .unwrap();
     let mut s = store.buffered_stream(0);
     for i in 0..n {
-        let mix = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let id = format!("PO-{i:09}");
-        let received = START + (mix % (30 * DAY as u64)) as i64;
-        let shipped = received + ((mix >> 20) % (3 * DAY as u64)) as i64;
-        s.set_time(Some(Timestamp::from_micros(shipped)));
-        s.begin(PO, &id).unwrap();
-        s.update(
-            PO,
-            &id,
-            [
-                (
-                    "Customer",
-                    Value::Text(format!("C{:05}", (mix >> 8) % 5000)),
-                ),
-                ("Region", Value::from(REGIONS[(mix >> 40) as usize % 8])),
-                (
-                    "Amount",
-                    Value::Float(((mix >> 12) % 100_000) as f64 / 100.0),
-                ),
-                ("Quantity", Value::Int(((mix >> 30) % 50) as i64)),
-                (
-                    "Received",
-                    Value::Timestamp(Timestamp::from_micros(received)),
-                ),
-                ("Shipped", Value::Timestamp(Timestamp::from_micros(shipped))),
-            ],
-        )
-        .unwrap();
-        s.end(PO, &id).unwrap();
+        CompletedOrder::new(i).report(&mut s).unwrap();
         if i % 100 == 99 {
             s.flush().unwrap();
         }
@@ -105,7 +61,7 @@ fn queries(c: &mut Criterion) {
     g.bench_function("get by id", |b| {
         b.iter(|| {
             i = (i + 7919) % n;
-            store.get(PO, &format!("PO-{i:09}")).unwrap().unwrap()
+            store.get(PO, &CompletedOrder::id_of(i)).unwrap().unwrap()
         })
     });
 

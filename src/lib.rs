@@ -13,6 +13,7 @@
 
 pub mod bus;
 mod error;
+pub mod fixture;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod model;

@@ -7,21 +7,14 @@
 mod cli_common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use cli_common::*;
 
 /// Runs `bamdb ARGS`, reads the first line of its output, closes the pipe,
 /// and returns (exit code, that line, stderr).
 fn first_line_then_close(args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
+    let mut child = spawn(args, Stdio::null());
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     out.read_line(&mut line).expect("read the first line");
@@ -51,9 +44,7 @@ fn demo_into_a_closed_pipe_stops_quietly() {
 
 #[test]
 fn long_search_output_into_a_closed_pipe_stops_quietly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     // Far more than a pipe buffer (64 KiB) of output, so the writes after
     // the close are certain to fail with EPIPE.
     let o = bamdb(&["ingest", "--store", s(&dir)], &po_lines(0..3000));

@@ -86,9 +86,7 @@ fn deploy_one_definition_or_an_array_and_bad_files() {
 
 #[test]
 fn get_found_not_found_and_missing_store() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], &po_lines(0..1));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
@@ -117,9 +115,7 @@ fn get_found_not_found_and_missing_store() {
 
 #[test]
 fn quarantine_list_show_and_replay_after_deploying_the_definition() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let input = "{\"op\":\"begin\",\"activity\":\"Invoice\",\"id\":\"INV-1\"}\n\
                  {\"op\":\"update\",\"activity\":\"Invoice\",\"id\":\"INV-1\",\"data\":{\"Total\":9.5}}\n";
     let o = bamdb(&["ingest", "--store", s(&dir)], input);
@@ -187,9 +183,7 @@ fn quarantine_list_show_and_replay_after_deploying_the_definition() {
 
 #[test]
 fn verify_sound_store_and_missing_store() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], &po_lines(0..3));
     assert_eq!(code(&o), 0);
     let o = bamdb(&["verify", "--store", s(&dir)], "");
@@ -202,9 +196,7 @@ fn verify_sound_store_and_missing_store() {
 
 #[test]
 fn damaged_manifest_is_a_clear_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], &po_lines(0..3));
     assert_eq!(code(&o), 0);
     let manifest = dir.join("segments").join("MANIFEST");

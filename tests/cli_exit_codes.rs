@@ -61,9 +61,7 @@ fn check(command: &[&str], scenarios: &[(Vec<&str>, i32)]) {
 /// A store with PurchaseOrder deployed, PO-0..PO-2 completed, PO-9 active,
 /// and two quarantine entries (Invoice is not deployed).
 fn store() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let mut input = po_lines(0..3);
     input.push_str("{\"op\":\"begin\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-9\"}\n");
     input.push_str(
@@ -343,7 +341,7 @@ fn deploy_ingest_demo() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let d = s(&dir);
-    let good = write(tmp.path(), "good.json", DEFS);
+    let good = write(tmp.path(), "good.json", &defs());
     let bad = write(
         tmp.path(),
         "bad.json",

@@ -8,9 +8,7 @@ use cli_common::*;
 
 #[test]
 fn receipts_match_commits_and_stats() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let mut input = po_lines(0..2);
     input.push_str("{\"op\":\"flush\"}\n");
     input.push_str(&po_lines(2..3));
@@ -37,9 +35,7 @@ fn receipts_match_commits_and_stats() {
 
 #[test]
 fn threshold_commits_every_n_events_and_reports_each() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let file = tmp.path().join("events.jsonl");
     std::fs::write(&file, po_lines(0..10)).unwrap(); // 30 events
     let o = bamdb(
@@ -57,9 +53,7 @@ fn threshold_commits_every_n_events_and_reports_each() {
 
 #[test]
 fn bad_lines_are_named_and_the_other_groups_are_imported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let long_id = "x".repeat(500);
     // Lines 1-4: a good group; 5-9: a group with three bad lines and a
     // blank one; 10-12: a good group ended by the end of input.
@@ -99,9 +93,7 @@ fn bad_lines_are_named_and_the_other_groups_are_imported() {
 
 #[test]
 fn clear_rolls_back_the_buffer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!("{}{{\"op\":\"clear\"}}\n{}", po_lines(0..1), po_lines(1..2));
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -114,9 +106,7 @@ fn clear_rolls_back_the_buffer() {
 
 #[test]
 fn direct_stream_rejects_an_invalid_batch_and_commits_the_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!(
         "{}{{\"op\":\"flush\"}}\n\
          {{\"op\":\"begin\",\"activity\":\"Nope\",\"id\":\"N-1\"}}\n\
@@ -154,9 +144,7 @@ fn input_file_missing_is_a_clear_error() {
 
 #[test]
 fn locked_store_is_refused_without_panic() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let held = bamdb::Store::open(&dir, bamdb::StoreOptions::default()).unwrap();
     for args in [
         vec!["ingest", "--store", s(&dir)],

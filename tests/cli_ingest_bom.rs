@@ -8,9 +8,7 @@ use cli_common::*;
 
 #[test]
 fn byte_order_mark_at_the_start_is_accepted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!("\u{FEFF}{}", po_lines(0..1));
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);
@@ -25,9 +23,7 @@ fn byte_order_mark_at_the_start_is_accepted() {
 
 #[test]
 fn byte_order_mark_later_is_a_bad_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!("{}\u{FEFF}{}", po_lines(0..1), po_lines(1..2));
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);

@@ -7,23 +7,14 @@
 mod cli_common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use cli_common::*;
 
 #[test]
 fn closed_stdout_stops_and_names_the_last_committed_lsn() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(["ingest", "--store", s(&dir)])
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
+    let (_tmp, dir) = deployed_store();
+    let mut child = spawn(&["ingest", "--store", s(&dir)], Stdio::piped());
     let mut input = child.stdin.take().unwrap();
     let mut output = BufReader::new(child.stdout.take().unwrap());
 

@@ -16,9 +16,7 @@ fn bad_line_messages(err: &str) -> usize {
 
 #[test]
 fn fifty_bad_lines_in_one_group_show_twenty_and_a_count() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = "not json\n".repeat(50) + &po_lines(0..1);
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);
@@ -33,9 +31,7 @@ fn fifty_bad_lines_in_one_group_show_twenty_and_a_count() {
 
 #[test]
 fn fifty_rejected_groups_show_twenty_and_a_count() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = "not json\n{\"op\":\"flush\"}\n".repeat(50);
     let o = bamdb(&["ingest", "--store", s(&dir)], &input);
     no_panic(&o);
@@ -50,9 +46,7 @@ fn fifty_rejected_groups_show_twenty_and_a_count() {
 
 #[test]
 fn huge_bad_lines_are_not_echoed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let unknown_op = format!("{{\"op\":\"{}\"}}\n", "x".repeat(1_500_000));
     let unknown_field = format!("{{\"op\":\"flush\",\"{}\":1}}\n", "y".repeat(1_500_000));
     let garbage = "z".repeat(10 << 20) + "\n";

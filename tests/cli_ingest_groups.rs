@@ -37,9 +37,7 @@ fn events_imported(dir: &std::path::Path) -> u64 {
 /// written, its error names the bad line and the group's lines, the second
 /// group is committed, exit 1.
 fn trailing_comma_rejects_its_group(extra: &[&str]) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!(
         "{BEGIN_A1}\n{BAD_UPDATE_A1}\n{END_A1}\n{FLUSH}\n{}",
         po_lines(0..1)
@@ -80,9 +78,7 @@ fn direct_bad_line_rejects_its_whole_group() {
 
 #[test]
 fn value_over_a_limit_and_too_long_line_reject_their_groups() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let long_id = "x".repeat(129); // the limit is 128 characters
     let over_limit = format!(r#"{{"op":"end","activity":"PurchaseOrder","id":"{long_id}"}}"#);
     let long_line = format!(
@@ -114,9 +110,7 @@ fn value_over_a_limit_and_too_long_line_reject_their_groups() {
 
 #[test]
 fn group_larger_than_one_frame_is_rejected_not_split() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     // 100,001 events: one more than a frame holds.
     let mut input = String::new();
     for i in 0..100_001 {
@@ -153,9 +147,7 @@ fn group_larger_than_one_frame_is_rejected_not_split() {
 /// help says), so a bad line rejects only its batch of N event lines.
 #[test]
 fn with_a_threshold_a_bad_line_rejects_its_batch_only() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     // Event lines 1-3: PO-0; 4, 6, 7: A-1 with the bad line 5 (not an
     // event, so not counted); 8-10: PO-1.
     let input = format!(
@@ -182,9 +174,7 @@ fn with_a_threshold_a_bad_line_rejects_its_batch_only() {
 /// and the lines after it form a new group.
 #[test]
 fn clear_ends_a_group_with_its_bad_lines() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let input = format!(
         "{BEGIN_A1}\n{BAD_UPDATE_A1}\n{{\"op\":\"clear\"}}\n{}",
         po_lines(0..1)

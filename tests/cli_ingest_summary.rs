@@ -25,9 +25,7 @@ fn summary_line(err: &str) -> &str {
 
 #[test]
 fn summary_counts_groups_events_and_quarantined_frames() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], &input());
     no_panic(&o);
     let err = stderr(&o);
@@ -61,9 +59,7 @@ fn summary_counts_groups_events_and_quarantined_frames() {
 
 #[test]
 fn quiet_prints_only_the_summary() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let bad = "not json\n{\"op\":\"flush\"}\n";
     let o = bamdb(&["ingest", "--store", s(&dir), "--quiet"], &(input() + bad));
     no_panic(&o);
@@ -79,9 +75,7 @@ fn quiet_prints_only_the_summary() {
 
 #[test]
 fn strict_exits_1_when_the_bus_quarantined_frames() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir), "--strict"], &input());
     no_panic(&o);
     assert_eq!(code(&o), 1, "{}", stderr(&o));

@@ -40,9 +40,7 @@ fn lines(out: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn search_status_pending_lists_what_waits_for_a_begin_or_a_link() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], EVENTS);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 

@@ -11,13 +11,11 @@ use std::process::Output;
 use cli_common::{bamdb, code, no_panic, s, stderr, stdout};
 use serde_json::Value as J;
 
-const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Status","type":"text","max_len":16},
-  {"name":"Amount","type":"float"},
-  {"name":"Received","type":"timestamp"},
-  {"name":"Shipped","type":"timestamp"}]}]"#;
+/// The PurchaseOrder items these queries use, in the order deployed.
+fn defs() -> String {
+    use bamdb::fixture::Item::*;
+    bamdb::fixture::definitions_json(&[Customer, Region, Status, Amount, Received, Shipped])
+}
 
 /// PO-1 completed (EU, 700, shipped after 2 h, ended 2026-11-02),
 /// PO-2 completed (US, 300, shipped after 4 h, ended 2026-10-31),
@@ -39,7 +37,7 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let defs = tmp.path().join("defs.json");
-    std::fs::write(&defs, DEFS).unwrap();
+    std::fs::write(&defs, self::defs()).unwrap();
     let o = bamdb(&["deploy", "--store", s(&dir), s(&defs)], "");
     assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
     let o = bamdb(&["ingest", "--store", s(&dir)], EVENTS);

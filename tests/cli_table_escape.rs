@@ -29,9 +29,7 @@ fn table(args: &[&str]) -> String {
 
 #[test]
 fn control_characters_in_ids_and_values_are_escaped_in_tables() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (_tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir)], EVENTS);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = s(&dir);

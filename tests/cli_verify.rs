@@ -10,14 +10,12 @@ mod quarantine_common;
 
 use std::path::{Path, PathBuf};
 
-use cli_common::{bamdb, code, deploy_defs, no_panic, po_lines, s, stderr, stdout};
+use cli_common::{bamdb, code, deployed_store, no_panic, po_lines, s, stderr, stdout};
 
 /// A closed store with a deploy frame, several ingest frames, an import
 /// file and a checkpoint.
 fn store() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let o = bamdb(
         &["ingest", "--store", s(&dir), "--threshold", "1"],
         &po_lines(0..5),

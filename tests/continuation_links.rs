@@ -16,7 +16,7 @@ mod common;
 
 use bamdb::model::{Event, EventKind, Timestamp, Value};
 use bamdb::storage::MemStorage;
-use bamdb::{ActivityInstance, EventStream, Status, Store, StoreOptions};
+use bamdb::{ActivityInstance, EventStream, Status, Store};
 use common::*;
 
 fn at(ms: i64) -> Timestamp {
@@ -51,13 +51,7 @@ fn amount(ms: i64, id: &str, value: f64) -> Event {
 }
 
 fn store() -> Store {
-    let disk = MemStorage::new();
-    let mut options = StoreOptions::default();
-    options.wal.segment_size = 1 << 20;
-    options.wal.max_frame_size = 1 << 20;
-    let store = Store::open_with_storage(disk.shared(), "/s", options).unwrap();
-    store.deploy(po_definition()).unwrap();
-    store
+    open_mem(&MemStorage::new(), mem_options())
 }
 
 /// Sends each frame from its producer (1-based ids), in the given order,

@@ -17,8 +17,9 @@
 //! `skipped: <why>` and passes).
 
 mod common;
+mod mount_common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ use bamdb::storage::MemStorage;
 use bamdb::wal::WalError;
 use bamdb::{EventStream, Status, Store, StoreError, StoreOptions};
 use common::*;
+use mount_common::*;
 
 /// Writes flush groups of 20 orders until a flush fails; returns the
 /// groups acknowledged and the error.
@@ -57,8 +59,7 @@ fn a_store_on_a_full_in_memory_disk_refuses_writes_by_name_reads_and_recovers() 
         checkpoint_frames: u64::MAX,
         ..StoreOptions::default()
     };
-    let store = Store::open_with_storage(disk.shared(), "/s", options.clone()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options.clone());
     disk.set_capacity(Some(disk.used_bytes() + (3 << 20)));
 
     let (acked, err) = fill(&store);
@@ -129,23 +130,6 @@ fn a_store_on_a_full_in_memory_disk_refuses_writes_by_name_reads_and_recovers() 
     );
 }
 
-fn sh(program: &str, args: &[&str]) -> Result<String, String> {
-    let o = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
-
-/// A small mounted file system, unmounted on drop.
-struct Mount(PathBuf);
-
 impl Mount {
     /// A 4 MiB ext4 image on a loop device, or else a 4 MiB tmpfs.
     fn small(tmp: &Path) -> Result<(Mount, &'static str), String> {
@@ -155,10 +139,7 @@ impl Mount {
     /// An ext4 image of `size` (`truncate -s` form) on a loop device, or
     /// else a tmpfs of that size.
     fn of_size(tmp: &Path, size: &str) -> Result<(Mount, &'static str), String> {
-        let uid = sh("id", &["-u"])?;
-        if uid != "0" {
-            return Err(format!("not root (uid {uid})"));
-        }
+        need_root()?;
         let at = tmp.join("mnt");
         std::fs::create_dir_all(&at).map_err(|e| e.to_string())?;
         let at_s = at.to_str().ok_or("path")?;
@@ -176,15 +157,6 @@ impl Mount {
                 sh("mount", &["-t", "tmpfs", "-o", &option, "tmpfs", at_s])?;
                 Ok((Mount(at), "tmpfs"))
             }
-        }
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let p = self.0.to_str().unwrap_or_default();
-        if sh("umount", &[p]).is_err() {
-            let _ = sh("umount", &["-l", p]);
         }
     }
 }

@@ -7,22 +7,19 @@ mod common;
 use std::time::Duration;
 
 use bamdb::storage::MemStorage;
-use bamdb::{EventStream, Status, Store, StoreOptions};
+use bamdb::{EventStream, Status, Store};
 use common::*;
 
 #[test]
 fn import_files_stay_bounded_and_every_instance_stays_readable() {
     let disk = MemStorage::new();
     let options = || {
-        let mut o = StoreOptions::default();
-        o.wal.segment_size = 1 << 20;
-        o.wal.max_frame_size = 1 << 20;
+        let mut o = mem_options();
         o.checkpoint_frames = 2;
         o.checkpoint_interval = Duration::from_secs(3600);
         o
     };
-    let store = Store::open_with_storage(disk.shared(), "/s", options()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options());
     let mut s = store.buffered_stream(0);
     let mut max_files = 0;
     for i in 0..120 {

@@ -6,7 +6,7 @@ mod common;
 
 use bamdb::model::{Event, EventKind, Timestamp, Value};
 use bamdb::storage::MemStorage;
-use bamdb::{ActivityInstance, EventStream, Store, StoreOptions};
+use bamdb::{ActivityInstance, EventStream};
 use common::*;
 use proptest::prelude::*;
 
@@ -103,12 +103,7 @@ fn frames(specs: &[Spec]) -> Vec<Vec<Vec<Event>>> {
 
 fn run(per_producer: &[Vec<Vec<Event>>], picks: &[usize]) -> Vec<ActivityInstance> {
     let disk = MemStorage::new();
-    let mut options = StoreOptions::default();
-    // Small segments: the in-memory disk really allocates what it reserves.
-    options.wal.segment_size = 1 << 20;
-    options.wal.max_frame_size = 1 << 20;
-    let store = Store::open_with_storage(disk.shared(), "/s", options).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, mem_options());
     let mut streams: Vec<_> = (0..per_producer.len())
         .map(|_| store.buffered_stream(0))
         .collect();

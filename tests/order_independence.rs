@@ -23,6 +23,7 @@ mod common;
 
 use std::time::Duration;
 
+use bamdb::fixture;
 use bamdb::model::{ActivityDefinition, Event, EventKind, Timestamp, Value};
 use bamdb::query::{Aggregate, AggregateResult, Measure};
 use bamdb::storage::{CrashMode, MemStorage};
@@ -33,9 +34,7 @@ use proptest::prelude::*;
 const PRODUCERS: usize = 3;
 
 fn options() -> StoreOptions {
-    let mut o = StoreOptions::default();
-    o.wal.segment_size = 1 << 20;
-    o.wal.max_frame_size = 1 << 20;
+    let mut o = mem_options();
     // Frequent checkpoints: completed instances go to files, so amending
     // them supersedes records in files, and merges run.
     o.checkpoint_frames = 3;
@@ -46,15 +45,11 @@ fn options() -> StoreOptions {
 /// The PurchaseOrder definition, with or without the `Discount` item that
 /// some frames use (without it, those frames go to quarantine).
 fn definition(with_discount: bool) -> ActivityDefinition {
-    let mut def = po_definition();
+    let mut items = fixture::FULL.to_vec();
     if with_discount {
-        let extra: ActivityDefinition = serde_json::from_str(
-            r#"{"name":"PurchaseOrder","items":[{"name":"Discount","type":"float"}]}"#,
-        )
-        .unwrap();
-        def.items.extend(extra.items);
+        items.push(fixture::Item::Discount);
     }
-    def
+    fixture::definition(&items)
 }
 
 /// What one instance's applications send.

@@ -10,19 +10,16 @@ use std::time::Duration;
 use bamdb::model::{StatusFilter, Value};
 use bamdb::query::{Aggregate, Cell, Filter, Measure, Search};
 use bamdb::storage::MemStorage;
-use bamdb::{EventStream, Store, StoreOptions};
+use bamdb::EventStream;
 use common::*;
 
 #[test]
 fn search_and_aggregate_span_active_completed_and_filed_instances() {
     let disk = MemStorage::new();
-    let mut options = StoreOptions::default();
-    options.wal.segment_size = 1 << 20;
-    options.wal.max_frame_size = 1 << 20;
+    let mut options = mem_options();
     options.checkpoint_frames = 5;
     options.checkpoint_interval = Duration::from_secs(3600);
-    let store = Store::open_with_storage(disk.shared(), "/s", options).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options);
     let mut s = store.buffered_stream(0);
     for i in 0..30 {
         let id = format!("PO-{i:02}");

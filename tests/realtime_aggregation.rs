@@ -16,9 +16,7 @@ use common::*;
 use proptest::prelude::*;
 
 fn options() -> StoreOptions {
-    let mut o = StoreOptions::default();
-    o.wal.segment_size = 1 << 20;
-    o.wal.max_frame_size = 1 << 20;
+    let mut o = mem_options();
     o.checkpoint_frames = 4;
     o.checkpoint_interval = Duration::from_secs(3600);
     o
@@ -104,8 +102,7 @@ proptest! {
     #[test]
     fn maintained_results_equal_a_full_scan_under_random_workloads_and_crashes(ops in proptest::collection::vec(op(), 1..30)) {
         let mut disk = MemStorage::new();
-        let mut store = Store::open_with_storage(disk.shared(), "/s", options()).unwrap();
-        store.deploy(po_definition()).unwrap();
+        let mut store = open_mem(&disk, options());
         store.declare_aggregation("by_status", &by_status()).unwrap();
         let statuses = ["InProcess", "Shipped", "Invoiced"];
         let mut clock = 1_790_000_000_000_000i64;

@@ -154,7 +154,7 @@ fn corrupted_message_box_is_detected_and_never_served() {
     let base = tmp.path().join("base");
     {
         let store = Store::open(&dir, options()).unwrap();
-        let defs: Vec<bamdb::model::ActivityDefinition> = serde_json::from_str(DEFS).unwrap();
+        let defs: Vec<bamdb::model::ActivityDefinition> = serde_json::from_str(&defs()).unwrap();
         for d in defs {
             store.deploy(d).unwrap();
         }

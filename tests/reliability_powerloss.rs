@@ -29,44 +29,27 @@
 //! `BAMDB_POWERLOSS_SNAPSHOTS=2500 cargo test --release --test reliability_powerloss -- --nocapture`
 //! (the count is per data mode: 5,000 snapshots in all).
 
+mod mount_common;
 mod reliability_common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use mount_common::*;
 use reliability_common::*;
 
-fn sh(program: &str, args: &[&str]) -> Result<String, String> {
-    let o = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
-
 fn environment() -> Result<(), String> {
-    let uid = sh("id", &["-u"])?;
-    if uid != "0" {
-        return Err(format!("not root (uid {uid})"));
-    }
+    need_root()?;
     sh("losetup", &["-f"]).map_err(|e| format!("no free loop device: {e}"))?;
     sh("mkfs.ext4", &["-V"]).map_err(|e| format!("mkfs.ext4 missing: {e}"))?;
     Ok(())
 }
 
-/// A loop mount, unmounted (and its loop device detached) on drop.
-struct Mount(PathBuf);
-
 impl Mount {
+    /// `image` loop-mounted at `at` with ext4's `data=` mode `data`.
     fn new(image: &Path, at: &Path, data: &str) -> Result<Mount, String> {
         std::fs::create_dir_all(at).unwrap();
         sh(
@@ -79,15 +62,6 @@ impl Mount {
             ],
         )?;
         Ok(Mount(at.to_path_buf()))
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let p = self.0.to_str().unwrap();
-        if sh("umount", &[p]).is_err() {
-            let _ = sh("umount", &["-l", p]);
-        }
     }
 }
 

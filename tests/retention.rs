@@ -14,9 +14,7 @@ use bamdb::{EventStream, Retention, RetentionAction, Status, Store, StoreOptions
 use common::*;
 
 fn options(action: RetentionAction) -> StoreOptions {
-    let mut o = StoreOptions::default();
-    o.wal.segment_size = 1 << 20;
-    o.wal.max_frame_size = 1 << 20;
+    let mut o = mem_options();
     o.checkpoint_frames = 1;
     o.checkpoint_interval = Duration::from_secs(3600);
     o.retention = Some(Retention {
@@ -55,9 +53,7 @@ fn total() -> Aggregate {
 #[test]
 fn old_completed_instances_are_archived_and_still_readable_on_request() {
     let disk = MemStorage::new();
-    let store =
-        Store::open_with_storage(disk.shared(), "/s", options(RetentionAction::Archive)).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options(RetentionAction::Archive));
     store.declare_aggregation("total", &total()).unwrap();
     workload(&store);
     // The checkpoint after the last frame applied retention.
@@ -97,9 +93,7 @@ fn old_completed_instances_are_archived_and_still_readable_on_request() {
 #[test]
 fn dropped_instances_are_gone_for_good() {
     let disk = MemStorage::new();
-    let store =
-        Store::open_with_storage(disk.shared(), "/s", options(RetentionAction::Drop)).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options(RetentionAction::Drop));
     workload(&store);
     assert!(store.get(PO, "OLD-1").unwrap().is_none());
     assert!(store.get_archived(PO, "OLD-1").unwrap().is_none());
@@ -114,8 +108,7 @@ fn an_operator_can_apply_retention_once_without_a_standing_policy() {
     let mut o = options(RetentionAction::Archive);
     o.retention = None;
     o.checkpoint_frames = 1_000;
-    let store = Store::open_with_storage(disk.shared(), "/s", o.clone()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, o.clone());
     store.declare_aggregation("total", &total()).unwrap();
     workload(&store);
     assert!(

@@ -12,9 +12,7 @@ use bamdb::{EventStream, Status, Store, StoreError, StoreOptions};
 use common::*;
 
 fn options() -> StoreOptions {
-    let mut o = StoreOptions::default();
-    o.wal.segment_size = 1 << 20;
-    o.wal.max_frame_size = 1 << 20;
+    let mut o = mem_options();
     o.checkpoint_frames = 1;
     o.retry_backoff = Duration::from_millis(2);
     o.retry_limit = 5;
@@ -32,8 +30,7 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn failing_checkpoint_and_quarantine_writes_are_retried_and_nothing_is_lost() {
     let disk = MemStorage::new();
-    let store = Store::open_with_storage(disk.shared(), "/s", options()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options());
     settle(&store);
     wait_for("the first checkpoint", || {
         store.stats().checkpointed_lsn == store.stats().applied_lsn
@@ -83,8 +80,7 @@ fn failing_checkpoint_and_quarantine_writes_are_retried_and_nothing_is_lost() {
 #[test]
 fn a_fault_that_persists_halts_the_import_and_a_reopen_recovers_everything() {
     let disk = MemStorage::new();
-    let store = Store::open_with_storage(disk.shared(), "/s", options()).unwrap();
-    store.deploy(po_definition()).unwrap();
+    let store = open_mem(&disk, options());
     let mut s = store.buffered_stream(0);
     s.begin(PO, "PO-1").unwrap();
     s.end(PO, "PO-1").unwrap();

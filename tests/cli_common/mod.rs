@@ -3,26 +3,26 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
-pub const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Amount","type":"float"}]}]"#;
+use bamdb::fixture;
+
+/// Small orders `PO-i` as JSON lines: `Amount` `i + 0.5`, `Region` `EU`.
+#[allow(unused_imports)] // not every CLI test ingests orders
+pub use bamdb::fixture::json_lines as po_lines;
+
+/// The definitions file the CLI tests deploy: PurchaseOrder with
+/// `Customer`, `Region` and `Amount`, as in the README's walkthrough.
+pub fn defs() -> String {
+    fixture::definitions_json(fixture::BRIEF)
+}
 
 /// Runs `bamdb ARGS` with `stdin` as standard input, written by another
 /// thread: an input of megabytes while the command floods its output must
 /// not hang the test.
 pub fn bamdb(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bamdb"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bamdb");
+    let mut child = spawn(args, Stdio::piped());
     let mut input = child.stdin.take().expect("stdin");
     let stdin = stdin.to_owned();
     // The command may exit before reading it all (a locked store, say).
@@ -32,6 +32,19 @@ pub fn bamdb(args: &[&str], stdin: &str) -> Output {
     let out = child.wait_with_output().expect("wait for bamdb");
     writer.join().expect("stdin writer");
     out
+}
+
+/// Starts `bamdb ARGS` with `stdin`, its stdout and stderr piped, and
+/// backtraces on (so [`no_panic`] can see one).
+pub fn spawn(args: &[&str], stdin: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bamdb"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bamdb")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -56,12 +69,21 @@ pub fn no_panic(o: &Output) {
     );
 }
 
-/// Deploys [`DEFS`] into the store `dir`.
+/// Deploys [`defs`] into the store `dir`.
 pub fn deploy_defs(dir: &Path) {
     let file = dir.with_extension("defs.json");
-    std::fs::write(&file, DEFS).expect("write defs");
+    std::fs::write(&file, defs()).expect("write defs");
     let o = bamdb(&["deploy", "--store", s(dir), s(&file)], "");
     assert_eq!(code(&o), 0, "deploy: {}", stderr(&o));
+}
+
+/// A fresh temporary directory holding the store `store` with [`defs`]
+/// deployed. Keep the `TempDir` alive as long as the store is used.
+pub fn deployed_store() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let dir = tmp.path().join("store");
+    deploy_defs(&dir);
+    (tmp, dir)
 }
 
 pub fn s(p: &Path) -> &str {
@@ -80,16 +102,4 @@ pub fn receipts(o: &Output) -> Vec<(u64, u64)> {
             )
         })
         .collect()
-}
-
-pub fn po_lines(ids: std::ops::Range<usize>) -> String {
-    let mut out = String::new();
-    for i in ids {
-        out.push_str(&format!(
-            "{{\"op\":\"begin\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n\
-             {{\"op\":\"update\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\",\"data\":{{\"Amount\":{i}.5,\"Region\":\"EU\"}}}}\n\
-             {{\"op\":\"end\",\"activity\":\"PurchaseOrder\",\"id\":\"PO-{i}\"}}\n"
-        ));
-    }
-    out
 }

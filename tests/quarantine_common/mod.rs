@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use bamdb::wal::{ReadItem, Wal};
 
-use crate::cli_common::{bamdb, code, deploy_defs, no_panic, s, stderr, stdout};
+use crate::cli_common::{bamdb, code, deployed_store, no_panic, s, stderr, stdout};
 
 pub const INVOICE_DEF: &str = r#"{"name":"Invoice","items":[{"name":"Total","type":"float"}]}"#;
 
 /// One flush group per invoice, for the activity `Invoice` (not deployed
-/// by [`deploy_defs`], so each group goes to quarantine).
+/// by `deploy_defs`, so each group goes to quarantine).
 pub fn invoice_groups(ids: &[&str]) -> String {
     let mut out = String::new();
     for id in ids {
@@ -28,9 +28,7 @@ pub fn invoice_groups(ids: &[&str]) -> String {
 /// A store with PurchaseOrder deployed and one quarantine entry per
 /// invoice id (Invoice is not deployed).
 pub fn store_with_invoices(ids: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let o = bamdb(&["ingest", "--store", s(&dir), "-"], &invoice_groups(ids));
     no_panic(&o);
     assert_eq!(entries(&dir, false).len(), ids.len());
@@ -64,9 +62,7 @@ pub fn entries(dir: &Path, unresolved: bool) -> Vec<serde_json::Value> {
 /// applied LSN, followed by a good one (so it is damage, not a torn tail);
 /// nothing has read it yet. Returns the damaged frame's LSN.
 pub fn store_with_damaged_frame() -> (tempfile::TempDir, PathBuf, u64) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("store");
-    deploy_defs(&dir);
+    let (tmp, dir) = deployed_store();
     let options = bamdb::StoreOptions::default().wal;
     let wal = Wal::open(dir.join("wal"), options).unwrap();
     // Copies of the deploy frame: harmless to apply again.

@@ -21,11 +21,13 @@ use std::time::Duration;
 use bamdb::model::Value;
 use bamdb::{ActivityInstance, Status, Store, StoreOptions};
 
-pub const ACTIVITY: &str = "PurchaseOrder";
-pub const DEFS: &str = r#"[{"name":"PurchaseOrder","items":[
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Amount","type":"float"}]}]"#;
+pub const ACTIVITY: &str = bamdb::fixture::ACTIVITY;
+
+/// The definitions file the campaigns deploy: PurchaseOrder with
+/// `Customer`, `Region` and `Amount`.
+pub fn defs() -> String {
+    bamdb::fixture::definitions_json(bamdb::fixture::BRIEF)
+}
 
 /// A small deterministic generator (xorshift64*), seeded per run and
 /// printed, so a failing run can be replayed with `BAMDB_SEED`.
@@ -69,10 +71,10 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_bamdb")
 }
 
-/// Deploys [`DEFS`] with `bamdb deploy`.
+/// Deploys [`defs`] with `bamdb deploy`.
 pub fn deploy(dir: &std::path::Path) {
     let file = dir.with_extension("defs.json");
-    std::fs::write(&file, DEFS).expect("write defs");
+    std::fs::write(&file, defs()).expect("write defs");
     let o = Command::new(bin())
         .args(["deploy", "--store"])
         .arg(dir)

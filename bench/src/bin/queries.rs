@@ -12,81 +12,24 @@
 
 use std::time::{Duration, Instant};
 
-use bamdb::model::{Timestamp, Value};
+use bamdb::fixture::{self, CompletedOrder, ACTIVITY};
 use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
 use bamdb::{EventStream, Store, StoreOptions};
 use rusqlite::{params, Connection};
 
-const REGIONS: [&str; 8] = ["EU", "US", "APAC", "LATAM", "MEA", "NORDIC", "UK", "ANZ"];
-const BASE: i64 = 1_793_491_200_000_000; // 2026-11-01T00:00:00Z in µs
-
-struct Row {
-    id: String,
-    customer: String,
-    region: &'static str,
-    amount: f64,
-    quantity: i64,
-    received: i64,
-    shipped: i64,
-}
-
-fn rows(n: u64) -> impl Iterator<Item = Row> {
-    (0..n).map(|i| {
-        // A cheap deterministic mix so values are spread but reproducible.
-        let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
-        let received = BASE + (h % (30 * 86_400)) as i64 * 1_000_000;
-        Row {
-            id: format!("PO-{i:09}"),
-            customer: format!("Customer {:05}", h % 5000),
-            region: REGIONS[(h >> 20) as usize % 8],
-            amount: ((h >> 8) % 100_000) as f64 / 100.0,
-            quantity: ((h >> 30) % 50) as i64,
-            received,
-            shipped: received + (1 + (h >> 40) % 48) as i64 * 3_600_000_000,
-        }
-    })
-}
-
-fn definition() -> bamdb::model::ActivityDefinition {
-    serde_json::from_str(
-        r#"{"name":"PurchaseOrder","items":[
-            {"name":"Customer","type":"text","max_len":64},
-            {"name":"Region","type":"text","max_len":16},
-            {"name":"Amount","type":"float"},
-            {"name":"Quantity","type":"int"},
-            {"name":"Received","type":"timestamp"},
-            {"name":"Shipped","type":"timestamp"}]}"#,
-    )
-    .expect("definition")
+/// The query data set of `bamdb::fixture`, the same rows in both stores.
+fn rows(n: u64) -> impl Iterator<Item = CompletedOrder> {
+    (0..n).map(CompletedOrder::new)
 }
 
 fn build_bamdb(dir: &std::path::Path, n: u64) -> Store {
     let store = Store::open(dir, StoreOptions::default()).expect("open");
-    store.deploy(definition()).expect("deploy");
+    store
+        .deploy(fixture::definition(fixture::QUERY_ITEMS))
+        .expect("deploy");
     let mut s = store.buffered_stream(0);
     for (i, r) in rows(n).enumerate() {
-        s.set_time(Some(Timestamp::from_micros(r.shipped)));
-        s.begin("PurchaseOrder", &r.id).expect("push");
-        s.update(
-            "PurchaseOrder",
-            &r.id,
-            [
-                ("Customer", Value::Text(r.customer)),
-                ("Region", Value::from(r.region)),
-                ("Amount", Value::Float(r.amount)),
-                ("Quantity", Value::Int(r.quantity)),
-                (
-                    "Received",
-                    Value::Timestamp(Timestamp::from_micros(r.received)),
-                ),
-                (
-                    "Shipped",
-                    Value::Timestamp(Timestamp::from_micros(r.shipped)),
-                ),
-            ],
-        )
-        .expect("push");
-        s.end("PurchaseOrder", &r.id).expect("push");
+        r.report(&mut s).expect("push");
         if i % 100 == 99 {
             s.flush().expect("flush");
         }
@@ -113,7 +56,13 @@ fn build_sqlite(path: &std::path::Path, n: u64) -> Connection {
             .expect("prepare");
         for r in rows(n) {
             ins.execute(params![
-                r.id, r.customer, r.region, r.amount, r.quantity, r.received, r.shipped
+                r.id,
+                r.customer,
+                r.region,
+                r.amount,
+                r.quantity,
+                r.received.as_micros(),
+                r.shipped.as_micros()
             ])
             .expect("insert");
         }
@@ -157,12 +106,12 @@ fn main() {
     eprintln!("sqlite built in {:?}", t.elapsed());
 
     let ids: Vec<String> = (0..10_000u64)
-        .map(|i| format!("PO-{:09}", (i * 7919) % n))
+        .map(|i| CompletedOrder::id_of((i * 7919) % n))
         .collect();
     let mut bam_get = Vec::new();
     for id in &ids {
         let s = Instant::now();
-        let found = store.get("PurchaseOrder", id).expect("get");
+        let found = store.get(ACTIVITY, id).expect("get");
         bam_get.push(s.elapsed());
         assert!(found.is_some());
     }
@@ -191,7 +140,7 @@ fn main() {
     }
 
     let agg = |group: &[&str], bucket: Option<(BucketUnit, &str)>, measures: &[&str]| {
-        let mut a = Aggregate::new("PurchaseOrder");
+        let mut a = Aggregate::new(ACTIVITY);
         a.group_by = group.iter().map(|s| s.to_string()).collect();
         a.bucket = bucket.map(|(u, f)| (u, f.to_string()));
         a.measures = measures
@@ -214,7 +163,7 @@ fn main() {
             "max:duration(Received,Shipped)",
         ],
     );
-    let mut search = Search::new("PurchaseOrder");
+    let mut search = Search::new(ACTIVITY);
     search.filters = vec![
         Filter::parse("Region = EU").expect("f"),
         Filter::parse("Amount >= 920").expect("f"),

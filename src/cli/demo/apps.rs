@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+use bamdb::fixture::ACTIVITY as PO;
 use bamdb::model::{Timestamp, Value};
 use bamdb::{EventStream, Store, StoreError};
 
@@ -177,8 +178,8 @@ pub fn orders(sh: &Shared) -> Result<(), String> {
     for c in 0..CANCELLED {
         let id = format!("PO-{}CXL-{c:03}", sh.prefix);
         stream
-            .begin("PurchaseOrder", &id)
-            .and_then(|_| stream.update("PurchaseOrder", &id, [("Customer", "Cancelled Ltd")]))
+            .begin(PO, &id)
+            .and_then(|_| stream.update(PO, &id, [("Customer", "Cancelled Ltd")]))
             .map_err(|e| err("orders", e))?;
     }
     stream.clear();
@@ -200,12 +201,10 @@ pub fn orders(sh: &Shared) -> Result<(), String> {
                 ("Received", o.received.into()),
             ];
             stream
-                .begin("PurchaseOrder", &id)
-                .and_then(|_| stream.update("PurchaseOrder", &id, items))
-                .and_then(|_| {
-                    stream.enable_continuation("PurchaseOrder", &id, &format!("SHIP-{id}"))
-                })
-                .and_then(|_| stream.end("PurchaseOrder", &id))
+                .begin(PO, &id)
+                .and_then(|_| stream.update(PO, &id, items))
+                .and_then(|_| stream.enable_continuation(PO, &id, &format!("SHIP-{id}")))
+                .and_then(|_| stream.end(PO, &id))
                 .map_err(|e| err("orders", e))?;
         }
         sh.flush(&mut stream)?;
@@ -248,19 +247,17 @@ pub fn shipping(sh: &Shared) -> Result<(), String> {
             let items: [(&str, Value); 2] =
                 [("Status", "Shipped".into()), ("Shipped", shipped.into())];
             stream
-                .update("PurchaseOrder", &token, items)
-                .and_then(|_| {
-                    stream.add_related_activity("PurchaseOrder", &token, "Shipment", &shipment)
-                })
-                .and_then(|_| stream.end("PurchaseOrder", &token))
+                .update(PO, &token, items)
+                .and_then(|_| stream.add_related_activity(PO, &token, "Shipment", &shipment))
+                .and_then(|_| stream.end(PO, &token))
                 .map_err(|e| err("shipping", e))?;
         }
         if chunk == 0 {
             for g in 0..GHOSTS {
                 let token = format!("SHIP-{}GHOST-{g}", sh.prefix);
                 stream
-                    .update("PurchaseOrder", &token, [("Status", "Shipped")])
-                    .and_then(|_| stream.end("PurchaseOrder", &token))
+                    .update(PO, &token, [("Status", "Shipped")])
+                    .and_then(|_| stream.end(PO, &token))
                     .map_err(|e| err("shipping", e))?;
             }
         }
@@ -292,10 +289,8 @@ pub fn billing(sh: &Shared) -> Result<(), String> {
                 sh.prefix, i
             );
             stream
-                .update("PurchaseOrder", &id, [("Status", "Invoiced")])
-                .and_then(|_| {
-                    stream.add_reference("PurchaseOrder", &id, "DocumentUrl", "invoice", &url, None)
-                })
+                .update(PO, &id, [("Status", "Invoiced")])
+                .and_then(|_| stream.add_reference(PO, &id, "DocumentUrl", "invoice", &url, None))
                 .map_err(|e| err("billing", e))?;
         }
         sh.flush(&mut stream)?;
@@ -314,7 +309,7 @@ fn invalid_frames(sh: &Shared, stream: &mut impl EventStream) -> Result<(), Stri
     stream.set_time(None);
     let id = sh.po_id(0);
     stream
-        .update("PurchaseOrder", &id, [("Discount", 0.1)])
+        .update(PO, &id, [("Discount", 0.1)])
         .map_err(|e| err("billing", e))?;
     sh.flush(stream)?;
     let invoice = format!("INV-{}000000", sh.prefix);

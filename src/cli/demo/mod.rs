@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use bamdb::fixture;
 use bamdb::model::ActivityDefinition;
 use bamdb::Store;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,16 +43,6 @@ pub struct Args {
     activities: u64,
 }
 
-const PURCHASE_ORDER: &str = r#"{"name":"PurchaseOrder","items":[
-  {"name":"PO_Number","type":"text","max_len":32},
-  {"name":"Customer","type":"text","max_len":64},
-  {"name":"Region","type":"text","max_len":16},
-  {"name":"Amount","type":"float"},
-  {"name":"Quantity","type":"int"},
-  {"name":"Status","type":"text","max_len":16},
-  {"name":"Received","type":"timestamp"},
-  {"name":"Shipped","type":"timestamp"}]}"#;
-
 const SHIPMENT: &str = r#"{"name":"Shipment","items":[
   {"name":"Carrier","type":"text","max_len":64},
   {"name":"Region","type":"text","max_len":16}]}"#;
@@ -81,9 +72,9 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         )?;
     }
     let store = open_store(&dir)?;
-    for json in [PURCHASE_ORDER, SHIPMENT] {
-        let def: ActivityDefinition = serde_json::from_str(json)
-            .map_err(|e| CliError::fatal(format!("demo definition does not parse: {e}")))?;
+    let shipment: ActivityDefinition = serde_json::from_str(SHIPMENT)
+        .map_err(|e| CliError::fatal(format!("demo definition does not parse: {e}")))?;
+    for def in [fixture::definition(fixture::FULL), shipment] {
         store
             .deploy(def)
             .map_err(|e| CliError::store("deploying the demo definitions", &dir, &e))?;

@@ -1,5 +1,6 @@
 //! What the demo prints once the bus has imported everything.
 
+use bamdb::fixture::ACTIVITY as PO;
 use bamdb::query::{Aggregate, Measure};
 use bamdb::Store;
 
@@ -55,7 +56,7 @@ pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
     )?;
     outln!("  (active: orders not shipped yet; pending: {GHOSTS} shipping reports under tokens no order enabled)")?;
     let cancelled = store
-        .get("PurchaseOrder", &format!("PO-{}CXL-000", run.prefix))
+        .get(PO, &format!("PO-{}CXL-000", run.prefix))
         .map_err(|e| CliError::store("get", &dir, &e))?;
     outln!(
         "  rolled-back order PO-{}CXL-000: {}",
@@ -92,7 +93,7 @@ pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
         .unwrap_or(0);
     let id = format!("PO-{}{:06}", run.prefix, first);
     match store
-        .get("PurchaseOrder", &id)
+        .get(PO, &id)
         .map_err(|e| CliError::store("get", &dir, &e))?
     {
         Some(po) => {
@@ -107,7 +108,7 @@ pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {
 
     outln!()?;
     outln!("== purchase orders by region (bamdb agg)")?;
-    let mut agg = Aggregate::new("PurchaseOrder");
+    let mut agg = Aggregate::new(PO);
     agg.group_by = vec!["Region".to_owned()];
     agg.measures = ["count", "avg:Amount", "avg:duration(Received,Shipped)"]
         .iter()
