@@ -1,0 +1,90 @@
+use super::*;
+
+fn rec(id: &str, items: Vec<(&str, StoredValue)>, end: Option<i64>) -> StoredInstance {
+    StoredInstance {
+        parts: Vec::new(),
+        activity: "A".into(),
+        id: id.into(),
+        begin: Some(1),
+        end,
+        last_modified: end,
+        items: items.into_iter().map(|(n, v)| (n.into(), v)).collect(),
+        continuations: vec![],
+        references: vec![],
+        relationships: vec![],
+    }
+}
+
+#[test]
+fn unset_values_are_padded_and_mixed_types_give_up() {
+    let records = vec![
+        rec(
+            "1",
+            vec![
+                ("X", StoredValue::Float(1.5)),
+                ("R", StoredValue::Text("EU".into())),
+            ],
+            Some(5),
+        ),
+        rec("2", vec![("M", StoredValue::Int(1))], None),
+        rec(
+            "3",
+            vec![
+                ("R", StoredValue::Text("EU".into())),
+                ("M", StoredValue::Float(2.0)),
+            ],
+            Some(7),
+        ),
+    ];
+    let cols = FileColumns::build(
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Ok((i as u64 * 100, r))),
+    )
+    .unwrap();
+    let a = &cols.activities["A"];
+    assert_eq!(a.offsets, vec![0, 100, 200]);
+    match &a.items["X"] {
+        Column::Float { values, set } => {
+            assert_eq!(values, &vec![1.5, 0.0, 0.0]);
+            assert_eq!(set, &vec![true, false, false]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &a.items["R"] {
+        Column::Text { codes, dict } => {
+            assert_eq!(dict, &vec!["EU".to_string()]);
+            assert_eq!(codes, &vec![0, UNSET, 0]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(a.items["M"], Column::Unavailable));
+    match &a.end {
+        Column::Timestamp { values, set } => {
+            assert_eq!(values, &vec![5, 0, 7]);
+            assert_eq!(set, &vec![true, false, true]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_text_column_of_unique_values_is_not_a_dictionary() {
+    let n = 3 * SMALL_DICTIONARY;
+    let cols = FileColumns::build((0..n).map(|i| {
+        Ok((
+            i as u64,
+            rec(
+                &i.to_string(),
+                vec![("N", StoredValue::Text(format!("n{i}")))],
+                Some(1),
+            ),
+        ))
+    }))
+    .unwrap();
+    assert!(matches!(
+        cols.activities["A"].items["N"],
+        Column::Unavailable
+    ));
+}
