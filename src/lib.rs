@@ -3,7 +3,7 @@
 //! Producers buffer business events in memory and commit them as one
 //! checksummed frame into the message box ([`wal`]); a background event bus
 //! ([`bus`]) validates them against the deployed activity definitions,
-//! resolves continuations, and imports them into indexed segment files
+//! resolves continuations, and imports them into indexed import files
 //! ([`segments`]); bad frames go to a quarantine. See
 //! `docs/ARCHITECTURE.md` for the data flow and `docs/FORMAT.md` for every
 //! on-disk layout. Start with [`Store`].

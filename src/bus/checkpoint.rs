@@ -92,8 +92,8 @@ pub(crate) fn open_state(
         next_file: 1,
         ..Manifest::default()
     });
-    let mut files = Vec::with_capacity(manifest.segments.len());
-    for name in &manifest.segments {
+    let mut files = Vec::with_capacity(manifest.files.len());
+    for name in &manifest.files {
         files.push(Arc::new(ImportFile::open(storage, dir, name)?));
     }
     let (snapshot, source) = match &manifest.checkpoint {
@@ -117,7 +117,7 @@ pub(crate) fn open_state(
 
     // Files the manifest does not name are left from an interrupted edit.
     let live: HashSet<&str> = manifest
-        .segments
+        .files
         .iter()
         .map(String::as_str)
         .chain(manifest.checkpoint.as_deref())

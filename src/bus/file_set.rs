@@ -92,8 +92,8 @@ impl Bus {
 
         // 2. The manifest swap: the commit point.
         let removed: HashSet<&str> = edit.remove.iter().map(|f| f.name.as_str()).collect();
-        manifest.segments.retain(|n| !removed.contains(n.as_str()));
-        manifest.segments.extend(added_names);
+        manifest.files.retain(|n| !removed.contains(n.as_str()));
+        manifest.files.extend(added_names);
         manifest.archives.extend(archived_names);
         if let (Some(name), Some((_, lsn))) = (checkpoint_name, &edit.checkpoint) {
             manifest.checkpoint = Some(name);

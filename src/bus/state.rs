@@ -79,11 +79,11 @@ pub(crate) struct BusState {
     /// Quarantine entries imported by a replay.
     pub resolved: BTreeSet<u64>,
     pub counters: Counters,
-    /// Completed instances not yet written to a segment file.
+    /// Completed instances not yet written to an import file.
     pub memtable: BTreeMap<Key, Arc<StoredInstance>>,
     /// Continuation tokens of memtable instances → their root key.
     pub aliases: HashMap<Key, Key>,
-    /// Live segment files, oldest first.
+    /// Live import files, oldest first.
     pub files: Vec<Arc<ImportFile>>,
     /// Real-time aggregations by name.
     pub aggregations: BTreeMap<String, Declared>,

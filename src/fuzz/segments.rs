@@ -131,7 +131,7 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
     let m = Manifest {
         applied_lsn: 42,
         checkpoint: Some("000000000007.ckpt".into()),
-        segments: vec!["000000000003.seg".into()],
+        files: vec!["000000000003.seg".into()],
         next_file: 8,
         archives: vec![],
     };

@@ -25,7 +25,7 @@ pub(crate) struct Manifest {
     /// The checkpoint of the bus's active state, if one was written.
     pub checkpoint: Option<String>,
     /// Live import files, oldest first.
-    pub segments: Vec<String>,
+    pub files: Vec<String>,
     /// The number the next file gets (files are never reused).
     pub next_file: u64,
     /// Archive files (in the store's `archive/` directory): completed

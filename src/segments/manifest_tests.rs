@@ -10,7 +10,7 @@ fn the_manifest_round_trips_and_damage_is_reported() {
     let m = Manifest {
         applied_lsn: 42,
         checkpoint: Some("7.ckpt".into()),
-        segments: vec!["3.seg".into(), "5.seg".into()],
+        files: vec!["3.seg".into(), "5.seg".into()],
         next_file: 8,
         archives: vec!["6.seg".into()],
     };

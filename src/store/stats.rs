@@ -22,7 +22,7 @@ pub struct StoreStats {
     pub wal_bytes: u64,
     /// Message box segment files.
     pub wal_segments: usize,
-    /// Import segment files.
+    /// Import files (completed instances, in `segments/`).
     pub import_files: usize,
     /// Visible active instances.
     pub active: usize,

@@ -310,7 +310,7 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
     };
     let archive = crate::bus::archive_dir(dir);
     let files = manifest
-        .segments
+        .files
         .iter()
         .map(|n| (dir.to_path_buf(), n))
         .chain(manifest.archives.iter().map(|n| (archive.clone(), n)));
@@ -365,7 +365,7 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             .filter(|n| {
                 n.as_str() != MANIFEST
                     && n.as_str() != "LOCK"
-                    && !manifest.segments.contains(n)
+                    && !manifest.files.contains(n)
                     && manifest.checkpoint.as_ref() != Some(n)
             })
             .collect();
