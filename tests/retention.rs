@@ -121,6 +121,11 @@ fn an_operator_can_apply_retention_once_without_a_standing_policy() {
             action: RetentionAction::Archive,
         })
         .unwrap();
+    let stats = store.stats();
+    assert_eq!(
+        stats.checkpointed_lsn, stats.applied_lsn,
+        "the checkpoint retention takes first covers the request itself"
+    );
     assert!(store.get(PO, "OLD-1").unwrap().is_none());
     assert!(store.get_archived(PO, "OLD-1").unwrap().is_some());
     assert!(store.get(PO, "NEW-1").unwrap().is_some());

@@ -188,20 +188,22 @@ impl Bus {
     fn handle_admin(&self, frame: &Frame, bytes: &[u8]) -> Outcome {
         let result = postcard::from_bytes::<envelope::AdminOp>(bytes)
             .map_err(|e| format!("the operator action does not decode: {e}"))
-            .and_then(|op| {
-                let mut st = self.write_state();
-                match op {
-                    envelope::AdminOp::Retain { window_secs, drop } => {
-                        std::mem::drop(st);
-                        self.retain_now(window_secs, drop)
-                    }
-                    envelope::AdminOp::Complete { activity, id, time } => {
-                        st.force_complete(&(activity, id), time)
-                    }
-                    envelope::AdminOp::Remove { activity, id } => st.remove(&(activity, id)),
-                    envelope::AdminOp::Declare(spec) => st.declare(spec),
-                    envelope::AdminOp::Undeclare { name } => st.undeclare(&name),
+            .and_then(|op| match op {
+                envelope::AdminOp::Retain { window_secs, drop } => {
+                    // The checkpoint retention takes first covers this
+                    // frame, so an acknowledged request is not replayed
+                    // after a crash.
+                    self.finish(frame.lsn, Outcome::Handled);
+                    self.retain_now(window_secs, drop)
                 }
+                envelope::AdminOp::Complete { activity, id, time } => {
+                    self.write_state().force_complete(&(activity, id), time)
+                }
+                envelope::AdminOp::Remove { activity, id } => {
+                    self.write_state().remove(&(activity, id))
+                }
+                envelope::AdminOp::Declare(spec) => self.write_state().declare(spec),
+                envelope::AdminOp::Undeclare { name } => self.write_state().undeclare(&name),
             });
         if let Err(reason) = result {
             self.remember_rejection(frame.lsn, vec![reason]);

@@ -93,6 +93,9 @@ mod search_tests;
 #[cfg(test)]
 mod test_util;
 
+/// Which instances a query reads, by status (defined with the activity
+/// model; named here too because every query takes one).
+pub use crate::model::StatusFilter;
 pub use aggregate::Aggregate;
 pub use bucket::BucketUnit;
 pub use cell::Cell;
