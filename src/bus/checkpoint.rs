@@ -123,11 +123,17 @@ pub(crate) fn open_state(
         .chain(manifest.checkpoint.as_deref())
         .chain([MANIFEST, "LOCK"])
         .collect();
-    remove_unnamed(storage, dir, &live)?;
+    let names = storage.list_dir(dir).map_err(|source| StoreError::Io {
+        op: "list",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    remove_unnamed(storage, dir, &names, &live)?;
+    // The same in `archive/`, if retention ever made it.
     let archive = super::retention::archive_dir(dir);
-    if storage.list_dir(&archive).is_ok() {
+    if let Ok(names) = storage.list_dir(&archive) {
         let live: HashSet<&str> = manifest.archives.iter().map(String::as_str).collect();
-        remove_unnamed(storage, &archive, &live)?;
+        remove_unnamed(storage, &archive, &names, &live)?;
     }
 
     let mut sources = HashSet::new();
@@ -150,17 +156,18 @@ pub(crate) fn open_state(
     })
 }
 
-/// Removes every file of `dir` not in `live`, then syncs the directory.
+/// Removes the files of `dir` (its listing: `names`) not in `live`, then
+/// syncs the directory.
 fn remove_unnamed(
     storage: &dyn Storage,
     dir: &Path,
+    names: &[String],
     live: &HashSet<&str>,
 ) -> Result<(), StoreError> {
     let io = |op: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| StoreError::Io { op, path, source }
     };
-    let names = storage.list_dir(dir).map_err(io("list", dir))?;
     let mut removed = false;
     for name in names.iter().filter(|n| !live.contains(n.as_str())) {
         let path = dir.join(name);

@@ -190,15 +190,14 @@ impl Bus {
         self.shutdown.load(Ordering::Acquire)
     }
 
-    /// Commits a control frame (a deployment, an operator action or a
-    /// replay), waits until the bus applied it, and returns its LSN, or
-    /// the bus's refusal.
-    pub(crate) fn apply_control(&self, payload: &[u8]) -> Result<Lsn, StoreError> {
+    /// Commits a control frame (a deployment or an operator action), waits until the bus applied it, and returns the bus's
+    /// refusal if any.
+    pub(crate) fn apply_control(&self, payload: &[u8]) -> Result<(), StoreError> {
         let lsn = self.wal.append(payload)?;
         self.wait(lsn)?;
         match self.rejection(lsn) {
             Some(reasons) => Err(StoreError::Rejected { reasons }),
-            None => Ok(lsn),
+            None => Ok(()),
         }
     }
 

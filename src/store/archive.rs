@@ -9,7 +9,7 @@ impl Store {
     /// [`StoreOptions::retention`]).
     pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
         let mut out = Vec::new();
-        for file in self.archive_files()? {
+        for file in self.bus.archive_files()? {
             for rec in file.records() {
                 let rec = rec?;
                 if rec.activity == activity {
@@ -26,16 +26,12 @@ impl Store {
         activity: &str,
         id: &str,
     ) -> Result<Option<ActivityInstance>, StoreError> {
-        for file in self.archive_files()?.iter().rev() {
+        for file in self.bus.archive_files()?.iter().rev() {
             let found = file.get(activity, id)?;
             if let Some(rec) = found {
                 return Ok(Some(rec.to_instance()));
             }
         }
         Ok(None)
-    }
-
-    fn archive_files(&self) -> Result<Vec<crate::segments::file::ImportFile>, StoreError> {
-        self.bus.archive_files()
     }
 }

@@ -128,7 +128,7 @@ impl Store {
         let json = serde_json::to_string(&def).map_err(|e| StoreError::InvalidInput {
             reason: format!("definition does not serialise: {e}"),
         })?;
-        self.apply_control(&bus::deploy_payload(&json))
+        self.bus.apply_control(&bus::deploy_payload(&json))
     }
 
     /// Deploys several definitions all or nothing, in one message-box
@@ -164,17 +164,11 @@ impl Store {
         let json = serde_json::to_string(&changed).map_err(|e| StoreError::InvalidInput {
             reason: format!("definitions do not serialise: {e}"),
         })?;
-        self.apply_control(&bus::deploy_payload(&json))
+        self.bus.apply_control(&bus::deploy_payload(&json))
     }
 
     fn admin(&self, op: &bus::AdminOp) -> Result<(), StoreError> {
-        self.apply_control(&bus::admin_payload(op))
-    }
-
-    /// Commits a control frame (a deployment or an operator action), waits
-    /// until the bus applied it, and returns the bus's refusal if any.
-    fn apply_control(&self, payload: &[u8]) -> Result<(), StoreError> {
-        self.bus.apply_control(payload).map(|_| ())
+        self.bus.apply_control(&bus::admin_payload(op))
     }
 
     fn producer(&self) -> Producer {
