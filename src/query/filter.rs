@@ -260,6 +260,26 @@ impl Filter {
         }
     }
 
+    /// Whether some set value between `lo` and `hi` (the smallest and
+    /// largest set values of a column, of one type) could pass. `false`
+    /// only when none can; unset values are the caller's to consider.
+    pub(crate) fn may_match_range(&self, lo: ValueRef<'_>, hi: ValueRef<'_>) -> bool {
+        let (lo, hi) = match (self.compare(lo), self.compare(hi)) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            // The operand does not read as the column's type: let the
+            // rows decide.
+            _ => return true,
+        };
+        match self.op {
+            Operator::Eq => lo != Ordering::Greater && hi != Ordering::Less,
+            Operator::Gt => hi == Ordering::Greater,
+            Operator::Ge => hi != Ordering::Less,
+            Operator::Lt => lo == Ordering::Less,
+            Operator::Le => lo != Ordering::Greater,
+            Operator::Ne | Operator::IsEmpty | Operator::IsNotEmpty | Operator::StartsWith => true,
+        }
+    }
+
     /// Orders the value against the operand, or `None` when the operand
     /// cannot be read as the value's type.
     fn compare(&self, value: ValueRef<'_>) -> Option<Ordering> {

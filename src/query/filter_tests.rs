@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use super::field::ValueRef;
 use super::filter::cmp_int_float;
 use super::test_util::{done, inst, ts};
 use super::{Field, Filter, Operator, QueryError};
@@ -270,4 +271,30 @@ fn emptiness_filters_ignore_the_operand_given_to_new() {
     let filter = Filter::new(Field::Item("X".into()), Operator::IsEmpty, "junk");
     assert_eq!(filter.operand(), "");
     assert_eq!(filter.to_string(), "X is empty");
+}
+
+#[test]
+fn a_range_rules_a_filter_out_only_when_no_value_in_it_can_pass() {
+    // Every filter, against ranges around its operand: the answer must
+    // agree with trying every value of the range.
+    for expr in [
+        "X = 5", "X != 5", "X > 5", "X >= 5", "X < 5", "X <= 5", "X >= 4.5",
+    ] {
+        let filter = Filter::parse(expr).unwrap();
+        for lo in 0..10i64 {
+            for hi in lo..10 {
+                let some_pass = (lo..=hi).any(|v| filter.matches_value(Some(ValueRef::Int(v))));
+                let may = filter.may_match_range(ValueRef::Int(lo), ValueRef::Int(hi));
+                // Never ruled out when a value passes; for integers and
+                // these operators, ruled out whenever none does.
+                assert!(may || !some_pass, "{expr} over {lo}..={hi}");
+                if !expr.contains("!=") && !expr.contains('.') {
+                    assert_eq!(may, some_pass, "{expr} over {lo}..={hi}");
+                }
+            }
+        }
+    }
+    // An operand that does not read as the column's type decides nothing.
+    let filter = Filter::parse("X > abc").unwrap();
+    assert!(filter.may_match_range(ValueRef::Int(0), ValueRef::Int(1)));
 }

@@ -16,13 +16,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::model::{ActivityInstance, Status, StatusFilter};
+use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp};
 use crate::segments::columns::FileColumns;
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
+use crate::segments::record::StoredValue;
+use crate::segments::stored_columns::ColumnRef;
 
 use super::aggregate::{Aggregate, AggregateRun};
+use super::field::{Field, ValueRef};
 use super::search::{Row, Search};
+use super::selection::Selection;
 
 /// What a query reads of the store's state.
 pub(crate) trait Source {
@@ -41,6 +45,63 @@ pub(crate) trait Source {
 /// The projection of `file`; errors name the file.
 fn projection(file: &ImportFile) -> Result<Arc<FileColumns>, ImportFileError> {
     file.columns()
+}
+
+/// Whether `file` holds nothing `selection` selects, judged from the value
+/// ranges in its column directory alone (files of version 3): then a
+/// query skips the file without decoding a column or reading a record.
+fn rules_out(file: &ImportFile, selection: &Selection) -> Result<bool, ImportFileError> {
+    let Some(dir) = file.column_directory()? else {
+        return Ok(false);
+    };
+    let Some(act) = dir.activities.iter().find(|a| a.name == selection.activity) else {
+        return Ok(true);
+    };
+    // `None`: the field has no range here (id, status); `Some(None)`: no
+    // row sets it.
+    let column = |field: &Field| -> Option<Option<&ColumnRef>> {
+        match field {
+            Field::Begin => Some(Some(&act.begin)),
+            Field::End => Some(Some(&act.end)),
+            Field::LastModified => Some(Some(&act.last_modified)),
+            Field::Item(name) => Some(act.items.iter().find(|(n, _)| n == name).map(|(_, c)| c)),
+            Field::Id | Field::Status => None,
+        }
+    };
+    fn value(v: &StoredValue) -> ValueRef<'_> {
+        match v {
+            StoredValue::Text(s) => ValueRef::Text(s),
+            StoredValue::Int(i) => ValueRef::Int(*i),
+            StoredValue::Float(f) => ValueRef::Float(*f),
+            StoredValue::Bool(b) => ValueRef::Bool(*b),
+            StoredValue::Timestamp(t) => ValueRef::Timestamp(Timestamp::from_micros(*t)),
+        }
+    }
+    for filter in &selection.filters {
+        if filter.matches_value(None) {
+            // Unset rows may pass: the range decides nothing.
+            continue;
+        }
+        match column(filter.field()) {
+            None => {}
+            Some(None) => return Ok(true),
+            Some(Some(c)) => {
+                if let Some((lo, hi)) = &c.range {
+                    if !filter.may_match_range(value(lo), value(hi)) {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+    if let Some((StoredValue::Timestamp(lo), StoredValue::Timestamp(hi))) = &act.last_modified.range
+    {
+        let (lo, hi) = (Timestamp::from_micros(*lo), Timestamp::from_micros(*hi));
+        if selection.since.is_some_and(|s| hi < s) || selection.until.is_some_and(|u| lo >= u) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What a query reads, as of one moment: the matching instances held in
@@ -88,6 +149,9 @@ fn current_instances(
 pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, ImportFileError> {
     let mut candidates = snapshot.in_memory;
     for (file, superseded) in &snapshot.files {
+        if rules_out(file, search)? {
+            continue;
+        }
         let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&search.activity) else {
             continue;
@@ -125,6 +189,9 @@ pub(crate) fn aggregate(
     let mut run = agg.start();
     run.add_rows(snapshot.in_memory);
     for (file, superseded) in &snapshot.files {
+        if rules_out(file, agg)? {
+            continue;
+        }
         let columns = projection(file)?;
         let Some(cols) = columns.activities.get(&agg.activity) else {
             continue;

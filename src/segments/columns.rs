@@ -4,10 +4,12 @@
 //! sits, so that scans, filters and aggregations run over arrays instead of
 //! decoding every record.
 //!
-//! Import files never change once written, so a projection is built once
-//! per file (by the first query that scans it: one pass that decodes every
-//! record) and lives as long as the file is in use. It is memory, not disk:
-//! about 8 bytes per set number or timestamp and 4 per text value, per row.
+//! Import files never change once written. Files of version 3 store the
+//! projection (`stored_columns.rs`), written with the file; for older files
+//! the first query that scans one builds it (one pass that decodes every
+//! record). Either way, the decoded projection lives as long as the file
+//! is in use: about 8 bytes per set number or timestamp and 4 per text
+//! value, per row.
 //!
 //! A column whose values disagree on their type, or a text column with too
 //! many distinct values to be worth a dictionary (ids, order numbers), is
@@ -26,7 +28,7 @@ const SMALL_DICTIONARY: usize = 4096;
 pub(crate) const UNSET: u32 = u32::MAX;
 
 /// One column of one activity in one file.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Column {
     /// Int values; `set[row]` false where the item is unset.
     Int { values: Vec<i64>, set: Vec<bool> },
@@ -45,7 +47,7 @@ pub(crate) enum Column {
 }
 
 /// The rows of one activity in one file, in the file's (id) order.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct ActivityColumns {
     /// Where each row's record starts in the file.
     pub offsets: Vec<u64>,
@@ -65,31 +67,98 @@ impl ActivityColumns {
 }
 
 /// The projection of a whole file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct FileColumns {
     pub activities: HashMap<String, ActivityColumns>,
 }
 
 impl FileColumns {
-    /// Builds the projection from `(offset, record)` pairs in file order.
+    /// Whether both hold the same rows and values (floats compared
+    /// bitwise, so NaN equals NaN): `verify`'s check of a stored
+    /// projection against the records.
+    pub fn same_as(&self, other: &FileColumns) -> bool {
+        fn column_same(a: &Column, b: &Column) -> bool {
+            match (a, b) {
+                (
+                    Column::Float {
+                        values: va,
+                        set: sa,
+                    },
+                    Column::Float {
+                        values: vb,
+                        set: sb,
+                    },
+                ) => {
+                    sa == sb
+                        && va.len() == vb.len()
+                        && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
+                }
+                _ => a == b,
+            }
+        }
+        self.activities.len() == other.activities.len()
+            && self.activities.iter().all(|(name, a)| {
+                other.activities.get(name).is_some_and(|b| {
+                    a.offsets == b.offsets
+                        && column_same(&a.begin, &b.begin)
+                        && column_same(&a.end, &b.end)
+                        && column_same(&a.last_modified, &b.last_modified)
+                        && a.items.len() == b.items.len()
+                        && a.items.iter().all(|(item, ca)| {
+                            b.items.get(item).is_some_and(|cb| column_same(ca, cb))
+                        })
+                })
+            })
+    }
+
+    /// Builds the projection from `(offset, record)` pairs in file order
+    /// (files of versions 1 and 2, which do not store it).
     pub fn build(
         records: impl Iterator<Item = Result<(u64, StoredInstance), ImportFileError>>,
     ) -> Result<FileColumns, ImportFileError> {
-        let mut builders: HashMap<String, ActivityBuilder> = HashMap::new();
+        let mut builder = Builder::default();
         for entry in records {
             let (offset, rec) = entry?;
-            let builder = match builders.get_mut(&rec.activity) {
-                Some(b) => b,
-                None => builders.entry(rec.activity.clone()).or_default(),
-            };
             builder.push(offset, &rec);
         }
-        Ok(FileColumns {
-            activities: builders
+        Ok(builder.finish())
+    }
+
+    /// Builds the projection of records about to be written.
+    pub fn from_records<'a>(
+        records: impl Iterator<Item = (u64, &'a StoredInstance)>,
+    ) -> FileColumns {
+        let mut builder = Builder::default();
+        for (offset, rec) in records {
+            builder.push(offset, rec);
+        }
+        builder.finish()
+    }
+}
+
+/// A projection being built, one record at a time.
+#[derive(Default)]
+struct Builder {
+    activities: HashMap<String, ActivityBuilder>,
+}
+
+impl Builder {
+    fn push(&mut self, offset: u64, rec: &StoredInstance) {
+        let builder = match self.activities.get_mut(&rec.activity) {
+            Some(b) => b,
+            None => self.activities.entry(rec.activity.clone()).or_default(),
+        };
+        builder.push(offset, rec);
+    }
+
+    fn finish(self) -> FileColumns {
+        FileColumns {
+            activities: self
+                .activities
                 .into_iter()
                 .map(|(name, b)| (name, b.finish()))
                 .collect(),
-        })
+        }
     }
 }
 

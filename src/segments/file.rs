@@ -11,37 +11,29 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
-use super::blob::write_atomically;
+use super::chunks::ChunkChecks;
 use super::columns::FileColumns;
 use super::error::ImportFileError;
-use super::keys::{KeyFilter, KeyPrefix, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
+use super::keys::{
+    stored_block_may_contain, KeyFilter, KeyPrefix, KeyProbe, KeySamples, FILTER_BLOCK_LEN,
+    KEY_SAMPLE_EVERY,
+};
+use super::layout::{
+    self, Layout, FILE_MAGIC, FILE_VERSION, FILE_VERSION_V1, FILE_VERSION_V2, HEADER_LEN,
+};
 use super::record::{StoredInstance, StoredInstanceV1};
+use super::stored_columns;
 use crate::model::ActivityInstance;
 use crate::storage::{read_exact_at, OpenMode, Storage};
 
-/// First bytes of an import file.
-pub(crate) const FILE_MAGIC: [u8; 8] = *b"BAMDBSEG";
-/// Layout version written by this code: 2 added the instance's parts to
-/// each record (see `docs/FORMAT.md`).
-pub(crate) const FILE_VERSION: u32 = 2;
-/// The oldest layout version still read (records without parts).
-const FILE_VERSION_V1: u32 = 1;
-// Format: { magic [u8; 8] | version u32 | reserved u32 }
-const HEADER_LEN: usize = 16;
-// Format: { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
-const FOOTER_INDEX_OFFSET: usize = 0;
-const FOOTER_KEY_COUNT: usize = FOOTER_INDEX_OFFSET + size_of::<u64>();
-const FOOTER_RECORD_COUNT: usize = FOOTER_KEY_COUNT + size_of::<u64>();
-const FOOTER_MIN_END: usize = FOOTER_RECORD_COUNT + size_of::<u64>();
-const FOOTER_MAX_END: usize = FOOTER_MIN_END + size_of::<i64>();
-const FOOTER_INDEX_CRC: usize = FOOTER_MAX_END + size_of::<i64>();
-const FOOTER_CRC: usize = FOOTER_INDEX_CRC + size_of::<u32>();
-const FOOTER_LEN: usize = FOOTER_CRC + size_of::<u32>();
+pub(crate) use super::write::write_import_file;
+
 // Format (record): { len u32 | crc u32 | postcard(StoredInstance) [len] }
 const RECORD_HEADER_LEN: usize = 8;
 /// No record may claim more than this.
@@ -66,29 +58,32 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
+/// The key filter and the key samples: stored in the file (version 3), or
+/// built from the index at open (older versions) in the same form.
+enum KeySections {
+    InFile,
+    Built { filter: Vec<u8>, samples: Vec<u8> },
+}
+
 /// An open, verified import file.
 pub(crate) struct ImportFile {
     pub name: String,
     pub path: PathBuf,
     bytes: FileBytes,
-    index_offset: usize,
-    key_count: usize,
+    layout: Layout,
     pub record_count: u64,
     /// The earliest completion time in the file (µs; `i64::MAX` if none):
     /// retention skips files that hold nothing old enough.
     pub min_end: i64,
-    /// The layout version the file was written with.
-    version: u32,
-    /// Which keys the file may hold, built from its index when opened: a
-    /// lookup of a key that is not there (every new instance the bus checks)
-    /// usually touches none of the file's pages.
-    filter: KeyFilter,
+    /// Checks of the index and the sections after it (version 3), each
+    /// chunk once, when a read first touches it.
+    checks: ChunkChecks,
+    /// Where the key filter and the key samples are: a lookup of a key
+    /// that is not there (every new instance the bus checks) usually
+    /// touches one filter block and none of the index pages.
+    keys: KeySections,
     /// The column projection, once a query has asked for it.
     columns: OnceLock<Result<Arc<FileColumns>, ImportFileError>>,
-    /// Every [`KEY_SAMPLE_EVERY`]th key of the index, in memory: a lookup
-    /// searches these first, then only a short run of the mapped index
-    /// (one or two pages instead of one page per halving).
-    samples: KeySamples,
     /// Prefixes of the first and last keys' sort keys (inline, so ruling a
     /// file out by range costs no pointer chase).
     first_key: KeyPrefix,
@@ -102,72 +97,6 @@ impl std::fmt::Debug for ImportFile {
             .field("records", &self.record_count)
             .finish()
     }
-}
-
-/// Writes `records` (and their continuation tokens as alias keys) to
-/// `dir/name` atomically. Records need not be sorted.
-pub(crate) fn write_import_file(
-    storage: &dyn Storage,
-    dir: &Path,
-    name: &str,
-    records: &[Arc<StoredInstance>],
-) -> Result<(), ImportFileError> {
-    let path = dir.join(name);
-    let mut sorted: Vec<&StoredInstance> = records.iter().map(|r| r.as_ref()).collect();
-    sorted.sort_by(|a, b| (&a.activity, &a.id).cmp(&(&b.activity, &b.id)));
-    let mut out = Vec::with_capacity(HEADER_LEN + records.len() * 256);
-    out.extend_from_slice(&FILE_MAGIC);
-    out.extend_from_slice(&FILE_VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    let mut keys: Vec<(&str, &str, u64)> = Vec::with_capacity(records.len());
-    let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
-    for rec in &sorted {
-        let body = postcard::to_allocvec(rec).map_err(|e| ImportFileError::Encode {
-            path: path.clone(),
-            what: "a record",
-            reason: e.to_string(),
-        })?;
-        let offset = out.len() as u64;
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        keys.push((&rec.activity, &rec.id, offset));
-        for token in &rec.continuations {
-            keys.push((&rec.activity, token, offset));
-        }
-        if let Some(end) = rec.end {
-            min_end = min_end.min(end);
-            max_end = max_end.max(end);
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-    let index_offset = out.len();
-    let mut key_offsets = Vec::with_capacity(keys.len());
-    // Format (key): { activity_len u16 | activity | id_len u16 | id | record_offset u64 }
-    for (activity, id, record) in &keys {
-        key_offsets.push(out.len() as u64);
-        out.extend_from_slice(&(activity.len() as u16).to_le_bytes());
-        out.extend_from_slice(activity.as_bytes());
-        out.extend_from_slice(&(id.len() as u16).to_le_bytes());
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&record.to_le_bytes());
-    }
-    for off in &key_offsets {
-        out.extend_from_slice(&off.to_le_bytes());
-    }
-    let index_crc = crc32fast::hash(out.get(index_offset..).unwrap_or(&[]));
-    let mut footer = [0u8; FOOTER_LEN];
-    LE::write_u64(&mut footer[FOOTER_INDEX_OFFSET..], index_offset as u64);
-    LE::write_u64(&mut footer[FOOTER_KEY_COUNT..], keys.len() as u64);
-    LE::write_u64(&mut footer[FOOTER_RECORD_COUNT..], sorted.len() as u64);
-    LE::write_i64(&mut footer[FOOTER_MIN_END..], min_end);
-    LE::write_i64(&mut footer[FOOTER_MAX_END..], max_end);
-    LE::write_u32(&mut footer[FOOTER_INDEX_CRC..], index_crc);
-    let fcrc = crc32fast::hash(&footer[..FOOTER_CRC]);
-    LE::write_u32(&mut footer[FOOTER_CRC..], fcrc);
-    out.extend_from_slice(&footer);
-    write_atomically(storage, dir, name, &out).map_err(ImportFileError::io("write", &path))
 }
 
 impl ImportFile {
@@ -215,94 +144,169 @@ impl ImportFile {
                 FileBytes::Owned(buf)
             }
         };
-        let len = bytes.len();
-        if len < HEADER_LEN + FOOTER_LEN {
-            return Err(corrupt(
-                None,
-                format!("{len} bytes is too short for an import file"),
-            ));
-        }
         if bytes.get(..FILE_MAGIC.len()) != Some(&FILE_MAGIC[..]) {
             return Err(corrupt(Some(0), "wrong magic: not an import file".into()));
         }
-        let version = LE::read_u32(bytes.get(8..12).unwrap_or(&[0; 4]));
-        if version != FILE_VERSION && version != FILE_VERSION_V1 {
+        let version = bytes.get(8..12).map(LE::read_u32).unwrap_or(0);
+        if ![FILE_VERSION, FILE_VERSION_V2, FILE_VERSION_V1].contains(&version) {
             return Err(ImportFileError::UnsupportedVersion {
                 path: path.clone(),
                 version,
-                reads: "versions 1 and 2",
+                reads: "versions 1, 2 and 3",
             });
         }
-        let footer_at = len - FOOTER_LEN;
-        let footer = bytes.get(footer_at..).unwrap_or(&[]);
-        let (fields, fcrc) = footer.split_at(FOOTER_CRC);
-        if crc32fast::hash(fields) != LE::read_u32(fcrc) {
-            return Err(corrupt(Some(footer_at), "footer checksum mismatch".into()));
+        let layout = layout::read(&bytes, version).map_err(|(at, what)| corrupt(at, what))?;
+        let stored_keys = version == FILE_VERSION;
+        if !stored_keys {
+            let index = bytes
+                .get(layout.index_offset..layout.footer_at)
+                .unwrap_or(&[]);
+            if crc32fast::hash(index) != layout.index_crc {
+                return Err(corrupt(
+                    Some(layout.index_offset),
+                    "index checksum mismatch".into(),
+                ));
+            }
         }
-        let read_u64 = |at: usize| LE::read_u64(fields.get(at..at + 8).unwrap_or(&[0; 8]));
-        let index_offset = usize::try_from(read_u64(FOOTER_INDEX_OFFSET)).unwrap_or(usize::MAX);
-        let key_count = usize::try_from(read_u64(FOOTER_KEY_COUNT)).unwrap_or(usize::MAX);
-        let record_count = read_u64(FOOTER_RECORD_COUNT);
-        let index_end = footer_at;
-        if index_offset < HEADER_LEN || index_offset > index_end {
-            return Err(corrupt(
-                Some(footer_at),
-                format!("index offset {index_offset} is outside the file"),
-            ));
-        }
-        let index_len = index_end - index_offset;
-        // Every key takes at least 12 bytes plus its 8-byte offset entry.
-        if key_count > index_len / 20 || record_count > key_count as u64 {
-            return Err(corrupt(
-                Some(footer_at),
-                format!("counts ({key_count} keys, {record_count} records) do not fit the index"),
-            ));
-        }
-        let index = bytes.get(index_offset..index_end).unwrap_or(&[]);
-        if crc32fast::hash(index) != LE::read_u32(fields.get(FOOTER_INDEX_CRC..).unwrap_or(&[0; 4]))
-        {
-            return Err(corrupt(
-                Some(index_offset),
-                "index checksum mismatch".into(),
-            ));
-        }
-        let min_end = LE::read_i64(fields.get(FOOTER_MIN_END..).unwrap_or(&[0; 8]));
         let mut file = ImportFile {
             name: name.to_owned(),
             path,
             bytes,
-            index_offset,
-            key_count,
-            record_count,
-            min_end,
-            version,
-            // Built below, from the index.
-            filter: KeyFilter::default(),
+            record_count: layout.record_count,
+            min_end: layout.min_end,
+            checks: ChunkChecks::new(layout.checked.clone(), layout.crc_table),
+            layout,
+            keys: KeySections::InFile,
             columns: OnceLock::new(),
-            samples: KeySamples::default(),
             first_key: KeyPrefix::default(),
             last_key: KeyPrefix::default(),
         };
+        if !stored_keys {
+            file.build_key_sections()?;
+        }
+        if let Some(last) = file.layout.key_count.checked_sub(1) {
+            for (i, slot) in [(0, 0), (last, 1)] {
+                let (activity, id, _) = file.key_at(i)?;
+                let prefix = KeyPrefix::of(&super::keys::sort_key(activity, id));
+                if slot == 0 {
+                    file.first_key = prefix;
+                } else {
+                    file.last_key = prefix;
+                }
+            }
+        }
+        file.release_pages();
+        Ok(file)
+    }
+
+    /// For files that do not store them (versions 1 and 2): the key filter
+    /// and samples, built from the index in their stored form. O(keys),
+    /// once per open; every key is checked to be UTF-8 on the way.
+    fn build_key_sections(&mut self) -> Result<(), ImportFileError> {
+        let key_count = self.layout.key_count;
         let mut filter = KeyFilter::with_keys(key_count);
         let mut samples = KeySamples::default();
         for i in 0..key_count {
-            let (activity, id, _) = file.key_at(i)?;
+            let (activity, id, _) = self.key_at(i)?;
             let probe = KeyProbe::of(activity, id);
             filter.insert(probe.hash);
             if i % KEY_SAMPLE_EVERY == 0 {
                 samples.push(&probe.sort_key);
             }
-            if i == 0 {
-                file.first_key = KeyPrefix::of(&probe.sort_key);
+        }
+        self.layout.sample_count = samples.len();
+        self.keys = KeySections::Built {
+            filter: filter.to_bytes(),
+            samples: samples.to_bytes(),
+        };
+        Ok(())
+    }
+
+    /// `range` of the file's bytes, its chunks verified (the index and the
+    /// sections after it, in version-3 files; older files verified their
+    /// index at open).
+    fn checked(&self, range: Range<usize>, what: &str) -> Result<&[u8], ImportFileError> {
+        let bytes = self
+            .bytes
+            .get(range.clone())
+            .ok_or_else(|| self.corrupt(Some(range.start), format!("{what} runs past the file")))?;
+        self.checks.verify(&self.bytes, range).map_err(|bad| {
+            self.corrupt(
+                Some(bad.offset),
+                format!("checksum mismatch in the chunk holding {what}"),
+            )
+        })?;
+        Ok(bytes)
+    }
+
+    /// Bytes `range` of the key filter or the samples (`filter` says
+    /// which), wherever they are kept.
+    fn key_section(&self, filter: bool, range: Range<usize>) -> Result<&[u8], ImportFileError> {
+        let what = if filter {
+            "the key filter"
+        } else {
+            "the key samples"
+        };
+        match &self.keys {
+            KeySections::Built { filter: f, samples } => {
+                let section = if filter { f } else { samples };
+                section
+                    .get(range)
+                    .ok_or_else(|| self.corrupt(None, format!("{what} is short")))
             }
-            if i + 1 == key_count {
-                file.last_key = KeyPrefix::of(&probe.sort_key);
+            KeySections::InFile => {
+                let base = if filter {
+                    self.layout.filter.clone()
+                } else {
+                    self.layout.samples.clone()
+                };
+                let (start, end) = (base.start + range.start, base.start + range.end);
+                if end > base.end {
+                    return Err(self.corrupt(Some(start), format!("{what} is short")));
+                }
+                self.checked(start..end, what)
             }
         }
-        file.filter = filter;
-        file.samples = samples;
-        file.release_pages();
-        Ok(file)
+    }
+
+    /// Whether the key filter may hold `hash`.
+    fn filter_may_contain(&self, hash: u64) -> Result<bool, ImportFileError> {
+        let blocks = match &self.keys {
+            KeySections::Built { filter, .. } => filter.len() / FILTER_BLOCK_LEN,
+            KeySections::InFile => self.layout.filter.len() / FILTER_BLOCK_LEN,
+        };
+        let (block, _) = super::keys::filter_positions(hash, blocks);
+        let at = block * FILTER_BLOCK_LEN;
+        let bytes = self.key_section(true, at..at + FILTER_BLOCK_LEN)?;
+        Ok(stored_block_may_contain(bytes, hash))
+    }
+
+    /// Sample `i` (the sort key of index key `i * KEY_SAMPLE_EVERY`).
+    fn sample(&self, i: usize) -> Result<&[u8], ImportFileError> {
+        let end_of = |j: usize| -> Result<usize, ImportFileError> {
+            Ok(LE::read_u32(self.key_section(false, j * 4..j * 4 + 4)?) as usize)
+        };
+        let start = if i == 0 { 0 } else { end_of(i - 1)? };
+        let end = end_of(i)?;
+        if end < start {
+            return Err(self.corrupt(None, format!("key sample {i} ends before it starts")));
+        }
+        let base = self.layout.sample_count * 4;
+        self.key_section(false, base + start..base + end)
+    }
+
+    /// How many samples sort at or before `key`.
+    fn samples_at_or_before(&self, key: &[u8]) -> Result<usize, ImportFileError> {
+        let (mut lo, mut hi) = (0, self.layout.sample_count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.sample(mid)? <= key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
     }
 
     /// Key `i` of the index: activity, id (checked to be UTF-8) and the
@@ -316,47 +320,48 @@ impl ImportFile {
     }
 
     /// [`Self::key_at`] without the UTF-8 check, for comparisons (byte
-    /// order is `str` order; `open` checked every key once).
+    /// order is `str` order; the writer wrote strings, and the bytes are
+    /// checksummed).
     fn key_bytes_at(&self, i: usize) -> Result<(&[u8], &[u8], u64), ImportFileError> {
-        let table = self.bytes.len() - FOOTER_LEN - self.key_count * 8;
+        let table = self.layout.key_table;
         let at = table + i * 8;
         let off = self
-            .bytes
-            .get(at..at + 8)
+            .checked(at..at + 8, "the key table")
             .map(LE::read_u64)
-            .ok_or_else(|| self.corrupt(Some(at), format!("key table entry {i} out of range")))?;
+            .map_err(|_| {
+                self.corrupt(
+                    Some(at),
+                    format!("key table entry {i} is damaged or out of range"),
+                )
+            })?;
         let off = usize::try_from(off)
             .ok()
-            .filter(|&off| off >= self.index_offset && off < table)
+            .filter(|&off| off >= self.layout.index_offset && off < table)
             .ok_or_else(|| {
                 self.corrupt(
                     Some(at),
                     format!("key {i} offset {off} is outside the index"),
                 )
             })?;
-        let truncated = || self.corrupt(Some(off), format!("key {i} truncated"));
         let part = |at: usize| -> Result<(&[u8], usize), ImportFileError> {
-            let n = self
-                .bytes
-                .get(at..at + 2)
-                .map(LE::read_u16)
-                .ok_or_else(truncated)? as usize;
+            let n = LE::read_u16(self.checked(at..at + 2, "a key")?) as usize;
             if n > MAX_KEY_PART {
                 return Err(self.corrupt(
                     Some(off),
                     format!("key {i}: a part of {n} bytes exceeds the limit of {MAX_KEY_PART}"),
                 ));
             }
-            let s = self.bytes.get(at + 2..at + 2 + n).ok_or_else(truncated)?;
-            Ok((s, at + 2 + n))
+            if at + 2 + n > table {
+                return Err(self.corrupt(Some(off), format!("key {i} truncated")));
+            }
+            Ok((self.checked(at + 2..at + 2 + n, "a key")?, at + 2 + n))
         };
         let (activity, next) = part(off)?;
         let (id, next) = part(next)?;
-        let record = self
-            .bytes
-            .get(next..next + 8)
-            .map(LE::read_u64)
-            .ok_or_else(truncated)?;
+        if next + 8 > table {
+            return Err(self.corrupt(Some(off), format!("key {i} truncated")));
+        }
+        let record = LE::read_u64(self.checked(next..next + 8, "a key")?);
         Ok((activity, id, record))
     }
 
@@ -386,12 +391,12 @@ impl ImportFile {
         let body = self
             .bytes
             .get(body_start..body_start + len as usize)
-            .filter(|_| body_start + len as usize <= self.index_offset)
+            .filter(|_| body_start + len as usize <= self.layout.index_offset)
             .ok_or_else(|| damaged(format!("record of {len} bytes runs past the records")))?;
         if crc32fast::hash(body) != crc {
             return Err(damaged("record checksum mismatch".into()));
         }
-        if self.version == FILE_VERSION_V1 {
+        if self.layout.version == FILE_VERSION_V1 {
             return postcard::from_bytes::<StoredInstanceV1>(body)
                 .map(StoredInstance::from)
                 .map_err(|e| damaged(format!("record does not decode: {e}")));
@@ -421,7 +426,7 @@ impl ImportFile {
         id: &str,
         probe: &KeyProbe,
     ) -> Result<Option<StoredInstance>, ImportFileError> {
-        if self.key_count == 0 {
+        if self.layout.key_count == 0 {
             return Ok(None);
         }
         // Files written in ingest order often hold disjoint ranges of ids:
@@ -430,20 +435,20 @@ impl ImportFile {
         let key = probe.sort_key.as_slice();
         if self.first_key.cmp_key(key) == Ordering::Less
             || self.last_key.cmp_key(key) == Ordering::Greater
-            || !self.filter.may_contain(probe.hash)
+            || !self.filter_may_contain(probe.hash)?
         {
             return Ok(None);
         }
         // The run of keys between the last sample at or before the key and
         // the next sample.
-        let after = self.samples.at_or_before(key);
+        let after = self.samples_at_or_before(key)?;
         if after == 0 {
             return Ok(None);
         }
         let lo_sample = after - 1;
         let (mut lo, mut hi) = (
             lo_sample * KEY_SAMPLE_EVERY,
-            (after * KEY_SAMPLE_EVERY).min(self.key_count),
+            (after * KEY_SAMPLE_EVERY).min(self.layout.key_count),
         );
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -479,7 +484,7 @@ impl ImportFile {
     /// Every record with the offset it starts at, in (activity, id) order.
     fn entries(&self) -> impl Iterator<Item = Result<(u64, StoredInstance), ImportFileError>> + '_ {
         let mut at = HEADER_LEN as u64;
-        let end = self.index_offset as u64;
+        let end = self.layout.index_offset as u64;
         std::iter::from_fn(move || {
             if at >= end {
                 return None;
@@ -501,16 +506,69 @@ impl ImportFile {
         })
     }
 
-    /// The file's column projection, built by the first call (one pass over
-    /// every record; the pages it touched are released after).
+    /// The file's column projection, read by the first call from the file
+    /// (version 3) or built from its records (older versions; one pass
+    /// that decodes every record, the pages it touched released after).
     pub fn columns(&self) -> Result<Arc<FileColumns>, ImportFileError> {
         self.columns
             .get_or_init(|| {
+                if self.layout.version == FILE_VERSION {
+                    let section = self.checked(self.layout.columns.clone(), "the columns")?;
+                    let decoded = stored_columns::decode(section, self.record_count)
+                        .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
+                    return decoded.map(Arc::new);
+                }
                 let built = FileColumns::build(self.entries()).map(Arc::new);
                 self.release_pages();
                 built
             })
             .clone()
+    }
+
+    /// The column section's directory (activities, their row counts and
+    /// each column's value range), read without decoding any column:
+    /// `None` for files older than version 3, which do not store one.
+    pub fn column_directory(&self) -> Result<Option<stored_columns::Directory>, ImportFileError> {
+        if self.layout.version != FILE_VERSION {
+            return Ok(None);
+        }
+        let start = self.layout.columns.start;
+        let corrupt = |what: String| self.corrupt(Some(start), what);
+        let len = self.checked(start..start + 4, "the column directory")?;
+        let dir_len = LE::read_u32(len) as usize;
+        if start + 4 + dir_len > self.layout.columns.end {
+            return Err(corrupt("the column directory runs past its section".into()));
+        }
+        let bytes = self.checked(start..start + 4 + dir_len, "the column directory")?;
+        stored_columns::decode_directory(bytes)
+            .map(|(dir, _)| Some(dir))
+            .map_err(corrupt)
+    }
+
+    /// The `verify` command's full check of what a reader uses besides
+    /// the records: every checksummed chunk of the index and the sections
+    /// (version 3; older files checked their index at open), and the
+    /// stored column projection against one built from the records.
+    pub fn verify_sections(&self) -> Result<(), ImportFileError> {
+        self.checks.verify_all(&self.bytes).map_err(|bad| {
+            self.corrupt(
+                Some(bad.offset),
+                "checksum mismatch in an index or section chunk".into(),
+            )
+        })?;
+        if self.layout.version != FILE_VERSION {
+            return Ok(());
+        }
+        let stored = self.columns()?;
+        let built = FileColumns::build(self.entries())?;
+        self.release_pages();
+        if !stored.same_as(&built) {
+            return Err(self.corrupt(
+                Some(self.layout.columns.start),
+                "the stored columns disagree with the records".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,10 +1,12 @@
-//! The in-memory key structures of an import file, built at open from its
-//! index: the probe a lookup computes once per key, a blocked Bloom filter,
+//! The key structures of an import file, written with it (version 3) or
+//! built at open from its index (older versions): the probe a lookup computes once per key, a blocked Bloom filter,
 //! every 32nd sort key, and the first and last key's prefixes. They let a
 //! lookup skip a file without touching its index pages.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
+
+use byteorder::{ByteOrder, LittleEndian as LE};
 
 /// One key in this many is sampled into memory.
 pub(crate) const KEY_SAMPLE_EVERY: usize = 32;
@@ -103,48 +105,77 @@ impl KeyPrefix {
     }
 }
 
-/// Every [`KEY_SAMPLE_EVERY`]th sort key of a file's index, in one buffer.
+/// Every [`KEY_SAMPLE_EVERY`]th sort key of a file's index, as stored in
+/// a version-3 file (and built in memory for older files): the end of each
+/// sample `[u32; count]` (from the start of the sample bytes), then the
+/// sample bytes.
 #[derive(Default)]
 pub(crate) struct KeySamples {
-    pub(crate) bytes: Vec<u8>,
-    /// Where each sample ends in `bytes`.
-    ends: Vec<usize>,
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
 }
 
 impl KeySamples {
     pub(crate) fn push(&mut self, sort_key: &[u8]) {
         self.bytes.extend_from_slice(sort_key);
-        self.ends.push(self.bytes.len());
+        self.ends.push(self.bytes.len() as u32);
     }
 
-    pub(crate) fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends.get(i - 1).copied().unwrap_or(0)
-        };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        self.bytes.get(start..end).unwrap_or(&[])
+    /// How many samples.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
     }
 
-    /// How many samples sort at or before `key`.
-    pub(crate) fn at_or_before(&self, key: &[u8]) -> usize {
-        let (mut lo, mut hi) = (0, self.ends.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.get(mid) <= key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+    /// The stored form.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.ends.len() * 4 + self.bytes.len());
+        for end in &self.ends {
+            out.extend_from_slice(&end.to_le_bytes());
         }
-        lo
+        out.extend_from_slice(&self.bytes);
+        out
     }
 }
 
-impl KeyFilter {
-    const PROBES: u64 = 14;
+/// Bytes of one filter block in the stored form.
+pub(crate) const FILTER_BLOCK_LEN: usize = 64;
 
+/// Probes per key.
+const FILTER_PROBES: u64 = 14;
+
+/// The block of a filter of `blocks` blocks that `h` falls in, and its
+/// probes in that block as (word, mask).
+pub(crate) fn filter_positions(
+    h: u64,
+    blocks: usize,
+) -> (usize, impl Iterator<Item = (usize, u64)>) {
+    let block = (h >> 32).checked_rem(blocks as u64).unwrap_or(0) as usize;
+    // The low 32 bits give the probes, 9 bits each, refreshed by a
+    // multiply when they run out.
+    let mut bits = h & 0xFFFF_FFFF;
+    let probes = (0..FILTER_PROBES).map(move |i| {
+        if i % 3 == 0 {
+            bits = bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16;
+        }
+        let bit = bits & 511;
+        bits >>= 9;
+        ((bit / 64) as usize, 1u64 << (bit % 64))
+    });
+    (block, probes)
+}
+
+/// Whether `h` may be in the filter whose block `h` falls in is
+/// `block` (stored form, 64 bytes).
+pub(crate) fn stored_block_may_contain(block: &[u8], h: u64) -> bool {
+    let (_, mut probes) = filter_positions(h, 1);
+    probes.all(|(word, mask)| {
+        block
+            .get(word * 8..word * 8 + 8)
+            .is_some_and(|w| LE::read_u64(w) & mask != 0)
+    })
+}
+
+impl KeyFilter {
     pub(crate) fn with_keys(count: usize) -> KeyFilter {
         let blocks = (count * 20).div_ceil(512).max(1);
         KeyFilter {
@@ -154,19 +185,16 @@ impl KeyFilter {
 
     /// The key's block, and its probes in that block as (word, mask).
     pub(crate) fn positions(&self, h: u64) -> (usize, impl Iterator<Item = (usize, u64)>) {
-        let block = ((h >> 32) % self.blocks.len() as u64) as usize;
-        // The low 32 bits give the probes, 9 bits each, refreshed by a
-        // multiply when they run out.
-        let mut bits = h & 0xFFFF_FFFF;
-        let probes = (0..Self::PROBES).map(move |i| {
-            if i % 3 == 0 {
-                bits = bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16;
-            }
-            let bit = bits & 511;
-            bits >>= 9;
-            ((bit / 64) as usize, 1u64 << (bit % 64))
-        });
-        (block, probes)
+        filter_positions(h, self.blocks.len())
+    }
+
+    /// The stored form: each block's eight words, little-endian.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.blocks.len() * FILTER_BLOCK_LEN);
+        for word in self.blocks.iter().flatten() {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out
     }
 
     pub(crate) fn insert(&mut self, hash: u64) {
@@ -180,6 +208,7 @@ impl KeyFilter {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn may_contain(&self, hash: u64) -> bool {
         let (block, mut probes) = self.positions(hash);
         self.blocks.get(block).is_some_and(|words| {

@@ -5,10 +5,15 @@
 //! files, in [`crate::wal`].) Every failure here is an
 //! `ImportFileError` (`error.rs`).
 
+pub(crate) mod bitpack;
 pub(crate) mod blob;
+pub(crate) mod chunks;
 pub(crate) mod columns;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod keys;
+pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod record;
+pub(crate) mod stored_columns;
+pub(crate) mod write;

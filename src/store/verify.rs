@@ -344,6 +344,12 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             }
         }
         report.import_records += read;
+        if !damaged {
+            if let Err(e) = file.verify_sections() {
+                report.problem(e.location(), format!("import file: {}", e.reason()));
+                damaged = true;
+            }
+        }
         if !damaged && read != file.record_count {
             report.problem(
                 path.display(),

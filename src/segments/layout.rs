@@ -1,0 +1,200 @@
+//! Where everything is in an import file: the header, and the footer of
+//! each layout version, read and checked in O(1) (offsets and counts
+//! against each other and the file size; nothing proportional to the
+//! records). Byte layout in `docs/FORMAT.md` ("Import file").
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::ops::Range;
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use super::chunks::chunk_count;
+use super::keys::{FILTER_BLOCK_LEN, KEY_SAMPLE_EVERY};
+
+/// First bytes of an import file.
+pub(crate) const FILE_MAGIC: [u8; 8] = *b"BAMDBSEG";
+/// Layout version written by this code: 3 stores the key filter, the key
+/// samples and the column projection with the file, under per-chunk
+/// checksums (see `docs/FORMAT.md`).
+pub(crate) const FILE_VERSION: u32 = 3;
+/// Version 2: records with parts; key structures built at open.
+pub(crate) const FILE_VERSION_V2: u32 = 2;
+/// Version 1: records without parts.
+pub(crate) const FILE_VERSION_V1: u32 = 1;
+// Format: { magic [u8; 8] | version u32 | reserved u32 }
+pub(crate) const HEADER_LEN: usize = 16;
+
+// Format (footer, versions 1 and 2, 48 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
+pub(crate) const V2_FOOTER_LEN: usize = 48;
+// Format (footer, version 3, 104 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | crc_table u64 | reserved u32 | footer_crc u32 }
+pub(crate) const V3_FOOTER_LEN: usize = 104;
+
+/// Where an index key table entry is 8 bytes and a key at least 12.
+const KEY_TABLE_ENTRY: usize = 8;
+const MIN_KEY_LEN: usize = 12;
+
+/// A file's parts, as byte offsets into it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layout {
+    pub version: u32,
+    /// Records: `HEADER_LEN..index_offset`.
+    pub index_offset: usize,
+    pub key_count: usize,
+    pub record_count: u64,
+    pub min_end: i64,
+    pub max_end: i64,
+    /// The key table `[u64; key_count]`.
+    pub key_table: usize,
+    /// Version 3 only (empty ranges before): the key filter's blocks,
+    /// the samples (`[u32; sample_count]` ends then bytes), the column
+    /// section, and the region under chunk checksums with its table.
+    pub filter: Range<usize>,
+    pub samples: Range<usize>,
+    pub sample_count: usize,
+    pub columns: Range<usize>,
+    pub checked: Range<usize>,
+    pub crc_table: usize,
+    /// Versions 1 and 2: the checksum over the whole index.
+    pub index_crc: u32,
+    /// Where the footer starts.
+    pub footer_at: usize,
+}
+
+/// What is wrong, and where.
+pub(crate) type Bad = (Option<usize>, String);
+
+/// Reads the layout of `bytes` (the whole file) whose version is
+/// `version` (already checked to be one this code reads).
+pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
+    let footer_len = if version == FILE_VERSION {
+        V3_FOOTER_LEN
+    } else {
+        V2_FOOTER_LEN
+    };
+    let len = bytes.len();
+    if len < HEADER_LEN + footer_len {
+        return Err((None, format!("{len} bytes is too short for an import file")));
+    }
+    let footer_at = len - footer_len;
+    let footer = bytes.get(footer_at..).unwrap_or(&[]);
+    let (fields, crc) = footer.split_at(footer_len - 4);
+    if crc32fast::hash(fields) != LE::read_u32(crc) {
+        return Err((Some(footer_at), "footer checksum mismatch".into()));
+    }
+    let field = |i: usize| LE::read_u64(fields.get(i * 8..i * 8 + 8).unwrap_or(&[0; 8]));
+    let offset = |i: usize| usize::try_from(field(i)).unwrap_or(usize::MAX);
+    let bad = |what: String| Err((Some(footer_at), what));
+    let mut layout = Layout {
+        version,
+        index_offset: offset(0),
+        key_count: offset(1),
+        record_count: field(2),
+        min_end: field(3) as i64,
+        max_end: field(4) as i64,
+        footer_at,
+        ..Layout::default()
+    };
+    if layout.index_offset < HEADER_LEN || layout.index_offset > footer_at {
+        return bad(format!(
+            "index offset {} is outside the file",
+            layout.index_offset
+        ));
+    }
+    if version != FILE_VERSION {
+        layout.index_crc = LE::read_u32(fields.get(40..44).unwrap_or(&[0; 4]));
+        let index_len = footer_at - layout.index_offset;
+        if layout.key_count > index_len / (KEY_TABLE_ENTRY + MIN_KEY_LEN)
+            || layout.record_count > layout.key_count as u64
+        {
+            return bad(format!(
+                "counts ({} keys, {} records) do not fit the index",
+                layout.key_count, layout.record_count
+            ));
+        }
+        layout.key_table = footer_at - layout.key_count * KEY_TABLE_ENTRY;
+        return Ok(layout);
+    }
+    layout.key_table = offset(5);
+    let filter_offset = offset(6);
+    let filter_blocks = offset(7);
+    let samples_offset = offset(8);
+    layout.sample_count = offset(9);
+    let columns_offset = offset(10);
+    layout.crc_table = offset(11);
+    // Each part starts where the one before ends, in this order.
+    let ordered = [
+        layout.index_offset,
+        layout.key_table,
+        filter_offset,
+        samples_offset,
+        columns_offset,
+        layout.crc_table,
+        footer_at,
+    ];
+    if ordered.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
+        return bad("the footer's section offsets are out of order".into());
+    }
+    let keys_len = layout.key_table - layout.index_offset;
+    let ends = |start: usize, count: usize, size: usize| {
+        count.checked_mul(size).and_then(|n| start.checked_add(n))
+    };
+    if layout.key_count > keys_len / MIN_KEY_LEN
+        || ends(layout.key_table, layout.key_count, KEY_TABLE_ENTRY) != Some(filter_offset)
+        || layout.record_count > layout.key_count as u64
+    {
+        return bad(format!(
+            "counts ({} keys, {} records) do not fit the index",
+            layout.key_count, layout.record_count
+        ));
+    }
+    if filter_blocks == 0
+        || ends(filter_offset, filter_blocks, FILTER_BLOCK_LEN) != Some(samples_offset)
+    {
+        return bad(format!(
+            "a key filter of {filter_blocks} blocks does not fit"
+        ));
+    }
+    if layout.sample_count != layout.key_count.div_ceil(KEY_SAMPLE_EVERY)
+        || ends(samples_offset, layout.sample_count, 4).is_none_or(|end| end > columns_offset)
+    {
+        return bad(format!(
+            "{} key samples do not fit (or do not match {} keys)",
+            layout.sample_count, layout.key_count
+        ));
+    }
+    layout.checked = layout.index_offset..layout.crc_table;
+    if ends(layout.crc_table, chunk_count(layout.checked.len()), 4) != Some(footer_at) {
+        return bad("the chunk checksum table does not fit".into());
+    }
+    layout.filter = filter_offset..samples_offset;
+    layout.samples = samples_offset..columns_offset;
+    layout.columns = columns_offset..layout.crc_table;
+    Ok(layout)
+}
+
+/// Encodes a version-3 footer.
+pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
+    let mut footer = [0u8; V3_FOOTER_LEN];
+    let fields: [u64; 12] = [
+        layout.index_offset as u64,
+        layout.key_count as u64,
+        layout.record_count,
+        layout.min_end as u64,
+        layout.max_end as u64,
+        layout.key_table as u64,
+        layout.filter.start as u64,
+        (layout.filter.len() / FILTER_BLOCK_LEN) as u64,
+        layout.samples.start as u64,
+        layout.sample_count as u64,
+        layout.columns.start as u64,
+        layout.crc_table as u64,
+    ];
+    for (slot, value) in footer.chunks_exact_mut(8).zip(fields) {
+        slot.copy_from_slice(&value.to_le_bytes());
+    }
+    let crc = crc32fast::hash(footer.get(..V3_FOOTER_LEN - 4).unwrap_or(&[]));
+    if let Some(slot) = footer.get_mut(V3_FOOTER_LEN - 4..) {
+        slot.copy_from_slice(&crc.to_le_bytes());
+    }
+    footer
+}
