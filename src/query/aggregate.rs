@@ -162,6 +162,15 @@ impl AggregateRun<'_> {
         }
     }
 
+    /// The fields the aggregation reads besides its selection's: the
+    /// group-by fields, the bucket's field and the measures' fields.
+    pub(crate) fn fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = self.plan.group_by.clone();
+        fields.extend(self.plan.bucket.as_ref().map(|(_, f)| f.clone()));
+        fields.extend(self.plan.measure_fields());
+        fields
+    }
+
     /// Adds the selected rows of a file's projection of the activity;
     /// `false` (nothing added) when the projection cannot answer and the
     /// caller must add the file's records with [`Self::add_rows`].

@@ -40,11 +40,11 @@ impl<'a> View<'a> {
                     Status::Completed,
                 )))))
             }
-            Field::Begin => &cols.begin,
-            Field::End => &cols.end,
-            Field::LastModified => &cols.last_modified,
+            Field::Begin => &*cols.begin,
+            Field::End => &*cols.end,
+            Field::LastModified => &*cols.last_modified,
             Field::Item(name) => match cols.items.get(name) {
-                Some(c) => c,
+                Some(c) => &**c,
                 None => return Some(View::Const(None)),
             },
         };

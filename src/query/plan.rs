@@ -76,6 +76,20 @@ impl Plan {
         key
     }
 
+    /// The fields the measures read.
+    pub(crate) fn measure_fields(&self) -> Vec<Field> {
+        let template = self.new_group();
+        template
+            .accs()
+            .iter()
+            .flat_map(|acc| {
+                let (a, b) = acc.fields();
+                [a.cloned(), b.cloned()]
+            })
+            .flatten()
+            .collect()
+    }
+
     pub(crate) fn new_group(&self) -> Group {
         Group {
             count: 0,

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp};
-use crate::segments::columns::FileColumns;
+use crate::segments::columns::ColumnId;
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
@@ -42,9 +42,29 @@ pub(crate) trait Source {
     fn superseded_in(&self, file: &ImportFile, activity: &str) -> BTreeSet<String>;
 }
 
-/// The projection of `file`; errors name the file.
-fn projection(file: &ImportFile) -> Result<Arc<FileColumns>, ImportFileError> {
-    file.columns()
+/// The column a field reads, if it is one (`id` and `status` are not).
+fn column_id(field: &Field) -> Option<ColumnId<'_>> {
+    match field {
+        Field::Begin => Some(ColumnId::Begin),
+        Field::End => Some(ColumnId::End),
+        Field::LastModified => Some(ColumnId::LastModified),
+        Field::Item(name) => Some(ColumnId::Item(name)),
+        Field::Id | Field::Status => None,
+    }
+}
+
+/// The columns a selection reads: its filters' fields, and
+/// `last_modified` for a time range.
+fn selection_columns(selection: &Selection) -> Vec<ColumnId<'_>> {
+    let mut wanted: Vec<ColumnId<'_>> = selection
+        .filters
+        .iter()
+        .filter_map(|f| column_id(f.field()))
+        .collect();
+    if selection.since.is_some() || selection.until.is_some() {
+        wanted.push(ColumnId::LastModified);
+    }
+    wanted
 }
 
 /// Whether `file` holds nothing `selection` selects, judged from the value
@@ -152,10 +172,11 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
         if rules_out(file, search)? {
             continue;
         }
-        let columns = projection(file)?;
-        let Some(cols) = columns.activities.get(&search.activity) else {
+        let wanted = selection_columns(search);
+        let Some(cols) = file.activity_columns(&search.activity, &wanted)? else {
             continue;
         };
+        let cols = &cols;
         // The column projection has no ids to skip superseded records by:
         // a file that holds some is read record by record.
         let selected = if superseded.is_empty() {
@@ -187,15 +208,18 @@ pub(crate) fn aggregate(
     agg: &Aggregate,
 ) -> Result<AggregateRun<'_>, ImportFileError> {
     let mut run = agg.start();
+    let fields = run.fields();
     run.add_rows(snapshot.in_memory);
     for (file, superseded) in &snapshot.files {
         if rules_out(file, agg)? {
             continue;
         }
-        let columns = projection(file)?;
-        let Some(cols) = columns.activities.get(&agg.activity) else {
+        let mut wanted = selection_columns(agg);
+        wanted.extend(fields.iter().filter_map(column_id));
+        let Some(cols) = file.activity_columns(&agg.activity, &wanted)? else {
             continue;
         };
+        let cols = &cols;
         if !superseded.is_empty() || !run.add_columns(cols) {
             run.add_rows(current_instances(file, &agg.activity, superseded)?);
         }

@@ -16,6 +16,7 @@
 //! [`Column::Unavailable`]; queries that touch it scan the records instead.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::error::ImportFileError;
 use super::record::{StoredInstance, StoredValue};
@@ -47,16 +48,27 @@ pub(crate) enum Column {
 }
 
 /// The rows of one activity in one file, in the file's (id) order.
-#[derive(Debug, PartialEq)]
+/// Columns are shared (`Arc`): a file keeps the ones it decoded, and a
+/// query takes the ones it needs.
+#[derive(Debug, PartialEq, Clone)]
 pub(crate) struct ActivityColumns {
     /// Where each row's record starts in the file.
-    pub offsets: Vec<u64>,
+    pub offsets: Arc<Vec<u64>>,
     /// `begin`, `end` and `last_modified` (as timestamp columns).
-    pub begin: Column,
-    pub end: Column,
-    pub last_modified: Column,
+    pub begin: Arc<Column>,
+    pub end: Arc<Column>,
+    pub last_modified: Arc<Column>,
     /// Items by name; an item no row sets has no column.
-    pub items: HashMap<String, Column>,
+    pub items: HashMap<String, Arc<Column>>,
+}
+
+/// A column of an activity, named as a query asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnId<'a> {
+    Begin,
+    End,
+    LastModified,
+    Item(&'a str),
 }
 
 impl ActivityColumns {
@@ -196,14 +208,14 @@ impl ActivityBuilder {
     fn finish(self) -> ActivityColumns {
         let rows = self.offsets.len();
         ActivityColumns {
-            offsets: self.offsets,
-            begin: self.begin.finish(rows),
-            end: self.end.finish(rows),
-            last_modified: self.last_modified.finish(rows),
+            offsets: Arc::new(self.offsets),
+            begin: Arc::new(self.begin.finish(rows)),
+            end: Arc::new(self.end.finish(rows)),
+            last_modified: Arc::new(self.last_modified.finish(rows)),
             items: self
                 .items
                 .into_iter()
-                .map(|(name, c)| (name, c.finish(rows)))
+                .map(|(name, c)| (name, Arc::new(c.finish(rows))))
                 .collect(),
         }
     }

@@ -11,14 +11,15 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::ChunkChecks;
-use super::columns::FileColumns;
+use super::columns::{ActivityColumns, Column, ColumnId, FileColumns};
 use super::error::ImportFileError;
 use super::keys::{
     stored_block_may_contain, KeyFilter, KeyPrefix, KeyProbe, KeySamples, FILTER_BLOCK_LEN,
@@ -65,6 +66,33 @@ enum KeySections {
     Built { filter: Vec<u8>, samples: Vec<u8> },
 }
 
+/// One activity's stored columns decoded so far.
+#[derive(Default)]
+struct Decoded {
+    offsets: Option<Arc<Vec<u64>>>,
+    columns: HashMap<ColumnKey, Arc<Column>>,
+}
+
+/// [`ColumnId`], owned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ColumnKey {
+    Begin,
+    End,
+    LastModified,
+    Item(String),
+}
+
+impl ColumnKey {
+    fn of(id: &ColumnId<'_>) -> ColumnKey {
+        match id {
+            ColumnId::Begin => ColumnKey::Begin,
+            ColumnId::End => ColumnKey::End,
+            ColumnId::LastModified => ColumnKey::LastModified,
+            ColumnId::Item(name) => ColumnKey::Item((*name).to_owned()),
+        }
+    }
+}
+
 /// An open, verified import file.
 pub(crate) struct ImportFile {
     pub name: String,
@@ -82,8 +110,14 @@ pub(crate) struct ImportFile {
     /// that is not there (every new instance the bus checks) usually
     /// touches one filter block and none of the index pages.
     keys: KeySections,
-    /// The column projection, once a query has asked for it.
+    /// The whole column projection, once asked for (older versions, and
+    /// `verify`).
     columns: OnceLock<Result<Arc<FileColumns>, ImportFileError>>,
+    /// The column directory (version 3), once read.
+    directory: OnceLock<Result<Option<Arc<stored_columns::Directory>>, ImportFileError>>,
+    /// The stored columns decoded so far, by activity (version 3): a
+    /// query decodes only the columns it reads, each once per open file.
+    decoded: Mutex<HashMap<String, Decoded>>,
     /// Prefixes of the first and last keys' sort keys (inline, so ruling a
     /// file out by range costs no pointer chase).
     first_key: KeyPrefix,
@@ -178,6 +212,8 @@ impl ImportFile {
             layout,
             keys: KeySections::InFile,
             columns: OnceLock::new(),
+            directory: OnceLock::new(),
+            decoded: Mutex::new(HashMap::new()),
             first_key: KeyPrefix::default(),
             last_key: KeyPrefix::default(),
         };
@@ -526,23 +562,127 @@ impl ImportFile {
     }
 
     /// The column section's directory (activities, their row counts and
-    /// each column's value range), read without decoding any column:
+    /// each column's value range), read once without decoding any column:
     /// `None` for files older than version 3, which do not store one.
-    pub fn column_directory(&self) -> Result<Option<stored_columns::Directory>, ImportFileError> {
-        if self.layout.version != FILE_VERSION {
-            return Ok(None);
-        }
+    pub fn column_directory(
+        &self,
+    ) -> Result<Option<Arc<stored_columns::Directory>>, ImportFileError> {
+        self.directory
+            .get_or_init(|| {
+                if self.layout.version != FILE_VERSION {
+                    return Ok(None);
+                }
+                let (bytes, _) = self.column_section_parts()?;
+                stored_columns::decode_directory(bytes)
+                    .map(|(dir, _)| Some(Arc::new(dir)))
+                    .map_err(|what| self.corrupt(Some(self.layout.columns.start), what))
+            })
+            .clone()
+    }
+
+    /// The column section's directory bytes (with their length prefix)
+    /// and where the column data after them starts; only the directory's
+    /// chunks are checked here.
+    fn column_section_parts(&self) -> Result<(&[u8], usize), ImportFileError> {
         let start = self.layout.columns.start;
-        let corrupt = |what: String| self.corrupt(Some(start), what);
-        let len = self.checked(start..start + 4, "the column directory")?;
-        let dir_len = LE::read_u32(len) as usize;
-        if start + 4 + dir_len > self.layout.columns.end {
-            return Err(corrupt("the column directory runs past its section".into()));
+        let dir_len = LE::read_u32(self.checked(start..start + 4, "the column directory")?);
+        let data = start + 4 + dir_len as usize;
+        if data > self.layout.columns.end {
+            return Err(self.corrupt(
+                Some(start),
+                "the column directory runs past its section".into(),
+            ));
         }
-        let bytes = self.checked(start..start + 4 + dir_len, "the column directory")?;
-        stored_columns::decode_directory(bytes)
-            .map(|(dir, _)| Some(dir))
-            .map_err(corrupt)
+        Ok((self.checked(start..data, "the column directory")?, data))
+    }
+
+    /// The columns of `activity` a query reads (`wanted`), decoded from
+    /// the file once and kept; every other column of the activity is
+    /// [`Column::Unavailable`], so a query that reads one it did not ask
+    /// for falls back to the records instead of seeing it unset. `None`
+    /// when the file holds no instance of `activity`.
+    pub fn activity_columns(
+        &self,
+        activity: &str,
+        wanted: &[ColumnId<'_>],
+    ) -> Result<Option<ActivityColumns>, ImportFileError> {
+        let Some(dir) = self.column_directory()? else {
+            // Older files: the whole projection, built from the records.
+            return Ok(self.columns()?.activities.get(activity).cloned());
+        };
+        let Some(act) = dir.activities.iter().find(|a| a.name == activity) else {
+            return Ok(None);
+        };
+        let (_, data_start) = self.column_section_parts()?;
+        let data_end = self.layout.columns.end;
+        // The column data `r` names, its chunks checked.
+        let bytes_of = |r: &stored_columns::ColumnRef| -> Result<&[u8], ImportFileError> {
+            let start = usize::try_from(r.at)
+                .ok()
+                .and_then(|at| data_start.checked_add(at));
+            let end = start
+                .zip(usize::try_from(r.len).ok())
+                .and_then(|(s, l)| s.checked_add(l));
+            match start.zip(end) {
+                Some((start, end)) if end <= data_end => self.checked(start..end, "a column"),
+                _ => Err(self.corrupt(
+                    Some(self.layout.columns.start),
+                    format!(
+                        "{activity}: a column at {} of {} bytes runs past its section",
+                        r.at, r.len
+                    ),
+                )),
+            }
+        };
+        let damaged = |what: String| {
+            self.corrupt(
+                Some(self.layout.columns.start),
+                format!("{activity}: {what}"),
+            )
+        };
+        let mut decoded = self.decoded.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = decoded.entry(activity.to_owned()).or_default();
+        let offsets = match &cache.offsets {
+            Some(o) => o.clone(),
+            None => {
+                let o = stored_columns::decode_offsets(bytes_of(&act.offsets)?, act.rows as usize)
+                    .map(Arc::new)
+                    .map_err(damaged)?;
+                cache.offsets = Some(o.clone());
+                o
+            }
+        };
+        let unavailable = Arc::new(Column::Unavailable);
+        let mut column = |id: ColumnId<'_>,
+                          r: &stored_columns::ColumnRef|
+         -> Result<Arc<Column>, ImportFileError> {
+            if !wanted.contains(&id) {
+                return Ok(unavailable.clone());
+            }
+            let key = ColumnKey::of(&id);
+            if let Some(c) = cache.columns.get(&key) {
+                return Ok(c.clone());
+            }
+            let c = stored_columns::decode_column(bytes_of(r)?, act.rows as usize)
+                .map(Arc::new)
+                .map_err(|what| damaged(format!("column at {}: {what}", r.at)))?;
+            cache.columns.insert(key, c.clone());
+            Ok(c)
+        };
+        let begin = column(ColumnId::Begin, &act.begin)?;
+        let end = column(ColumnId::End, &act.end)?;
+        let last_modified = column(ColumnId::LastModified, &act.last_modified)?;
+        let mut items = HashMap::with_capacity(act.items.len());
+        for (name, r) in &act.items {
+            items.insert(name.clone(), column(ColumnId::Item(name), r)?);
+        }
+        Ok(Some(ActivityColumns {
+            offsets,
+            begin,
+            end,
+            last_modified,
+            items,
+        }))
     }
 
     /// The `verify` command's full check of what a reader uses besides

@@ -12,6 +12,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 use serde::{Deserialize, Serialize};
@@ -312,13 +313,13 @@ pub(crate) fn decode(section: &[u8], max_rows: u64) -> Result<FileColumns, Strin
         let offsets = decode_offsets(slice(data, &act.offsets)?, rows)?;
         let mut items = HashMap::with_capacity(act.items.len());
         for (name, r) in &act.items {
-            items.insert(name.clone(), column(r)?);
+            items.insert(name.clone(), Arc::new(column(r)?));
         }
         let decoded = ActivityColumns {
-            offsets,
-            begin: column(&act.begin)?,
-            end: column(&act.end)?,
-            last_modified: column(&act.last_modified)?,
+            offsets: Arc::new(offsets),
+            begin: Arc::new(column(&act.begin)?),
+            end: Arc::new(column(&act.end)?),
+            last_modified: Arc::new(column(&act.last_modified)?),
             items,
         };
         activities.insert(act.name, decoded);
@@ -340,7 +341,7 @@ fn slice<'a>(data: &'a [u8], r: &ColumnRef) -> Result<&'a [u8], String> {
         })
 }
 
-fn decode_offsets(bytes: &[u8], rows: usize) -> Result<Vec<u64>, String> {
+pub(crate) fn decode_offsets(bytes: &[u8], rows: usize) -> Result<Vec<u64>, String> {
     let mut cursor = Cursor { bytes };
     let first = cursor.u64("the first record offset")?;
     let width = cursor.width()?;
@@ -357,7 +358,7 @@ fn decode_offsets(bytes: &[u8], rows: usize) -> Result<Vec<u64>, String> {
     Ok(offsets)
 }
 
-fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String> {
+pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String> {
     let mut cursor = Cursor { bytes };
     let ints = |cursor: &mut Cursor<'_>| -> Result<(Vec<i64>, Vec<bool>), String> {
         let set = cursor.set_flags(rows)?;
