@@ -38,6 +38,7 @@ say() { echo "process.sh: $*" >&2; }
 # --- build -----------------------------------------------------------------
 # The bench crate is its own workspace: without CARGO_TARGET_DIR its target
 # directory is bench/target, the main crate's is target/.
+LOADAVG_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 say "building bamdb (release) and the data generator"
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin bamdb
 cargo build --release --quiet --manifest-path "$ROOT/bench/Cargo.toml" --bin bamdb-process-data
@@ -192,7 +193,7 @@ REPORT="$ROOT/bench/results/process_$N.md"
     echo "load_sqlite=$LOAD_SQLITE"
     echo "load_duckdb=$LOAD_DUCKDB"
     echo "get_id=$GET_ID"
-    echo "bamdb_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
+    echo "bamdb_rev=$(git -C "$ROOT" log -1 --format=%h -- src Cargo.toml Cargo.lock 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
     echo "bamdb_version=$("$BAMDB" --version)"
     echo "sqlite_version=$("$SQLITE" --version | cut -d' ' -f1)"
     echo "duckdb_version=$("$DUCKDB" --version)"
@@ -201,7 +202,7 @@ REPORT="$ROOT/bench/results/process_$N.md"
     echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "mem=$(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "kernel=$(uname -r)"
-    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "loadavg=$LOADAVG_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "work=$W"
     echo "bamdb_bin=$BAMDB"
@@ -297,8 +298,15 @@ for e in ["sqlite", "duckdb"]:
           "" if ok else f"{len(ids)} ids, first difference at {next((i for i, (a, b) in enumerate(zip(ids, bam_ids)) if a != b), min(len(ids), len(bam_ids)))}")
 
 # --- timings ---
+def result(k):
+    return json.load(open(f"{W}/hf/{k}.json"))["results"][0]
+
 def times(k):
-    return json.load(open(f"{W}/hf/{k}.json"))["results"][0]["times"]
+    return result(k)["times"]
+
+def cpu(k):
+    r = result(k)
+    return r["user"] + r["system"] if "user" in r and "system" in r else None
 
 def med(t):
     s = sorted(t)
@@ -322,7 +330,7 @@ L.append(f"{n:,} completed PurchaseOrder instances (`bamdb::fixture::CompletedOr
          f"Each question is a whole process (start, open, answer, print, exit), timed with {meta['hyperfine']} "
          f"(`-N`, no shell), {meta['runs']} runs, no warm-up; page cache warm (the stores were just written).")
 L.append("")
-L.append(f"Machine: {meta['nproc']} cores, {meta['cpu']}, {meta['mem']}, Linux {meta['kernel']}, load average {meta['loadavg']} at the end (the cores are shared). Date: {meta['date']}.  ")
+L.append(f"Machine: {meta['nproc']} cores, {meta['cpu']}, {meta['mem']}, Linux {meta['kernel']}, load average {meta['loadavg']} (the cores are shared with other work: wall times suffer first, CPU times below less). Date: {meta['date']}.  ")
 L.append(f"Versions: {meta['bamdb_version']} at {meta['bamdb_rev']}; sqlite3 {meta['sqlite_version']}; DuckDB CLI {meta['duckdb_version']} (PyPI duckdb-cli, native binary).  ")
 L.append(f"Command: `bench/process.sh --n {n} --runs {meta['runs']}`")
 L.append("")
@@ -348,6 +356,15 @@ for q in Q:
         t = times(f"{q}_{e}")
         cells.append(" / ".join(ms(x).replace(" ms", "") for x in (t[0], min(t), med(t), max(t))) + " ms")
     L.append(f"| {NAMES[q]} | " + " | ".join(cells) + " |")
+L.append("")
+L.append("## CPU time per process (user + system, mean of the runs)")
+L.append("")
+L.append("Less sensitive than wall time to other work on the machine; DuckDB may use both cores for a scan.")
+L.append("")
+L.append("| question | bamdb CLI | sqlite3 CLI | DuckDB CLI |")
+L.append("|---|--:|--:|--:|")
+for q in Q:
+    L.append(f"| {NAMES[q]} | " + " | ".join(ms(cpu(f'{q}_{e}')) if cpu(f'{q}_{e}') is not None else "n/a" for e in E) + " |")
 L.append("")
 L.append("## Size on disk")
 L.append("")
