@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$N$RUNS" in *[!0-9]*) echo "process.sh: --n and --runs take whole numbers" >&2; exit 2 ;; esac
-[ "$RUNS" -ge 1 ] && [ "$N" -ge 1 ] || { echo "process.sh: --n and --runs must be at least 1" >&2; exit 2; }
+if [ "$RUNS" -lt 1 ] || [ "$N" -lt 1 ]; then echo "process.sh: --n and --runs must be at least 1" >&2; exit 2; fi
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 say() { echo "process.sh: $*" >&2; }
