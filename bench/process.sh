@@ -145,14 +145,18 @@ time_cmd() { # key command
         hyperfine -N --runs "$RUNS" --warmup 0 --style none --export-json "$W/hf/$1.json" "$2" >/dev/null
     else
         python3 - "$RUNS" "$W/hf/$1.json" "$2" <<'PY'
-import json, shlex, subprocess, sys, time
+import json, resource, shlex, subprocess, sys, time
 runs, out, cmd = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3])
 times = []
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
 for _ in range(runs):
     t = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
     times.append(time.perf_counter() - t)
-json.dump({"results": [{"times": times}]}, open(out, "w"))
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump({"results": [{"times": times,
+                        "user": (after.ru_utime - before.ru_utime) / runs,
+                        "system": (after.ru_stime - before.ru_stime) / runs}]}, open(out, "w"))
 PY
     fi
 }
