@@ -44,23 +44,23 @@ fn unset_values_are_padded_and_mixed_types_give_up() {
     )
     .unwrap();
     let a = &cols.activities["A"];
-    assert_eq!(a.offsets, vec![0, 100, 200]);
-    match &a.items["X"] {
+    assert_eq!(*a.offsets, vec![0, 100, 200]);
+    match &*a.items["X"] {
         Column::Float { values, set } => {
             assert_eq!(values, &vec![1.5, 0.0, 0.0]);
             assert_eq!(set, &vec![true, false, false]);
         }
         other => panic!("{other:?}"),
     }
-    match &a.items["R"] {
+    match &*a.items["R"] {
         Column::Text { codes, dict } => {
             assert_eq!(dict, &vec!["EU".to_string()]);
             assert_eq!(codes, &vec![0, UNSET, 0]);
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(a.items["M"], Column::Unavailable));
-    match &a.end {
+    assert!(matches!(*a.items["M"], Column::Unavailable));
+    match &*a.end {
         Column::Timestamp { values, set } => {
             assert_eq!(values, &vec![5, 0, 7]);
             assert_eq!(set, &vec![true, false, true]);
@@ -84,7 +84,7 @@ fn a_text_column_of_unique_values_is_not_a_dictionary() {
     }))
     .unwrap();
     assert!(matches!(
-        cols.activities["A"].items["N"],
+        *cols.activities["A"].items["N"],
         Column::Unavailable
     ));
 }
