@@ -143,6 +143,9 @@ impl Aggregate {
 }
 
 /// An aggregation being computed over several sources.
+/// Groups by key, as a run fills them.
+pub(crate) type Groups = BTreeMap<GroupKey, Group>;
+
 pub(crate) struct AggregateRun<'a> {
     agg: &'a Aggregate,
     plan: Plan,
@@ -171,11 +174,25 @@ impl AggregateRun<'_> {
         fields
     }
 
-    /// Adds the selected rows of a file's projection of the activity;
-    /// `false` (nothing added) when the projection cannot answer and the
-    /// caller must add the file's records with [`Self::add_rows`].
-    pub(crate) fn add_columns(&mut self, cols: &ActivityColumns) -> bool {
-        columnar::aggregate_into(&self.plan, &self.agg.selection, cols, &mut self.groups)
+    /// Adds the selected rows of a file's projection of the activity to
+    /// `groups` (one thread's share of the files, merged later with
+    /// [`Self::merge_groups`]); `false` (nothing added) when the
+    /// projection cannot answer and the caller must add the file's records
+    /// with [`Self::add_rows`].
+    pub(crate) fn add_columns_to(&self, cols: &ActivityColumns, groups: &mut Groups) -> bool {
+        columnar::aggregate_into(&self.plan, &self.agg.selection, cols, groups)
+    }
+
+    /// Merges groups filled by [`Self::add_columns_to`].
+    pub(crate) fn merge_groups(&mut self, groups: Groups) {
+        for (key, group) in groups {
+            match self.groups.get_mut(&key) {
+                Some(g) => g.merge(&group),
+                None => {
+                    self.groups.insert(key, group);
+                }
+            }
+        }
     }
 
     /// The result; an error if a measure overflows the float range (see

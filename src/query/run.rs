@@ -23,7 +23,7 @@ use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
 use crate::segments::stored_columns::ColumnRef;
 
-use super::aggregate::{Aggregate, AggregateRun};
+use super::aggregate::{Aggregate, AggregateRun, Groups};
 use super::field::{Field, ValueRef};
 use super::search::{Row, Search};
 use super::selection::Selection;
@@ -201,8 +201,17 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
     Ok(search.run(candidates))
 }
 
+/// Below this many records in the files a query reads, one thread scans
+/// them all: starting a second costs more than it saves.
+const PARALLEL_MIN_RECORDS: u64 = 50_000;
+
 /// Feeds the snapshot to an aggregation; the caller finishes it (which
 /// can fail on an overflow, a query error rather than damage).
+///
+/// Files are read through their column projections on up to two threads
+/// (each with its own groups, merged after: the accumulators merge
+/// exactly, so the answer does not depend on the split); files the
+/// projection cannot answer are then read record by record.
 pub(crate) fn aggregate(
     snapshot: Snapshot,
     agg: &Aggregate,
@@ -210,17 +219,58 @@ pub(crate) fn aggregate(
     let mut run = agg.start();
     let fields = run.fields();
     run.add_rows(snapshot.in_memory);
-    for (file, superseded) in &snapshot.files {
-        if rules_out(file, agg)? {
-            continue;
+    let mut wanted = selection_columns(agg);
+    wanted.extend(fields.iter().filter_map(column_id));
+    let records: u64 = snapshot.files.iter().map(|(f, _)| f.record_count).sum();
+    let threads = if records >= PARALLEL_MIN_RECORDS {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    } else {
+        1
+    };
+    // Each worker takes every `threads`th file; it returns its groups and
+    // the files it could not answer from columns.
+    let scan = |worker: usize| -> Result<(Groups, Vec<usize>), ImportFileError> {
+        let mut groups = Groups::new();
+        let mut by_records = Vec::new();
+        for (i, (file, superseded)) in snapshot.files.iter().enumerate() {
+            if i % threads != worker || rules_out(file, agg)? {
+                continue;
+            }
+            let Some(cols) = file.activity_columns(&agg.activity, &wanted)? else {
+                continue;
+            };
+            if !superseded.is_empty() || !run.add_columns_to(&cols, &mut groups) {
+                by_records.push(i);
+            }
         }
-        let mut wanted = selection_columns(agg);
-        wanted.extend(fields.iter().filter_map(column_id));
-        let Some(cols) = file.activity_columns(&agg.activity, &wanted)? else {
-            continue;
-        };
-        let cols = &cols;
-        if !superseded.is_empty() || !run.add_columns(cols) {
+        Ok((groups, by_records))
+    };
+    let results: Vec<Result<(Groups, Vec<usize>), ImportFileError>> = if threads == 1 {
+        vec![scan(0)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads).map(|w| scope.spawn(move || scan(w))).collect();
+            let mut results = vec![scan(0)];
+            for handle in handles {
+                // A worker's panic is a bug: it goes on as the caller's,
+                // as it would have with one thread.
+                match handle.join() {
+                    Ok(result) => results.push(result),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            results
+        })
+    };
+    let mut by_records = Vec::new();
+    for result in results {
+        let (groups, files) = result?;
+        run.merge_groups(groups);
+        by_records.extend(files);
+    }
+    by_records.sort_unstable();
+    for i in by_records {
+        if let Some((file, superseded)) = snapshot.files.get(i) {
             run.add_rows(current_instances(file, &agg.activity, superseded)?);
         }
     }
