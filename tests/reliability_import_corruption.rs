@@ -1,6 +1,7 @@
 //! Corruption campaign over a real store's import files (issue 14): bits
 //! flipped in each part of a version-3 file (records, keys, key table, key
-//! filter, key samples, column section, chunk checksums, footer), one
+//! filter, key samples, column section, the records' compression
+//! dictionary, chunk checksums, footer), one
 //! damage per copy of the store.
 //!
 //! For each damaged copy, every answer is either the undamaged store's
@@ -85,7 +86,7 @@ fn answers(dir: &Path, ids: &[String]) -> Result<String, String> {
 fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
     assert_eq!(&bytes[..8], b"BAMDBSEG");
     assert_eq!(&bytes[8..12], &3u32.to_le_bytes(), "a version-3 file");
-    let footer_at = bytes.len() - 104;
+    let footer_at = bytes.len() - 112;
     let field = |i: usize| {
         u64::from_le_bytes(
             bytes[footer_at + i * 8..footer_at + i * 8 + 8]
@@ -93,8 +94,15 @@ fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
                 .unwrap(),
         ) as usize
     };
-    let (index, key_table, filter, samples, columns, crc_table) =
-        (field(0), field(5), field(6), field(8), field(10), field(11));
+    let (index, key_table, filter, samples, columns, dictionary, crc_table) = (
+        field(0),
+        field(5),
+        field(6),
+        field(8),
+        field(10),
+        field(11),
+        field(12),
+    );
     vec![
         ("header", 0..12),
         ("records", 16..index),
@@ -102,7 +110,8 @@ fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
         ("key table", key_table..filter),
         ("key filter", filter..samples),
         ("key samples", samples..columns),
-        ("columns", columns..crc_table),
+        ("columns", columns..dictionary),
+        ("records' dictionary", dictionary..crc_table),
         ("chunk checksums", crc_table..footer_at),
         ("footer", footer_at..bytes.len()),
     ]
@@ -184,5 +193,5 @@ fn every_flipped_bit_in_an_import_file_is_detected_and_never_served() {
             }
         }
     }
-    assert!(cases >= 9 * 5);
+    assert!(cases >= 10 * 5);
 }

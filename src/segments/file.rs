@@ -20,6 +20,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::ChunkChecks;
 use super::columns::{ActivityColumns, Column, ColumnId, FileColumns};
+use super::compress::Decompressor;
 use super::error::ImportFileError;
 use super::keys::{
     stored_block_may_contain, KeyFilter, KeyPrefix, KeyProbe, KeySamples, FILTER_BLOCK_LEN,
@@ -113,6 +114,9 @@ pub(crate) struct ImportFile {
     /// The whole column projection, once asked for (older versions, and
     /// `verify`).
     columns: OnceLock<Result<Arc<FileColumns>, ImportFileError>>,
+    /// The records' decompressor (version 3 files with a dictionary),
+    /// made from the dictionary at the first record read.
+    decompressor: OnceLock<Result<Option<Decompressor>, ImportFileError>>,
     /// The column directory (version 3), once read.
     directory: OnceLock<Result<Option<Arc<stored_columns::Directory>>, ImportFileError>>,
     /// The stored columns decoded so far, by activity (version 3): a
@@ -212,6 +216,7 @@ impl ImportFile {
             layout,
             keys: KeySections::InFile,
             columns: OnceLock::new(),
+            decompressor: OnceLock::new(),
             directory: OnceLock::new(),
             decoded: Mutex::new(HashMap::new()),
             first_key: KeyPrefix::default(),
@@ -437,7 +442,35 @@ impl ImportFile {
                 .map(StoredInstance::from)
                 .map_err(|e| damaged(format!("record does not decode: {e}")));
         }
+        let decompressed;
+        let body = match self.decompressor()? {
+            Some(d) => {
+                decompressed = d
+                    .decompress(body, MAX_RECORD_LEN as usize)
+                    .map_err(|what| damaged(what))?;
+                &decompressed[..]
+            }
+            None => body,
+        };
         postcard::from_bytes(body).map_err(|e| damaged(format!("record does not decode: {e}")))
+    }
+
+    /// The records' decompressor, if the file's records are compressed.
+    fn decompressor(&self) -> Result<Option<&Decompressor>, ImportFileError> {
+        let made = self.decompressor.get_or_init(|| {
+            if self.layout.dictionary.is_empty() {
+                return Ok(None);
+            }
+            let at = self.layout.dictionary.start;
+            let bytes = self.checked(self.layout.dictionary.clone(), "the dictionary")?;
+            Decompressor::new(bytes).map(Some).ok_or_else(|| {
+                self.corrupt(Some(at), "the records' dictionary does not load".into())
+            })
+        });
+        match made {
+            Ok(d) => Ok(d.as_ref()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// Lets go of the pages a scan touched (mapped files only), so resident

@@ -26,8 +26,8 @@ pub(crate) const HEADER_LEN: usize = 16;
 
 // Format (footer, versions 1 and 2, 48 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
 pub(crate) const V2_FOOTER_LEN: usize = 48;
-// Format (footer, version 3, 104 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | crc_table u64 | reserved u32 | footer_crc u32 }
-pub(crate) const V3_FOOTER_LEN: usize = 104;
+// Format (footer, version 3, 112 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | reserved u32 | footer_crc u32 }
+pub(crate) const V3_FOOTER_LEN: usize = 112;
 
 /// Where an index key table entry is 8 bytes and a key at least 12.
 const KEY_TABLE_ENTRY: usize = 8;
@@ -52,6 +52,9 @@ pub(crate) struct Layout {
     pub samples: Range<usize>,
     pub sample_count: usize,
     pub columns: Range<usize>,
+    /// The records' compression dictionary (empty: records are stored
+    /// uncompressed).
+    pub dictionary: Range<usize>,
     pub checked: Range<usize>,
     pub crc_table: usize,
     /// Versions 1 and 2: the checksum over the whole index.
@@ -120,7 +123,8 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
     let samples_offset = offset(8);
     layout.sample_count = offset(9);
     let columns_offset = offset(10);
-    layout.crc_table = offset(11);
+    let dictionary_offset = offset(11);
+    layout.crc_table = offset(12);
     // Each part starts where the one before ends, in this order.
     let ordered = [
         layout.index_offset,
@@ -128,6 +132,7 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
         filter_offset,
         samples_offset,
         columns_offset,
+        dictionary_offset,
         layout.crc_table,
         footer_at,
     ];
@@ -168,14 +173,15 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
     }
     layout.filter = filter_offset..samples_offset;
     layout.samples = samples_offset..columns_offset;
-    layout.columns = columns_offset..layout.crc_table;
+    layout.columns = columns_offset..dictionary_offset;
+    layout.dictionary = dictionary_offset..layout.crc_table;
     Ok(layout)
 }
 
 /// Encodes a version-3 footer.
 pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
     let mut footer = [0u8; V3_FOOTER_LEN];
-    let fields: [u64; 12] = [
+    let fields: [u64; 13] = [
         layout.index_offset as u64,
         layout.key_count as u64,
         layout.record_count,
@@ -187,6 +193,7 @@ pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
         layout.samples.start as u64,
         layout.sample_count as u64,
         layout.columns.start as u64,
+        layout.dictionary.start as u64,
         layout.crc_table as u64,
     ];
     for (slot, value) in footer.chunks_exact_mut(8).zip(fields) {

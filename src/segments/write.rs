@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::blob::write_atomically;
 use super::chunks::checksum_table;
 use super::columns::FileColumns;
+use super::compress::{self, Compressor};
 use super::error::ImportFileError;
 use super::keys::{KeyFilter, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
 use super::layout::{v3_footer, Layout, FILE_MAGIC, FILE_VERSION, HEADER_LEN};
@@ -37,12 +38,24 @@ pub(crate) fn write_import_file(
     out.extend_from_slice(&FILE_MAGIC);
     out.extend_from_slice(&FILE_VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
+    let mut bodies = Vec::with_capacity(sorted.len());
+    for rec in &sorted {
+        bodies.push(
+            postcard::to_allocvec(rec).map_err(|e| encode_failed("a record")(e.to_string()))?,
+        );
+    }
+    // Records compress with a dictionary trained on this file's own
+    // (`compress.rs`); a file too small to train one is stored plain.
+    let dictionary = compress::train(&bodies);
+    let mut compressor = dictionary.as_deref().and_then(Compressor::new);
     let mut keys: Vec<(&str, &str, u64)> = Vec::with_capacity(records.len());
     let mut placed: Vec<(u64, &StoredInstance)> = Vec::with_capacity(records.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
-    for rec in &sorted {
-        let body =
-            postcard::to_allocvec(rec).map_err(|e| encode_failed("a record")(e.to_string()))?;
+    for (rec, body) in sorted.iter().zip(bodies) {
+        let body = match compressor.as_mut() {
+            Some(c) => c.compress(&body).map_err(encode_failed("a record"))?,
+            None => body,
+        };
         let offset = out.len() as u64;
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
@@ -99,6 +112,12 @@ pub(crate) fn write_import_file(
     let start = out.len();
     out.extend_from_slice(&stored_columns::encode(&columns).map_err(encode_failed("the columns"))?);
     layout.columns = start..out.len();
+    let start = out.len();
+    // Only a dictionary the compressor accepted was used.
+    if compressor.is_some() {
+        out.extend_from_slice(dictionary.as_deref().unwrap_or(&[]));
+    }
+    layout.dictionary = start..out.len();
     layout.crc_table = out.len();
     let table = checksum_table(out.get(layout.index_offset..).unwrap_or(&[]));
     out.extend_from_slice(&table);
