@@ -447,7 +447,7 @@ impl ImportFile {
             Some(d) => {
                 decompressed = d
                     .decompress(body, MAX_RECORD_LEN as usize)
-                    .map_err(|what| damaged(what))?;
+                    .map_err(&damaged)?;
                 &decompressed[..]
             }
             None => body,
