@@ -131,6 +131,13 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
             out.push(("import_file", "flipped_record".to_string(), flipped));
         }
     }
+    // Enough records for a compression dictionary (`compress.rs`).
+    let many: Vec<_> = (0..80).map(rec).collect();
+    if write_import_file(&disk, dir, "b.seg", &many).is_ok() {
+        if let Some(bytes) = disk.read_file(&dir.join("b.seg")) {
+            out.push(("import_file", "compressed_records".to_string(), bytes));
+        }
+    }
     out.push(("import_file", "empty".to_string(), Vec::new()));
     out.push((
         "import_file",
