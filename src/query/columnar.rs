@@ -16,6 +16,7 @@ use crate::segments::columns::{ActivityColumns, Column, UNSET};
 use super::bucket::clamp_start;
 use super::cell::{Cell, OrdCell};
 use super::field::{status_name, Field, ValueRef};
+use super::measure::Acc;
 use super::plan::{Group, GroupKey, Plan};
 use super::selection::Selection;
 
@@ -272,6 +273,12 @@ pub(crate) fn aggregate_into(
     if total <= DENSE_SLOTS {
         dense = vec![u32::MAX; total as usize];
     }
+    // First the group of each selected row (and the counts), then each
+    // measure over all rows in one loop of its own: a loop per measure
+    // reads one or two columns straight, where one loop over rows would
+    // switch on every measure and value type for every row. Each
+    // accumulator still sees its rows in the same order.
+    let mut row_slots: Vec<u32> = Vec::with_capacity(sel.len());
     for &r in &sel {
         let row = r as usize;
         let code = parts
@@ -284,7 +291,7 @@ pub(crate) fn aggregate_into(
                         *s = slots.len() as u32;
                         slots.push((code, template.clone()));
                     }
-                    *s as usize
+                    *s
                 }
                 None => return false,
             }
@@ -294,13 +301,42 @@ pub(crate) fn aggregate_into(
             if s == next {
                 slots.push((code, template.clone()));
             }
-            s as usize
+            s
         };
-        if let Some((_, group)) = slots.get_mut(slot) {
-            group.add_values(|i| match inputs.get(i) {
-                Some((a, b)) => (a.get(row), b.get(row)),
-                None => (None, None),
-            });
+        if let Some((_, group)) = slots.get_mut(slot as usize) {
+            group.count_one();
+        }
+        row_slots.push(slot);
+    }
+    for (i, (a, b)) in inputs.iter().enumerate() {
+        let rows = sel.iter().zip(&row_slots);
+        fn acc_of(slots: &mut [(u64, Group)], slot: u32, i: usize) -> Option<&mut Acc> {
+            slots
+                .get_mut(slot as usize)
+                .and_then(|(_, g)| g.accs_mut().get_mut(i))
+        }
+        match (a, template.accs().get(i)) {
+            (_, Some(Acc::Count)) => {}
+            (View::Col(Column::Float { values, set }), Some(Acc::Sum(..) | Acc::Avg(..))) => {
+                for (&r, &slot) in rows {
+                    let row = r as usize;
+                    if set.get(row) == Some(&true) {
+                        if let (Some(acc), Some(&x)) =
+                            (acc_of(&mut slots, slot, i), values.get(row))
+                        {
+                            acc.add_float(x);
+                        }
+                    }
+                }
+            }
+            _ => {
+                for (&r, &slot) in rows {
+                    let row = r as usize;
+                    if let Some(acc) = acc_of(&mut slots, slot, i) {
+                        acc.apply(a.get(row), b.get(row), true);
+                    }
+                }
+            }
         }
     }
 

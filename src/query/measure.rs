@@ -475,6 +475,15 @@ impl Acc {
         }
     }
 
+    /// [`Self::apply`] of a set float, added: the column loop's path
+    /// for sums and averages.
+    #[inline]
+    pub(crate) fn add_float(&mut self, x: f64) {
+        if let Acc::Sum(_, s) | Acc::Avg(_, s) = self {
+            s.update(Some(ValueRef::Float(x)), true);
+        }
+    }
+
     /// Adds what `other` (the same measure, over other instances) holds.
     pub(crate) fn merge(&mut self, other: &Acc) {
         match (self, other) {

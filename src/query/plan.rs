@@ -167,22 +167,21 @@ impl Group {
         }
     }
 
-    /// Counts one more instance whose measure inputs are given, per
-    /// accumulator, by `values` (see [`Acc::fields`]).
-    pub(crate) fn add_values<'a>(
-        &mut self,
-        mut values: impl FnMut(usize) -> (Option<ValueRef<'a>>, Option<ValueRef<'a>>),
-    ) {
-        self.count += 1;
-        for (i, acc) in self.accs.iter_mut().enumerate() {
-            let (a, b) = values(i);
-            acc.apply(a, b, true);
-        }
-    }
-
     /// The accumulators, in measure order.
     pub(crate) fn accs(&self) -> &[Acc] {
         &self.accs
+    }
+
+    /// The accumulators, to feed them one measure at a time (the caller
+    /// counts the instance once with [`Self::count_one`]).
+    pub(crate) fn accs_mut(&mut self) -> &mut [Acc] {
+        &mut self.accs
+    }
+
+    /// Counts one more instance, whose values the caller gives each
+    /// accumulator through [`Self::accs_mut`].
+    pub(crate) fn count_one(&mut self) {
+        self.count += 1;
     }
 
     fn results(&self) -> impl Iterator<Item = Cell> + '_ {
