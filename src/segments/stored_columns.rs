@@ -29,6 +29,35 @@ const KIND_FLOAT: u8 = 3;
 const KIND_BOOL: u8 = 4;
 const KIND_TIMESTAMP: u8 = 5;
 const KIND_TEXT: u8 = 6;
+const KIND_DECIMAL: u8 = 7;
+/// Powers of ten a decimal column may be scaled by (all exact in f64).
+const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
+/// Integers beyond this are not exact in f64.
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The fewest decimal digits `d` such that every set value is
+/// `n / 10^d` for an integer `n`, computed back bit for bit (so `-0.0`,
+/// NaN and infinities never qualify); `None` when no `d` up to 6 does.
+fn decimal_scale(values: &[f64], set: &[bool]) -> Option<u8> {
+    let set_values = || values.iter().zip(set).filter(|(_, &s)| s).map(|(v, _)| *v);
+    (0..POW10.len()).find_map(|d| {
+        let scale = POW10.get(d).copied()?;
+        set_values()
+            .all(|v| {
+                // Through the integer the column stores, as decoding does.
+                let n = (v * scale).round();
+                n.abs() < MAX_EXACT && ((n as i64) as f64 / scale).to_bits() == v.to_bits()
+            })
+            .then_some(d as u8)
+    })
+}
 /// Set flags: every row set (no bitmap follows), or a bitmap follows.
 const ALL_SET: u8 = 0;
 const BITMAP: u8 = 1;
@@ -148,7 +177,8 @@ fn encode_column(
     rows: usize,
     out: &mut Vec<u8>,
 ) -> Option<(StoredValue, StoredValue)> {
-    // Frame of reference over the set values.
+    // Frame of reference over the set values, divided by their common
+    // step (timestamps in whole seconds pack in 22 bits a month, not 42).
     fn ints(values: &[i64], set: &[bool], out: &mut Vec<u8>) -> Option<(i64, i64)> {
         encode_set(set, out);
         let set_values = || values.iter().zip(set).filter(|(_, &s)| s).map(|(v, _)| *v);
@@ -156,12 +186,14 @@ fn encode_column(
         let base = lo.unwrap_or(0);
         out.extend_from_slice(&base.to_le_bytes());
         let span = |v: i64| v.wrapping_sub(base) as u64;
-        let width = width_for(hi.map_or(0, span));
+        let step = set_values().fold(0u64, |g, v| gcd(g, span(v))).max(1);
+        out.extend_from_slice(&step.to_le_bytes());
+        let width = width_for(hi.map_or(0, span) / step);
         out.push(width as u8);
         let packed = values
             .iter()
             .zip(set)
-            .map(|(v, &s)| if s { span(*v) } else { 0 });
+            .map(|(v, &s)| if s { span(*v) / step } else { 0 });
         pack(packed, width, out);
         lo.zip(hi)
     }
@@ -184,10 +216,27 @@ fn encode_column(
                 .map(|(lo, hi)| (StoredValue::Timestamp(lo), StoredValue::Timestamp(hi)))
         }
         Column::Float { values, set } => {
-            out.push(KIND_FLOAT);
-            encode_set(set, out);
-            for v in values {
-                out.extend_from_slice(&v.to_le_bytes());
+            // Decimals (amounts, prices) are stored as integers and a
+            // power of ten when that gives every value back bit for bit.
+            match decimal_scale(values, set) {
+                Some(digits) => {
+                    out.push(KIND_DECIMAL);
+                    out.push(digits);
+                    let scale = POW10.get(usize::from(digits)).copied().unwrap_or(1.0);
+                    let ints_of: Vec<i64> = values
+                        .iter()
+                        .zip(set)
+                        .map(|(v, &s)| if s { (v * scale).round() as i64 } else { 0 })
+                        .collect();
+                    ints(&ints_of, set, out);
+                }
+                None => {
+                    out.push(KIND_FLOAT);
+                    encode_set(set, out);
+                    for v in values {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                }
             }
             let set_values = || values.iter().zip(set).filter(|(_, &s)| s).map(|(v, _)| *v);
             // NaN has no place in a range: no range is given then.
@@ -363,12 +412,13 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
     let ints = |cursor: &mut Cursor<'_>| -> Result<(Vec<i64>, Vec<bool>), String> {
         let set = cursor.set_flags(rows)?;
         let base = cursor.u64("the base value")? as i64;
+        let step = cursor.u64("the step")?;
         let width = cursor.width()?;
         let packed = cursor.packed(rows, width, "values")?;
         let mut values = vec![0i64; rows];
         unpack(packed, rows, width, |i, v| {
             if let Some(slot) = values.get_mut(i) {
-                *slot = base.wrapping_add(v as i64);
+                *slot = base.wrapping_add(v.wrapping_mul(step) as i64);
             }
         });
         // Unset rows read as 0, as the in-memory projection pads them.
@@ -384,6 +434,19 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
         KIND_UNAVAILABLE => Ok(Column::Unavailable),
         KIND_INT => ints(&mut cursor).map(|(values, set)| Column::Int { values, set }),
         KIND_TIMESTAMP => ints(&mut cursor).map(|(values, set)| Column::Timestamp { values, set }),
+        KIND_DECIMAL => {
+            let digits = cursor.u8("the decimal digits")?;
+            let scale = POW10.get(usize::from(digits)).copied().ok_or_else(|| {
+                format!("{digits} decimal digits is more than this format writes")
+            })?;
+            let (ints, set) = ints(&mut cursor)?;
+            let values = ints
+                .iter()
+                .zip(&set)
+                .map(|(&n, &s)| if s { n as f64 / scale } else { 0.0 })
+                .collect();
+            Ok(Column::Float { values, set })
+        }
         KIND_FLOAT => {
             let set = cursor.set_flags(rows)?;
             let raw = cursor.packed(rows, 64, "float values")?;

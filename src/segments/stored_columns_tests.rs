@@ -46,6 +46,14 @@ fn value() -> impl Strategy<Value = Option<StoredValue>> {
         any::<i64>().prop_map(|v| Some(StoredValue::Int(v))),
         (-5i64..5).prop_map(|v| Some(StoredValue::Int(v))),
         any::<f64>().prop_map(|v| Some(StoredValue::Float(v))),
+        // Decimals: stored as integers and a power of ten.
+        (-100_000i64..100_000).prop_map(|n| Some(StoredValue::Float(n as f64 / 100.0))),
+        (0i64..50).prop_map(|n| Some(StoredValue::Float(n as f64 * 0.1))),
+        Just(Some(StoredValue::Float(-0.0))),
+        // Timestamps in whole seconds: packed by their common step.
+        (0i64..1_000_000).prop_map(|s| Some(StoredValue::Timestamp(
+            1_793_491_200_000_000 + s * 1_000_000
+        ))),
         any::<bool>().prop_map(|v| Some(StoredValue::Bool(v))),
         any::<i64>().prop_map(|v| Some(StoredValue::Timestamp(v))),
         "[a-c]{0,3}".prop_map(|v| Some(StoredValue::Text(v))),
@@ -75,6 +83,29 @@ proptest! {
         // Floats compare bitwise (NaN included).
         prop_assert_eq!(canonical(&decoded), canonical(&built));
     }
+}
+
+#[test]
+fn decimals_and_whole_seconds_pack_small() {
+    let rows = 1000u64;
+    let records: Vec<_> = (0..rows)
+        .map(|i| {
+            let mut r = record(
+                i * 5 + 1,
+                Some(StoredValue::Float((i * 37 % 100_000) as f64 / 100.0)),
+                None,
+            );
+            r.begin = Some(1_793_491_200_000_000 + (i as i64 * 7919 % 2_592_000) * 1_000_000);
+            (i * 100, r)
+        })
+        .collect();
+    let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
+    let bytes = encode(&built).unwrap();
+    // Amounts: 17 bits; begin: 22 bits (30 days of seconds); offsets: 7
+    // bits; end and last_modified unset. About 6 bytes a row.
+    assert!(bytes.len() < rows as usize * 7, "{} bytes", bytes.len());
+    let decoded = decode(&bytes, rows).unwrap();
+    assert_eq!(canonical(&decoded), canonical(&built));
 }
 
 #[test]
