@@ -11,17 +11,24 @@
 //! recovery decides what is durable. A failed fsync is never retried, since
 //! the kernel may already have dropped the data it could not write.
 //!
-//! (About 500 lines: append, group commit, rotation and trim share the
-//! append and commit locks, whose order is documented once, here.)
+//! When the last handle is dropped with every written frame durable, the
+//! log records where it ends (`clean_end.rs`), so the next open need not
+//! walk the last segment; the first append after an open that used the
+//! record removes it first.
+//!
+//! (About 600 lines: append, group commit, rotation, trim and the clean
+//! close share the append and commit locks, whose order is documented
+//! once, here: the append lock is taken before the commit lock.)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use super::clean_end::{remove_clean_end, write_clean_end, CleanEnd};
 use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
-use super::recovery::{recover, RecoveryReport};
+use super::recovery::{recover, CleanEndUse, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
 use super::shared::{lock, CommitPoint, CommitState, WalShared, WriterState};
 use super::{Lsn, WalError, WalOptions};
@@ -64,8 +71,29 @@ impl Wal {
         dir: impl AsRef<Path>,
         options: WalOptions,
     ) -> Result<Wal, WalError> {
+        Wal::open_inner(storage, dir.as_ref(), options, CleanEndUse::Trust)
+    }
+
+    /// Like [`Wal::open_with_storage`], but recovery walks every frame of
+    /// the last segment and reads the space after them even when a clean
+    /// close recorded where the log ends: for a full check of the log,
+    /// which then also reports (and cuts) anything found past that end.
+    pub fn open_with_full_recovery(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: WalOptions,
+    ) -> Result<Wal, WalError> {
+        Wal::open_inner(storage, dir.as_ref(), options, CleanEndUse::Ignore)
+    }
+
+    fn open_inner(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        options: WalOptions,
+        clean_end_use: CleanEndUse,
+    ) -> Result<Wal, WalError> {
         options.validate()?;
-        let dir = dir.as_ref().to_path_buf();
+        let dir = dir.to_path_buf();
         storage
             .create_dir_all(&dir)
             .map_err(|e| WalError::io("create directory", &dir, e))?;
@@ -75,15 +103,15 @@ impl Wal {
             .map_err(|e| WalError::io("lock", &lock_path, e))?
             .ok_or_else(|| WalError::Locked { dir: dir.clone() })?;
 
-        let mut recovered = recover(storage.as_ref(), &dir, &options)?;
+        let mut recovered = recover(storage.as_ref(), &dir, &options, clean_end_use)?;
         let next_lsn = recovered.next_lsn;
-        let (active, offset) = match recovered.active.take() {
-            Some(active) => active,
+        let (active, offset, last_frame) = match recovered.active.take() {
+            Some((active, offset)) => (active, offset, recovered.last_frame),
             None => {
                 let seg = create_segment(storage.as_ref(), &dir, next_lsn, &options)?;
                 let seg = Arc::new(seg);
                 recovered.segments.insert(seg.base, seg.clone());
-                (seg, SEGMENT_HEADER_LEN as u64)
+                (seg, SEGMENT_HEADER_LEN as u64, 0)
             }
         };
         let reserved = active
@@ -106,6 +134,8 @@ impl Wal {
                 can_reserve: true,
                 grew: false,
                 next_lsn,
+                last_frame,
+                clean_end_on_disk: recovered.clean_end,
                 buf: Vec::new(),
             }),
             commit: Mutex::new(CommitState {
@@ -323,6 +353,12 @@ impl WalShared {
         }
         let mut w = lock(&self.writer);
         self.check_poisoned()?;
+        if w.clean_end_on_disk {
+            if let Err(e) = self.leave_clean_end(&mut w) {
+                self.poison(&mut lock(&self.commit), e.to_string());
+                return Err(e);
+            }
+        }
         let len = frame_len(payload.len()) as u64;
         if w.offset + len > self.options.segment_size && w.offset > SEGMENT_HEADER_LEN as u64 {
             if let Err(e) = self.rotate(&mut w) {
@@ -351,6 +387,7 @@ impl WalShared {
             self.poison(&mut lock(&self.commit), err.to_string());
             return Err(err);
         }
+        w.last_frame = w.offset;
         w.offset += len;
         if w.offset > w.reserved {
             w.grew = true;
@@ -491,6 +528,68 @@ impl WalShared {
         }
     }
 
+    /// Before the first append after an open that took the end of the log
+    /// from the clean-end record: cuts the active segment at that end and
+    /// removes the record, both durably. Removing it matters: with the
+    /// record still there, a crash after this append would make the next
+    /// open stop at the old end and drop acknowledged frames. The cut makes
+    /// sure no bytes past the end that recovery did not read (such as a
+    /// frame torn by a writer that ignored the record) can ever be taken
+    /// for a frame; growth reserves zeros again.
+    fn leave_clean_end(&self, w: &mut WriterState) -> Result<(), WalError> {
+        let active = w.active.clone();
+        let path = &active.path;
+        let io = |op| move |e| WalError::io(op, path, e);
+        let len = active.file.len().map_err(io("stat segment"))?;
+        if len > w.offset {
+            active
+                .file
+                .set_len(w.offset)
+                .map_err(io("cut segment at its recorded end"))?;
+            active.file.sync_all().map_err(io("fsync segment"))?;
+            w.reserved = w.offset;
+        }
+        remove_clean_end(self.storage.as_ref(), &self.dir)?;
+        w.clean_end_on_disk = false;
+        Ok(())
+    }
+
+    /// At the close of the last handle: writes the clean-end record if every
+    /// frame written is durable and the writer is sound (otherwise the next
+    /// open walks the log, as after a crash). Nothing to do if the record
+    /// on disk still describes the log.
+    fn record_clean_end(&self) -> Result<(), WalError> {
+        let w = lock(&self.writer);
+        let point = {
+            let c = lock(&self.commit);
+            if c.poisoned.is_some() {
+                return Ok(());
+            }
+            c.point
+        };
+        if w.clean_end_on_disk {
+            return Ok(());
+        }
+        let settled = point.lsn + 1 == w.next_lsn
+            && point.segment == w.active.base
+            && point.end == w.offset
+            && !w.grew;
+        let Ok(header) = &w.active.header else {
+            return Ok(());
+        };
+        if !settled {
+            return Ok(());
+        }
+        let record = CleanEnd {
+            salt: header.salt,
+            base_lsn: w.active.base,
+            end: w.offset,
+            last_frame: w.last_frame,
+            next_lsn: w.next_lsn,
+        };
+        write_clean_end(self.storage.as_ref(), &self.dir, &record)
+    }
+
     /// Seals the active segment (exact length, synced) and starts the next.
     /// Every frame of the old segment is durable before the new one exists,
     /// so only the last segment can ever end in a torn frame.
@@ -523,8 +622,23 @@ impl WalShared {
             .map_err(|e| WalError::io("stat segment", &seg.path, e))?;
         w.active = seg;
         w.offset = SEGMENT_HEADER_LEN as u64;
+        w.last_frame = 0;
         w.can_reserve = true;
         w.grew = false;
         Ok(())
+    }
+}
+
+impl Drop for WalShared {
+    /// The last handle is gone: a clean close. Failing to record the end
+    /// costs the next open a walk of the log, nothing more, so an error is
+    /// only logged. Nothing is recorded while a panic unwinds.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Err(e) = self.record_clean_end() {
+            tracing::warn!(error = %e, "WAL clean-end record not written; the next open walks the log");
+        }
     }
 }
