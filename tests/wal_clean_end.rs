@@ -296,3 +296,19 @@ fn a_clean_close_on_a_real_directory_leaves_the_record() {
     assert_eq!(wal.append(b"two").unwrap(), 2);
     assert!(!dir.path().join("CLEAN").exists());
 }
+
+/// The first append after a trusted open cuts the segment at the recorded
+/// end and reserves the same space again: a full disk keeps the room the
+/// segment had.
+#[test]
+fn the_first_append_after_using_the_record_keeps_the_reservation() {
+    let disk = MemStorage::new();
+    closed_log(&disk, 10);
+    let reserved = disk.read_file(&segment_path(1)).unwrap().len();
+    disk.set_capacity(Some(disk.used_bytes()));
+    let wal = open(&disk);
+    assert!(wal.recovery_report().used_clean_end);
+    wal.append(&payload(11)).unwrap();
+    assert_eq!(disk.read_file(&segment_path(1)).unwrap().len(), reserved);
+    assert_eq!(frames(&wal), expected(1..=11));
+}

@@ -248,7 +248,7 @@ pub(crate) fn write_clean_end(
         .map_err(|e| WalError::io("rename clean-end record", &path, e))?;
     storage
         .sync_dir(dir)
-        .map_err(|e| WalError::io("fsync directory", dir, e))
+        .map_err(|e| WalError::io("fsync directory after the clean-end record", dir, e))
 }
 
 /// Removes the record durably (the file, then a sync of the directory), so
@@ -260,9 +260,13 @@ pub(crate) fn remove_clean_end(storage: &dyn Storage, dir: &Path) -> Result<(), 
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(WalError::io("remove clean-end record", &path, e)),
     }
-    storage
-        .sync_dir(dir)
-        .map_err(|e| WalError::io("fsync directory", dir, e))
+    storage.sync_dir(dir).map_err(|e| {
+        WalError::io(
+            "fsync directory after removing the clean-end record",
+            dir,
+            e,
+        )
+    })
 }
 
 #[cfg(test)]

@@ -320,6 +320,17 @@ impl Wal {
         ))
     }
 
+    /// Records where the log ends (the clean-end record, see "Clean-end
+    /// record" in `docs/FORMAT.md`) if every frame written is durable and
+    /// the writer is not poisoned, so the next open need not walk the last
+    /// segment. For a clean close; dropping the last handle does the same
+    /// and only logs an error. Appending afterwards is allowed: it removes
+    /// the record first. An error leaves everything acknowledged intact;
+    /// the next open walks the log, as after a crash.
+    pub fn record_clean_end(&self) -> Result<(), WalError> {
+        self.shared.record_clean_end()
+    }
+
     /// The directory of the log.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
@@ -546,20 +557,27 @@ impl WalShared {
                 .file
                 .set_len(w.offset)
                 .map_err(io("cut segment at its recorded end"))?;
-            active.file.sync_all().map_err(io("fsync segment"))?;
+            // Reserve the same space again (zeros), so a full disk keeps
+            // the room the segment had; `reserve` falls back to nothing
+            // more if the space was taken meanwhile.
             w.reserved = w.offset;
+            if self.options.preallocate {
+                let storage = self.storage.as_ref();
+                match reserve(storage, active.file.as_ref(), path, w.offset, len, w.offset)? {
+                    Some(reserved) => w.reserved = reserved,
+                    None => w.can_reserve = false,
+                }
+            }
+            active.file.sync_all().map_err(io("fsync segment"))?;
         }
         remove_clean_end(self.storage.as_ref(), &self.dir)?;
         w.clean_end_on_disk = false;
         Ok(())
     }
 
-    /// At the close of the last handle: writes the clean-end record if every
-    /// frame written is durable and the writer is sound (otherwise the next
-    /// open walks the log, as after a crash). Nothing to do if the record
-    /// on disk still describes the log.
+    /// See [`Wal::record_clean_end`].
     fn record_clean_end(&self) -> Result<(), WalError> {
-        let w = lock(&self.writer);
+        let mut w = lock(&self.writer);
         let point = {
             let c = lock(&self.commit);
             if c.poisoned.is_some() {
@@ -587,6 +605,9 @@ impl WalShared {
             last_frame: w.last_frame,
             next_lsn: w.next_lsn,
         };
+        // From here on the record may exist, even if writing it fails
+        // half-way: the next append must remove it first.
+        w.clean_end_on_disk = true;
         write_clean_end(self.storage.as_ref(), &self.dir, &record)
     }
 
