@@ -318,3 +318,36 @@ fn the_first_append_after_using_the_record_keeps_the_reservation() {
     assert_eq!(disk.read_file(&segment_path(1)).unwrap().len(), reserved);
     assert_eq!(frames(&wal).len(), 21);
 }
+
+#[test]
+fn a_disk_too_full_for_the_record_is_no_error_and_leaves_nothing() {
+    let disk = MemStorage::new();
+    let wal = open(&disk);
+    wal.append(&payload(1)).unwrap();
+    disk.set_capacity(Some(disk.used_bytes()));
+    wal.record_clean_end().unwrap();
+    assert!(disk.read_file(&record_path()).is_none());
+    assert!(disk.read_file(&Path::new(DIR).join("CLEAN.tmp")).is_none());
+    // The reserved space still takes frames.
+    assert_eq!(wal.append(&payload(2)).unwrap(), 2);
+    drop(wal);
+    let wal = open(&disk);
+    assert!(!wal.recovery_report().used_clean_end);
+    assert_eq!(frames(&wal), expected(1..=2));
+}
+
+#[test]
+fn a_failed_sync_of_the_record_is_reported_and_nothing_is_trusted() {
+    let disk = MemStorage::new();
+    let wal = open(&disk);
+    wal.append(&payload(1)).unwrap();
+    // The record's steps: create, write, sync.
+    disk.inject(3, Fault::Eio);
+    let err = wal.record_clean_end().unwrap_err();
+    assert!(err.to_string().contains("clean-end record"), "{err}");
+    assert!(disk.read_file(&record_path()).is_none());
+    assert_eq!(wal.append(&payload(2)).unwrap(), 2);
+    drop(wal);
+    let wal = open(&disk);
+    assert_eq!(frames(&wal), expected(1..=2));
+}

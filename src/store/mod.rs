@@ -326,9 +326,9 @@ impl Store {
     /// open need not read it through), and releases the directory (once
     /// every stream made from this store is dropped too).
     /// [`StoreError::Halted`] if the import had stopped after its retries;
-    /// [`StoreError::Wal`] if the end could not be recorded (nothing
-    /// acknowledged is affected: the next open reads the message box
-    /// through, as after a crash).
+    /// [`StoreError::Wal`] if the end could not be recorded for another
+    /// reason than a full disk (nothing acknowledged is affected: the next
+    /// open reads the message box through, as after a crash).
     pub fn close(self) -> Result<(), StoreError> {
         self.stop();
         let recorded = self.bus.wal().record_clean_end();

@@ -238,10 +238,18 @@ pub(crate) fn write_clean_end(
     let file = storage
         .open_file(&tmp, OpenMode::CreateNew)
         .map_err(|e| WalError::io("create clean-end record", &tmp, e))?;
-    file.write_all_at(&bytes, 0)
-        .map_err(|e| WalError::io("write clean-end record", &tmp, e))?;
-    file.sync_all()
-        .map_err(|e| WalError::io("fsync clean-end record", &tmp, e))?;
+    let written = file
+        .write_all_at(&bytes, 0)
+        .map_err(|e| WalError::io("write clean-end record", &tmp, e))
+        .and_then(|()| {
+            file.sync_all()
+                .map_err(|e| WalError::io("fsync clean-end record", &tmp, e))
+        });
+    if let Err(e) = written {
+        // Not needed, and on a full disk it holds space: best effort.
+        let _ = storage.remove_file(&tmp);
+        return Err(e);
+    }
     let path = clean_end_path(dir);
     storage
         .rename(&tmp, &path)

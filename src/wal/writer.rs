@@ -32,7 +32,7 @@ use super::recovery::{recover, CleanEndUse, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
 use super::shared::{lock, CommitPoint, CommitState, WalShared, WriterState};
 use super::{Lsn, WalError, WalOptions};
-use crate::storage::{FsStorage, Storage};
+use crate::storage::{is_no_space, FsStorage, Storage};
 
 /// The message box: a directory of log segments. Cheap to clone; clones
 /// share the same log. The directory lock is released when the last clone
@@ -325,8 +325,9 @@ impl Wal {
     /// the writer is not poisoned, so the next open need not walk the last
     /// segment. For a clean close; dropping the last handle does the same
     /// and only logs an error. Appending afterwards is allowed: it removes
-    /// the record first. An error leaves everything acknowledged intact;
-    /// the next open walks the log, as after a crash.
+    /// the record first. A disk too full for the record is not an error
+    /// (the record is simply not written). An error leaves everything
+    /// acknowledged intact; the next open walks the log, as after a crash.
     pub fn record_clean_end(&self) -> Result<(), WalError> {
         self.shared.record_clean_end()
     }
@@ -608,7 +609,16 @@ impl WalShared {
         // From here on the record may exist, even if writing it fails
         // half-way: the next append must remove it first.
         w.clean_end_on_disk = true;
-        write_clean_end(self.storage.as_ref(), &self.dir, &record)
+        match write_clean_end(self.storage.as_ref(), &self.dir, &record) {
+            // A full disk is already reported where it matters (appends,
+            // the space warning); a close, or a command that only read,
+            // does not fail for the lack of an optional record.
+            Err(WalError::Io { source, .. }) if is_no_space(&source) => {
+                tracing::info!(dir = %self.dir.display(), "disk full: WAL clean-end record not written; the next open walks the log");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Seals the active segment (exact length, synced) and starts the next.
