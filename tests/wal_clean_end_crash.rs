@@ -28,8 +28,11 @@ fn payload(n: u64) -> Vec<u8> {
     p
 }
 
+/// (LSN, payload) of each frame.
+type Frames = Vec<(u64, Vec<u8>)>;
+
 /// Frames read back, and the damaged regions as LSN ranges.
-fn read(wal: &Wal) -> (Vec<(u64, Vec<u8>)>, Vec<(u64, u64)>) {
+fn read(wal: &Wal) -> (Frames, Vec<(u64, u64)>) {
     let mut frames = Vec::new();
     let mut damaged = Vec::new();
     for item in wal.reader(1) {
@@ -42,7 +45,7 @@ fn read(wal: &Wal) -> (Vec<(u64, Vec<u8>)>, Vec<(u64, u64)>) {
 }
 
 /// A log of five frames, closed cleanly (it holds the record).
-fn closed_log() -> (MemStorage, Vec<(u64, Vec<u8>)>) {
+fn closed_log() -> (MemStorage, Frames) {
     let disk = MemStorage::new();
     let wal = Wal::open_with_storage(disk.shared(), DIR, options()).unwrap();
     let acked = (1..=5).map(|n| (wal.append(&payload(n)).unwrap(), payload(n)));

@@ -69,10 +69,6 @@ pub(crate) struct CleanEnd {
 
 impl CleanEnd {
     /// The record's bytes, with its checksum.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "every offset is below CLEAN_END_LEN, the buffer's fixed size"
-    )]
     pub fn encode(&self) -> [u8; CLEAN_END_LEN] {
         let mut buf = [0u8; CLEAN_END_LEN];
         buf[MAGIC_OFFSET..VERSION_OFFSET].copy_from_slice(&CLEAN_END_MAGIC);
