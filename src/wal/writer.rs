@@ -11,10 +11,10 @@
 //! recovery decides what is durable. A failed fsync is never retried, since
 //! the kernel may already have dropped the data it could not write.
 //!
-//! When the last handle is dropped with every written frame durable, the
-//! log records where it ends (`clean_end.rs`), so the next open need not
-//! walk the last segment; the first append after an open that used the
-//! record removes it first.
+//! At a clean close ([`Wal::record_clean_end`], or dropping the last
+//! handle) with every written frame durable, the log records where it ends
+//! (`clean_end.rs`), so the next open need not walk the last segment; the
+//! first append while such a record exists removes it first.
 //!
 //! (About 600 lines: append, group commit, rotation, trim and the clean
 //! close share the append and commit locks, whose order is documented
