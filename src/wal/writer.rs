@@ -16,7 +16,7 @@
 //! (`clean_end.rs`), so the next open need not walk the last segment; the
 //! first append while such a record exists removes it first.
 //!
-//! (About 600 lines: append, group commit, rotation, trim and the clean
+//! (About 670 lines: append, group commit, rotation, trim and the clean
 //! close share the append and commit locks, whose order is documented
 //! once, here: the append lock is taken before the commit lock.)
 
