@@ -140,7 +140,12 @@ fn run(
                 err.contains(fault.message) && err.contains("bamdb:"),
                 "{what}: the error is named: {err}"
             );
-            assert!(receipts.len() < committed.len(), "{what}");
+            // Every commit acknowledged: only possible when the fault hit
+            // the close, recording where the message box ends.
+            assert!(
+                receipts.len() < committed.len() || err.contains("clean-end record"),
+                "{what}: {err}"
+            );
         }
     }
     oracle

@@ -322,15 +322,20 @@ impl Store {
     }
 
     /// Stops the bus after it has imported everything committed, writes a
-    /// final checkpoint, and releases the directory (once every stream made
-    /// from this store is dropped too). [`StoreError::Halted`] if the
-    /// import had stopped after its retries.
+    /// final checkpoint, records where the message box ends (so the next
+    /// open need not read it through), and releases the directory (once
+    /// every stream made from this store is dropped too).
+    /// [`StoreError::Halted`] if the import had stopped after its retries;
+    /// [`StoreError::Wal`] if the end could not be recorded for another
+    /// reason than a full disk (nothing acknowledged is affected: the next
+    /// open reads the message box through, as after a crash).
     pub fn close(self) -> Result<(), StoreError> {
         self.stop();
+        let recorded = self.bus.wal().record_clean_end();
         let p = self.bus.progress();
         match (p.degraded, p.halted) {
             (Some(reason), true) => Err(StoreError::Halted { reason }),
-            _ => Ok(()),
+            _ => Ok(recorded?),
         }
     }
 

@@ -150,7 +150,7 @@ fn verify_wal(
         ));
         return;
     }
-    let wal = match Wal::open_with_storage(storage.clone(), dir, options.wal.clone()) {
+    let wal = match Wal::open_with_full_recovery(storage.clone(), dir, options.wal.clone()) {
         Ok(w) => w,
         Err(e) => return report.problem(dir.display(), format!("cannot open: {e}")),
     };

@@ -24,11 +24,13 @@
 //!
 //! # Layering
 //! Each file imports only files listed before it (no circles): `format`
-//! (byte layouts), `segment` (files and the frame scanner), `recovery`,
-//! `shared` (the state the writer and its readers share), `reader`,
-//! `writer` (which hands out readers). This file holds the options, errors
-//! and [`Location`] that all of them use.
+//! (byte layouts), `segment` (files and the frame scanner), `clean_end`
+//! (the record a clean close leaves), `recovery`, `shared` (the state the
+//! writer and its readers share), `reader`, `writer` (which hands out
+//! readers). This file holds the options, errors and [`Location`] that all
+//! of them use.
 
+mod clean_end;
 mod format;
 mod reader;
 mod recovery;

@@ -16,6 +16,11 @@
 //!   could hold, so no LSN is ever reused.
 //! - Earlier segments are sealed and not touched; readers report damage in
 //!   them when they reach it.
+//! - After a clean close, the clean-end record (`clean_end.rs`) names the
+//!   end of the last segment; once a few small reads confirm it, the walk
+//!   and the read of the preallocated space are skipped, and nothing is
+//!   written. A record that does not hold up means the full walk, after
+//!   which the record is removed.
 //! - Nothing here needs free disk space (it only reads, truncates, removes
 //!   and syncs), so a log on a full disk can still be opened and read.
 
@@ -23,6 +28,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::clean_end::{read_clean_end, remove_clean_end, CleanEnd, CLEAN_END_FILE};
 use super::format::{FrameHeader, SegmentHeader, FRAME_HEADER_LEN, SEGMENT_HEADER_LEN};
 use super::segment::{
     parse_segment_file_name, read_header, segment_file_name, FrameScanner, Probe, Segment,
@@ -46,6 +52,10 @@ pub struct RecoveryReport {
     pub removed_incomplete_segments: Vec<Location>,
     /// Segments with a damaged header, kept for readers to report.
     pub damaged_segments: Vec<Location>,
+    /// The end of the log was taken from the clean-end record a clean close
+    /// left, instead of walking the last segment (so `corrupt_frames` is
+    /// empty even if that segment holds damage; readers still report it).
+    pub used_clean_end: bool,
 }
 
 /// The recovered log, ready for the writer.
@@ -55,18 +65,35 @@ pub(crate) struct Recovered {
     pub active: Option<(Arc<Segment>, u64)>,
     /// The LSN the next frame gets.
     pub next_lsn: Lsn,
+    /// Offset of the last frame in the active segment (0: none).
+    pub last_frame: u64,
+    /// A clean-end record on disk describes this log and was trusted: it
+    /// must be removed before anything is appended.
+    pub clean_end: bool,
     pub report: RecoveryReport,
+}
+
+/// Whether recovery may take the end of the log from a clean-end record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CleanEndUse {
+    /// Trust a record that verifies (every ordinary open).
+    Trust,
+    /// Walk the last segment regardless (a full check of the log).
+    Ignore,
 }
 
 pub(crate) fn recover(
     storage: &dyn Storage,
     dir: &Path,
     options: &WalOptions,
+    clean_end_use: CleanEndUse,
 ) -> Result<Recovered, WalError> {
     let mut report = RecoveryReport::default();
-    let mut bases: Vec<Lsn> = storage
+    let names = storage
         .list_dir(dir)
-        .map_err(|e| WalError::io("list", dir, e))?
+        .map_err(|e| WalError::io("list", dir, e))?;
+    let has_clean_end = names.iter().any(|n| n == CLEAN_END_FILE);
+    let mut bases: Vec<Lsn> = names
         .iter()
         .filter_map(|name| parse_segment_file_name(name))
         .collect();
@@ -119,12 +146,24 @@ pub(crate) fn recover(
             .map_err(|e| WalError::io("fsync directory", dir, e))?;
     }
 
+    // From here on, a clean-end record that is not trusted is removed once
+    // recovery has decided: it must not outlive the appends that follow.
+    let discard = || {
+        if has_clean_end {
+            remove_clean_end(storage, dir)
+        } else {
+            Ok(())
+        }
+    };
     // The last remaining segment decides where appending continues.
     let Some(last) = segments.values().next_back().cloned() else {
+        discard()?;
         return Ok(Recovered {
             segments,
             active: None,
             next_lsn: 1,
+            last_frame: 0,
+            clean_end: false,
             report,
         });
     };
@@ -144,15 +183,33 @@ pub(crate) fn recover(
                 offset: 0,
             });
             let capacity = len.saturating_sub(SEGMENT_HEADER_LEN as u64) / FRAME_HEADER_LEN as u64;
+            discard()?;
             return Ok(Recovered {
                 segments,
                 active: None,
                 next_lsn: last.base + capacity + 1,
+                last_frame: 0,
+                clean_end: false,
                 report,
             });
         }
     };
-    let (end, next_lsn) = recover_tail(&last, header, options, &mut report)?;
+    if has_clean_end && clean_end_use == CleanEndUse::Trust {
+        if let Some(record) = trusted_clean_end(storage, dir, &last, &header, options)? {
+            // Everything up to the recorded end was durable before the
+            // record was written: no sync, no write at all.
+            report.used_clean_end = true;
+            return Ok(Recovered {
+                segments,
+                active: Some((last, record.end)),
+                next_lsn: record.next_lsn,
+                last_frame: record.last_frame,
+                clean_end: true,
+                report,
+            });
+        }
+    }
+    let (end, next_lsn, last_frame) = recover_tail(&last, header, options, &mut report)?;
     // No space is reserved here: opening a log on a full disk must work so
     // that it can be read. The writer reserves more when it needs it.
     // Whatever was found is declared committed: make it durable first, in
@@ -161,12 +218,50 @@ pub(crate) fn recover(
     last.file
         .sync_all()
         .map_err(|e| WalError::io("fsync segment", &last.path, e))?;
+    discard()?;
     Ok(Recovered {
         segments,
         active: Some((last, end)),
         next_lsn,
+        last_frame,
+        clean_end: false,
         report,
     })
+}
+
+/// The clean-end record, if it verifies against the last segment; why not
+/// is logged (a record that does not hold up is unusual: a clean close
+/// writes it, and it is removed before anything else is written).
+fn trusted_clean_end(
+    storage: &dyn Storage,
+    dir: &Path,
+    last: &Segment,
+    header: &SegmentHeader,
+    options: &WalOptions,
+) -> Result<Option<CleanEnd>, WalError> {
+    let record = match read_clean_end(storage, dir) {
+        Ok(Ok(record)) => record,
+        Ok(Err(reason)) => {
+            tracing::warn!(dir = %dir.display(), %reason, "WAL clean-end record invalid; walking the log");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL clean-end record unreadable; walking the log");
+            return Ok(None);
+        }
+    };
+    let io = |op| move |e| WalError::io(op, &last.path, e);
+    let len = last.file.len().map_err(io("stat segment"))?;
+    let checked = record
+        .check(header, last.file.as_ref(), len, options.max_frame_size)
+        .map_err(io("read segment"))?;
+    match checked {
+        Ok(()) => Ok(Some(record)),
+        Err(reason) => {
+            tracing::warn!(segment = %last.path.display(), %reason, "WAL clean-end record does not match the log; walking the log");
+            Ok(None)
+        }
+    }
 }
 
 fn check_base(header: SegmentHeader, base: Lsn) -> Result<SegmentHeader, String> {
@@ -193,13 +288,13 @@ fn holds_nothing(file: &Arc<dyn StorageFile>, path: &Path) -> Result<bool, WalEr
 }
 
 /// Walks the last segment, truncating a torn tail durably. Returns the
-/// append offset and the next LSN.
+/// append offset, the next LSN and the offset of the last frame (0: none).
 fn recover_tail(
     segment: &Segment,
     header: SegmentHeader,
     options: &WalOptions,
     report: &mut RecoveryReport,
-) -> Result<(u64, Lsn), WalError> {
+) -> Result<(u64, Lsn, u64), WalError> {
     let path = &segment.path;
     let io_err = |op| move |e| WalError::io(op, path, e);
     let len = segment.file.len().map_err(io_err("stat segment"))?;
@@ -211,9 +306,11 @@ fn recover_tail(
     );
     let mut pos = SEGMENT_HEADER_LEN as u64;
     let mut expected = header.base_lsn;
+    let mut last_frame = 0;
     loop {
         let reason = match scanner.probe(pos).map_err(io_err("read segment"))? {
             Probe::Frame(h) if h.lsn == expected => {
+                last_frame = pos;
                 pos += h.frame_len();
                 expected += 1;
                 continue;
@@ -224,7 +321,7 @@ fn recover_tail(
         };
         if scanner.is_zero_from(pos).map_err(io_err("read segment"))? {
             // Clean end: preallocated space (or nothing) follows.
-            return Ok((pos, expected));
+            return Ok((pos, expected, last_frame));
         }
         let next =
             find_resume_point(&mut scanner, pos, expected).map_err(io_err("read segment"))?;
@@ -253,7 +350,7 @@ fn recover_tail(
                     segment: path.clone(),
                     offset: pos,
                 });
-                return Ok((pos, expected));
+                return Ok((pos, expected, last_frame));
             }
         }
     }

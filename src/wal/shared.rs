@@ -67,6 +67,12 @@ pub(super) struct WriterState {
     /// The file grew since the last sync snapshot: fsync, not fdatasync.
     pub(super) grew: bool,
     pub(super) next_lsn: Lsn,
+    /// Offset of the last frame in the active segment (0: none yet), for
+    /// the clean-end record.
+    pub(super) last_frame: u64,
+    /// The clean-end record on disk describes the log as it is: it must be
+    /// removed before anything is written to the log.
+    pub(super) clean_end_on_disk: bool,
     pub(super) buf: Vec<u8>,
 }
 

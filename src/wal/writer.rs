@@ -11,21 +11,28 @@
 //! recovery decides what is durable. A failed fsync is never retried, since
 //! the kernel may already have dropped the data it could not write.
 //!
-//! (About 500 lines: append, group commit, rotation and trim share the
-//! append and commit locks, whose order is documented once, here.)
+//! At a clean close ([`Wal::record_clean_end`], or dropping the last
+//! handle) with every written frame durable, the log records where it ends
+//! (`clean_end.rs`), so the next open need not walk the last segment; the
+//! first append while such a record exists removes it first.
+//!
+//! (About 670 lines: append, group commit, rotation, trim and the clean
+//! close share the append and commit locks, whose order is documented
+//! once, here: the append lock is taken before the commit lock.)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use super::clean_end::{remove_clean_end, write_clean_end, CleanEnd};
 use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
-use super::recovery::{recover, RecoveryReport};
+use super::recovery::{recover, CleanEndUse, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
 use super::shared::{lock, CommitPoint, CommitState, WalShared, WriterState};
 use super::{Lsn, WalError, WalOptions};
-use crate::storage::{FsStorage, Storage};
+use crate::storage::{is_no_space, FsStorage, Storage};
 
 /// The message box: a directory of log segments. Cheap to clone; clones
 /// share the same log. The directory lock is released when the last clone
@@ -64,8 +71,29 @@ impl Wal {
         dir: impl AsRef<Path>,
         options: WalOptions,
     ) -> Result<Wal, WalError> {
+        Wal::open_inner(storage, dir.as_ref(), options, CleanEndUse::Trust)
+    }
+
+    /// Like [`Wal::open_with_storage`], but recovery walks every frame of
+    /// the last segment and reads the space after them even when a clean
+    /// close recorded where the log ends: for a full check of the log,
+    /// which then also reports (and cuts) anything found past that end.
+    pub fn open_with_full_recovery(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: WalOptions,
+    ) -> Result<Wal, WalError> {
+        Wal::open_inner(storage, dir.as_ref(), options, CleanEndUse::Ignore)
+    }
+
+    fn open_inner(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        options: WalOptions,
+        clean_end_use: CleanEndUse,
+    ) -> Result<Wal, WalError> {
         options.validate()?;
-        let dir = dir.as_ref().to_path_buf();
+        let dir = dir.to_path_buf();
         storage
             .create_dir_all(&dir)
             .map_err(|e| WalError::io("create directory", &dir, e))?;
@@ -75,15 +103,15 @@ impl Wal {
             .map_err(|e| WalError::io("lock", &lock_path, e))?
             .ok_or_else(|| WalError::Locked { dir: dir.clone() })?;
 
-        let mut recovered = recover(storage.as_ref(), &dir, &options)?;
+        let mut recovered = recover(storage.as_ref(), &dir, &options, clean_end_use)?;
         let next_lsn = recovered.next_lsn;
-        let (active, offset) = match recovered.active.take() {
-            Some(active) => active,
+        let (active, offset, last_frame) = match recovered.active.take() {
+            Some((active, offset)) => (active, offset, recovered.last_frame),
             None => {
                 let seg = create_segment(storage.as_ref(), &dir, next_lsn, &options)?;
                 let seg = Arc::new(seg);
                 recovered.segments.insert(seg.base, seg.clone());
-                (seg, SEGMENT_HEADER_LEN as u64)
+                (seg, SEGMENT_HEADER_LEN as u64, 0)
             }
         };
         let reserved = active
@@ -106,6 +134,8 @@ impl Wal {
                 can_reserve: true,
                 grew: false,
                 next_lsn,
+                last_frame,
+                clean_end_on_disk: recovered.clean_end,
                 buf: Vec::new(),
             }),
             commit: Mutex::new(CommitState {
@@ -290,6 +320,18 @@ impl Wal {
         ))
     }
 
+    /// Records where the log ends (the clean-end record, see "Clean-end
+    /// record" in `docs/FORMAT.md`) if every frame written is durable and
+    /// the writer is not poisoned, so the next open need not walk the last
+    /// segment. For a clean close; dropping the last handle does the same
+    /// and only logs an error. Appending afterwards is allowed: it removes
+    /// the record first. A disk too full for the record is not an error
+    /// (the record is simply not written). An error leaves everything
+    /// acknowledged intact; the next open walks the log, as after a crash.
+    pub fn record_clean_end(&self) -> Result<(), WalError> {
+        self.shared.record_clean_end()
+    }
+
     /// The directory of the log.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
@@ -323,6 +365,12 @@ impl WalShared {
         }
         let mut w = lock(&self.writer);
         self.check_poisoned()?;
+        if w.clean_end_on_disk {
+            if let Err(e) = self.leave_clean_end(&mut w) {
+                self.poison(&mut lock(&self.commit), e.to_string());
+                return Err(e);
+            }
+        }
         let len = frame_len(payload.len()) as u64;
         if w.offset + len > self.options.segment_size && w.offset > SEGMENT_HEADER_LEN as u64 {
             if let Err(e) = self.rotate(&mut w) {
@@ -351,6 +399,7 @@ impl WalShared {
             self.poison(&mut lock(&self.commit), err.to_string());
             return Err(err);
         }
+        w.last_frame = w.offset;
         w.offset += len;
         if w.offset > w.reserved {
             w.grew = true;
@@ -491,6 +540,87 @@ impl WalShared {
         }
     }
 
+    /// Before the first append after an open that took the end of the log
+    /// from the clean-end record: cuts the active segment at that end and
+    /// removes the record, both durably. Removing it matters: with the
+    /// record still there, a crash after this append would make the next
+    /// open stop at the old end and drop acknowledged frames. The cut makes
+    /// sure no bytes past the end that recovery did not read (such as a
+    /// frame torn by a writer that ignored the record) can ever be taken
+    /// for a frame; growth reserves zeros again.
+    fn leave_clean_end(&self, w: &mut WriterState) -> Result<(), WalError> {
+        let active = w.active.clone();
+        let path = &active.path;
+        let io = |op| move |e| WalError::io(op, path, e);
+        let len = active.file.len().map_err(io("stat segment"))?;
+        if len > w.offset {
+            active
+                .file
+                .set_len(w.offset)
+                .map_err(io("cut segment at its recorded end"))?;
+            // Reserve the same space again (zeros), so a full disk keeps
+            // the room the segment had; `reserve` falls back to nothing
+            // more if the space was taken meanwhile.
+            w.reserved = w.offset;
+            if self.options.preallocate {
+                let storage = self.storage.as_ref();
+                match reserve(storage, active.file.as_ref(), path, w.offset, len, w.offset)? {
+                    Some(reserved) => w.reserved = reserved,
+                    None => w.can_reserve = false,
+                }
+            }
+            active.file.sync_all().map_err(io("fsync segment"))?;
+        }
+        remove_clean_end(self.storage.as_ref(), &self.dir)?;
+        w.clean_end_on_disk = false;
+        Ok(())
+    }
+
+    /// See [`Wal::record_clean_end`].
+    fn record_clean_end(&self) -> Result<(), WalError> {
+        let mut w = lock(&self.writer);
+        let point = {
+            let c = lock(&self.commit);
+            if c.poisoned.is_some() {
+                return Ok(());
+            }
+            c.point
+        };
+        if w.clean_end_on_disk {
+            return Ok(());
+        }
+        let settled = point.lsn + 1 == w.next_lsn
+            && point.segment == w.active.base
+            && point.end == w.offset
+            && !w.grew;
+        let Ok(header) = &w.active.header else {
+            return Ok(());
+        };
+        if !settled {
+            return Ok(());
+        }
+        let record = CleanEnd {
+            salt: header.salt,
+            base_lsn: w.active.base,
+            end: w.offset,
+            last_frame: w.last_frame,
+            next_lsn: w.next_lsn,
+        };
+        // From here on the record may exist, even if writing it fails
+        // half-way: the next append must remove it first.
+        w.clean_end_on_disk = true;
+        match write_clean_end(self.storage.as_ref(), &self.dir, &record) {
+            // A full disk is already reported where it matters (appends,
+            // the space warning); a close, or a command that only read,
+            // does not fail for the lack of an optional record.
+            Err(WalError::Io { source, .. }) if is_no_space(&source) => {
+                tracing::info!(dir = %self.dir.display(), "disk full: WAL clean-end record not written; the next open walks the log");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Seals the active segment (exact length, synced) and starts the next.
     /// Every frame of the old segment is durable before the new one exists,
     /// so only the last segment can ever end in a torn frame.
@@ -523,8 +653,23 @@ impl WalShared {
             .map_err(|e| WalError::io("stat segment", &seg.path, e))?;
         w.active = seg;
         w.offset = SEGMENT_HEADER_LEN as u64;
+        w.last_frame = 0;
         w.can_reserve = true;
         w.grew = false;
         Ok(())
+    }
+}
+
+impl Drop for WalShared {
+    /// The last handle is gone: a clean close. Failing to record the end
+    /// costs the next open a walk of the log, nothing more, so an error is
+    /// only logged. Nothing is recorded while a panic unwinds.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Err(e) = self.record_clean_end() {
+            tracing::warn!(error = %e, "WAL clean-end record not written; the next open walks the log");
+        }
     }
 }
