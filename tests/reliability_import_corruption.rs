@@ -86,7 +86,7 @@ fn answers(dir: &Path, ids: &[String]) -> Result<String, String> {
 fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
     assert_eq!(&bytes[..8], b"BAMDBSEG");
     assert_eq!(&bytes[8..12], &3u32.to_le_bytes(), "a version-3 file");
-    let footer_at = bytes.len() - 112;
+    let footer_at = bytes.len() - 208;
     let field = |i: usize| {
         u64::from_le_bytes(
             bytes[footer_at + i * 8..footer_at + i * 8 + 8]

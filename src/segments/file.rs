@@ -222,9 +222,14 @@ impl ImportFile {
             first_key: KeyPrefix::default(),
             last_key: KeyPrefix::default(),
         };
-        if !stored_keys {
-            file.build_key_sections()?;
+        if stored_keys {
+            // Everything a lookup needs to rule the file out is in the
+            // footer: opening touches two pages, whatever the file holds.
+            file.first_key = file.layout.first_key.clone();
+            file.last_key = file.layout.last_key.clone();
+            return Ok(file);
         }
+        file.build_key_sections()?;
         if let Some(last) = file.layout.key_count.checked_sub(1) {
             for (i, slot) in [(0, 0), (last, 1)] {
                 let (activity, id, _) = file.key_at(i)?;

@@ -63,6 +63,7 @@ impl KeyProbe {
 }
 
 /// The first [`KeyPrefix::LEN`] bytes of a sort key.
+#[derive(Clone, Debug)]
 pub(crate) struct KeyPrefix {
     pub(crate) bytes: [u8; KeyPrefix::LEN],
     pub(crate) len: u8,
@@ -78,7 +79,7 @@ impl Default for KeyPrefix {
 }
 
 impl KeyPrefix {
-    const LEN: usize = 46;
+    pub(crate) const LEN: usize = 46;
 
     pub(crate) fn of(sort_key: &[u8]) -> KeyPrefix {
         let len = sort_key.len().min(Self::LEN);

@@ -9,7 +9,7 @@ use std::ops::Range;
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::chunk_count;
-use super::keys::{FILTER_BLOCK_LEN, KEY_SAMPLE_EVERY};
+use super::keys::{KeyPrefix, FILTER_BLOCK_LEN, KEY_SAMPLE_EVERY};
 
 /// First bytes of an import file.
 pub(crate) const FILE_MAGIC: [u8; 8] = *b"BAMDBSEG";
@@ -26,8 +26,11 @@ pub(crate) const HEADER_LEN: usize = 16;
 
 // Format (footer, versions 1 and 2, 48 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
 pub(crate) const V2_FOOTER_LEN: usize = 48;
-// Format (footer, version 3, 112 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | reserved u32 | footer_crc u32 }
-pub(crate) const V3_FOOTER_LEN: usize = 112;
+// Format (footer, version 3, 208 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | first_key_len u8 | first_key [u8; 46] | last_key_len u8 | last_key [u8; 46] | zero [u8; 2] | reserved u32 | footer_crc u32 }
+pub(crate) const V3_FOOTER_LEN: usize = 208;
+/// Where the first and last keys' prefixes start in a version-3 footer.
+const V3_FIRST_KEY: usize = 104;
+const V3_LAST_KEY: usize = V3_FIRST_KEY + 1 + KeyPrefix::LEN;
 
 /// Where an index key table entry is 8 bytes and a key at least 12.
 const KEY_TABLE_ENTRY: usize = 8;
@@ -57,6 +60,11 @@ pub(crate) struct Layout {
     pub dictionary: Range<usize>,
     pub checked: Range<usize>,
     pub crc_table: usize,
+    /// Version 3: prefixes of the first and last keys' sort keys, so that
+    /// opening a file reads no index page (older files: read from the
+    /// index at open).
+    pub first_key: KeyPrefix,
+    pub last_key: KeyPrefix,
     /// Versions 1 and 2: the checksum over the whole index.
     pub index_crc: u32,
     /// Where the footer starts.
@@ -116,6 +124,21 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
         }
         layout.key_table = footer_at - layout.key_count * KEY_TABLE_ENTRY;
         return Ok(layout);
+    }
+    for (at, slot) in [
+        (V3_FIRST_KEY, &mut layout.first_key),
+        (V3_LAST_KEY, &mut layout.last_key),
+    ] {
+        let len = usize::from(fields.get(at).copied().unwrap_or(0));
+        match fields.get(at + 1..at + 1 + len) {
+            Some(prefix) if len <= KeyPrefix::LEN => *slot = KeyPrefix::of(prefix),
+            _ => {
+                return bad(format!(
+                    "a key prefix of {len} bytes is longer than {}",
+                    KeyPrefix::LEN
+                ))
+            }
+        }
     }
     layout.key_table = offset(5);
     let filter_offset = offset(6);
@@ -198,6 +221,18 @@ pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
     ];
     for (slot, value) in footer.chunks_exact_mut(8).zip(fields) {
         slot.copy_from_slice(&value.to_le_bytes());
+    }
+    for (at, prefix) in [
+        (V3_FIRST_KEY, &layout.first_key),
+        (V3_LAST_KEY, &layout.last_key),
+    ] {
+        let bytes = prefix.as_slice();
+        if let Some(slot) = footer.get_mut(at) {
+            *slot = bytes.len() as u8;
+        }
+        if let Some(slot) = footer.get_mut(at + 1..at + 1 + bytes.len()) {
+            slot.copy_from_slice(bytes);
+        }
     }
     let crc = crc32fast::hash(footer.get(..V3_FOOTER_LEN - 4).unwrap_or(&[]));
     if let Some(slot) = footer.get_mut(V3_FOOTER_LEN - 4..) {

@@ -13,7 +13,7 @@ use super::chunks::checksum_table;
 use super::columns::FileColumns;
 use super::compress::{self, Compressor};
 use super::error::ImportFileError;
-use super::keys::{KeyFilter, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
+use super::keys::{KeyFilter, KeyPrefix, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
 use super::layout::{v3_footer, Layout, FILE_MAGIC, FILE_VERSION, HEADER_LEN};
 use super::record::StoredInstance;
 use super::stored_columns;
@@ -93,6 +93,12 @@ pub(crate) fn write_import_file(
         out.extend_from_slice(&record.to_le_bytes());
         let probe = KeyProbe::of(activity, id);
         filter.insert(probe.hash);
+        if i == 0 {
+            layout.first_key = KeyPrefix::of(&probe.sort_key);
+        }
+        if i + 1 == keys.len() {
+            layout.last_key = KeyPrefix::of(&probe.sort_key);
+        }
         if i % KEY_SAMPLE_EVERY == 0 {
             samples.push(&probe.sort_key);
         }
