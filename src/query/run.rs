@@ -187,7 +187,7 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
         match selected {
             Some(rows) => {
                 for row in rows {
-                    let offset = cols.offsets.get(row as usize).copied().unwrap_or(0);
+                    let offset = cols.offsets.get(row as usize).unwrap_or(0);
                     let rec = file.record(offset)?;
                     candidates.push(rec.into_instance());
                 }

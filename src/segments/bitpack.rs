@@ -85,6 +85,24 @@ pub(crate) fn unpack(bytes: &[u8], count: usize, width: u32, mut f: impl FnMut(u
     }
 }
 
+/// Value `i` of values packed at `width` bits in `bytes` (zeros past the
+/// end): random access, for a column read one row at a time.
+pub(crate) fn get(bytes: &[u8], width: u32, i: usize) -> u64 {
+    match width {
+        0 => 0,
+        64 => bytes.get(i * 8..i * 8 + 8).map_or(0, LE::read_u64),
+        w => {
+            // At most 56 bits from bit 0..7 of an 8-byte word.
+            let bit = i * w as usize;
+            let mut word = [0u8; 8];
+            for (to, from) in word.iter_mut().zip(bytes.get(bit / 8..).unwrap_or(&[])) {
+                *to = *from;
+            }
+            (u64::from_le_bytes(word) >> (bit % 8)) & ((1u64 << w) - 1)
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "bitpack_tests.rs"]
 mod tests;

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::bitpack;
 use super::error::ImportFileError;
 use super::record::{StoredInstance, StoredValue};
 
@@ -53,13 +54,71 @@ pub(crate) enum Column {
 #[derive(Debug, PartialEq, Clone)]
 pub(crate) struct ActivityColumns {
     /// Where each row's record starts in the file.
-    pub offsets: Arc<Vec<u64>>,
+    pub offsets: Arc<RecordOffsets>,
     /// `begin`, `end` and `last_modified` (as timestamp columns).
     pub begin: Arc<Column>,
     pub end: Arc<Column>,
     pub last_modified: Arc<Column>,
     /// Items by name; an item no row sets has no column.
     pub items: HashMap<String, Arc<Column>>,
+}
+
+/// Where each row's record starts, bit-packed as distances from the
+/// first (as the file stores them): a search reads the few offsets of the
+/// rows it selects without decoding them all.
+#[derive(Debug, PartialEq, Clone, Default)]
+pub(crate) struct RecordOffsets {
+    rows: usize,
+    first: u64,
+    width: u32,
+    packed: Vec<u8>,
+}
+
+impl RecordOffsets {
+    /// Packs `offsets` (ascending, as records are in file order).
+    pub fn from_offsets(offsets: &[u64]) -> RecordOffsets {
+        let first = offsets.first().copied().unwrap_or(0);
+        let span = |o: &u64| o.saturating_sub(first);
+        let width = bitpack::width_for(offsets.iter().map(span).max().unwrap_or(0));
+        let mut packed = Vec::new();
+        bitpack::pack(offsets.iter().map(span), width, &mut packed);
+        RecordOffsets {
+            rows: offsets.len(),
+            first,
+            width,
+            packed,
+        }
+    }
+
+    /// Offsets in their packed form, as read from a file (the caller has
+    /// checked that `packed` holds `rows` values of `width` bits).
+    pub fn from_packed(rows: usize, first: u64, width: u32, packed: Vec<u8>) -> RecordOffsets {
+        RecordOffsets {
+            rows,
+            first,
+            width,
+            packed,
+        }
+    }
+
+    /// The stored form's parts: first offset, width, packed distances.
+    pub fn parts(&self) -> (u64, u32, &[u8]) {
+        (self.first, self.width, &self.packed)
+    }
+
+    /// How many rows.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Where row `row`'s record starts.
+    pub fn get(&self, row: usize) -> Option<u64> {
+        (row < self.rows).then(|| {
+            self.first
+                .wrapping_add(bitpack::get(&self.packed, self.width, row))
+        })
+    }
 }
 
 /// A column of an activity, named as a query asks for it.
@@ -208,7 +267,7 @@ impl ActivityBuilder {
     fn finish(self) -> ActivityColumns {
         let rows = self.offsets.len();
         ActivityColumns {
-            offsets: Arc::new(self.offsets),
+            offsets: Arc::new(RecordOffsets::from_offsets(&self.offsets)),
             begin: Arc::new(self.begin.finish(rows)),
             end: Arc::new(self.end.finish(rows)),
             last_modified: Arc::new(self.last_modified.finish(rows)),

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::ChunkChecks;
-use super::columns::{ActivityColumns, Column, ColumnId, FileColumns};
+use super::columns::{ActivityColumns, Column, ColumnId, FileColumns, RecordOffsets};
 use super::compress::Decompressor;
 use super::error::ImportFileError;
 use super::keys::{
@@ -70,7 +70,7 @@ enum KeySections {
 /// One activity's stored columns decoded so far.
 #[derive(Default)]
 struct Decoded {
-    offsets: Option<Arc<Vec<u64>>>,
+    offsets: Option<Arc<RecordOffsets>>,
     columns: HashMap<ColumnKey, Arc<Column>>,
 }
 

@@ -18,7 +18,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 use serde::{Deserialize, Serialize};
 
 use super::bitpack::{pack, packed_len, unpack, width_for};
-use super::columns::{ActivityColumns, Column, FileColumns, UNSET};
+use super::columns::{ActivityColumns, Column, FileColumns, RecordOffsets, UNSET};
 use super::record::StoredValue;
 
 // Format (column kinds): 0 unset, 1 unavailable, 2 int, 3 float, 4 bool, 5 timestamp, 6 text
@@ -148,18 +148,14 @@ pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
 
 /// Record offsets: first offset u64, then `width u8` and the bit-packed
 /// differences between neighbours (records are in offset order).
-fn encode_offsets(offsets: &[u64], out: &mut Vec<u8>) {
-    let first = offsets.first().copied().unwrap_or(0);
+/// Record offsets: `{ first u64 | width u8 | bit-packed (offset - first)
+/// [rows] }`: distances from the first, so that one row's offset is read
+/// without the others.
+fn encode_offsets(offsets: &RecordOffsets, out: &mut Vec<u8>) {
+    let (first, width, packed) = offsets.parts();
     out.extend_from_slice(&first.to_le_bytes());
-    let deltas = || {
-        offsets.windows(2).map(|w| match w {
-            [a, b] => b.saturating_sub(*a),
-            _ => 0,
-        })
-    };
-    let width = width_for(deltas().max().unwrap_or(0));
     out.push(width as u8);
-    pack(deltas(), width, out);
+    out.extend_from_slice(packed);
 }
 
 fn encode_set(set: &[bool], out: &mut Vec<u8>) {
@@ -390,21 +386,17 @@ fn slice<'a>(data: &'a [u8], r: &ColumnRef) -> Result<&'a [u8], String> {
         })
 }
 
-pub(crate) fn decode_offsets(bytes: &[u8], rows: usize) -> Result<Vec<u64>, String> {
+pub(crate) fn decode_offsets(bytes: &[u8], rows: usize) -> Result<RecordOffsets, String> {
     let mut cursor = Cursor { bytes };
     let first = cursor.u64("the first record offset")?;
     let width = cursor.width()?;
-    let deltas = cursor.packed(rows.saturating_sub(1), width, "record offsets")?;
-    let mut offsets = Vec::with_capacity(rows);
-    if rows > 0 {
-        offsets.push(first);
-    }
-    let mut at = first;
-    unpack(deltas, rows.saturating_sub(1), width, |_, d| {
-        at = at.wrapping_add(d);
-        offsets.push(at);
-    });
-    Ok(offsets)
+    let packed = cursor.packed(rows, width, "record offsets")?;
+    Ok(RecordOffsets::from_packed(
+        rows,
+        first,
+        width,
+        packed.to_vec(),
+    ))
 }
 
 pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String> {
