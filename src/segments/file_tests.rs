@@ -255,3 +255,21 @@ fn version_2_files_are_still_read() {
     assert_eq!(cols.activities["PurchaseOrder"].rows(), 3);
     file.verify_sections().unwrap();
 }
+
+/// A continuation token that repeats another record's id is indexed once,
+/// pointing at the record whose own id it is (the first in file order),
+/// as the version-2 writer did.
+#[test]
+fn a_key_that_repeats_is_indexed_once() {
+    let records = vec![rec("PO-1", &[], 10), rec("PO-2", &["PO-1", "T-2"], 20)];
+    let (_, file) = written(&records);
+    assert_eq!(file.layout.key_count, 3);
+    assert_eq!(
+        file.get("PurchaseOrder", "PO-1").unwrap().unwrap().id,
+        "PO-1"
+    );
+    assert_eq!(
+        file.get("PurchaseOrder", "T-2").unwrap().unwrap().id,
+        "PO-2"
+    );
+}

@@ -70,7 +70,10 @@ pub(crate) fn write_import_file(
             max_end = max_end.max(end);
         }
     }
-    keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    // One key per (activity, id): a token that repeats an id (or another
+    // token) is not indexed twice; the first record's entry stays.
+    keys.sort_unstable();
+    keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     let mut layout = Layout {
         version: FILE_VERSION,
         index_offset: out.len(),
