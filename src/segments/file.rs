@@ -230,24 +230,14 @@ impl ImportFile {
             return Ok(file);
         }
         file.build_key_sections()?;
-        if let Some(last) = file.layout.key_count.checked_sub(1) {
-            for (i, slot) in [(0, 0), (last, 1)] {
-                let (activity, id, _) = file.key_at(i)?;
-                let prefix = KeyPrefix::of(&super::keys::sort_key(activity, id));
-                if slot == 0 {
-                    file.first_key = prefix;
-                } else {
-                    file.last_key = prefix;
-                }
-            }
-        }
         file.release_pages();
         Ok(file)
     }
 
     /// For files that do not store them (versions 1 and 2): the key filter
-    /// and samples, built from the index in their stored form. O(keys),
-    /// once per open; every key is checked to be UTF-8 on the way.
+    /// and samples, built from the index in their stored form, and the
+    /// first and last keys' prefixes. O(keys), once per open; every key is
+    /// checked to be UTF-8 on the way.
     fn build_key_sections(&mut self) -> Result<(), ImportFileError> {
         let key_count = self.layout.key_count;
         let mut filter = KeyFilter::with_keys(key_count);
@@ -258,6 +248,12 @@ impl ImportFile {
             filter.insert(probe.hash);
             if i % KEY_SAMPLE_EVERY == 0 {
                 samples.push(&probe.sort_key);
+            }
+            if i == 0 {
+                self.first_key = KeyPrefix::of(&probe.sort_key);
+            }
+            if i + 1 == key_count {
+                self.last_key = KeyPrefix::of(&probe.sort_key);
             }
         }
         self.layout.sample_count = samples.len();
