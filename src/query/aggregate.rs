@@ -186,12 +186,7 @@ impl AggregateRun<'_> {
     /// Merges groups filled by [`Self::add_columns_to`].
     pub(crate) fn merge_groups(&mut self, groups: Groups) {
         for (key, group) in groups {
-            match self.groups.get_mut(&key) {
-                Some(g) => g.merge(&group),
-                None => {
-                    self.groups.insert(key, group);
-                }
-            }
+            Group::merge_into(&mut self.groups, key, group);
         }
     }
 

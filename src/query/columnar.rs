@@ -349,12 +349,7 @@ pub(crate) fn aggregate_into(
             rest /= radix;
         }
         key.reverse();
-        match groups.get_mut(&key) {
-            Some(g) => g.merge(&group),
-            None => {
-                groups.insert(key, group);
-            }
-        }
+        Group::merge_into(groups, key, group);
     }
     true
 }

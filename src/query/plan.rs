@@ -167,6 +167,17 @@ impl Group {
         }
     }
 
+    /// Adds `group` to `groups` under `key`: merged into the group there,
+    /// or inserted.
+    pub(crate) fn merge_into(groups: &mut BTreeMap<GroupKey, Group>, key: GroupKey, group: Group) {
+        match groups.get_mut(&key) {
+            Some(g) => g.merge(&group),
+            None => {
+                groups.insert(key, group);
+            }
+        }
+    }
+
     /// The accumulators, in measure order.
     pub(crate) fn accs(&self) -> &[Acc] {
         &self.accs
