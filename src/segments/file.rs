@@ -27,7 +27,8 @@ use super::keys::{
     KEY_SAMPLE_EVERY,
 };
 use super::layout::{
-    self, Layout, FILE_MAGIC, FILE_VERSION, FILE_VERSION_V1, FILE_VERSION_V2, HEADER_LEN,
+    self, has_sections, Layout, FILE_MAGIC, FILE_VERSION, FILE_VERSION_V1, FILE_VERSION_V2,
+    FILE_VERSION_V3, HEADER_LEN,
 };
 use super::record::{StoredInstance, StoredInstanceV1};
 use super::stored_columns;
@@ -186,15 +187,22 @@ impl ImportFile {
             return Err(corrupt(Some(0), "wrong magic: not an import file".into()));
         }
         let version = bytes.get(8..12).map(LE::read_u32).unwrap_or(0);
-        if ![FILE_VERSION, FILE_VERSION_V2, FILE_VERSION_V1].contains(&version) {
+        if ![
+            FILE_VERSION,
+            FILE_VERSION_V3,
+            FILE_VERSION_V2,
+            FILE_VERSION_V1,
+        ]
+        .contains(&version)
+        {
             return Err(ImportFileError::UnsupportedVersion {
                 path: path.clone(),
                 version,
-                reads: "versions 1, 2 and 3",
+                reads: "versions 1 to 4",
             });
         }
         let layout = layout::read(&bytes, version).map_err(|(at, what)| corrupt(at, what))?;
-        let stored_keys = version == FILE_VERSION;
+        let stored_keys = has_sections(version);
         if !stored_keys {
             let index = bytes
                 .get(layout.index_offset..layout.footer_at)
@@ -582,7 +590,7 @@ impl ImportFile {
     pub fn columns(&self) -> Result<Arc<FileColumns>, ImportFileError> {
         self.columns
             .get_or_init(|| {
-                if self.layout.version == FILE_VERSION {
+                if has_sections(self.layout.version) {
                     let section = self.checked(self.layout.columns.clone(), "the columns")?;
                     let decoded = stored_columns::decode(section, self.record_count)
                         .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
@@ -603,7 +611,7 @@ impl ImportFile {
     ) -> Result<Option<Arc<stored_columns::Directory>>, ImportFileError> {
         self.directory
             .get_or_init(|| {
-                if self.layout.version != FILE_VERSION {
+                if !has_sections(self.layout.version) {
                     return Ok(None);
                 }
                 let (bytes, _) = self.column_section_parts()?;
@@ -730,7 +738,7 @@ impl ImportFile {
                 "checksum mismatch in an index or section chunk".into(),
             )
         })?;
-        if self.layout.version != FILE_VERSION {
+        if !has_sections(self.layout.version) {
             return Ok(());
         }
         let stored = self.columns()?;

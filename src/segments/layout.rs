@@ -13,10 +13,13 @@ use super::keys::{KeyPrefix, FILTER_BLOCK_LEN, KEY_SAMPLE_EVERY};
 
 /// First bytes of an import file.
 pub(crate) const FILE_MAGIC: [u8; 8] = *b"BAMDBSEG";
-/// Layout version written by this code: 3 stores the key filter, the key
-/// samples and the column projection with the file, under per-chunk
-/// checksums (see `docs/FORMAT.md`).
-pub(crate) const FILE_VERSION: u32 = 3;
+/// Layout version written by this code: 4 has version 3's sections and
+/// footer, with compact records and per-block column ranges (see
+/// `docs/FORMAT.md`).
+pub(crate) const FILE_VERSION: u32 = 4;
+/// Version 3 stores the key filter, the key samples and the column
+/// projection with the file, under per-chunk checksums.
+pub(crate) const FILE_VERSION_V3: u32 = 3;
 /// Version 2: records with parts; key structures built at open.
 pub(crate) const FILE_VERSION_V2: u32 = 2;
 /// Version 1: records without parts.
@@ -71,13 +74,19 @@ pub(crate) struct Layout {
     pub footer_at: usize,
 }
 
+/// Whether files of `version` store their key structures and columns
+/// (version 3 on) rather than having them built at open.
+pub(crate) fn has_sections(version: u32) -> bool {
+    version >= FILE_VERSION_V3
+}
+
 /// What is wrong, and where.
 pub(crate) type Bad = (Option<usize>, String);
 
 /// Reads the layout of `bytes` (the whole file) whose version is
 /// `version` (already checked to be one this code reads).
 pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
-    let footer_len = if version == FILE_VERSION {
+    let footer_len = if has_sections(version) {
         V3_FOOTER_LEN
     } else {
         V2_FOOTER_LEN
@@ -111,7 +120,7 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
             layout.index_offset
         ));
     }
-    if version != FILE_VERSION {
+    if !has_sections(version) {
         layout.index_crc = LE::read_u32(fields.get(40..44).unwrap_or(&[0; 4]));
         let index_len = footer_at - layout.index_offset;
         if layout.key_count > index_len / (KEY_TABLE_ENTRY + MIN_KEY_LEN)
