@@ -1,6 +1,6 @@
 //! Corruption campaign over a real store's import files (issue 14): bits
-//! flipped in each part of a version-3 file (records, keys, key table, key
-//! filter, key samples, column section, the records' compression
+//! flipped in each part of a version-4 file (records, keys, key table, key
+//! filter, key samples, column section, item names, the records' compression
 //! dictionary, chunk checksums, footer), one
 //! damage per copy of the store.
 //!
@@ -82,10 +82,10 @@ fn answers(dir: &Path, ids: &[String]) -> Result<String, String> {
     Ok(out)
 }
 
-/// The parts of a version-3 import file, from its footer (docs/FORMAT.md).
+/// The parts of a version-4 import file, from its footer (docs/FORMAT.md).
 fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
     assert_eq!(&bytes[..8], b"BAMDBSEG");
-    assert_eq!(&bytes[8..12], &3u32.to_le_bytes(), "a version-3 file");
+    assert_eq!(&bytes[8..12], &4u32.to_le_bytes(), "a version-4 file");
     let footer_at = bytes.len() - 208;
     let field = |i: usize| {
         u64::from_le_bytes(
@@ -103,6 +103,9 @@ fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
         field(11),
         field(12),
     );
+    let names_len = u32::from_le_bytes(bytes[footer_at + 200..footer_at + 204].try_into().unwrap());
+    let names = dictionary - names_len as usize;
+    assert!(names < dictionary, "the file has an item-name table");
     vec![
         ("header", 0..12),
         ("records", 16..index),
@@ -110,7 +113,8 @@ fn parts(bytes: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
         ("key table", key_table..filter),
         ("key filter", filter..samples),
         ("key samples", samples..columns),
-        ("columns", columns..dictionary),
+        ("columns", columns..names),
+        ("item names", names..dictionary),
         ("records' dictionary", dictionary..crc_table),
         ("chunk checksums", crc_table..footer_at),
         ("footer", footer_at..bytes.len()),

@@ -107,7 +107,7 @@ impl BusState {
                     found.root.0, found.root.1
                 ));
             }
-            let parts = decode_parts(&found.record.parts).map_err(|e| {
+            let parts = decode_parts(&found.record).map_err(|e| {
                 format!("completed instance {}/{}: {e}", found.root.0, found.root.1)
             })?;
             out.push(Reopen {

@@ -164,7 +164,8 @@ impl BusState {
     /// Moves a complete tree out of the active state into the memtable.
     pub(super) fn complete(&mut self, top: &Key) {
         let keys = self.subtree(top);
-        let parts = match self.encode_parts(&keys) {
+        let mut record = self.merge_keys(top, &keys, true);
+        record.parts = match self.encode_parts(&keys, &record) {
             Ok(parts) => parts,
             Err(e) => {
                 // Cannot happen for in-memory values; if it did, the
@@ -173,8 +174,6 @@ impl BusState {
                 return;
             }
         };
-        let mut record = self.merge_keys(top, &keys, true);
-        record.parts = parts;
         for key in &keys {
             self.nodes.remove(key);
         }

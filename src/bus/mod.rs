@@ -38,6 +38,7 @@ mod file_set;
 mod image;
 mod merge;
 mod operator;
+mod parts;
 pub(crate) mod pending;
 mod producer;
 mod progress;

@@ -32,7 +32,7 @@ pub(crate) type Key = (String, String);
 
 /// Orders events independently of arrival: event time first, then a
 /// deterministic tie-break by producer, batch and position in the batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct Stamp {
     pub ts: i64,
     pub producer: u32,

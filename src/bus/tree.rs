@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::parts;
 use super::state::{value_order, BusState, Key, Node, Stamp};
 use crate::segments::record::{StoredInstance, StoredValue};
 
@@ -168,14 +169,19 @@ impl BusState {
                 .all(|key| self.nodes.get(key).is_some_and(|n| n.ended.is_some()))
     }
 
-    /// The nodes of a tree (its [`BusState::subtree`]), encoded for a
-    /// completed record (see [`StoredInstance::parts`]).
-    pub(super) fn encode_parts(&self, keys: &[Key]) -> Result<Vec<u8>, String> {
+    /// The nodes of a tree (its [`BusState::subtree`]), encoded for
+    /// `record`, the completed record they merge into (see
+    /// [`StoredInstance::parts`] and `parts.rs`).
+    pub(super) fn encode_parts(
+        &self,
+        keys: &[Key],
+        record: &StoredInstance,
+    ) -> Result<Vec<u8>, String> {
         let parts: Vec<(&str, &Node)> = keys
             .iter()
             .filter_map(|key| self.nodes.get(key).map(|node| (key.1.as_str(), node)))
             .collect();
-        postcard::to_allocvec(&parts).map_err(|e| format!("encode parts: {e}"))
+        parts::encode(&parts, record)
     }
 
     /// Merges the tree under `top` into one instance (without its parts).
@@ -248,14 +254,15 @@ pub(crate) fn check_parts(rec: &StoredInstance) -> Result<(), String> {
     if rec.parts.is_empty() {
         return Ok(());
     }
-    decode_parts(&rec.parts)
+    decode_parts(rec)
         .map(|_| ())
         .map_err(|e| format!("record {}/{}: {e}", rec.activity, rec.id))
 }
 
-/// The parts of a completed record, as [`BusState::encode_parts`] encoded them.
-pub(super) fn decode_parts(bytes: &[u8]) -> Result<Vec<(String, Node)>, String> {
-    postcard::from_bytes(bytes).map_err(|e| format!("the record's parts do not decode: {e}"))
+/// The parts of a completed record, as [`BusState::encode_parts`] (or an
+/// older bamdb) encoded them.
+pub(super) fn decode_parts(rec: &StoredInstance) -> Result<Vec<(String, Node)>, String> {
+    parts::decode(rec)
 }
 
 #[cfg(test)]

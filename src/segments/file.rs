@@ -20,6 +20,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::ChunkChecks;
 use super::columns::{ActivityColumns, Column, ColumnId, FileColumns, RecordOffsets};
+use super::compact::{decode_names, decode_record, DecodedRecord};
 use super::compress::Decompressor;
 use super::error::ImportFileError;
 use super::keys::{
@@ -37,7 +38,8 @@ use crate::storage::{read_exact_at, OpenMode, Storage};
 
 pub(crate) use super::write::write_import_file;
 
-// Format (record): { len u32 | crc u32 | postcard(StoredInstance) [len] }
+// Format (record): { len u32 | crc u32 | body [len] }, the body (zstd with the file's dictionary, if it has one) postcard(StoredInstance) before version 4, the compact form of `compact.rs` from 4
+
 const RECORD_HEADER_LEN: usize = 8;
 /// No record may claim more than this.
 const MAX_RECORD_LEN: u32 = 64 << 20;
@@ -118,6 +120,8 @@ pub(crate) struct ImportFile {
     /// The records' decompressor (version 3 files with a dictionary),
     /// made from the dictionary at the first record read.
     decompressor: OnceLock<Result<Option<Decompressor>, ImportFileError>>,
+    /// The item names records refer to (version 4), once read.
+    item_names: OnceLock<Result<Vec<String>, ImportFileError>>,
     /// The column directory (version 3), once read.
     directory: OnceLock<Result<Option<Arc<stored_columns::Directory>>, ImportFileError>>,
     /// The stored columns decoded so far, by activity (version 3): a
@@ -225,6 +229,7 @@ impl ImportFile {
             keys: KeySections::InFile,
             columns: OnceLock::new(),
             decompressor: OnceLock::new(),
+            item_names: OnceLock::new(),
             directory: OnceLock::new(),
             decoded: Mutex::new(HashMap::new()),
             first_key: KeyPrefix::default(),
@@ -461,7 +466,38 @@ impl ImportFile {
             }
             None => body,
         };
-        postcard::from_bytes(body).map_err(|e| damaged(format!("record does not decode: {e}")))
+        if self.layout.version < FILE_VERSION {
+            return postcard::from_bytes(body)
+                .map_err(|e| damaged(format!("record does not decode: {e}")));
+        }
+        let DecodedRecord { key, mut record } =
+            decode_record(body, self.item_names()?).map_err(&damaged)?;
+        let key = usize::try_from(key)
+            .ok()
+            .filter(|&k| k < self.layout.key_count)
+            .ok_or_else(|| {
+                damaged(format!(
+                    "record names key {key}, the index holds {}",
+                    self.layout.key_count
+                ))
+            })?;
+        let (activity, id, _) = self.key_at(key)?;
+        record.activity = activity.to_owned();
+        record.id = id.to_owned();
+        Ok(record)
+    }
+
+    /// The table of item names records refer to (version 4), read at the
+    /// first record read.
+    fn item_names(&self) -> Result<&[String], ImportFileError> {
+        let read = self.item_names.get_or_init(|| {
+            let bytes = self.checked(self.layout.names.clone(), "the item names")?;
+            decode_names(bytes).map_err(|what| self.corrupt(Some(self.layout.names.start), what))
+        });
+        match read {
+            Ok(names) => Ok(names),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// The records' decompressor, if the file's records are compressed.

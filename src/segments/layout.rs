@@ -29,11 +29,13 @@ pub(crate) const HEADER_LEN: usize = 16;
 
 // Format (footer, versions 1 and 2, 48 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
 pub(crate) const V2_FOOTER_LEN: usize = 48;
-// Format (footer, version 3, 208 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | first_key_len u8 | first_key [u8; 46] | last_key_len u8 | last_key [u8; 46] | zero [u8; 2] | reserved u32 | footer_crc u32 }
+// Format (footer, versions 3 and 4, 208 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | first_key_len u8 | first_key [u8; 46] | last_key_len u8 | last_key [u8; 46] | zero [u8; 2] | names_len u32 (version 3: 0) | footer_crc u32 }
 pub(crate) const V3_FOOTER_LEN: usize = 208;
 /// Where the first and last keys' prefixes start in a version-3 footer.
 const V3_FIRST_KEY: usize = 104;
 const V3_LAST_KEY: usize = V3_FIRST_KEY + 1 + KeyPrefix::LEN;
+/// Where a version-4 footer holds the length of the item-name table.
+const V4_NAMES_LEN: usize = V3_FOOTER_LEN - 8;
 
 /// Where an index key table entry is 8 bytes and a key at least 12.
 const KEY_TABLE_ENTRY: usize = 8;
@@ -58,6 +60,9 @@ pub(crate) struct Layout {
     pub samples: Range<usize>,
     pub sample_count: usize,
     pub columns: Range<usize>,
+    /// Version 4: the table of item names records refer to by position
+    /// (between the columns and the dictionary; empty before).
+    pub names: Range<usize>,
     /// The records' compression dictionary (empty: records are stored
     /// uncompressed).
     pub dictionary: Range<usize>,
@@ -199,19 +204,34 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
             layout.sample_count, layout.key_count
         ));
     }
+    let names_len = LE::read_u32(
+        fields
+            .get(V4_NAMES_LEN..V4_NAMES_LEN + 4)
+            .unwrap_or(&[0; 4]),
+    );
+    let names_len = usize::try_from(names_len).unwrap_or(usize::MAX);
+    if (version == FILE_VERSION_V3 && names_len != 0)
+        || dictionary_offset - columns_offset < names_len
+    {
+        return bad(format!(
+            "an item-name table of {names_len} bytes does not fit (version {version})"
+        ));
+    }
+    let names_start = dictionary_offset - names_len;
     layout.checked = layout.index_offset..layout.crc_table;
     if ends(layout.crc_table, chunk_count(layout.checked.len()), 4) != Some(footer_at) {
         return bad("the chunk checksum table does not fit".into());
     }
     layout.filter = filter_offset..samples_offset;
     layout.samples = samples_offset..columns_offset;
-    layout.columns = columns_offset..dictionary_offset;
+    layout.columns = columns_offset..names_start;
+    layout.names = names_start..dictionary_offset;
     layout.dictionary = dictionary_offset..layout.crc_table;
     Ok(layout)
 }
 
-/// Encodes a version-3 footer.
-pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
+/// Encodes a version-4 footer (version 3's, with the name table's length).
+pub(crate) fn v4_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
     let mut footer = [0u8; V3_FOOTER_LEN];
     let fields: [u64; 13] = [
         layout.index_offset as u64,
@@ -242,6 +262,9 @@ pub(crate) fn v3_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
         if let Some(slot) = footer.get_mut(at + 1..at + 1 + bytes.len()) {
             slot.copy_from_slice(bytes);
         }
+    }
+    if let Some(slot) = footer.get_mut(V4_NAMES_LEN..V4_NAMES_LEN + 4) {
+        slot.copy_from_slice(&(layout.names.len() as u32).to_le_bytes());
     }
     let crc = crc32fast::hash(footer.get(..V3_FOOTER_LEN - 4).unwrap_or(&[]));
     if let Some(slot) = footer.get_mut(V3_FOOTER_LEN - 4..) {

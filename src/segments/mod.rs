@@ -9,6 +9,7 @@ pub(crate) mod bitpack;
 pub(crate) mod blob;
 pub(crate) mod chunks;
 pub(crate) mod columns;
+pub(crate) mod compact;
 pub(crate) mod compress;
 pub(crate) mod error;
 pub(crate) mod file;

@@ -1,4 +1,4 @@
-//! Writing an import file (version 3): the records, then everything a
+//! Writing an import file (version 4): the records, then everything a
 //! reader needs, built once here so that no reader computes anything in
 //! proportion to the records: the key index, the key filter, the key
 //! samples and the column projection, all under per-chunk checksums.
@@ -11,10 +11,11 @@ use std::sync::Arc;
 use super::blob::write_atomically;
 use super::chunks::checksum_table;
 use super::columns::FileColumns;
+use super::compact::{encode_record, NameTable};
 use super::compress::{self, Compressor};
 use super::error::ImportFileError;
 use super::keys::{KeyFilter, KeyPrefix, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
-use super::layout::{v3_footer, Layout, FILE_MAGIC, FILE_VERSION, HEADER_LEN};
+use super::layout::{v4_footer, Layout, FILE_MAGIC, FILE_VERSION, HEADER_LEN};
 use super::record::StoredInstance;
 use super::stored_columns;
 use crate::storage::Storage;
@@ -38,42 +39,52 @@ pub(crate) fn write_import_file(
     out.extend_from_slice(&FILE_MAGIC);
     out.extend_from_slice(&FILE_VERSION.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
+    // The index first, by record number: each record names its own key
+    // by position. One key per (activity, id): a record's own id wins over
+    // a token of another record that repeats it, then the first record in
+    // file order.
+    let mut keys: Vec<(&str, &str, bool, usize)> = Vec::with_capacity(records.len());
+    for (n, rec) in sorted.iter().enumerate() {
+        keys.push((&rec.activity, &rec.id, false, n));
+        for token in &rec.continuations {
+            keys.push((&rec.activity, token, true, n));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let own_key = |rec: &StoredInstance| -> Result<u32, String> {
+        let at = keys
+            .binary_search_by(|k| (k.0, k.1).cmp(&(rec.activity.as_str(), rec.id.as_str())))
+            .map_err(|_| format!("record {}/{} has no key", rec.activity, rec.id))?;
+        u32::try_from(at).map_err(|_| "more than 2^32 keys".to_owned())
+    };
+    let names = NameTable::of(&sorted);
     let mut bodies = Vec::with_capacity(sorted.len());
     for rec in &sorted {
-        bodies.push(
-            postcard::to_allocvec(rec).map_err(|e| encode_failed("a record")(e.to_string()))?,
-        );
+        let body = own_key(rec).and_then(|key| encode_record(rec, key, &names));
+        bodies.push(body.map_err(encode_failed("a record"))?);
     }
     // Records compress with a dictionary trained on this file's own
     // (`compress.rs`); a file too small to train one is stored plain.
     let dictionary = compress::train(&bodies);
     let mut compressor = dictionary.as_deref().and_then(Compressor::new);
-    let mut keys: Vec<(&str, &str, u64)> = Vec::with_capacity(records.len());
-    let mut placed: Vec<(u64, &StoredInstance)> = Vec::with_capacity(records.len());
+    let mut offsets: Vec<u64> = Vec::with_capacity(sorted.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
     for (rec, body) in sorted.iter().zip(bodies) {
         let body = match compressor.as_mut() {
             Some(c) => c.compress(&body).map_err(encode_failed("a record"))?,
             None => body,
         };
-        let offset = out.len() as u64;
+        offsets.push(out.len() as u64);
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
         out.extend_from_slice(&body);
-        keys.push((&rec.activity, &rec.id, offset));
-        placed.push((offset, rec));
-        for token in &rec.continuations {
-            keys.push((&rec.activity, token, offset));
-        }
         if let Some(end) = rec.end {
             min_end = min_end.min(end);
             max_end = max_end.max(end);
         }
     }
-    // One key per (activity, id): a token that repeats an id (or another
-    // token) is not indexed twice; the first record's entry stays.
-    keys.sort_unstable();
-    keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let offset_of = |n: usize| offsets.get(n).copied().unwrap_or(0);
     let mut layout = Layout {
         version: FILE_VERSION,
         index_offset: out.len(),
@@ -87,13 +98,13 @@ pub(crate) fn write_import_file(
     let mut key_offsets = Vec::with_capacity(keys.len());
     let mut filter = KeyFilter::with_keys(keys.len());
     let mut samples = KeySamples::default();
-    for (i, (activity, id, record)) in keys.iter().enumerate() {
+    for (i, (activity, id, _, record)) in keys.iter().enumerate() {
         key_offsets.push(out.len() as u64);
         for part in [activity, id] {
             out.extend_from_slice(&(part.len() as u16).to_le_bytes());
             out.extend_from_slice(part.as_bytes());
         }
-        out.extend_from_slice(&record.to_le_bytes());
+        out.extend_from_slice(&offset_of(*record).to_le_bytes());
         let probe = KeyProbe::of(activity, id);
         filter.insert(probe.hash);
         if i == 0 {
@@ -117,10 +128,21 @@ pub(crate) fn write_import_file(
     layout.sample_count = samples.len();
     out.extend_from_slice(&samples.to_bytes());
     layout.samples = start..out.len();
-    let columns = FileColumns::from_records(placed.iter().map(|(at, rec)| (*at, *rec)));
+    let columns = FileColumns::from_records(
+        sorted
+            .iter()
+            .enumerate()
+            .map(|(n, rec)| (offset_of(n), *rec)),
+    );
     let start = out.len();
     out.extend_from_slice(&stored_columns::encode(&columns).map_err(encode_failed("the columns"))?);
     layout.columns = start..out.len();
+    let start = out.len();
+    out.extend_from_slice(&names.to_bytes().map_err(encode_failed("the item names"))?);
+    layout.names = start..out.len();
+    if u32::try_from(layout.names.len()).is_err() {
+        return Err(encode_failed("the item names")("over 4 GiB".into()));
+    }
     let start = out.len();
     // Only a dictionary the compressor accepted was used.
     if compressor.is_some() {
@@ -130,6 +152,6 @@ pub(crate) fn write_import_file(
     layout.crc_table = out.len();
     let table = checksum_table(out.get(layout.index_offset..).unwrap_or(&[]));
     out.extend_from_slice(&table);
-    out.extend_from_slice(&v3_footer(&layout));
+    out.extend_from_slice(&v4_footer(&layout));
     write_atomically(storage, dir, name, &out).map_err(ImportFileError::io("write", &path))
 }

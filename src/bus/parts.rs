@@ -1,0 +1,260 @@
+//! The parts of a completed instance as its record stores them: what the
+//! bus needs to reopen the instance when an event for it arrives after it
+//! completed (see [`StoredInstance::parts`]).
+//!
+//! The compact form (written since import-file version 4) stores each
+//! part relative to the record it belongs to: the root's id is the
+//! record's, an item is named by its position in the record's items and
+//! its value is omitted when it is the record's value, and every stamp is
+//! an index into one table of the record's distinct stamps, delta-encoded.
+//! A typical order (one part, six items, three events) takes about 60
+//! bytes instead of the 230 of the plain form, before compression.
+//!
+//! The plain form (postcard of `[(id, Node)]`, import-file versions 2 and
+//! 3) is still read: it starts with the number of parts (at least one, so
+//! never a zero byte), the compact form with [`COMPACT_TAG`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::state::{Node, Stamp};
+use crate::model::{Reference, Relationship};
+use crate::segments::record::{StoredInstance, StoredValue};
+
+/// First byte of the compact form.
+// Format: { tag u8 = 0 | postcard(CompactParts) }
+const COMPACT_TAG: u8 = 0;
+
+/// A stamp, as the difference from the one before it in the table
+/// (sorted, so `ts` never goes down; `seq` may).
+type StampDelta = (i64, u32, i64, u32);
+
+#[derive(Serialize, Deserialize)]
+struct CompactParts {
+    stamps: Vec<StampDelta>,
+    parts: Vec<CompactNode>,
+}
+
+/// An item's name: its position in the record's items, or spelled out
+/// when the record has no item of that name (an older value of an item a
+/// later part overwrote keeps the same name, so this is rare).
+#[derive(Serialize, Deserialize)]
+enum ItemName {
+    Position(u32),
+    Name(String),
+}
+
+/// An item's value: the record's (the part's value won the merge), or its
+/// own.
+#[derive(Serialize, Deserialize)]
+enum ItemValue {
+    Record,
+    Own(StoredValue),
+}
+
+/// A [`Node`], with stamps as indexes into [`CompactParts::stamps`].
+#[derive(Serialize, Deserialize)]
+struct CompactNode {
+    /// `None`: the record's id (the root).
+    id: Option<String>,
+    begun: Option<u32>,
+    ended: Option<u32>,
+    items: Vec<(ItemName, u32, ItemValue)>,
+    tokens: Vec<(String, u32)>,
+    linked_by: Vec<String>,
+    parent: Option<String>,
+    references: Vec<(u32, Reference)>,
+    relations: Vec<(u32, Relationship)>,
+    /// Difference from the first stamp's time.
+    last_modified: Option<i64>,
+    forced: Option<u32>,
+}
+
+/// Whether two values are the same bit for bit (so `-0.0` and `0.0`, or
+/// two NaNs, are never taken for each other).
+fn same_value(a: &StoredValue, b: &StoredValue) -> bool {
+    match (a, b) {
+        (StoredValue::Float(x), StoredValue::Float(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
+/// Encodes `parts` (the tree's nodes, root first) relative to `record`,
+/// the instance they merge into.
+pub(super) fn encode(parts: &[(&str, &Node)], record: &StoredInstance) -> Result<Vec<u8>, String> {
+    let mut stamps: Vec<Stamp> = Vec::new();
+    for (_, node) in parts {
+        stamps.extend(node.begun.iter().chain(&node.ended).chain(&node.forced));
+        stamps.extend(node.items.values().map(|(_, s)| *s));
+        stamps.extend(node.tokens.values());
+        stamps.extend(node.references.iter().map(|(s, _)| *s));
+        stamps.extend(node.relations.iter().map(|(s, _)| *s));
+    }
+    stamps.sort_unstable();
+    stamps.dedup();
+    let index = |stamp: &Stamp| -> u32 {
+        // Every stamp was collected above.
+        stamps.binary_search(stamp).unwrap_or(0) as u32
+    };
+    let base_ts = stamps.first().map_or(0, |s| s.ts);
+    let positions: BTreeMap<&str, (u32, &StoredValue)> = record
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| (name.as_str(), (i as u32, value)))
+        .collect();
+    let mut compact = Vec::with_capacity(parts.len());
+    for (i, (id, node)) in parts.iter().enumerate() {
+        let items = node
+            .items
+            .iter()
+            .map(|(name, (value, stamp))| {
+                let (name, value) = match positions.get(name.as_str()) {
+                    Some((at, theirs)) if same_value(theirs, value) => {
+                        (ItemName::Position(*at), ItemValue::Record)
+                    }
+                    Some((at, _)) => (ItemName::Position(*at), ItemValue::Own(value.clone())),
+                    None => (ItemName::Name(name.clone()), ItemValue::Own(value.clone())),
+                };
+                (name, index(stamp), value)
+            })
+            .collect();
+        compact.push(CompactNode {
+            id: (i != 0 || *id != record.id).then(|| id.to_string()),
+            begun: node.begun.as_ref().map(index),
+            ended: node.ended.as_ref().map(index),
+            items,
+            tokens: node
+                .tokens
+                .iter()
+                .map(|(t, s)| (t.clone(), index(s)))
+                .collect(),
+            linked_by: node.linked_by.iter().cloned().collect(),
+            parent: node.parent.clone(),
+            references: node
+                .references
+                .iter()
+                .map(|(s, r)| (index(s), r.clone()))
+                .collect(),
+            relations: node
+                .relations
+                .iter()
+                .map(|(s, r)| (index(s), r.clone()))
+                .collect(),
+            last_modified: node.last_modified.map(|t| t.wrapping_sub(base_ts)),
+            forced: node.forced.as_ref().map(index),
+        });
+    }
+    let mut previous = Stamp::default();
+    let deltas = stamps
+        .iter()
+        .map(|s| {
+            let d = (
+                s.ts.wrapping_sub(previous.ts),
+                s.producer,
+                (s.seq as i64).wrapping_sub(previous.seq as i64),
+                s.index,
+            );
+            previous = *s;
+            d
+        })
+        .collect();
+    let mut out = vec![COMPACT_TAG];
+    let body = postcard::to_allocvec(&CompactParts {
+        stamps: deltas,
+        parts: compact,
+    })
+    .map_err(|e| format!("encode parts: {e}"))?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// The parts of `record`, in either form.
+pub(super) fn decode(record: &StoredInstance) -> Result<Vec<(String, Node)>, String> {
+    let bad = |e: postcard::Error| format!("the record's parts do not decode: {e}");
+    let Some((&COMPACT_TAG, body)) = record.parts.split_first() else {
+        return postcard::from_bytes(&record.parts).map_err(bad);
+    };
+    let compact: CompactParts = postcard::from_bytes(body).map_err(bad)?;
+    let mut previous = Stamp::default();
+    let stamps: Vec<Stamp> = compact
+        .stamps
+        .iter()
+        .map(|&(ts, producer, seq, index)| {
+            previous = Stamp {
+                ts: previous.ts.wrapping_add(ts),
+                producer,
+                seq: (previous.seq as i64).wrapping_add(seq) as u64,
+                index,
+            };
+            previous
+        })
+        .collect();
+    let base_ts = stamps.first().map_or(0, |s| s.ts);
+    let stamp = |i: u32| -> Result<Stamp, String> {
+        stamps
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("the record's parts name stamp {i} of {}", stamps.len()))
+    };
+    let opt = |i: Option<u32>| i.map(stamp).transpose();
+    let mut out = Vec::with_capacity(compact.parts.len());
+    for part in compact.parts {
+        let mut items = BTreeMap::new();
+        for (name, at, value) in part.items {
+            let theirs = match &name {
+                ItemName::Position(p) => Some(record.items.get(*p as usize).ok_or_else(|| {
+                    format!("the record's parts name item {p} of {}", record.items.len())
+                })?),
+                ItemName::Name(_) => None,
+            };
+            let name = match (name, theirs) {
+                (ItemName::Name(n), _) => n,
+                (ItemName::Position(_), Some((n, _))) => n.clone(),
+                (ItemName::Position(p), None) => return Err(format!("item {p} is missing")),
+            };
+            let value = match (value, theirs) {
+                (ItemValue::Own(v), _) => v,
+                (ItemValue::Record, Some((_, v))) => v.clone(),
+                (ItemValue::Record, None) => {
+                    return Err(format!(
+                        "item {name} takes the record's value, which has none"
+                    ))
+                }
+            };
+            items.insert(name, (value, stamp(at)?));
+        }
+        let node = Node {
+            begun: opt(part.begun)?,
+            ended: opt(part.ended)?,
+            items,
+            tokens: part
+                .tokens
+                .into_iter()
+                .map(|(t, s)| Ok((t, stamp(s)?)))
+                .collect::<Result<_, String>>()?,
+            linked_by: part.linked_by.into_iter().collect(),
+            parent: part.parent,
+            references: part
+                .references
+                .into_iter()
+                .map(|(s, r)| Ok((stamp(s)?, r)))
+                .collect::<Result<_, String>>()?,
+            relations: part
+                .relations
+                .into_iter()
+                .map(|(s, r)| Ok((stamp(s)?, r)))
+                .collect::<Result<_, String>>()?,
+            last_modified: part.last_modified.map(|d| base_ts.wrapping_add(d)),
+            forced: opt(part.forced)?,
+        };
+        out.push((part.id.unwrap_or_else(|| record.id.clone()), node));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "parts_tests.rs"]
+mod tests;
