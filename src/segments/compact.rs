@@ -15,48 +15,105 @@ use serde::{Deserialize, Serialize};
 use super::record::{StoredInstance, StoredValue};
 use crate::model::{Reference, Relationship};
 
-/// Longest item name a name table holds (names are checked by the
-/// definitions far below this).
+/// Longest name a name table holds (names are checked by the definitions
+/// far below this).
 const MAX_NAME_LEN: usize = 64 << 10;
 
-/// The file's item names, each once, sorted: records name their items by
-/// position in it.
+/// The file's names, each once: its activities, with the position of
+/// each one's first key in the index (keys are sorted by activity, so an
+/// activity's keys follow each other and the index need not repeat its
+/// name), and its item names, sorted (records name their items by
+/// position).
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FileNames {
+    pub activities: Vec<(String, u64)>,
+    pub items: Vec<String>,
+}
+
+impl FileNames {
+    /// The activity of index key `i`.
+    pub fn activity_of(&self, i: usize) -> Option<&str> {
+        let after = self
+            .activities
+            .partition_point(|(_, first)| *first <= i as u64);
+        after
+            .checked_sub(1)
+            .and_then(|a| self.activities.get(a))
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// The writer's name table: [`FileNames`], and each item name's position.
 pub(crate) struct NameTable<'a> {
-    names: Vec<&'a str>,
+    names: FileNames,
     positions: HashMap<&'a str, u32>,
 }
 
 impl<'a> NameTable<'a> {
-    /// Every item name the records use.
-    pub fn of(records: &[&'a StoredInstance]) -> NameTable<'a> {
-        let names: BTreeSet<&'a str> = records
+    /// Every item name the records use, and the activities of the index
+    /// `keys` (sorted by activity).
+    pub fn of<'k>(
+        records: &[&'a StoredInstance],
+        keys: impl Iterator<Item = &'k str>,
+    ) -> NameTable<'a> {
+        let items: BTreeSet<&'a str> = records
             .iter()
             .flat_map(|r| r.items.iter().map(|(n, _)| n.as_str()))
             .collect();
-        let names: Vec<&'a str> = names.into_iter().collect();
-        let positions = names
+        let positions = items
             .iter()
             .enumerate()
             .map(|(i, n)| (*n, i as u32))
             .collect();
-        NameTable { names, positions }
+        let mut activities: Vec<(String, u64)> = Vec::new();
+        for (i, activity) in keys.enumerate() {
+            if activities.last().is_none_or(|(last, _)| last != activity) {
+                activities.push((activity.to_owned(), i as u64));
+            }
+        }
+        NameTable {
+            names: FileNames {
+                activities,
+                items: items.into_iter().map(str::to_owned).collect(),
+            },
+            positions,
+        }
     }
 
-    /// The table as stored: `postcard([String])`.
+    /// The table as stored: `postcard(FileNames)`.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         postcard::to_allocvec(&self.names).map_err(|e| e.to_string())
     }
 }
 
-/// Reads a stored name table, every count and length checked against the
-/// bytes before anything is allocated for it.
-pub(crate) fn decode_names(bytes: &[u8]) -> Result<Vec<String>, String> {
-    let names: Vec<String> =
-        postcard::from_bytes(bytes).map_err(|e| format!("the item names do not decode: {e}"))?;
-    if let Some(long) = names.iter().find(|n| n.len() > MAX_NAME_LEN) {
+/// Reads a stored name table of a file with `key_count` keys. Postcard
+/// checks every length against the bytes; the activities' first keys must
+/// start at 0 and rise, within the index.
+pub(crate) fn decode_names(bytes: &[u8], key_count: usize) -> Result<FileNames, String> {
+    let names: FileNames =
+        postcard::from_bytes(bytes).map_err(|e| format!("the name table does not decode: {e}"))?;
+    if let Some(long) = names
+        .items
+        .iter()
+        .chain(names.activities.iter().map(|(a, _)| a))
+        .find(|n| n.len() > MAX_NAME_LEN)
+    {
         return Err(format!(
-            "an item name of {} bytes exceeds the limit of {MAX_NAME_LEN}",
+            "a name of {} bytes exceeds the limit of {MAX_NAME_LEN}",
             long.len()
+        ));
+    }
+    let firsts: Vec<u64> = names.activities.iter().map(|(_, f)| *f).collect();
+    let starts_right = match firsts.first() {
+        Some(&first) => first == 0,
+        None => key_count == 0,
+    };
+    if !starts_right
+        || firsts.windows(2).any(|w| matches!(w, [a, b] if a >= b))
+        || firsts.last().is_some_and(|&l| l >= key_count as u64)
+    {
+        return Err(format!(
+            "the activities' first keys {firsts:?} do not partition {key_count} keys"
         ));
     }
     Ok(names)

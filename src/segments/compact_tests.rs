@@ -31,10 +31,10 @@ proptest! {
     ) {
         let items = ints.into_iter().map(|(n, v)| (n, StoredValue::Int(v))).collect();
         let rec = record(items, times);
-        let names = NameTable::of(&[&rec]);
+        let names = NameTable::of(&[&rec], ["PurchaseOrder"].into_iter());
         let body = encode_record(&rec, key, &names).unwrap();
-        let stored_names = decode_names(&names.to_bytes().unwrap()).unwrap();
-        let back = decode_record(&body, &stored_names).unwrap();
+        let stored_names = decode_names(&names.to_bytes().unwrap(), 1).unwrap();
+        let back = decode_record(&body, &stored_names.items).unwrap();
         prop_assert_eq!(back.key, key);
         let mut back = back.record;
         back.activity = rec.activity.clone();
@@ -45,7 +45,7 @@ proptest! {
     /// Damaged bodies and name tables are errors, never panics.
     #[test]
     fn damage_is_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let _ = decode_names(&bytes);
+        let _ = decode_names(&bytes, 3);
         let _ = decode_record(&bytes, &["A".to_owned()]);
     }
 }
@@ -57,7 +57,7 @@ fn an_item_past_the_name_table_is_reported() {
         vec![("Amount".into(), StoredValue::Int(1))],
         [Some(1), None, Some(2)],
     );
-    let names = NameTable::of(&[&rec]);
+    let names = NameTable::of(&[&rec], std::iter::empty());
     let body = encode_record(&rec, 0, &names).unwrap();
     let err = decode_record(&body, &[]).err().unwrap();
     assert!(
@@ -82,7 +82,7 @@ fn names_and_ids_are_not_repeated() {
             Some(1_790_003_600_000_000),
         ],
     );
-    let names = NameTable::of(&[&rec]);
+    let names = NameTable::of(&[&rec], std::iter::empty());
     let body = encode_record(&rec, 7, &names).unwrap();
     let plain = postcard::to_allocvec(&rec).unwrap();
     for name in rec
@@ -102,4 +102,30 @@ fn names_and_ids_are_not_repeated() {
         body.len(),
         plain.len()
     );
+}
+
+/// The activities' first keys partition the index: each activity's keys
+/// are found, and a table that does not partition it is damage.
+#[test]
+fn activities_are_found_by_key_position() {
+    let keys = ["A", "A", "B", "C", "C", "C"];
+    let names = NameTable::of(&[], keys.into_iter());
+    let stored = decode_names(&names.to_bytes().unwrap(), keys.len()).unwrap();
+    for (i, activity) in keys.iter().enumerate() {
+        assert_eq!(stored.activity_of(i), Some(*activity));
+    }
+    for (activities, key_count) in [
+        (vec![("A".to_owned(), 1u64)], 3),
+        (vec![("A".to_owned(), 0), ("B".to_owned(), 0)], 3),
+        (vec![("A".to_owned(), 0), ("B".to_owned(), 3)], 3),
+        (vec![], 3),
+    ] {
+        let bytes = postcard::to_allocvec(&FileNames {
+            activities,
+            items: Vec::new(),
+        })
+        .unwrap();
+        let err = decode_names(&bytes, key_count).unwrap_err();
+        assert!(err.contains("do not partition"), "{err}");
+    }
 }

@@ -20,7 +20,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::ChunkChecks;
 use super::columns::{ActivityColumns, Column, ColumnId, FileColumns, RecordOffsets};
-use super::compact::{decode_names, decode_record, DecodedRecord};
+use super::compact::{decode_names, decode_record, DecodedRecord, FileNames};
 use super::compress::Decompressor;
 use super::error::ImportFileError;
 use super::keys::{
@@ -120,8 +120,9 @@ pub(crate) struct ImportFile {
     /// The records' decompressor (version 3 files with a dictionary),
     /// made from the dictionary at the first record read.
     decompressor: OnceLock<Result<Option<Decompressor>, ImportFileError>>,
-    /// The item names records refer to (version 4), once read.
-    item_names: OnceLock<Result<Vec<String>, ImportFileError>>,
+    /// The activity and item names keys and records refer to (version
+    /// 4), once read.
+    names: OnceLock<Result<FileNames, ImportFileError>>,
     /// The column directory (version 3), once read.
     directory: OnceLock<Result<Option<Arc<stored_columns::Directory>>, ImportFileError>>,
     /// The stored columns decoded so far, by activity (version 3): a
@@ -229,7 +230,7 @@ impl ImportFile {
             keys: KeySections::InFile,
             columns: OnceLock::new(),
             decompressor: OnceLock::new(),
-            item_names: OnceLock::new(),
+            names: OnceLock::new(),
             directory: OnceLock::new(),
             decoded: Mutex::new(HashMap::new()),
             first_key: KeyPrefix::default(),
@@ -411,7 +412,17 @@ impl ImportFile {
             }
             Ok((self.checked(at + 2..at + 2 + n, "a key")?, at + 2 + n))
         };
-        let (activity, next) = part(off)?;
+        // Version 4 keys do not repeat the activity: the name table says
+        // where each activity's keys start.
+        let (activity, next) = if self.layout.version >= FILE_VERSION {
+            let activity = self
+                .names()?
+                .activity_of(i)
+                .ok_or_else(|| self.corrupt(Some(off), format!("key {i} has no activity")))?;
+            (activity.as_bytes(), off)
+        } else {
+            part(off)?
+        };
         let (id, next) = part(next)?;
         if next + 8 > table {
             return Err(self.corrupt(Some(off), format!("key {i} truncated")));
@@ -471,7 +482,7 @@ impl ImportFile {
                 .map_err(|e| damaged(format!("record does not decode: {e}")));
         }
         let DecodedRecord { key, mut record } =
-            decode_record(body, self.item_names()?).map_err(&damaged)?;
+            decode_record(body, &self.names()?.items).map_err(&damaged)?;
         let key = usize::try_from(key)
             .ok()
             .filter(|&k| k < self.layout.key_count)
@@ -487,12 +498,13 @@ impl ImportFile {
         Ok(record)
     }
 
-    /// The table of item names records refer to (version 4), read at the
-    /// first record read.
-    fn item_names(&self) -> Result<&[String], ImportFileError> {
-        let read = self.item_names.get_or_init(|| {
-            let bytes = self.checked(self.layout.names.clone(), "the item names")?;
-            decode_names(bytes).map_err(|what| self.corrupt(Some(self.layout.names.start), what))
+    /// The names keys and records refer to (version 4), read at the
+    /// first key or record read.
+    fn names(&self) -> Result<&FileNames, ImportFileError> {
+        let read = self.names.get_or_init(|| {
+            let bytes = self.checked(self.layout.names.clone(), "the name table")?;
+            decode_names(bytes, self.layout.key_count)
+                .map_err(|what| self.corrupt(Some(self.layout.names.start), what))
         });
         match read {
             Ok(names) => Ok(names),

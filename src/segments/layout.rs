@@ -37,9 +37,11 @@ const V3_LAST_KEY: usize = V3_FIRST_KEY + 1 + KeyPrefix::LEN;
 /// Where a version-4 footer holds the length of the item-name table.
 const V4_NAMES_LEN: usize = V3_FOOTER_LEN - 8;
 
-/// Where an index key table entry is 8 bytes and a key at least 12.
+/// Where an index key table entry is 8 bytes and a key at least 12 (10
+/// from version 4, whose keys do not hold the activity).
 const KEY_TABLE_ENTRY: usize = 8;
 const MIN_KEY_LEN: usize = 12;
+const MIN_KEY_LEN_V4: usize = 10;
 
 /// A file's parts, as byte offsets into it.
 #[derive(Debug, Clone, Default)]
@@ -180,7 +182,12 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
     let ends = |start: usize, count: usize, size: usize| {
         count.checked_mul(size).and_then(|n| start.checked_add(n))
     };
-    if layout.key_count > keys_len / MIN_KEY_LEN
+    let min_key_len = if version >= FILE_VERSION {
+        MIN_KEY_LEN_V4
+    } else {
+        MIN_KEY_LEN
+    };
+    if layout.key_count > keys_len / min_key_len
         || ends(layout.key_table, layout.key_count, KEY_TABLE_ENTRY) != Some(filter_offset)
         || layout.record_count > layout.key_count as u64
     {

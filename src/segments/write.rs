@@ -58,7 +58,7 @@ pub(crate) fn write_import_file(
             .map_err(|_| format!("record {}/{} has no key", rec.activity, rec.id))?;
         u32::try_from(at).map_err(|_| "more than 2^32 keys".to_owned())
     };
-    let names = NameTable::of(&sorted);
+    let names = NameTable::of(&sorted, keys.iter().map(|k| k.0));
     let mut bodies = Vec::with_capacity(sorted.len());
     for rec in &sorted {
         let body = own_key(rec).and_then(|key| encode_record(rec, key, &names));
@@ -100,10 +100,9 @@ pub(crate) fn write_import_file(
     let mut samples = KeySamples::default();
     for (i, (activity, id, _, record)) in keys.iter().enumerate() {
         key_offsets.push(out.len() as u64);
-        for part in [activity, id] {
-            out.extend_from_slice(&(part.len() as u16).to_le_bytes());
-            out.extend_from_slice(part.as_bytes());
-        }
+        // The activity is in the name table, not in the key.
+        out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+        out.extend_from_slice(id.as_bytes());
         out.extend_from_slice(&offset_of(*record).to_le_bytes());
         let probe = KeyProbe::of(activity, id);
         filter.insert(probe.hash);
