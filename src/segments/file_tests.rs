@@ -291,8 +291,6 @@ fn version_3_files_are_still_read() {
         for rec in &records {
             let found = file.get(&rec.activity, &rec.id).unwrap().unwrap();
             assert_eq!(&found, rec);
-            // The plain parts form of these records still decodes.
-            crate::bus::check_parts(rec).unwrap();
             for token in &rec.continuations {
                 let by_token = file.get(&rec.activity, token).unwrap().unwrap();
                 assert_eq!(by_token.activity, rec.activity);
