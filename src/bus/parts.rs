@@ -6,7 +6,8 @@
 //! part relative to the record it belongs to: the root's id is the
 //! record's, an item is named by its position in the record's items and
 //! its value is omitted when it is the record's value, and every stamp is
-//! an index into one table of the record's distinct stamps, delta-encoded.
+//! an index into one table of the record's distinct stamps, delta-encoded
+//! from the record's begin.
 //! A typical order (one part, six items, three events) takes about 60
 //! bytes instead of the 230 of the plain form, before compression.
 //!
@@ -67,9 +68,18 @@ struct CompactNode {
     parent: Option<String>,
     references: Vec<(u32, Reference)>,
     relations: Vec<(u32, Relationship)>,
-    /// Difference from the first stamp's time.
+    /// Difference from the last (latest) stamp's time.
     last_modified: Option<i64>,
     forced: Option<u32>,
+}
+
+/// Where the stamp table's differences start: the record's begin (or
+/// end), so that the first stamp's time takes a byte or two, not eight.
+fn origin(record: &StoredInstance) -> Stamp {
+    Stamp {
+        ts: record.begin.or(record.end).unwrap_or(0),
+        ..Stamp::default()
+    }
 }
 
 /// Whether two values are the same bit for bit (so `-0.0` and `0.0`, or
@@ -98,7 +108,7 @@ pub(super) fn encode(parts: &[(&str, &Node)], record: &StoredInstance) -> Result
         // Every stamp was collected above.
         stamps.binary_search(stamp).unwrap_or(0) as u32
     };
-    let base_ts = stamps.first().map_or(0, |s| s.ts);
+    let base_ts = stamps.last().map_or(0, |s| s.ts);
     let positions: BTreeMap<&str, (u32, &StoredValue)> = record
         .items
         .iter()
@@ -147,7 +157,7 @@ pub(super) fn encode(parts: &[(&str, &Node)], record: &StoredInstance) -> Result
             forced: node.forced.as_ref().map(index),
         });
     }
-    let mut previous = Stamp::default();
+    let mut previous = origin(record);
     let deltas = stamps
         .iter()
         .map(|s| {
@@ -178,7 +188,7 @@ pub(super) fn decode(record: &StoredInstance) -> Result<Vec<(String, Node)>, Str
         return postcard::from_bytes(&record.parts).map_err(bad);
     };
     let compact: CompactParts = postcard::from_bytes(body).map_err(bad)?;
-    let mut previous = Stamp::default();
+    let mut previous = origin(record);
     let stamps: Vec<Stamp> = compact
         .stamps
         .iter()
@@ -192,7 +202,7 @@ pub(super) fn decode(record: &StoredInstance) -> Result<Vec<(String, Node)>, Str
             previous
         })
         .collect();
-    let base_ts = stamps.first().map_or(0, |s| s.ts);
+    let base_ts = stamps.last().map_or(0, |s| s.ts);
     let stamp = |i: u32| -> Result<Stamp, String> {
         stamps
             .get(i as usize)

@@ -109,7 +109,7 @@ fn record_for(parts: &[(String, Node)], other: &[(String, StoredValue)]) -> Stor
     StoredInstance {
         activity: "PO".into(),
         id: parts.first().map_or("PO-1".into(), |p| p.0.clone()),
-        begin: None,
+        begin: parts.first().and_then(|p| p.1.begun).map(|s| s.ts),
         end: None,
         last_modified: None,
         items: items.into_iter().collect(),

@@ -137,12 +137,78 @@ fn chain_times(times: [Option<i64>; 3], forward: bool) -> [Option<i64>; 3] {
     })
 }
 
-// Format (record body, version 4): postcard { key u32 | times [Option<i64>; 3] | items [(u32, StoredValue)] | continuations [String] | references [Reference] | relationships [Relationship] | parts [u8] }
+/// An item's value as a compact record stores it: timestamps as their
+/// distance from the record's begin, and floats that are short decimals
+/// (amounts, prices) as an integer and a power of ten.
+// Format (CompactValue, a postcard enum): 0 Text(String) | 1 Int(i64) | 2 Float(f64) | 3 Bool(bool) | 4 Timestamp(i64 - begin) | 5 Decimal(i64, u8)
+#[derive(Debug, Serialize, Deserialize)]
+enum CompactValue {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Timestamp(i64),
+    Decimal(i64, u8),
+}
+
+/// Powers of ten a decimal may be scaled by (all exact in f64).
+const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
+/// Integers beyond this are not exact in f64.
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// `v` as `n / 10^d` with the fewest digits `d`, when that computes back
+/// bit for bit (so `-0.0`, NaN and infinities never qualify).
+fn as_decimal(v: f64) -> Option<(i64, u8)> {
+    (0..POW10.len()).find_map(|d| {
+        let scale = POW10.get(d).copied()?;
+        let n = (v * scale).round();
+        (n.abs() < MAX_EXACT && from_decimal(n as i64, scale).to_bits() == v.to_bits())
+            .then_some((n as i64, d as u8))
+    })
+}
+
+fn from_decimal(n: i64, scale: f64) -> f64 {
+    n as f64 / scale
+}
+
+impl CompactValue {
+    fn of(value: &StoredValue, origin: i64) -> CompactValue {
+        match value {
+            StoredValue::Text(s) => CompactValue::Text(s.clone()),
+            StoredValue::Int(i) => CompactValue::Int(*i),
+            StoredValue::Float(f) => match as_decimal(*f) {
+                Some((n, d)) => CompactValue::Decimal(n, d),
+                None => CompactValue::Float(*f),
+            },
+            StoredValue::Bool(b) => CompactValue::Bool(*b),
+            StoredValue::Timestamp(t) => CompactValue::Timestamp(t.wrapping_sub(origin)),
+        }
+    }
+
+    fn into_value(self, origin: i64) -> Result<StoredValue, String> {
+        Ok(match self {
+            CompactValue::Text(s) => StoredValue::Text(s),
+            CompactValue::Int(i) => StoredValue::Int(i),
+            CompactValue::Float(f) => StoredValue::Float(f),
+            CompactValue::Bool(b) => StoredValue::Bool(b),
+            CompactValue::Timestamp(t) => StoredValue::Timestamp(origin.wrapping_add(t)),
+            CompactValue::Decimal(n, d) => {
+                let scale = POW10
+                    .get(usize::from(d))
+                    .copied()
+                    .ok_or_else(|| format!("a decimal with {d} digits (at most 6)"))?;
+                StoredValue::Float(from_decimal(n, scale))
+            }
+        })
+    }
+}
+
+// Format (record body, version 4): postcard { key u32 | times [Option<i64>; 3] | items [(u32, CompactValue)] | continuations [String] | references [Reference] | relationships [Relationship] | parts [u8] }
 #[derive(Serialize)]
 struct CompactRef<'a> {
     key: u32,
     times: [Option<i64>; 3],
-    items: Vec<(u32, &'a StoredValue)>,
+    items: Vec<(u32, CompactValue)>,
     continuations: &'a [String],
     references: &'a [Reference],
     relationships: &'a [Relationship],
@@ -153,7 +219,7 @@ struct CompactRef<'a> {
 struct Compact {
     key: u32,
     times: [Option<i64>; 3],
-    items: Vec<(u32, StoredValue)>,
+    items: Vec<(u32, CompactValue)>,
     continuations: Vec<String>,
     references: Vec<Reference>,
     relationships: Vec<Relationship>,
@@ -166,6 +232,7 @@ pub(crate) fn encode_record(
     key: u32,
     names: &NameTable<'_>,
 ) -> Result<Vec<u8>, String> {
+    let origin = rec.begin.unwrap_or(0);
     let items = rec
         .items
         .iter()
@@ -173,7 +240,7 @@ pub(crate) fn encode_record(
             names
                 .positions
                 .get(name.as_str())
-                .map(|&at| (at, value))
+                .map(|&at| (at, CompactValue::of(value, origin)))
                 .ok_or_else(|| format!("item {name} is not in the file's name table"))
         })
         .collect::<Result<_, String>>()?;
@@ -201,22 +268,21 @@ pub(crate) struct DecodedRecord {
 pub(crate) fn decode_record(body: &[u8], names: &[String]) -> Result<DecodedRecord, String> {
     let compact: Compact =
         postcard::from_bytes(body).map_err(|e| format!("record does not decode: {e}"))?;
+    let [begin, end, last_modified] = chain_times(compact.times, false);
+    let origin = begin.unwrap_or(0);
     let items = compact
         .items
         .into_iter()
         .map(|(at, value)| {
-            names
-                .get(at as usize)
-                .map(|name| (name.clone(), value))
-                .ok_or_else(|| {
-                    format!(
-                        "record names item {at}, the file's name table holds {}",
-                        names.len()
-                    )
-                })
+            let name = names.get(at as usize).ok_or_else(|| {
+                format!(
+                    "record names item {at}, the file's name table holds {}",
+                    names.len()
+                )
+            })?;
+            Ok((name.clone(), value.into_value(origin)?))
         })
         .collect::<Result<_, String>>()?;
-    let [begin, end, last_modified] = chain_times(compact.times, false);
     Ok(DecodedRecord {
         key: compact.key,
         record: StoredInstance {

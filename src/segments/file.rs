@@ -380,10 +380,11 @@ impl ImportFile {
     /// checksummed).
     fn key_bytes_at(&self, i: usize) -> Result<(&[u8], &[u8], u64), ImportFileError> {
         let table = self.layout.key_table;
-        let at = table + i * 8;
+        let width = self.layout.offset_width;
+        let at = table + i * width;
         let off = self
-            .checked(at..at + 8, "the key table")
-            .map(LE::read_u64)
+            .checked(at..at + width, "the key table")
+            .map(|b| LE::read_uint(b, width))
             .map_err(|_| {
                 self.corrupt(
                     Some(at),
@@ -424,10 +425,10 @@ impl ImportFile {
             part(off)?
         };
         let (id, next) = part(next)?;
-        if next + 8 > table {
+        if next + width > table {
             return Err(self.corrupt(Some(off), format!("key {i} truncated")));
         }
-        let record = LE::read_u64(self.checked(next..next + 8, "a key")?);
+        let record = LE::read_uint(self.checked(next..next + width, "a key")?, width);
         Ok((activity, id, record))
     }
 

@@ -333,3 +333,38 @@ fn a_records_own_id_wins_over_a_token_that_repeats_it() {
         assert_eq!(file.get("PurchaseOrder", id).unwrap().unwrap().id, id);
     }
 }
+
+/// Files whose index ends beyond 4 GiB store 8-byte offsets in the keys
+/// and the key table (forced here): lookups read them as well as the
+/// 4-byte ones.
+#[test]
+fn wide_and_narrow_offsets_are_both_read() {
+    let records: Vec<_> = (0..100)
+        .map(|i| rec(&format!("PO-{i}"), &[&format!("T-{i}")], i))
+        .collect();
+    let mut sizes = Vec::new();
+    for narrow_below in [u64::from(u32::MAX), 0] {
+        let disk = MemStorage::new();
+        let dir = Path::new("/s");
+        disk.create_dir_all(dir).unwrap();
+        super::super::write::write_with_narrow_below(&disk, dir, "1.seg", &records, narrow_below)
+            .unwrap();
+        let file = ImportFile::open(&disk, dir, "1.seg").unwrap();
+        assert_eq!(
+            file.layout.offset_width,
+            if narrow_below == 0 { 8 } else { 4 }
+        );
+        for i in 0..100 {
+            for key in [format!("PO-{i}"), format!("T-{i}")] {
+                let found = file.get("PurchaseOrder", &key).unwrap().unwrap();
+                assert_eq!(found.id, format!("PO-{i}"));
+            }
+        }
+        file.verify_sections().unwrap();
+        sizes.push(disk.read_file(&dir.join("1.seg")).unwrap().len());
+    }
+    // 200 keys, 4 bytes less in each key and in each table entry (and
+    // perhaps a chunk checksum less).
+    let saved = sizes[1] - sizes[0];
+    assert!((200 * 8..=200 * 8 + 4).contains(&saved), "{saved}");
+}

@@ -29,19 +29,22 @@ pub(crate) const HEADER_LEN: usize = 16;
 
 // Format (footer, versions 1 and 2, 48 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | index_crc u32 | footer_crc u32 }
 pub(crate) const V2_FOOTER_LEN: usize = 48;
-// Format (footer, versions 3 and 4, 208 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | first_key_len u8 | first_key [u8; 46] | last_key_len u8 | last_key [u8; 46] | zero [u8; 2] | names_len u32 (version 3: 0) | footer_crc u32 }
+// Format (footer, versions 3 and 4, 208 bytes): { index_offset u64 | key_count u64 | record_count u64 | min_end i64 | max_end i64 | key_table u64 | filter_offset u64 | filter_blocks u64 | samples_offset u64 | sample_count u64 | columns_offset u64 | dictionary_offset u64 | crc_table u64 | first_key_len u8 | first_key [u8; 46] | last_key_len u8 | last_key [u8; 46] | offset_width u8 (version 3: 0) | zero u8 | names_len u32 (version 3: 0) | footer_crc u32 }
 pub(crate) const V3_FOOTER_LEN: usize = 208;
 /// Where the first and last keys' prefixes start in a version-3 footer.
 const V3_FIRST_KEY: usize = 104;
 const V3_LAST_KEY: usize = V3_FIRST_KEY + 1 + KeyPrefix::LEN;
-/// Where a version-4 footer holds the length of the item-name table.
+/// Where a version-4 footer holds the length of the item-name table, and
+/// the width of the offsets in the key table and the keys.
 const V4_NAMES_LEN: usize = V3_FOOTER_LEN - 8;
+const V4_OFFSET_WIDTH: usize = V3_LAST_KEY + 1 + KeyPrefix::LEN;
 
-/// Where an index key table entry is 8 bytes and a key at least 12 (10
-/// from version 4, whose keys do not hold the activity).
+/// Before version 4 an index key table entry is 8 bytes and a key at
+/// least 12; from version 4 both hold offsets of `offset_width` bytes (4
+/// when the file's index ends below 4 GiB, else 8) and a key is at least
+/// `2 + offset_width` (it does not hold the activity).
 const KEY_TABLE_ENTRY: usize = 8;
 const MIN_KEY_LEN: usize = 12;
-const MIN_KEY_LEN_V4: usize = 10;
 
 /// A file's parts, as byte offsets into it.
 #[derive(Debug, Clone, Default)]
@@ -53,8 +56,11 @@ pub(crate) struct Layout {
     pub record_count: u64,
     pub min_end: i64,
     pub max_end: i64,
-    /// The key table `[u64; key_count]`.
+    /// The key table `[offset; key_count]`.
     pub key_table: usize,
+    /// Bytes of an offset in the key table and in a key: 8 before version
+    /// 4; 4 or 8 from version 4.
+    pub offset_width: usize,
     /// Version 3 only (empty ranges before): the key filter's blocks,
     /// the samples (`[u32; sample_count]` ends then bytes), the column
     /// section, and the region under chunk checksums with its table.
@@ -113,6 +119,7 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
     let bad = |what: String| Err((Some(footer_at), what));
     let mut layout = Layout {
         version,
+        offset_width: KEY_TABLE_ENTRY,
         index_offset: offset(0),
         key_count: offset(1),
         record_count: field(2),
@@ -182,13 +189,21 @@ pub(crate) fn read(bytes: &[u8], version: u32) -> Result<Layout, Bad> {
     let ends = |start: usize, count: usize, size: usize| {
         count.checked_mul(size).and_then(|n| start.checked_add(n))
     };
-    let min_key_len = if version >= FILE_VERSION {
-        MIN_KEY_LEN_V4
-    } else {
-        MIN_KEY_LEN
+    let width = fields.get(V4_OFFSET_WIDTH).copied().unwrap_or(0);
+    let min_key_len = match (version, width) {
+        (FILE_VERSION_V3, 0) => MIN_KEY_LEN,
+        (FILE_VERSION, 4 | 8) => {
+            layout.offset_width = usize::from(width);
+            2 + layout.offset_width
+        }
+        _ => {
+            return bad(format!(
+                "an offset width of {width} bytes (version {version})"
+            ))
+        }
     };
     if layout.key_count > keys_len / min_key_len
-        || ends(layout.key_table, layout.key_count, KEY_TABLE_ENTRY) != Some(filter_offset)
+        || ends(layout.key_table, layout.key_count, layout.offset_width) != Some(filter_offset)
         || layout.record_count > layout.key_count as u64
     {
         return bad(format!(
@@ -269,6 +284,9 @@ pub(crate) fn v4_footer(layout: &Layout) -> [u8; V3_FOOTER_LEN] {
         if let Some(slot) = footer.get_mut(at + 1..at + 1 + bytes.len()) {
             slot.copy_from_slice(bytes);
         }
+    }
+    if let Some(slot) = footer.get_mut(V4_OFFSET_WIDTH) {
+        *slot = layout.offset_width as u8;
     }
     if let Some(slot) = footer.get_mut(V4_NAMES_LEN..V4_NAMES_LEN + 4) {
         slot.copy_from_slice(&(layout.names.len() as u32).to_le_bytes());

@@ -28,6 +28,19 @@ pub(crate) fn write_import_file(
     name: &str,
     records: &[Arc<StoredInstance>],
 ) -> Result<(), ImportFileError> {
+    write_with_narrow_below(storage, dir, name, records, u64::from(u32::MAX))
+}
+
+/// [`write_import_file`], with offsets 4 bytes wide when everything they
+/// point into ends at or below `narrow_below` (tests lower it to write
+/// the 8-byte form a file of over 4 GiB takes).
+pub(crate) fn write_with_narrow_below(
+    storage: &dyn Storage,
+    dir: &Path,
+    name: &str,
+    records: &[Arc<StoredInstance>],
+    narrow_below: u64,
+) -> Result<(), ImportFileError> {
     let path = dir.join(name);
     let encode_failed = |what: &'static str| {
         let path = path.clone();
@@ -85,8 +98,16 @@ pub(crate) fn write_import_file(
         }
     }
     let offset_of = |n: usize| offsets.get(n).copied().unwrap_or(0);
+    // Offsets in the keys and the key table take 4 bytes when everything
+    // they point into (records and keys) ends below 4 GiB.
+    let keys_end = out.len() as u64 + keys.iter().map(|k| 2 + k.1.len() as u64 + 8).sum::<u64>();
+    let offset_width = if keys_end <= narrow_below { 4 } else { 8 };
+    let put_offset = |out: &mut Vec<u8>, offset: u64| {
+        out.extend_from_slice(offset.to_le_bytes().get(..offset_width).unwrap_or(&[]));
+    };
     let mut layout = Layout {
         version: FILE_VERSION,
+        offset_width,
         index_offset: out.len(),
         key_count: keys.len(),
         record_count: sorted.len() as u64,
@@ -103,7 +124,7 @@ pub(crate) fn write_import_file(
         // The activity is in the name table, not in the key.
         out.extend_from_slice(&(id.len() as u16).to_le_bytes());
         out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&offset_of(*record).to_le_bytes());
+        put_offset(&mut out, offset_of(*record));
         let probe = KeyProbe::of(activity, id);
         filter.insert(probe.hash);
         if i == 0 {
@@ -118,7 +139,7 @@ pub(crate) fn write_import_file(
     }
     layout.key_table = out.len();
     for off in key_offsets {
-        out.extend_from_slice(&off.to_le_bytes());
+        put_offset(&mut out, off);
     }
     let start = out.len();
     out.extend_from_slice(&filter.to_bytes());
