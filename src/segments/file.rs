@@ -592,8 +592,9 @@ impl ImportFile {
             .get_or_init(|| {
                 if has_sections(self.layout.version) {
                     let section = self.checked(self.layout.columns.clone(), "the columns")?;
-                    let decoded = stored_columns::decode(section, self.record_count)
-                        .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
+                    let decoded =
+                        stored_columns::decode(section, self.layout.version, self.record_count)
+                            .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
                     return decoded.map(Arc::new);
                 }
                 let built = FileColumns::build(self.entries()).map(Arc::new);
@@ -615,7 +616,7 @@ impl ImportFile {
                     return Ok(None);
                 }
                 let (bytes, _) = self.column_section_parts()?;
-                stored_columns::decode_directory(bytes)
+                stored_columns::decode_directory(bytes, self.layout.version)
                     .map(|(dir, _)| Some(Arc::new(dir)))
                     .map_err(|what| self.corrupt(Some(self.layout.columns.start), what))
             })

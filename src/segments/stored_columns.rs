@@ -1,10 +1,12 @@
-//! The column projection as an import file stores it (version 3): written
+//! The column projection as an import file stores it (versions 3 and 4): written
 //! once with the file, so that a reader maps it instead of decoding every
 //! record. Numbers and timestamps are frame-of-reference bit-packed, text
 //! is dictionary-encoded with bit-packed codes, floats are plain, set
 //! flags are a bitmap (absent when every row is set), record offsets are
 //! bit-packed deltas. Each column also carries its smallest and largest
-//! value. Byte layout in `docs/FORMAT.md` ("Column section").
+//! value, and (version 4) the range of each block of rows
+//! (`stored_columns_blocks.rs`). Byte layout in `docs/FORMAT.md`
+//! ("Column section").
 //!
 //! Decoding checks every count and length against the section before it
 //! allocates, and returns a description of the first thing that does not
@@ -19,7 +21,12 @@ use serde::{Deserialize, Serialize};
 
 use super::bitpack::{pack, packed_len, unpack, width_for};
 use super::columns::{ActivityColumns, Column, FileColumns, RecordOffsets, UNSET};
+use super::layout::FILE_VERSION_V3;
 use super::record::StoredValue;
+
+#[path = "stored_columns_blocks.rs"]
+mod blocks;
+pub(crate) use blocks::BLOCK_ROWS;
 
 // Format (column kinds): 0 unset, 1 unavailable, 2 int, 3 float, 4 bool, 5 timestamp, 6 text
 const KIND_UNSET: u8 = 0;
@@ -72,6 +79,11 @@ pub(crate) struct ColumnRef {
     pub len: u64,
     /// The smallest and largest set value (numbers and timestamps only).
     pub range: Option<(StoredValue, StoredValue)>,
+    /// Version 4: the smallest and largest set value of each block of
+    /// [`Directory::block_rows`] rows, in row order (`None` where no row
+    /// of the block sets the column); empty for a column without `range`,
+    /// and in version-3 files.
+    pub blocks: Vec<Option<(StoredValue, StoredValue)>>,
 }
 
 /// One activity's columns.
@@ -89,6 +101,9 @@ pub(crate) struct ActivityRef {
 /// The directory at the start of the section.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Directory {
+    /// Rows per block of the block ranges (0 in version-3 files, which
+    /// have none).
+    pub block_rows: u32,
     pub activities: Vec<ActivityRef>,
 }
 
@@ -97,7 +112,10 @@ pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
     let mut data = Vec::new();
     let mut names: Vec<&String> = columns.activities.keys().collect();
     names.sort();
-    let mut dir = Directory::default();
+    let mut dir = Directory {
+        block_rows: BLOCK_ROWS,
+        activities: Vec::new(),
+    };
     for name in names {
         let Some(act) = columns.activities.get(name) else {
             continue;
@@ -109,15 +127,21 @@ pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
                 at,
                 len: data.len() as u64 - at,
                 range: None,
+                blocks: Vec::new(),
             }
         };
         let mut put = |column: &Column| {
             let at = data.len() as u64;
             let range = encode_column(column, act.rows(), &mut data);
+            let blocks = match range {
+                Some(_) => blocks::block_ranges(column, act.rows(), BLOCK_ROWS as usize),
+                None => Vec::new(),
+            };
             ColumnRef {
                 at,
                 len: data.len() as u64 - at,
                 range,
+                blocks,
             }
         };
         let (begin, end, last_modified) = (put(&act.begin), put(&act.end), put(&act.last_modified));
@@ -327,20 +351,30 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The directory at the start of `section`, and the column data after it.
-pub(crate) fn decode_directory(section: &[u8]) -> Result<(Directory, &[u8]), String> {
+/// The directory at the start of `section` of a file of `version` (3:
+/// without block ranges; 4: with them, checked to have one per block),
+/// and the column data after it.
+pub(crate) fn decode_directory(section: &[u8], version: u32) -> Result<(Directory, &[u8]), String> {
     let mut cursor = Cursor { bytes: section };
     let dir_len = cursor.u32("the directory length")? as usize;
     let dir_bytes = cursor.take(dir_len, "the directory")?;
-    let dir: Directory = postcard::from_bytes(dir_bytes)
-        .map_err(|e| format!("the column directory does not decode: {e}"))?;
+    let undecodable = |e: postcard::Error| format!("the column directory does not decode: {e}");
+    let dir = if version == FILE_VERSION_V3 {
+        postcard::from_bytes::<blocks::DirectoryV3>(dir_bytes)
+            .map_err(undecodable)?
+            .into()
+    } else {
+        let dir: Directory = postcard::from_bytes(dir_bytes).map_err(undecodable)?;
+        blocks::check(&dir)?;
+        dir
+    };
     Ok((dir, cursor.bytes))
 }
 
-/// Decodes the whole projection; `max_rows` bounds every activity's rows
-/// (the file's record count).
-pub(crate) fn decode(section: &[u8], max_rows: u64) -> Result<FileColumns, String> {
-    let (dir, data) = decode_directory(section)?;
+/// Decodes the whole projection of a file of `version`; `max_rows`
+/// bounds every activity's rows (the file's record count).
+pub(crate) fn decode(section: &[u8], version: u32, max_rows: u64) -> Result<FileColumns, String> {
+    let (dir, data) = decode_directory(section, version)?;
     let mut activities = HashMap::new();
     let mut total = 0u64;
     for act in dir.activities {

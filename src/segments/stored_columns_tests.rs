@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
+use crate::segments::layout::FILE_VERSION;
 use crate::segments::record::StoredInstance;
 use proptest::prelude::*;
 
@@ -79,7 +80,7 @@ proptest! {
             .collect();
         let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
         let bytes = encode(&built).unwrap();
-        let decoded = decode(&bytes, records.len() as u64).unwrap();
+        let decoded = decode(&bytes, FILE_VERSION, records.len() as u64).unwrap();
         // Floats compare bitwise (NaN included).
         prop_assert_eq!(canonical(&decoded), canonical(&built));
     }
@@ -104,7 +105,7 @@ fn decimals_and_whole_seconds_pack_small() {
     // Amounts: 17 bits; begin: 22 bits (30 days of seconds); offsets: 7
     // bits; end and last_modified unset. About 6 bytes a row.
     assert!(bytes.len() < rows as usize * 7, "{} bytes", bytes.len());
-    let decoded = decode(&bytes, rows).unwrap();
+    let decoded = decode(&bytes, FILE_VERSION, rows).unwrap();
     assert_eq!(canonical(&decoded), canonical(&built));
 }
 
@@ -122,7 +123,7 @@ fn value_ranges_are_the_smallest_and_largest_set_values() {
         .chain([(300, record(4, None, Some(9)))])
         .collect();
     let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
-    let (dir, _) = decode_directory(&encode(&built).unwrap()).unwrap();
+    let (dir, _) = decode_directory(&encode(&built).unwrap(), FILE_VERSION).unwrap();
     let po = dir
         .activities
         .iter()
@@ -155,14 +156,17 @@ fn damaged_sections_are_refused_with_a_reason_never_a_panic() {
     let good = encode(&built).unwrap();
     // Every truncation fails cleanly.
     for len in 0..good.len() {
-        assert!(decode(&good[..len], 40).is_err(), "truncated to {len}");
+        assert!(
+            decode(&good[..len], FILE_VERSION, 40).is_err(),
+            "truncated to {len}"
+        );
     }
     // More rows than the file holds records is refused.
-    assert!(decode(&good, 39).is_err());
+    assert!(decode(&good, FILE_VERSION, 39).is_err());
     // Flips either fail or decode to something; never a panic.
     for i in 0..good.len() {
         let mut bad = good.clone();
         bad[i] ^= 0xFF;
-        let _ = decode(&bad, 40);
+        let _ = decode(&bad, FILE_VERSION, 40);
     }
 }
