@@ -82,11 +82,11 @@ impl<'a> View<'a> {
     }
 }
 
-/// Rows a query evaluated through column projections on this thread
-/// (a test hook: `tests/query_block_ranges.rs` checks that skipped blocks
-/// are not evaluated).
 #[cfg(feature = "fuzzing")]
 thread_local! {
+    // Rows a query evaluated through column projections on this thread
+    // (a test hook: `tests/query_block_ranges.rs` checks that skipped
+    // blocks are not evaluated).
     static ROWS_EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 

@@ -22,7 +22,7 @@ use crate::segments::columns::{ActivityColumns, ColumnId};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
-use crate::segments::stored_columns::ColumnRef;
+use crate::segments::stored_columns::{ColumnRef, Directory};
 
 use super::aggregate::{Aggregate, AggregateRun, Groups};
 use super::field::{Field, ValueRef};
@@ -150,11 +150,16 @@ fn excludes<'a>(selection: &Selection, known: impl Fn(&Field) -> Known<'a>) -> b
 /// files of version 4 so is each block of rows whose ranges do, without
 /// decoding a column or reading a record. Older files are read whole.
 fn plan_scan(file: &ImportFile, selection: &Selection) -> Result<FileScan, ImportFileError> {
-    let Some(dir) = file.column_directory()? else {
-        return Ok(FileScan::All);
-    };
+    Ok(match file.column_directory()? {
+        Some(dir) => plan_scan_in(&dir, selection),
+        None => FileScan::All,
+    })
+}
+
+/// [`plan_scan`] over a file's column directory.
+fn plan_scan_in(dir: &Directory, selection: &Selection) -> FileScan {
     let Some(act) = dir.activities.iter().find(|a| a.name == selection.activity) else {
-        return Ok(FileScan::Skip);
+        return FileScan::Skip;
     };
     // The column a field reads: `None` for id and status, `Some(None)`
     // for an item no row sets.
@@ -176,13 +181,13 @@ fn plan_scan(file: &ImportFile, selection: &Selection) -> Result<FileScan, Impor
         },
     };
     if excludes(selection, whole) {
-        return Ok(FileScan::Skip);
+        return FileScan::Skip;
     }
     let block_rows = dir.block_rows as usize;
     if block_rows == 0
         || (selection.filters.is_empty() && selection.since.is_none() && selection.until.is_none())
     {
-        return Ok(FileScan::All);
+        return FileScan::All;
     }
     let rows = usize::try_from(act.rows).unwrap_or(usize::MAX);
     let mut runs: Vec<Range<usize>> = Vec::new();
@@ -206,11 +211,11 @@ fn plan_scan(file: &ImportFile, selection: &Selection) -> Result<FileScan, Impor
             _ => runs.push(start..end),
         }
     }
-    Ok(match runs.as_slice() {
+    match runs.as_slice() {
         [] => FileScan::Skip,
         [only] if only.start == 0 && only.end == rows => FileScan::All,
         _ => FileScan::Rows(runs),
-    })
+    }
 }
 
 /// What a query reads, as of one moment: the matching instances held in
@@ -404,3 +409,7 @@ pub(crate) fn aggregate(
     }
     Ok(run)
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

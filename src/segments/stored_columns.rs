@@ -107,13 +107,22 @@ pub(crate) struct Directory {
     pub activities: Vec<ActivityRef>,
 }
 
-/// Encodes `columns`: `{ dir_len u32 | postcard(Directory) | column data }`.
+/// Encodes `columns`: `{ dir_len u32 | postcard(Directory) | column data }`,
+/// with block ranges of [`BLOCK_ROWS`] rows.
 pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
+    encode_with_block_rows(columns, BLOCK_ROWS)
+}
+
+/// [`encode`] with blocks of `block_rows` rows (tests use small ones).
+pub(crate) fn encode_with_block_rows(
+    columns: &FileColumns,
+    block_rows: u32,
+) -> Result<Vec<u8>, String> {
     let mut data = Vec::new();
     let mut names: Vec<&String> = columns.activities.keys().collect();
     names.sort();
     let mut dir = Directory {
-        block_rows: BLOCK_ROWS,
+        block_rows,
         activities: Vec::new(),
     };
     for name in names {
@@ -134,7 +143,7 @@ pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
             let at = data.len() as u64;
             let range = encode_column(column, act.rows(), &mut data);
             let blocks = match range {
-                Some(_) => blocks::block_ranges(column, act.rows(), BLOCK_ROWS as usize),
+                Some(_) => blocks::block_ranges(column, act.rows(), block_rows as usize),
                 None => Vec::new(),
             };
             ColumnRef {
