@@ -381,9 +381,12 @@ pub(crate) fn decode_directory(section: &[u8], version: u32) -> Result<(Director
 }
 
 /// Decodes the whole projection of a file of `version`; `max_rows`
-/// bounds every activity's rows (the file's record count).
+/// bounds every activity's rows (the file's record count). Block ranges
+/// are checked against the values they describe (a wrong one would make
+/// queries skip rows they select): `verify` reads through here.
 pub(crate) fn decode(section: &[u8], version: u32, max_rows: u64) -> Result<FileColumns, String> {
     let (dir, data) = decode_directory(section, version)?;
+    let block_rows = dir.block_rows as usize;
     let mut activities = HashMap::new();
     let mut total = 0u64;
     for act in dir.activities {
@@ -395,8 +398,15 @@ pub(crate) fn decode(section: &[u8], version: u32, max_rows: u64) -> Result<File
         }
         let rows = act.rows as usize;
         let column = |r: &ColumnRef| -> Result<Column, String> {
-            decode_column(slice(data, r)?, rows)
-                .map_err(|e| format!("{}: column at {}: {e}", act.name, r.at))
+            let column = decode_column(slice(data, r)?, rows)
+                .map_err(|e| format!("{}: column at {}: {e}", act.name, r.at))?;
+            if !r.blocks.is_empty() && blocks::block_ranges(&column, rows, block_rows) != r.blocks {
+                return Err(format!(
+                    "{}: column at {}: its block ranges disagree with its values",
+                    act.name, r.at
+                ));
+            }
+            Ok(column)
         };
         let offsets = decode_offsets(slice(data, &act.offsets)?, rows)?;
         let mut items = HashMap::with_capacity(act.items.len());

@@ -326,3 +326,23 @@ fn version_3_directories_without_block_ranges_still_decode() {
     assert!(decode_directory(&v3_section, FILE_VERSION).is_err());
     assert!(decode_directory(&section, FILE_VERSION_V3).is_err());
 }
+
+#[test]
+fn block_ranges_that_disagree_with_the_values_fail_the_full_decode() {
+    let built = timed(50);
+    let section = encode_with_block_rows(&built, 16).unwrap();
+    let (mut dir, _) = decode_directory(&section, FILE_VERSION).unwrap();
+    // A range that still looks like one (ordered, of the column's type)
+    // but is not the block's: a query would skip rows it selects.
+    po(&mut dir).end.blocks[1] = Some((
+        StoredValue::Timestamp(17_000),
+        StoredValue::Timestamp(31_000),
+    ));
+    let bad = with_directory(&section, &postcard::to_allocvec(&dir).unwrap());
+    assert!(decode_directory(&bad, FILE_VERSION).is_ok());
+    let err = decode(&bad, FILE_VERSION, 50).unwrap_err();
+    assert!(
+        err.contains("block ranges disagree with its values"),
+        "{err}"
+    );
+}
