@@ -46,7 +46,12 @@ pub fn import_file(data: &[u8]) {
         for act in &dir.activities {
             let mut wanted = vec![ColumnId::Begin, ColumnId::End, ColumnId::LastModified];
             wanted.extend(act.items.iter().map(|(name, _)| ColumnId::Item(name)));
-            let _ = file.activity_columns(&act.name, &wanted);
+            // Some rows only, as a narrow window reads them (before the
+            // whole columns, which would be kept and used instead).
+            let rows = usize::try_from(act.rows).unwrap_or(usize::MAX);
+            let runs = [0..rows.min(1), rows / 2..rows / 2 + 1];
+            let _ = file.activity_columns(&act.name, &wanted, Some(&runs));
+            let _ = file.activity_columns(&act.name, &wanted, None);
         }
     }
     let sections_ok = file.verify_sections().is_ok();

@@ -285,7 +285,7 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
             continue;
         }
         let wanted = selection_columns(search);
-        let Some(cols) = file.activity_columns(&search.activity, &wanted)? else {
+        let Some(cols) = file.activity_columns(&search.activity, &wanted, scan.runs())? else {
             continue;
         };
         let cols = &cols;
@@ -363,7 +363,7 @@ pub(crate) fn aggregate(
             if scan == FileScan::Skip {
                 continue;
             }
-            let Some(cols) = file.activity_columns(&agg.activity, &wanted)? else {
+            let Some(cols) = file.activity_columns(&agg.activity, &wanted, scan.runs())? else {
                 continue;
             };
             if !superseded.is_empty() || !run.add_columns_to(&cols, scan.runs(), &mut groups) {

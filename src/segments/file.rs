@@ -41,6 +41,11 @@ pub(crate) use super::write::write_import_file;
 const RECORD_HEADER_LEN: usize = 8;
 /// No record may claim more than this.
 const MAX_RECORD_LEN: u32 = 64 << 20;
+/// A query that evaluates at most one row in this many of an activity
+/// decodes only those rows of the columns it has not decoded yet (see
+/// [`ImportFile::activity_columns`]); more, and it decodes and keeps the
+/// whole columns for the queries after it.
+const PARTIAL_DECODE_SHARE: usize = 4;
 /// Longest activity name or id in an index key, in bytes.
 const MAX_KEY_PART: usize = 4 * crate::model::MAX_NAME_LEN;
 
@@ -644,10 +649,18 @@ impl ImportFile {
     /// [`Column::Unavailable`], so a query that reads one it did not ask
     /// for falls back to the records instead of seeing it unset. `None`
     /// when the file holds no instance of `activity`.
+    ///
+    /// A query that evaluates only some rows (`runs`: the blocks its
+    /// value ranges keep, ascending) and at most a quarter of them gets
+    /// the columns it has not decoded yet with those rows only (every
+    /// other row unset), decoded for it and not kept: a narrow window
+    /// does not unpack, nor keep in memory, the rest of a column. Such
+    /// columns are good for the rows in `runs` alone.
     pub fn activity_columns(
         &self,
         activity: &str,
         wanted: &[ColumnId<'_>],
+        runs: Option<&[Range<usize>]>,
     ) -> Result<Option<ActivityColumns>, ImportFileError> {
         let Some(dir) = self.column_directory()? else {
             // Older files: the whole projection, built from the records.
@@ -695,6 +708,11 @@ impl ImportFile {
                 o
             }
         };
+        // Decode only the runs' rows when they are a small share.
+        let partial = runs.filter(|runs| {
+            let kept: usize = runs.iter().map(|r| r.len()).sum();
+            kept <= act.rows as usize / PARTIAL_DECODE_SHARE
+        });
         let unavailable = Arc::new(Column::Unavailable);
         let mut column = |id: ColumnId<'_>,
                           r: &stored_columns::ColumnRef|
@@ -706,10 +724,12 @@ impl ImportFile {
             if let Some(c) = cache.columns.get(&key) {
                 return Ok(c.clone());
             }
-            let c = stored_columns::decode_column(bytes_of(r)?, act.rows as usize)
+            let c = stored_columns::decode_column_rows(bytes_of(r)?, act.rows as usize, partial)
                 .map(Arc::new)
                 .map_err(|what| damaged(format!("column at {}: {what}", r.at)))?;
-            cache.columns.insert(key, c.clone());
+            if partial.is_none() {
+                cache.columns.insert(key, c.clone());
+            }
             Ok(c)
         };
         let begin = column(ColumnId::Begin, &act.begin)?;

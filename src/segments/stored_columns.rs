@@ -19,7 +19,7 @@ use std::sync::Arc;
 use byteorder::{ByteOrder, LittleEndian as LE};
 use serde::{Deserialize, Serialize};
 
-use super::bitpack::{pack, packed_len, unpack, width_for};
+use super::bitpack::{self, pack, packed_len, unpack, width_for};
 use super::columns::{ActivityColumns, Column, FileColumns, RecordOffsets, UNSET};
 use super::layout::FILE_VERSION_V3;
 use super::record::StoredValue;
@@ -342,13 +342,26 @@ impl<'a> Cursor<'a> {
         self.take(len, what)
     }
 
-    fn set_flags(&mut self, rows: usize) -> Result<Vec<bool>, String> {
+    /// Set flags of the rows to decode (see [`unpack_rows`]); every
+    /// other row reads as unset.
+    fn set_flags(&mut self, rows: usize, runs: Runs<'_>) -> Result<Vec<bool>, String> {
         match self.u8("set flags")? {
-            ALL_SET => Ok(vec![true; rows]),
+            ALL_SET => Ok(match runs {
+                None => vec![true; rows],
+                Some(runs) => {
+                    let mut set = vec![false; rows];
+                    for r in runs {
+                        if let Some(s) = set.get_mut(r.start.min(rows)..r.end.min(rows)) {
+                            s.fill(true);
+                        }
+                    }
+                    set
+                }
+            }),
             BITMAP => {
                 let bits = self.packed(rows, 1, "the set bitmap")?;
                 let mut set = vec![false; rows];
-                unpack(bits, rows, 1, |i, v| {
+                unpack_rows(bits, rows, 1, runs, |i, v| {
                     if let Some(s) = set.get_mut(i) {
                         *s = v == 1;
                     }
@@ -356,6 +369,32 @@ impl<'a> Cursor<'a> {
                 Ok(set)
             }
             other => Err(format!("set flags mode {other} is unknown")),
+        }
+    }
+}
+
+/// The rows of a column to decode: every row (`None`), or these runs
+/// (ascending; rows past the column's are ignored).
+type Runs<'a> = Option<&'a [std::ops::Range<usize>]>;
+
+/// Calls `f(row, value)` with the packed value of each row to decode:
+/// every one in one pass, or those in `runs` one by one (random access:
+/// a query over a few blocks does not unpack the others).
+fn unpack_rows(
+    bytes: &[u8],
+    rows: usize,
+    width: u32,
+    runs: Runs<'_>,
+    mut f: impl FnMut(usize, u64),
+) {
+    match runs {
+        None => unpack(bytes, rows, width, f),
+        Some(runs) => {
+            for r in runs {
+                for row in r.start.min(rows)..r.end.min(rows) {
+                    f(row, bitpack::get(bytes, width, row));
+                }
+            }
         }
     }
 }
@@ -452,16 +491,29 @@ pub(crate) fn decode_offsets(bytes: &[u8], rows: usize) -> Result<RecordOffsets,
     ))
 }
 
+/// Decodes a column of `rows` rows.
 pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String> {
+    decode_column_rows(bytes, rows, None)
+}
+
+/// Decodes the rows of a column in `runs` (ascending), or every row when
+/// `None`: every other row reads as unset, and its bit-packed value is
+/// not unpacked. Every length is checked as for the whole column; codes
+/// and values of rows left out are not looked at.
+pub(crate) fn decode_column_rows(
+    bytes: &[u8],
+    rows: usize,
+    runs: Runs<'_>,
+) -> Result<Column, String> {
     let mut cursor = Cursor { bytes };
     let ints = |cursor: &mut Cursor<'_>| -> Result<(Vec<i64>, Vec<bool>), String> {
-        let set = cursor.set_flags(rows)?;
+        let set = cursor.set_flags(rows, runs)?;
         let base = cursor.u64("the base value")? as i64;
         let step = cursor.u64("the step")?;
         let width = cursor.width()?;
         let packed = cursor.packed(rows, width, "values")?;
         let mut values = vec![0i64; rows];
-        unpack(packed, rows, width, |i, v| {
+        unpack_rows(packed, rows, width, runs, |i, v| {
             if let Some(slot) = values.get_mut(i) {
                 *slot = base.wrapping_add(v.wrapping_mul(step) as i64);
             }
@@ -493,19 +545,30 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
             Ok(Column::Float { values, set })
         }
         KIND_FLOAT => {
-            let set = cursor.set_flags(rows)?;
+            let set = cursor.set_flags(rows, runs)?;
             let raw = cursor.packed(rows, 64, "float values")?;
-            let values = raw
-                .chunks_exact(8)
-                .map(|c| f64::from_bits(LE::read_u64(c)))
-                .collect();
+            let values = match runs {
+                None => raw
+                    .chunks_exact(8)
+                    .map(|c| f64::from_bits(LE::read_u64(c)))
+                    .collect(),
+                Some(_) => {
+                    let mut values = vec![0.0; rows];
+                    unpack_rows(raw, rows, 64, runs, |i, v| {
+                        if let Some(slot) = values.get_mut(i) {
+                            *slot = f64::from_bits(v);
+                        }
+                    });
+                    values
+                }
+            };
             Ok(Column::Float { values, set })
         }
         KIND_BOOL => {
-            let set = cursor.set_flags(rows)?;
+            let set = cursor.set_flags(rows, runs)?;
             let bits = cursor.packed(rows, 1, "bool values")?;
             let mut values = vec![false; rows];
-            unpack(bits, rows, 1, |i, v| {
+            unpack_rows(bits, rows, 1, runs, |i, v| {
                 if let Some(slot) = values.get_mut(i) {
                     *slot = v == 1;
                 }
@@ -535,7 +598,7 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
             let packed = cursor.packed(rows, width, "text codes")?;
             let mut codes = vec![UNSET; rows];
             let mut bad = None;
-            unpack(packed, rows, width, |i, v| match v {
+            unpack_rows(packed, rows, width, runs, |i, v| match v {
                 0 => {}
                 v if v as usize <= count => {
                     if let Some(slot) = codes.get_mut(i) {

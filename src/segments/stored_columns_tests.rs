@@ -346,3 +346,63 @@ fn block_ranges_that_disagree_with_the_values_fail_the_full_decode() {
         "{err}"
     );
 }
+
+/// Row `row` of `column` as text (`None`: unset; floats bitwise).
+fn cell(column: &Column, row: usize) -> Option<String> {
+    fn at<T: std::fmt::Debug>(values: &[T], set: &[bool], row: usize) -> Option<String> {
+        set[row].then(|| format!("{:?}", values[row]))
+    }
+    match column {
+        Column::Int { values, set } | Column::Timestamp { values, set } => at(values, set, row),
+        Column::Float { values, set } => set[row].then(|| format!("{:x}", values[row].to_bits())),
+        Column::Bool { values, set } => at(values, set, row),
+        Column::Text { codes, dict } => {
+            (codes[row] != UNSET).then(|| dict[codes[row] as usize].clone())
+        }
+        Column::Unset | Column::Unavailable => None,
+    }
+}
+
+proptest! {
+    /// Decoding some runs of rows gives those rows as the whole decode
+    /// does, and every other row unset.
+    #[test]
+    fn decoding_runs_of_rows_gives_those_rows_of_the_whole_column(
+        items in proptest::collection::vec(value(), 1..80),
+        cuts in proptest::collection::btree_set(0usize..90, 0..6),
+    ) {
+        let records: Vec<(u64, StoredInstance)> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64 * 50, record(i as u64 * 5 + 1, v, Some(i as i64))))
+            .collect();
+        let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
+        let section = encode(&built).unwrap();
+        let (dir, data) = decode_directory(&section, FILE_VERSION).unwrap();
+        // Every other span between the cuts.
+        let cuts: Vec<usize> = cuts.into_iter().collect();
+        let runs: Vec<std::ops::Range<usize>> = cuts
+            .chunks(2)
+            .filter_map(|c| match c {
+                [a, b] => Some(*a..*b),
+                _ => None,
+            })
+            .collect();
+        for act in &dir.activities {
+            let rows = act.rows as usize;
+            let refs = [&act.begin, &act.end, &act.last_modified]
+                .into_iter()
+                .chain(act.items.iter().map(|(_, c)| c));
+            for r in refs {
+                let bytes = slice(data, r).unwrap();
+                let whole = decode_column(bytes, rows).unwrap();
+                let part = decode_column_rows(bytes, rows, Some(&runs)).unwrap();
+                for row in 0..rows {
+                    let kept = runs.iter().any(|run| run.contains(&row));
+                    let want = if kept { cell(&whole, row) } else { None };
+                    prop_assert_eq!(cell(&part, row), want, "row {}", row);
+                }
+            }
+        }
+    }
+}
