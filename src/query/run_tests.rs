@@ -108,7 +108,7 @@ proptest! {
         let recs = records(&rows);
         let built = FileColumns::from_records(recs.iter().map(|(o, r)| (*o, r)));
         let section = encode_with_block_rows(&built, block_rows).unwrap();
-        let (dir, _) = decode_directory(&section, crate::segments::layout::FILE_VERSION).unwrap();
+        let (dir, _) = decode_directory(&section, crate::segments::layout::FILE_VERSION, u64::MAX).unwrap();
         let decoded = decode(&section, crate::segments::layout::FILE_VERSION, rows.len() as u64).unwrap();
         let cols = decoded.activities.get(PO).unwrap();
 
@@ -154,7 +154,8 @@ fn a_narrow_window_keeps_only_the_blocks_it_overlaps() {
     let recs = records(&rows);
     let built = FileColumns::from_records(recs.iter().map(|(o, r)| (*o, r)));
     let section = encode_with_block_rows(&built, 8).unwrap();
-    let (dir, _) = decode_directory(&section, crate::segments::layout::FILE_VERSION).unwrap();
+    let (dir, _) =
+        decode_directory(&section, crate::segments::layout::FILE_VERSION, u64::MAX).unwrap();
     let mut sel = Selection::new(PO);
     // Rows 30 to 34: block 3 (rows 24..32) and block 4 (rows 32..40).
     sel.since = Some(Timestamp::from_micros(BASE + 300 * SECOND));

@@ -621,7 +621,7 @@ impl ImportFile {
                     return Ok(None);
                 }
                 let (bytes, _) = self.column_section_parts()?;
-                stored_columns::decode_directory(bytes, self.layout.version)
+                stored_columns::decode_directory(bytes, self.layout.version, self.record_count)
                     .map(|(dir, _)| Some(Arc::new(dir)))
                     .map_err(|what| self.corrupt(Some(self.layout.columns.start), what))
             })

@@ -401,8 +401,13 @@ fn unpack_rows(
 
 /// The directory at the start of `section` of a file of `version` (3:
 /// without block ranges; 4: with them, checked to have one per block),
-/// and the column data after it.
-pub(crate) fn decode_directory(section: &[u8], version: u32) -> Result<(Directory, &[u8]), String> {
+/// and the column data after it; `max_rows` bounds the activities' rows
+/// together (the file's record count).
+pub(crate) fn decode_directory(
+    section: &[u8],
+    version: u32,
+    max_rows: u64,
+) -> Result<(Directory, &[u8]), String> {
     let mut cursor = Cursor { bytes: section };
     let dir_len = cursor.u32("the directory length")? as usize;
     let dir_bytes = cursor.take(dir_len, "the directory")?;
@@ -412,10 +417,20 @@ pub(crate) fn decode_directory(section: &[u8], version: u32) -> Result<(Director
             .map_err(undecodable)?
             .into()
     } else {
-        let dir: Directory = postcard::from_bytes(dir_bytes).map_err(undecodable)?;
-        blocks::check(&dir)?;
-        dir
+        postcard::from_bytes::<Directory>(dir_bytes).map_err(undecodable)?
     };
+    let total = dir
+        .activities
+        .iter()
+        .fold(0u64, |total, act| total.saturating_add(act.rows));
+    if total > max_rows {
+        return Err(format!(
+            "the columns claim {total} rows, the file holds {max_rows} records"
+        ));
+    }
+    if version != FILE_VERSION_V3 {
+        blocks::check(&dir)?;
+    }
     Ok((dir, cursor.bytes))
 }
 
@@ -424,17 +439,10 @@ pub(crate) fn decode_directory(section: &[u8], version: u32) -> Result<(Director
 /// are checked against the values they describe (a wrong one would make
 /// queries skip rows they select): `verify` reads through here.
 pub(crate) fn decode(section: &[u8], version: u32, max_rows: u64) -> Result<FileColumns, String> {
-    let (dir, data) = decode_directory(section, version)?;
+    let (dir, data) = decode_directory(section, version, max_rows)?;
     let block_rows = dir.block_rows as usize;
     let mut activities = HashMap::new();
-    let mut total = 0u64;
     for act in dir.activities {
-        total = total.saturating_add(act.rows);
-        if total > max_rows {
-            return Err(format!(
-                "the columns claim {total} rows, the file holds {max_rows} records"
-            ));
-        }
         let rows = act.rows as usize;
         let column = |r: &ColumnRef| -> Result<Column, String> {
             let column = decode_column(slice(data, r)?, rows)
@@ -512,18 +520,15 @@ pub(crate) fn decode_column_rows(
         let step = cursor.u64("the step")?;
         let width = cursor.width()?;
         let packed = cursor.packed(rows, width, "values")?;
+        // Unset rows read as 0, as the in-memory projection pads them
+        // (and rows left out are not touched: a narrow window faults in
+        // only its own pages of the column).
         let mut values = vec![0i64; rows];
         unpack_rows(packed, rows, width, runs, |i, v| {
-            if let Some(slot) = values.get_mut(i) {
+            if let (Some(slot), Some(true)) = (values.get_mut(i), set.get(i)) {
                 *slot = base.wrapping_add(v.wrapping_mul(step) as i64);
             }
         });
-        // Unset rows read as 0, as the in-memory projection pads them.
-        for (v, s) in values.iter_mut().zip(&set) {
-            if !s {
-                *v = 0;
-            }
-        }
         Ok((values, set))
     };
     match cursor.u8("the column kind")? {
@@ -537,11 +542,22 @@ pub(crate) fn decode_column_rows(
                 format!("{digits} decimal digits is more than this format writes")
             })?;
             let (ints, set) = ints(&mut cursor)?;
-            let values = ints
-                .iter()
-                .zip(&set)
-                .map(|(&n, &s)| if s { n as f64 / scale } else { 0.0 })
-                .collect();
+            let value = |row: usize| match (ints.get(row), set.get(row)) {
+                (Some(&n), Some(true)) => n as f64 / scale,
+                _ => 0.0,
+            };
+            let values = match runs {
+                None => (0..rows).map(value).collect(),
+                Some(runs) => {
+                    let mut values = vec![0.0; rows];
+                    for row in runs.iter().flat_map(|r| r.start.min(rows)..r.end.min(rows)) {
+                        if let Some(slot) = values.get_mut(row) {
+                            *slot = value(row);
+                        }
+                    }
+                    values
+                }
+            };
             Ok(Column::Float { values, set })
         }
         KIND_FLOAT => {

@@ -123,7 +123,7 @@ fn value_ranges_are_the_smallest_and_largest_set_values() {
         .chain([(300, record(4, None, Some(9)))])
         .collect();
     let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
-    let (dir, _) = decode_directory(&encode(&built).unwrap(), FILE_VERSION).unwrap();
+    let (dir, _) = decode_directory(&encode(&built).unwrap(), FILE_VERSION, u64::MAX).unwrap();
     let po = dir
         .activities
         .iter()
@@ -207,7 +207,7 @@ fn with_directory(section: &[u8], dir: &[u8]) -> Vec<u8> {
 fn block_ranges_round_trip() {
     let built = timed(50);
     let section = encode_with_block_rows(&built, 16).unwrap();
-    let (dir, _) = decode_directory(&section, FILE_VERSION).unwrap();
+    let (dir, _) = decode_directory(&section, FILE_VERSION, u64::MAX).unwrap();
     assert_eq!(dir.block_rows, 16);
     let po = dir
         .activities
@@ -245,7 +245,7 @@ fn block_ranges_round_trip() {
     let decoded = decode(&section, FILE_VERSION, 50).unwrap();
     assert_eq!(canonical(&decoded), canonical(&built));
     // The writer's block size.
-    let (dir, _) = decode_directory(&encode(&built).unwrap(), FILE_VERSION).unwrap();
+    let (dir, _) = decode_directory(&encode(&built).unwrap(), FILE_VERSION, u64::MAX).unwrap();
     assert_eq!(dir.block_rows, BLOCK_ROWS);
     let po = dir
         .activities
@@ -259,12 +259,12 @@ fn block_ranges_round_trip() {
 fn damaged_block_tables_are_refused_with_a_reason() {
     let built = timed(50);
     let section = encode_with_block_rows(&built, 16).unwrap();
-    let (good, _) = decode_directory(&section, FILE_VERSION).unwrap();
+    let (good, _) = decode_directory(&section, FILE_VERSION, u64::MAX).unwrap();
     let refused = |change: &dyn Fn(&mut Directory), reason: &str| {
         let mut dir = good.clone();
         change(&mut dir);
         let bad = with_directory(&section, &postcard::to_allocvec(&dir).unwrap());
-        let err = decode_directory(&bad, FILE_VERSION).unwrap_err();
+        let err = decode_directory(&bad, FILE_VERSION, u64::MAX).unwrap_err();
         assert!(err.contains(reason), "{err}");
         let err = decode(&bad, FILE_VERSION, 50).unwrap_err();
         assert!(err.contains(reason), "{err}");
@@ -295,23 +295,30 @@ fn damaged_block_tables_are_refused_with_a_reason() {
         &|d| po(d).begin.blocks[2] = Some((StoredValue::Int(1), StoredValue::Int(2))),
         "is not one of the column's",
     );
+    // More rows than the file holds records: refused before the block
+    // tables are looked at.
+    let err = decode_directory(&section, FILE_VERSION, 49).unwrap_err();
+    assert!(
+        err.contains("claim 50 rows, the file holds 49 records"),
+        "{err}"
+    );
     // A count far beyond the bytes: postcard stops at the end of the
     // directory without allocating for it.
     let mut huge = postcard::to_allocvec(&good).unwrap();
     let last = huge.len() - 1;
     huge.truncate(last);
     huge.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
-    assert!(decode_directory(&with_directory(&section, &huge), FILE_VERSION).is_err());
+    assert!(decode_directory(&with_directory(&section, &huge), FILE_VERSION, u64::MAX).is_err());
 }
 
 #[test]
 fn version_3_directories_without_block_ranges_still_decode() {
     let built = timed(50);
     let section = encode_with_block_rows(&built, 16).unwrap();
-    let (v4, _) = decode_directory(&section, FILE_VERSION).unwrap();
+    let (v4, _) = decode_directory(&section, FILE_VERSION, u64::MAX).unwrap();
     let v3 = postcard::to_allocvec(&blocks::DirectoryV3::from(&v4)).unwrap();
     let v3_section = with_directory(&section, &v3);
-    let (dir, _) = decode_directory(&v3_section, FILE_VERSION_V3).unwrap();
+    let (dir, _) = decode_directory(&v3_section, FILE_VERSION_V3, u64::MAX).unwrap();
     assert_eq!(dir.block_rows, 0);
     for act in &dir.activities {
         let mine = v4.activities.iter().find(|a| a.name == act.name).unwrap();
@@ -323,15 +330,15 @@ fn version_3_directories_without_block_ranges_still_decode() {
     let decoded = decode(&v3_section, FILE_VERSION_V3, 50).unwrap();
     assert_eq!(canonical(&decoded), canonical(&built));
     // Each version's directory is refused as the other's.
-    assert!(decode_directory(&v3_section, FILE_VERSION).is_err());
-    assert!(decode_directory(&section, FILE_VERSION_V3).is_err());
+    assert!(decode_directory(&v3_section, FILE_VERSION, u64::MAX).is_err());
+    assert!(decode_directory(&section, FILE_VERSION_V3, u64::MAX).is_err());
 }
 
 #[test]
 fn block_ranges_that_disagree_with_the_values_fail_the_full_decode() {
     let built = timed(50);
     let section = encode_with_block_rows(&built, 16).unwrap();
-    let (mut dir, _) = decode_directory(&section, FILE_VERSION).unwrap();
+    let (mut dir, _) = decode_directory(&section, FILE_VERSION, u64::MAX).unwrap();
     // A range that still looks like one (ordered, of the column's type)
     // but is not the block's: a query would skip rows it selects.
     po(&mut dir).end.blocks[1] = Some((
@@ -339,7 +346,7 @@ fn block_ranges_that_disagree_with_the_values_fail_the_full_decode() {
         StoredValue::Timestamp(31_000),
     ));
     let bad = with_directory(&section, &postcard::to_allocvec(&dir).unwrap());
-    assert!(decode_directory(&bad, FILE_VERSION).is_ok());
+    assert!(decode_directory(&bad, FILE_VERSION, u64::MAX).is_ok());
     let err = decode(&bad, FILE_VERSION, 50).unwrap_err();
     assert!(
         err.contains("block ranges disagree with its values"),
@@ -378,7 +385,7 @@ proptest! {
             .collect();
         let built = FileColumns::from_records(records.iter().map(|(o, r)| (*o, r)));
         let section = encode(&built).unwrap();
-        let (dir, data) = decode_directory(&section, FILE_VERSION).unwrap();
+        let (dir, data) = decode_directory(&section, FILE_VERSION, u64::MAX).unwrap();
         // Every other span between the cuts.
         let cuts: Vec<usize> = cuts.into_iter().collect();
         let runs: Vec<std::ops::Range<usize>> = cuts
