@@ -11,7 +11,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -41,10 +41,10 @@ pub(crate) use super::write::write_import_file;
 const RECORD_HEADER_LEN: usize = 8;
 /// No record may claim more than this.
 const MAX_RECORD_LEN: u32 = 64 << 20;
-/// A query that evaluates at most one row in this many of an activity
-/// decodes only those rows of the columns it has not decoded yet (see
-/// [`ImportFile::activity_columns`]); more, and it decodes and keeps the
-/// whole columns for the queries after it.
+/// The first query that evaluates at most one row in this many of an
+/// activity decodes only those rows of the columns not decoded yet (see
+/// [`ImportFile::activity_columns`]); more, or a later query, and the
+/// whole columns are decoded and kept for the queries after it.
 const PARTIAL_DECODE_SHARE: usize = 4;
 /// Longest activity name or id in an index key, in bytes.
 const MAX_KEY_PART: usize = 4 * crate::model::MAX_NAME_LEN;
@@ -78,6 +78,8 @@ enum KeySections {
 struct Decoded {
     offsets: Option<Arc<RecordOffsets>>,
     columns: HashMap<ColumnKey, Arc<Column>>,
+    /// Columns a query has read some rows of (decoded for it alone).
+    read_in_part: HashSet<ColumnKey>,
 }
 
 /// [`ColumnId`], owned.
@@ -650,12 +652,14 @@ impl ImportFile {
     /// for falls back to the records instead of seeing it unset. `None`
     /// when the file holds no instance of `activity`.
     ///
-    /// A query that evaluates only some rows (`runs`: the blocks its
-    /// value ranges keep, ascending) and at most a quarter of them gets
-    /// the columns it has not decoded yet with those rows only (every
-    /// other row unset), decoded for it and not kept: a narrow window
-    /// does not unpack, nor keep in memory, the rest of a column. Such
-    /// columns are good for the rows in `runs` alone.
+    /// The first query that evaluates only some rows of a column (`runs`:
+    /// the blocks its value ranges keep, ascending), at most a quarter of
+    /// them, gets the column with those rows only (every other row
+    /// unset), decoded for it and not kept: a one-off narrow window does
+    /// not unpack, nor keep in memory, the rest of the column. A later
+    /// query decodes the column whole and keeps it (repeated windows are
+    /// cheaper over a kept column than re-decoding their blocks). Columns
+    /// decoded in part are good for the rows in `runs` alone.
     pub fn activity_columns(
         &self,
         activity: &str,
@@ -724,6 +728,11 @@ impl ImportFile {
             if let Some(c) = cache.columns.get(&key) {
                 return Ok(c.clone());
             }
+            // Only the first time: the next query that reads the column
+            // decodes it whole and keeps it (measured: re-decoding a
+            // window's blocks for each query costs more than evaluating
+            // the window over a kept column).
+            let partial = partial.filter(|_| cache.read_in_part.insert(key.clone()));
             let c = stored_columns::decode_column_rows(bytes_of(r)?, act.rows as usize, partial)
                 .map(Arc::new)
                 .map_err(|what| damaged(format!("column at {}: {what}", r.at)))?;
