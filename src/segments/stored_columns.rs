@@ -11,6 +11,10 @@
 //! Decoding checks every count and length against the section before it
 //! allocates, and returns a description of the first thing that does not
 //! fit; the caller turns it into corruption at the section's offset.
+//!
+//! (About 600 lines: the encoder and the decoder of one layout, kept
+//! together so that they cannot disagree; the block ranges and the
+//! version-3 directory are in `stored_columns_blocks.rs`.)
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
