@@ -160,7 +160,10 @@ fn a_narrow_window_keeps_only_the_blocks_it_overlaps() {
     // Rows 30 to 34: block 3 (rows 24..32) and block 4 (rows 32..40).
     sel.since = Some(Timestamp::from_micros(BASE + 300 * SECOND));
     sel.until = Some(Timestamp::from_micros(BASE + 345 * SECOND));
-    assert_eq!(plan_scan_in(&dir, &sel), FileScan::Rows(vec![24..40]));
+    assert_eq!(
+        plan_scan_in(&dir, &sel),
+        FileScan::Rows(std::iter::once(24..40).collect())
+    );
     // After every row: the whole file is skipped.
     sel.since = Some(Timestamp::from_micros(BASE + 10_000 * SECOND));
     sel.until = None;
