@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::bus::state::{Node, Stamp};
+use crate::segments::columns::ColumnId;
 use crate::segments::file::{write_import_file, ImportFile};
 use crate::segments::manifest::Manifest;
 use crate::segments::record::{StoredInstance, StoredValue};
@@ -37,9 +38,22 @@ pub fn import_file(data: &[u8]) {
         let _ = crate::bus::check_parts(rec);
     }
     let _ = file.get("PurchaseOrder", "PO-1");
-    // The stored sections (version 3): the directory, every chunk, and
-    // the stored columns against the records; none may panic.
-    let _ = file.column_directory();
+    // The stored sections (version 3 and later): the directory (with its
+    // block ranges, version 4), each activity's columns as a query
+    // decodes them, every chunk, and the stored columns (block ranges
+    // included) against the records; none may panic.
+    if let Ok(Some(dir)) = file.column_directory() {
+        for act in &dir.activities {
+            let mut wanted = vec![ColumnId::Begin, ColumnId::End, ColumnId::LastModified];
+            wanted.extend(act.items.iter().map(|(name, _)| ColumnId::Item(name)));
+            // Some rows only, as a narrow window reads them (before the
+            // whole columns, which would be kept and used instead).
+            let rows = usize::try_from(act.rows).unwrap_or(usize::MAX);
+            let runs = [0..rows.min(1), rows / 2..rows / 2 + 1];
+            let _ = file.activity_columns(&act.name, &wanted, Some(&runs));
+            let _ = file.activity_columns(&act.name, &wanted, None);
+        }
+    }
     let sections_ok = file.verify_sections().is_ok();
     // The column projection holds one row per record it could read.
     if let Ok(columns) = file.columns() {

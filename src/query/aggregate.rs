@@ -174,13 +174,18 @@ impl AggregateRun<'_> {
         fields
     }
 
-    /// Adds the selected rows of a file's projection of the activity to
-    /// `groups` (one thread's share of the files, merged later with
+    /// Adds the selected rows of a file's projection of the activity (of
+    /// those in `runs`, every row when `None`) to `groups` (one thread's share of the files, merged later with
     /// [`Self::merge_groups`]); `false` (nothing added) when the
     /// projection cannot answer and the caller must add the file's records
     /// with [`Self::add_rows`].
-    pub(crate) fn add_columns_to(&self, cols: &ActivityColumns, groups: &mut Groups) -> bool {
-        columnar::aggregate_into(&self.plan, &self.agg.selection, cols, groups)
+    pub(crate) fn add_columns_to(
+        &self,
+        cols: &ActivityColumns,
+        runs: Option<&[std::ops::Range<usize>]>,
+        groups: &mut Groups,
+    ) -> bool {
+        columnar::aggregate_into(&self.plan, &self.agg.selection, cols, runs, groups)
     }
 
     /// Merges groups filled by [`Self::add_columns_to`].

@@ -9,6 +9,7 @@
 //! and the caller scans that file's records instead.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use crate::model::{Status, Timestamp};
 use crate::segments::columns::{ActivityColumns, Column, UNSET};
@@ -81,10 +82,31 @@ impl<'a> View<'a> {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+thread_local! {
+    // Rows a query evaluated through column projections on this thread
+    // (a test hook: `tests/query_block_ranges.rs` checks that skipped
+    // blocks are not evaluated).
+    static ROWS_EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many rows searches and aggregations on this thread have evaluated
+/// through column projections so far (test hook; see `ROWS_EXAMINED`).
+#[cfg(feature = "fuzzing")]
+pub fn rows_examined() -> u64 {
+    ROWS_EXAMINED.with(|n| n.get())
+}
+
 /// The rows of `cols` a query selects, or `None` when the projection cannot
-/// tell (see the module docs).
+/// tell (see the module docs). Only the rows in `runs` (ascending, from
+/// the block ranges) are evaluated, or every row when `runs` is `None`:
+/// the caller has ruled the others out.
 /// (The activity is the caller's: `cols` holds only its rows.)
-pub(crate) fn select(cols: &ActivityColumns, selection: &Selection) -> Option<Vec<u32>> {
+pub(crate) fn select(
+    cols: &ActivityColumns,
+    selection: &Selection,
+    runs: Option<&[Range<usize>]>,
+) -> Option<Vec<u32>> {
     let Selection {
         status,
         since,
@@ -97,7 +119,18 @@ pub(crate) fn select(cols: &ActivityColumns, selection: &Selection) -> Option<Ve
         return Some(Vec::new());
     }
     let rows = u32::try_from(cols.rows()).ok()?;
-    let mut sel: Vec<u32> = (0..rows).collect();
+    let mut sel: Vec<u32> = match runs {
+        None => (0..rows).collect(),
+        Some(runs) => runs
+            .iter()
+            .flat_map(|r| {
+                let end = u32::try_from(r.end).unwrap_or(u32::MAX).min(rows);
+                u32::try_from(r.start).unwrap_or(end).min(end)..end
+            })
+            .collect(),
+    };
+    #[cfg(feature = "fuzzing")]
+    ROWS_EXAMINED.with(|n| n.set(n.get() + sel.len() as u64));
     if since.is_some() || until.is_some() {
         let lm = View::of(cols, &Field::LastModified)?;
         sel.retain(|&r| match lm.get(r as usize) {
@@ -233,15 +266,17 @@ fn bucket_index(t: i64, base: i64, width: i64) -> u64 {
     }
 }
 
-/// Adds the selected rows of `cols` to `groups`; `false` (and `groups`
-/// untouched) when the projection cannot answer.
+/// Adds the selected rows of `cols` (of those in `runs`, as [`select`])
+/// to `groups`; `false` (and `groups` untouched) when the projection
+/// cannot answer.
 pub(crate) fn aggregate_into(
     plan: &Plan,
     selection: &Selection,
     cols: &ActivityColumns,
+    runs: Option<&[Range<usize>]>,
     groups: &mut BTreeMap<GroupKey, Group>,
 ) -> bool {
-    let Some(sel) = select(cols, selection) else {
+    let Some(sel) = select(cols, selection, runs) else {
         return false;
     };
     let Some(parts) = key_parts(plan, cols, &sel) else {

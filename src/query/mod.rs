@@ -68,6 +68,9 @@ mod aggregate;
 mod bucket;
 mod cell;
 pub(crate) mod columnar;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use columnar::rows_examined;
 mod error;
 mod exact_sum;
 mod field;

@@ -14,14 +14,15 @@
 //! the bus's state: this module knows neither the bus nor the store.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp};
-use crate::segments::columns::ColumnId;
+use crate::segments::columns::{ActivityColumns, ColumnId};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
-use crate::segments::stored_columns::ColumnRef;
+use crate::segments::stored_columns::{ColumnRef, Directory};
 
 use super::aggregate::{Aggregate, AggregateRun, Groups};
 use super::field::{Field, ValueRef};
@@ -67,18 +68,101 @@ fn selection_columns(selection: &Selection) -> Vec<ColumnId<'_>> {
     wanted
 }
 
-/// Whether `file` holds nothing `selection` selects, judged from the value
-/// ranges in its column directory alone (files of version 3): then a
-/// query skips the file without decoding a column or reading a record.
-fn rules_out(file: &ImportFile, selection: &Selection) -> Result<bool, ImportFileError> {
-    let Some(dir) = file.column_directory()? else {
-        return Ok(false);
-    };
+/// What a query reads of one file.
+#[derive(Debug, PartialEq)]
+enum FileScan {
+    /// Nothing: the file holds no row the query selects.
+    Skip,
+    /// Every row of the activity.
+    All,
+    /// These runs of rows (ascending, disjoint): the blocks whose value
+    /// ranges could not rule the query out (files of version 4).
+    Rows(Vec<Range<usize>>),
+}
+
+impl FileScan {
+    /// The runs to evaluate, `None` for every row.
+    fn runs(&self) -> Option<&[Range<usize>]> {
+        match self {
+            FileScan::Rows(runs) => Some(runs),
+            FileScan::Skip | FileScan::All => None,
+        }
+    }
+}
+
+/// What a column directory says about a field's values over some rows.
+enum Known<'a> {
+    /// Nothing (no range kept, or `id` and `status`).
+    Nothing,
+    /// No row sets it.
+    Unset,
+    /// The smallest and largest set value.
+    Range(&'a StoredValue, &'a StoredValue),
+}
+
+fn value(v: &StoredValue) -> ValueRef<'_> {
+    match v {
+        StoredValue::Text(s) => ValueRef::Text(s),
+        StoredValue::Int(i) => ValueRef::Int(*i),
+        StoredValue::Float(f) => ValueRef::Float(*f),
+        StoredValue::Bool(b) => ValueRef::Bool(*b),
+        StoredValue::Timestamp(t) => ValueRef::Timestamp(Timestamp::from_micros(*t)),
+    }
+}
+
+/// Whether no row that `known` describes can be selected: a filter that
+/// rejects unset values over a field no row sets or whose range it
+/// cannot match, or a time range outside `last_modified`'s.
+fn excludes<'a>(selection: &Selection, known: impl Fn(&Field) -> Known<'a>) -> bool {
+    for filter in &selection.filters {
+        if filter.matches_value(None) {
+            // Unset rows may pass: the range decides nothing.
+            continue;
+        }
+        match known(filter.field()) {
+            Known::Nothing => {}
+            Known::Unset => return true,
+            Known::Range(lo, hi) => {
+                if !filter.may_match_range(value(lo), value(hi)) {
+                    return true;
+                }
+            }
+        }
+    }
+    if selection.since.is_none() && selection.until.is_none() {
+        return false;
+    }
+    // A time range selects only rows with a `last_modified` inside it.
+    match known(&Field::LastModified) {
+        Known::Nothing => false,
+        Known::Unset => true,
+        Known::Range(StoredValue::Timestamp(lo), StoredValue::Timestamp(hi)) => {
+            let (lo, hi) = (Timestamp::from_micros(*lo), Timestamp::from_micros(*hi));
+            selection.since.is_some_and(|s| hi < s) || selection.until.is_some_and(|u| lo >= u)
+        }
+        Known::Range(..) => false,
+    }
+}
+
+/// Which rows of `file` a query must evaluate, judged from the value
+/// ranges in its column directory alone (files of version 3 and later):
+/// the file is skipped when its ranges rule the selection out, and in
+/// files of version 4 so is each block of rows whose ranges do, without
+/// decoding a column or reading a record. Older files are read whole.
+fn plan_scan(file: &ImportFile, selection: &Selection) -> Result<FileScan, ImportFileError> {
+    Ok(match file.column_directory()? {
+        Some(dir) => plan_scan_in(&dir, selection),
+        None => FileScan::All,
+    })
+}
+
+/// [`plan_scan`] over a file's column directory.
+fn plan_scan_in(dir: &Directory, selection: &Selection) -> FileScan {
     let Some(act) = dir.activities.iter().find(|a| a.name == selection.activity) else {
-        return Ok(true);
+        return FileScan::Skip;
     };
-    // `None`: the field has no range here (id, status); `Some(None)`: no
-    // row sets it.
+    // The column a field reads: `None` for id and status, `Some(None)`
+    // for an item no row sets.
     let column = |field: &Field| -> Option<Option<&ColumnRef>> {
         match field {
             Field::Begin => Some(Some(&act.begin)),
@@ -88,40 +172,50 @@ fn rules_out(file: &ImportFile, selection: &Selection) -> Result<bool, ImportFil
             Field::Id | Field::Status => None,
         }
     };
-    fn value(v: &StoredValue) -> ValueRef<'_> {
-        match v {
-            StoredValue::Text(s) => ValueRef::Text(s),
-            StoredValue::Int(i) => ValueRef::Int(*i),
-            StoredValue::Float(f) => ValueRef::Float(*f),
-            StoredValue::Bool(b) => ValueRef::Bool(*b),
-            StoredValue::Timestamp(t) => ValueRef::Timestamp(Timestamp::from_micros(*t)),
-        }
+    let whole = |field: &Field| match column(field) {
+        None => Known::Nothing,
+        Some(None) => Known::Unset,
+        Some(Some(c)) => match &c.range {
+            Some((lo, hi)) => Known::Range(lo, hi),
+            None => Known::Nothing,
+        },
+    };
+    if excludes(selection, whole) {
+        return FileScan::Skip;
     }
-    for filter in &selection.filters {
-        if filter.matches_value(None) {
-            // Unset rows may pass: the range decides nothing.
+    let block_rows = dir.block_rows as usize;
+    if block_rows == 0
+        || (selection.filters.is_empty() && selection.since.is_none() && selection.until.is_none())
+    {
+        return FileScan::All;
+    }
+    let rows = usize::try_from(act.rows).unwrap_or(usize::MAX);
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for (block, start) in (0..rows).step_by(block_rows).enumerate() {
+        let of_block = |field: &Field| match column(field) {
+            None => Known::Nothing,
+            Some(None) => Known::Unset,
+            Some(Some(c)) => match c.blocks.get(block) {
+                Some(Some((lo, hi))) => Known::Range(lo, hi),
+                Some(None) => Known::Unset,
+                // No block ranges kept for this column.
+                None => Known::Nothing,
+            },
+        };
+        if excludes(selection, of_block) {
             continue;
         }
-        match column(filter.field()) {
-            None => {}
-            Some(None) => return Ok(true),
-            Some(Some(c)) => {
-                if let Some((lo, hi)) = &c.range {
-                    if !filter.may_match_range(value(lo), value(hi)) {
-                        return Ok(true);
-                    }
-                }
-            }
+        let end = start.saturating_add(block_rows).min(rows);
+        match runs.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => runs.push(start..end),
         }
     }
-    if let Some((StoredValue::Timestamp(lo), StoredValue::Timestamp(hi))) = &act.last_modified.range
-    {
-        let (lo, hi) = (Timestamp::from_micros(*lo), Timestamp::from_micros(*hi));
-        if selection.since.is_some_and(|s| hi < s) || selection.until.is_some_and(|u| lo >= u) {
-            return Ok(true);
-        }
+    match runs.as_slice() {
+        [] => FileScan::Skip,
+        [only] if only.start == 0 && only.end == rows => FileScan::All,
+        _ => FileScan::Rows(runs),
     }
-    Ok(false)
 }
 
 /// What a query reads, as of one moment: the matching instances held in
@@ -151,13 +245,30 @@ impl Snapshot {
     }
 }
 
-/// The file's instances of `activity`, without the superseded ones.
+/// The file's instances of `activity`, without the superseded ones, read
+/// record by record: every one, or those of the rows `scan` keeps (their
+/// offsets from `cols`), so that skipped blocks' records are not read.
 fn current_instances(
     file: &ImportFile,
+    cols: &ActivityColumns,
+    scan: &FileScan,
     activity: &str,
     superseded: &BTreeSet<String>,
 ) -> Result<Vec<ActivityInstance>, ImportFileError> {
-    let mut all = file.instances_of(activity)?;
+    let mut all = match scan.runs() {
+        None => file.instances_of(activity)?,
+        Some(runs) => {
+            let mut out = Vec::new();
+            for row in runs.iter().flat_map(|r| r.clone()) {
+                let rec = file.record(cols.offsets.get(row).unwrap_or(0))?;
+                if rec.activity == activity {
+                    out.push(rec.into_instance());
+                }
+            }
+            file.release_pages();
+            out
+        }
+    };
     if !superseded.is_empty() {
         all.retain(|i| !superseded.contains(&i.id));
     }
@@ -169,18 +280,19 @@ fn current_instances(
 pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, ImportFileError> {
     let mut candidates = snapshot.in_memory;
     for (file, superseded) in &snapshot.files {
-        if rules_out(file, search)? {
+        let scan = plan_scan(file, search)?;
+        if scan == FileScan::Skip {
             continue;
         }
         let wanted = selection_columns(search);
-        let Some(cols) = file.activity_columns(&search.activity, &wanted)? else {
+        let Some(cols) = file.activity_columns(&search.activity, &wanted, scan.runs())? else {
             continue;
         };
         let cols = &cols;
         // The column projection has no ids to skip superseded records by:
         // a file that holds some is read record by record.
         let selected = if superseded.is_empty() {
-            search.select_columns(cols)
+            search.select_columns(cols, scan.runs())
         } else {
             None
         };
@@ -195,11 +307,21 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
                 // next search would fault them in again, and they are
                 // few (a full scan of the records releases its pages).
             }
-            None => candidates.extend(current_instances(file, &search.activity, superseded)?),
+            None => candidates.extend(current_instances(
+                file,
+                cols,
+                &scan,
+                &search.activity,
+                superseded,
+            )?),
         }
     }
     Ok(search.run(candidates))
 }
+
+/// A file an aggregation reads record by record: its index in the
+/// snapshot, its columns (for the record offsets) and the rows to read.
+type ByRecords = (usize, ActivityColumns, FileScan);
 
 /// Below this many records in the files a query reads, one thread scans
 /// them all: starting a second costs more than it saves.
@@ -228,24 +350,29 @@ pub(crate) fn aggregate(
         1
     };
     // Each worker takes every `threads`th file; it returns its groups and
-    // the files it could not answer from columns.
-    let scan = |worker: usize| -> Result<(Groups, Vec<usize>), ImportFileError> {
+    // the files it could not answer from columns (with their columns and
+    // the rows to read).
+    let scan = |worker: usize| -> Result<(Groups, Vec<ByRecords>), ImportFileError> {
         let mut groups = Groups::new();
         let mut by_records = Vec::new();
         for (i, (file, superseded)) in snapshot.files.iter().enumerate() {
-            if i % threads != worker || rules_out(file, agg)? {
+            if i % threads != worker {
                 continue;
             }
-            let Some(cols) = file.activity_columns(&agg.activity, &wanted)? else {
+            let scan = plan_scan(file, agg)?;
+            if scan == FileScan::Skip {
+                continue;
+            }
+            let Some(cols) = file.activity_columns(&agg.activity, &wanted, scan.runs())? else {
                 continue;
             };
-            if !superseded.is_empty() || !run.add_columns_to(&cols, &mut groups) {
-                by_records.push(i);
+            if !superseded.is_empty() || !run.add_columns_to(&cols, scan.runs(), &mut groups) {
+                by_records.push((i, cols, scan));
             }
         }
         Ok((groups, by_records))
     };
-    let results: Vec<Result<(Groups, Vec<usize>), ImportFileError>> = if threads == 1 {
+    let results: Vec<Result<(Groups, Vec<ByRecords>), ImportFileError>> = if threads == 1 {
         vec![scan(0)]
     } else {
         std::thread::scope(|scope| {
@@ -268,11 +395,21 @@ pub(crate) fn aggregate(
         run.merge_groups(groups);
         by_records.extend(files);
     }
-    by_records.sort_unstable();
-    for i in by_records {
+    by_records.sort_unstable_by_key(|(i, ..)| *i);
+    for (i, cols, scan) in by_records {
         if let Some((file, superseded)) = snapshot.files.get(i) {
-            run.add_rows(current_instances(file, &agg.activity, superseded)?);
+            run.add_rows(current_instances(
+                file,
+                &cols,
+                &scan,
+                &agg.activity,
+                superseded,
+            )?);
         }
     }
     Ok(run)
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -80,10 +80,16 @@ impl Search {
 
     /// The rows of a file's projection of the activity that the search
     /// selects, or `None` when the projection cannot tell (the caller then
-    /// reads the file's records). [`Search::run`] still has to order, limit
+    /// reads the file's records). Only the rows in `runs` are evaluated
+    /// (every row when `None`): the caller ruled the others out by their
+    /// blocks' value ranges. [`Search::run`] still has to order, limit
     /// and project the instances they hold.
-    pub(crate) fn select_columns(&self, cols: &ActivityColumns) -> Option<Vec<u32>> {
-        columnar::select(cols, &self.selection)
+    pub(crate) fn select_columns(
+        &self,
+        cols: &ActivityColumns,
+        runs: Option<&[std::ops::Range<usize>]>,
+    ) -> Option<Vec<u32>> {
+        columnar::select(cols, &self.selection, runs)
     }
 
     /// Checks the search against the activity's definition: the activity

@@ -11,7 +11,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -43,6 +43,11 @@ pub(crate) use super::write::write_import_file;
 const RECORD_HEADER_LEN: usize = 8;
 /// No record may claim more than this.
 const MAX_RECORD_LEN: u32 = 64 << 20;
+/// The first query that evaluates at most one row in this many of an
+/// activity decodes only those rows of the columns not decoded yet (see
+/// [`ImportFile::activity_columns`]); more, or a later query, and the
+/// whole columns are decoded and kept for the queries after it.
+const PARTIAL_DECODE_SHARE: usize = 4;
 /// Longest activity name or id in an index key, in bytes.
 const MAX_KEY_PART: usize = 4 * crate::model::MAX_NAME_LEN;
 
@@ -75,6 +80,8 @@ enum KeySections {
 struct Decoded {
     offsets: Option<Arc<RecordOffsets>>,
     columns: HashMap<ColumnKey, Arc<Column>>,
+    /// Columns a query has read some rows of (decoded for it alone).
+    read_in_part: HashSet<ColumnKey>,
 }
 
 /// [`ColumnId`], owned.
@@ -641,8 +648,9 @@ impl ImportFile {
             .get_or_init(|| {
                 if has_sections(self.layout.version) {
                     let section = self.checked(self.layout.columns.clone(), "the columns")?;
-                    let decoded = stored_columns::decode(section, self.record_count)
-                        .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
+                    let decoded =
+                        stored_columns::decode(section, self.layout.version, self.record_count)
+                            .map_err(|what| self.corrupt(Some(self.layout.columns.start), what));
                     return decoded.map(Arc::new);
                 }
                 let built = FileColumns::build(self.entries()).map(Arc::new);
@@ -664,7 +672,7 @@ impl ImportFile {
                     return Ok(None);
                 }
                 let (bytes, _) = self.column_section_parts()?;
-                stored_columns::decode_directory(bytes)
+                stored_columns::decode_directory(bytes, self.layout.version, self.record_count)
                     .map(|(dir, _)| Some(Arc::new(dir)))
                     .map_err(|what| self.corrupt(Some(self.layout.columns.start), what))
             })
@@ -692,10 +700,20 @@ impl ImportFile {
     /// [`Column::Unavailable`], so a query that reads one it did not ask
     /// for falls back to the records instead of seeing it unset. `None`
     /// when the file holds no instance of `activity`.
+    ///
+    /// The first query that evaluates only some rows of a column (`runs`:
+    /// the blocks its value ranges keep, ascending), at most a quarter of
+    /// them, gets the column with those rows only (every other row
+    /// unset), decoded for it and not kept: a one-off narrow window does
+    /// not unpack, nor keep in memory, the rest of the column. A later
+    /// query decodes the column whole and keeps it (repeated windows are
+    /// cheaper over a kept column than re-decoding their blocks). Columns
+    /// decoded in part are good for the rows in `runs` alone.
     pub fn activity_columns(
         &self,
         activity: &str,
         wanted: &[ColumnId<'_>],
+        runs: Option<&[Range<usize>]>,
     ) -> Result<Option<ActivityColumns>, ImportFileError> {
         let Some(dir) = self.column_directory()? else {
             // Older files: the whole projection, built from the records.
@@ -743,6 +761,11 @@ impl ImportFile {
                 o
             }
         };
+        // Decode only the runs' rows when they are a small share.
+        let partial = runs.filter(|runs| {
+            let kept: usize = runs.iter().map(|r| r.len()).sum();
+            kept <= act.rows as usize / PARTIAL_DECODE_SHARE
+        });
         let unavailable = Arc::new(Column::Unavailable);
         let mut column = |id: ColumnId<'_>,
                           r: &stored_columns::ColumnRef|
@@ -754,10 +777,17 @@ impl ImportFile {
             if let Some(c) = cache.columns.get(&key) {
                 return Ok(c.clone());
             }
-            let c = stored_columns::decode_column(bytes_of(r)?, act.rows as usize)
+            // Only the first time: the next query that reads the column
+            // decodes it whole and keeps it (measured: re-decoding a
+            // window's blocks for each query costs more than evaluating
+            // the window over a kept column).
+            let partial = partial.filter(|_| cache.read_in_part.insert(key.clone()));
+            let c = stored_columns::decode_column_rows(bytes_of(r)?, act.rows as usize, partial)
                 .map(Arc::new)
                 .map_err(|what| damaged(format!("column at {}: {what}", r.at)))?;
-            cache.columns.insert(key, c.clone());
+            if partial.is_none() {
+                cache.columns.insert(key, c.clone());
+            }
             Ok(c)
         };
         let begin = column(ColumnId::Begin, &act.begin)?;

@@ -1,14 +1,20 @@
-//! The column projection as an import file stores it (version 3): written
+//! The column projection as an import file stores it (versions 3 and 4): written
 //! once with the file, so that a reader maps it instead of decoding every
 //! record. Numbers and timestamps are frame-of-reference bit-packed, text
 //! is dictionary-encoded with bit-packed codes, floats are plain, set
 //! flags are a bitmap (absent when every row is set), record offsets are
 //! bit-packed deltas. Each column also carries its smallest and largest
-//! value. Byte layout in `docs/FORMAT.md` ("Column section").
+//! value, and (version 4) the range of each block of rows
+//! (`stored_columns_blocks.rs`). Byte layout in `docs/FORMAT.md`
+//! ("Column section").
 //!
 //! Decoding checks every count and length against the section before it
 //! allocates, and returns a description of the first thing that does not
 //! fit; the caller turns it into corruption at the section's offset.
+//!
+//! (About 600 lines: the encoder and the decoder of one layout, kept
+//! together so that they cannot disagree; the block ranges and the
+//! version-3 directory are in `stored_columns_blocks.rs`.)
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
@@ -17,9 +23,14 @@ use std::sync::Arc;
 use byteorder::{ByteOrder, LittleEndian as LE};
 use serde::{Deserialize, Serialize};
 
-use super::bitpack::{pack, packed_len, unpack, width_for};
+use super::bitpack::{self, pack, packed_len, unpack, width_for};
 use super::columns::{ActivityColumns, Column, FileColumns, RecordOffsets, UNSET};
+use super::layout::FILE_VERSION_V3;
 use super::record::StoredValue;
+
+#[path = "stored_columns_blocks.rs"]
+mod blocks;
+pub(crate) use blocks::BLOCK_ROWS;
 
 // Format (column kinds): 0 unset, 1 unavailable, 2 int, 3 float, 4 bool, 5 timestamp, 6 text
 const KIND_UNSET: u8 = 0;
@@ -72,6 +83,11 @@ pub(crate) struct ColumnRef {
     pub len: u64,
     /// The smallest and largest set value (numbers and timestamps only).
     pub range: Option<(StoredValue, StoredValue)>,
+    /// Version 4: the smallest and largest set value of each block of
+    /// [`Directory::block_rows`] rows, in row order (`None` where no row
+    /// of the block sets the column); empty for a column without `range`,
+    /// and in version-3 files.
+    pub blocks: Vec<Option<(StoredValue, StoredValue)>>,
 }
 
 /// One activity's columns.
@@ -89,15 +105,30 @@ pub(crate) struct ActivityRef {
 /// The directory at the start of the section.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Directory {
+    /// Rows per block of the block ranges (0 in version-3 files, which
+    /// have none).
+    pub block_rows: u32,
     pub activities: Vec<ActivityRef>,
 }
 
-/// Encodes `columns`: `{ dir_len u32 | postcard(Directory) | column data }`.
+/// Encodes `columns`: `{ dir_len u32 | postcard(Directory) | column data }`,
+/// with block ranges of [`BLOCK_ROWS`] rows.
 pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
+    encode_with_block_rows(columns, BLOCK_ROWS)
+}
+
+/// [`encode`] with blocks of `block_rows` rows (tests use small ones).
+pub(crate) fn encode_with_block_rows(
+    columns: &FileColumns,
+    block_rows: u32,
+) -> Result<Vec<u8>, String> {
     let mut data = Vec::new();
     let mut names: Vec<&String> = columns.activities.keys().collect();
     names.sort();
-    let mut dir = Directory::default();
+    let mut dir = Directory {
+        block_rows,
+        activities: Vec::new(),
+    };
     for name in names {
         let Some(act) = columns.activities.get(name) else {
             continue;
@@ -109,15 +140,21 @@ pub(crate) fn encode(columns: &FileColumns) -> Result<Vec<u8>, String> {
                 at,
                 len: data.len() as u64 - at,
                 range: None,
+                blocks: Vec::new(),
             }
         };
         let mut put = |column: &Column| {
             let at = data.len() as u64;
             let range = encode_column(column, act.rows(), &mut data);
+            let blocks = match range {
+                Some(_) => blocks::block_ranges(column, act.rows(), block_rows as usize),
+                None => Vec::new(),
+            };
             ColumnRef {
                 at,
                 len: data.len() as u64 - at,
                 range,
+                blocks,
             }
         };
         let (begin, end, last_modified) = (put(&act.begin), put(&act.end), put(&act.last_modified));
@@ -309,13 +346,26 @@ impl<'a> Cursor<'a> {
         self.take(len, what)
     }
 
-    fn set_flags(&mut self, rows: usize) -> Result<Vec<bool>, String> {
+    /// Set flags of the rows to decode (see [`unpack_rows`]); every
+    /// other row reads as unset.
+    fn set_flags(&mut self, rows: usize, runs: Runs<'_>) -> Result<Vec<bool>, String> {
         match self.u8("set flags")? {
-            ALL_SET => Ok(vec![true; rows]),
+            ALL_SET => Ok(match runs {
+                None => vec![true; rows],
+                Some(runs) => {
+                    let mut set = vec![false; rows];
+                    for r in runs {
+                        if let Some(s) = set.get_mut(r.start.min(rows)..r.end.min(rows)) {
+                            s.fill(true);
+                        }
+                    }
+                    set
+                }
+            }),
             BITMAP => {
                 let bits = self.packed(rows, 1, "the set bitmap")?;
                 let mut set = vec![false; rows];
-                unpack(bits, rows, 1, |i, v| {
+                unpack_rows(bits, rows, 1, runs, |i, v| {
                     if let Some(s) = set.get_mut(i) {
                         *s = v == 1;
                     }
@@ -327,33 +377,87 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The directory at the start of `section`, and the column data after it.
-pub(crate) fn decode_directory(section: &[u8]) -> Result<(Directory, &[u8]), String> {
+/// The rows of a column to decode: every row (`None`), or these runs
+/// (ascending; rows past the column's are ignored).
+type Runs<'a> = Option<&'a [std::ops::Range<usize>]>;
+
+/// Calls `f(row, value)` with the packed value of each row to decode:
+/// every one in one pass, or those in `runs` one by one (random access:
+/// a query over a few blocks does not unpack the others).
+fn unpack_rows(
+    bytes: &[u8],
+    rows: usize,
+    width: u32,
+    runs: Runs<'_>,
+    mut f: impl FnMut(usize, u64),
+) {
+    match runs {
+        None => unpack(bytes, rows, width, f),
+        Some(runs) => {
+            for r in runs {
+                for row in r.start.min(rows)..r.end.min(rows) {
+                    f(row, bitpack::get(bytes, width, row));
+                }
+            }
+        }
+    }
+}
+
+/// The directory at the start of `section` of a file of `version` (3:
+/// without block ranges; 4: with them, checked to have one per block),
+/// and the column data after it; `max_rows` bounds the activities' rows
+/// together (the file's record count).
+pub(crate) fn decode_directory(
+    section: &[u8],
+    version: u32,
+    max_rows: u64,
+) -> Result<(Directory, &[u8]), String> {
     let mut cursor = Cursor { bytes: section };
     let dir_len = cursor.u32("the directory length")? as usize;
     let dir_bytes = cursor.take(dir_len, "the directory")?;
-    let dir: Directory = postcard::from_bytes(dir_bytes)
-        .map_err(|e| format!("the column directory does not decode: {e}"))?;
+    let undecodable = |e: postcard::Error| format!("the column directory does not decode: {e}");
+    let dir = if version == FILE_VERSION_V3 {
+        postcard::from_bytes::<blocks::DirectoryV3>(dir_bytes)
+            .map_err(undecodable)?
+            .into()
+    } else {
+        postcard::from_bytes::<Directory>(dir_bytes).map_err(undecodable)?
+    };
+    let total = dir
+        .activities
+        .iter()
+        .fold(0u64, |total, act| total.saturating_add(act.rows));
+    if total > max_rows {
+        return Err(format!(
+            "the columns claim {total} rows, the file holds {max_rows} records"
+        ));
+    }
+    if version != FILE_VERSION_V3 {
+        blocks::check(&dir)?;
+    }
     Ok((dir, cursor.bytes))
 }
 
-/// Decodes the whole projection; `max_rows` bounds every activity's rows
-/// (the file's record count).
-pub(crate) fn decode(section: &[u8], max_rows: u64) -> Result<FileColumns, String> {
-    let (dir, data) = decode_directory(section)?;
+/// Decodes the whole projection of a file of `version`; `max_rows`
+/// bounds every activity's rows (the file's record count). Block ranges
+/// are checked against the values they describe (a wrong one would make
+/// queries skip rows they select): `verify` reads through here.
+pub(crate) fn decode(section: &[u8], version: u32, max_rows: u64) -> Result<FileColumns, String> {
+    let (dir, data) = decode_directory(section, version, max_rows)?;
+    let block_rows = dir.block_rows as usize;
     let mut activities = HashMap::new();
-    let mut total = 0u64;
     for act in dir.activities {
-        total = total.saturating_add(act.rows);
-        if total > max_rows {
-            return Err(format!(
-                "the columns claim {total} rows, the file holds {max_rows} records"
-            ));
-        }
         let rows = act.rows as usize;
         let column = |r: &ColumnRef| -> Result<Column, String> {
-            decode_column(slice(data, r)?, rows)
-                .map_err(|e| format!("{}: column at {}: {e}", act.name, r.at))
+            let column = decode_column(slice(data, r)?, rows)
+                .map_err(|e| format!("{}: column at {}: {e}", act.name, r.at))?;
+            if !r.blocks.is_empty() && blocks::block_ranges(&column, rows, block_rows) != r.blocks {
+                return Err(format!(
+                    "{}: column at {}: its block ranges disagree with its values",
+                    act.name, r.at
+                ));
+            }
+            Ok(column)
         };
         let offsets = decode_offsets(slice(data, &act.offsets)?, rows)?;
         let mut items = HashMap::with_capacity(act.items.len());
@@ -399,26 +503,36 @@ pub(crate) fn decode_offsets(bytes: &[u8], rows: usize) -> Result<RecordOffsets,
     ))
 }
 
+/// Decodes a column of `rows` rows.
 pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String> {
+    decode_column_rows(bytes, rows, None)
+}
+
+/// Decodes the rows of a column in `runs` (ascending), or every row when
+/// `None`: every other row reads as unset, and its bit-packed value is
+/// not unpacked. Every length is checked as for the whole column; codes
+/// and values of rows left out are not looked at.
+pub(crate) fn decode_column_rows(
+    bytes: &[u8],
+    rows: usize,
+    runs: Runs<'_>,
+) -> Result<Column, String> {
     let mut cursor = Cursor { bytes };
     let ints = |cursor: &mut Cursor<'_>| -> Result<(Vec<i64>, Vec<bool>), String> {
-        let set = cursor.set_flags(rows)?;
+        let set = cursor.set_flags(rows, runs)?;
         let base = cursor.u64("the base value")? as i64;
         let step = cursor.u64("the step")?;
         let width = cursor.width()?;
         let packed = cursor.packed(rows, width, "values")?;
+        // Unset rows read as 0, as the in-memory projection pads them
+        // (and rows left out are not touched: a narrow window faults in
+        // only its own pages of the column).
         let mut values = vec![0i64; rows];
-        unpack(packed, rows, width, |i, v| {
-            if let Some(slot) = values.get_mut(i) {
+        unpack_rows(packed, rows, width, runs, |i, v| {
+            if let (Some(slot), Some(true)) = (values.get_mut(i), set.get(i)) {
                 *slot = base.wrapping_add(v.wrapping_mul(step) as i64);
             }
         });
-        // Unset rows read as 0, as the in-memory projection pads them.
-        for (v, s) in values.iter_mut().zip(&set) {
-            if !s {
-                *v = 0;
-            }
-        }
         Ok((values, set))
     };
     match cursor.u8("the column kind")? {
@@ -432,27 +546,49 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
                 format!("{digits} decimal digits is more than this format writes")
             })?;
             let (ints, set) = ints(&mut cursor)?;
-            let values = ints
-                .iter()
-                .zip(&set)
-                .map(|(&n, &s)| if s { n as f64 / scale } else { 0.0 })
-                .collect();
+            let value = |row: usize| match (ints.get(row), set.get(row)) {
+                (Some(&n), Some(true)) => n as f64 / scale,
+                _ => 0.0,
+            };
+            let values = match runs {
+                None => (0..rows).map(value).collect(),
+                Some(runs) => {
+                    let mut values = vec![0.0; rows];
+                    for row in runs.iter().flat_map(|r| r.start.min(rows)..r.end.min(rows)) {
+                        if let Some(slot) = values.get_mut(row) {
+                            *slot = value(row);
+                        }
+                    }
+                    values
+                }
+            };
             Ok(Column::Float { values, set })
         }
         KIND_FLOAT => {
-            let set = cursor.set_flags(rows)?;
+            let set = cursor.set_flags(rows, runs)?;
             let raw = cursor.packed(rows, 64, "float values")?;
-            let values = raw
-                .chunks_exact(8)
-                .map(|c| f64::from_bits(LE::read_u64(c)))
-                .collect();
+            let values = match runs {
+                None => raw
+                    .chunks_exact(8)
+                    .map(|c| f64::from_bits(LE::read_u64(c)))
+                    .collect(),
+                Some(_) => {
+                    let mut values = vec![0.0; rows];
+                    unpack_rows(raw, rows, 64, runs, |i, v| {
+                        if let Some(slot) = values.get_mut(i) {
+                            *slot = f64::from_bits(v);
+                        }
+                    });
+                    values
+                }
+            };
             Ok(Column::Float { values, set })
         }
         KIND_BOOL => {
-            let set = cursor.set_flags(rows)?;
+            let set = cursor.set_flags(rows, runs)?;
             let bits = cursor.packed(rows, 1, "bool values")?;
             let mut values = vec![false; rows];
-            unpack(bits, rows, 1, |i, v| {
+            unpack_rows(bits, rows, 1, runs, |i, v| {
                 if let Some(slot) = values.get_mut(i) {
                     *slot = v == 1;
                 }
@@ -482,7 +618,7 @@ pub(crate) fn decode_column(bytes: &[u8], rows: usize) -> Result<Column, String>
             let packed = cursor.packed(rows, width, "text codes")?;
             let mut codes = vec![UNSET; rows];
             let mut bad = None;
-            unpack(packed, rows, width, |i, v| match v {
+            unpack_rows(packed, rows, width, runs, |i, v| match v {
                 0 => {}
                 v if v as usize <= count => {
                     if let Some(slot) = codes.get_mut(i) {
