@@ -198,4 +198,5 @@ fn every_flipped_bit_in_an_import_file_is_detected_and_never_served() {
         }
     }
     assert!(cases >= 10 * 5);
+    eprintln!("{cases} damaged copies: each detected, none served a wrong answer");
 }
