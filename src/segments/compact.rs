@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::decimal;
 use super::record::{StoredInstance, StoredValue};
 use crate::model::{Reference, Relationship};
 
@@ -151,32 +152,12 @@ enum CompactValue {
     Decimal(i64, u8),
 }
 
-/// Powers of ten a decimal may be scaled by (all exact in f64).
-const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
-/// Integers beyond this are not exact in f64.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
-
-/// `v` as `n / 10^d` with the fewest digits `d`, when that computes back
-/// bit for bit (so `-0.0`, NaN and infinities never qualify).
-fn as_decimal(v: f64) -> Option<(i64, u8)> {
-    (0..POW10.len()).find_map(|d| {
-        let scale = POW10.get(d).copied()?;
-        let n = (v * scale).round();
-        (n.abs() < MAX_EXACT && from_decimal(n as i64, scale).to_bits() == v.to_bits())
-            .then_some((n as i64, d as u8))
-    })
-}
-
-fn from_decimal(n: i64, scale: f64) -> f64 {
-    n as f64 / scale
-}
-
 impl CompactValue {
     fn of(value: &StoredValue, origin: i64) -> CompactValue {
         match value {
             StoredValue::Text(s) => CompactValue::Text(s.clone()),
             StoredValue::Int(i) => CompactValue::Int(*i),
-            StoredValue::Float(f) => match as_decimal(*f) {
+            StoredValue::Float(f) => match decimal::fewest_digits(*f) {
                 Some((n, d)) => CompactValue::Decimal(n, d),
                 None => CompactValue::Float(*f),
             },
@@ -193,11 +174,12 @@ impl CompactValue {
             CompactValue::Bool(b) => StoredValue::Bool(b),
             CompactValue::Timestamp(t) => StoredValue::Timestamp(origin.wrapping_add(t)),
             CompactValue::Decimal(n, d) => {
-                let scale = POW10
-                    .get(usize::from(d))
-                    .copied()
-                    .ok_or_else(|| format!("a decimal with {d} digits (at most 6)"))?;
-                StoredValue::Float(from_decimal(n, scale))
+                StoredValue::Float(decimal::value_of(n, d).ok_or_else(|| {
+                    format!(
+                        "a decimal with {d} digits (at most {})",
+                        decimal::MAX_DIGITS
+                    )
+                })?)
             }
         })
     }

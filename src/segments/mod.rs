@@ -11,6 +11,7 @@ pub(crate) mod chunks;
 pub(crate) mod columns;
 pub(crate) mod compact;
 pub(crate) mod compress;
+pub(crate) mod decimal;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod keys;

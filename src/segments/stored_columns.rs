@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bitpack::{self, pack, packed_len, unpack, width_for};
 use super::columns::{ActivityColumns, Column, FileColumns, RecordOffsets, UNSET};
+use super::decimal;
 use super::layout::FILE_VERSION_V3;
 use super::record::StoredValue;
 
@@ -41,10 +42,6 @@ const KIND_BOOL: u8 = 4;
 const KIND_TIMESTAMP: u8 = 5;
 const KIND_TEXT: u8 = 6;
 const KIND_DECIMAL: u8 = 7;
-/// Powers of ten a decimal column may be scaled by (all exact in f64).
-const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
-/// Integers beyond this are not exact in f64.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
@@ -57,16 +54,11 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// `n / 10^d` for an integer `n`, computed back bit for bit (so `-0.0`,
 /// NaN and infinities never qualify); `None` when no `d` up to 6 does.
 fn decimal_scale(values: &[f64], set: &[bool]) -> Option<u8> {
-    let set_values = || values.iter().zip(set).filter(|(_, &s)| s).map(|(v, _)| *v);
-    (0..POW10.len()).find_map(|d| {
-        let scale = POW10.get(d).copied()?;
-        set_values()
-            .all(|v| {
-                // Through the integer the column stores, as decoding does.
-                let n = (v * scale).round();
-                n.abs() < MAX_EXACT && ((n as i64) as f64 / scale).to_bits() == v.to_bits()
-            })
-            .then_some(d as u8)
+    let set_values = values.iter().zip(set).filter(|(_, &s)| s).map(|(v, _)| *v);
+    (0..=decimal::MAX_DIGITS).find(|&d| {
+        set_values
+            .clone()
+            .all(|v| decimal::integer_at(v, d).is_some())
     })
 }
 /// Set flags: every row set (no bitmap follows), or a bitmap follows.
@@ -255,11 +247,15 @@ fn encode_column(
                 Some(digits) => {
                     out.push(KIND_DECIMAL);
                     out.push(digits);
-                    let scale = POW10.get(usize::from(digits)).copied().unwrap_or(1.0);
                     let ints_of: Vec<i64> = values
                         .iter()
                         .zip(set)
-                        .map(|(v, &s)| if s { (v * scale).round() as i64 } else { 0 })
+                        .map(|(v, &s)| {
+                            // Every set value has an integer at `digits`.
+                            s.then(|| decimal::integer_at(*v, digits))
+                                .flatten()
+                                .unwrap_or(0)
+                        })
                         .collect();
                     ints(&ints_of, set, out);
                 }
@@ -542,12 +538,14 @@ pub(crate) fn decode_column_rows(
         KIND_TIMESTAMP => ints(&mut cursor).map(|(values, set)| Column::Timestamp { values, set }),
         KIND_DECIMAL => {
             let digits = cursor.u8("the decimal digits")?;
-            let scale = POW10.get(usize::from(digits)).copied().ok_or_else(|| {
-                format!("{digits} decimal digits is more than this format writes")
-            })?;
+            if digits > decimal::MAX_DIGITS {
+                return Err(format!(
+                    "{digits} decimal digits is more than this format writes"
+                ));
+            }
             let (ints, set) = ints(&mut cursor)?;
             let value = |row: usize| match (ints.get(row), set.get(row)) {
-                (Some(&n), Some(true)) => n as f64 / scale,
+                (Some(&n), Some(true)) => decimal::value_of(n, digits).unwrap_or(0.0),
                 _ => 0.0,
             };
             let values = match runs {
