@@ -122,18 +122,24 @@ pub(crate) fn decode_names(bytes: &[u8], key_count: usize) -> Result<FileNames, 
 
 /// Times as stored: each the difference from the one before it that is
 /// set (begin, end, last modified), the first from zero.
-fn chain_times(times: [Option<i64>; 3], forward: bool) -> [Option<i64>; 3] {
+fn times_as_differences(times: [Option<i64>; 3]) -> [Option<i64>; 3] {
     let mut previous = 0i64;
     times.map(|t| {
         t.map(|t| {
-            let (stored, actual) = if forward {
-                (t.wrapping_sub(previous), t)
-            } else {
-                let actual = previous.wrapping_add(t);
-                (actual, actual)
-            };
-            previous = actual;
-            stored
+            let difference = t.wrapping_sub(previous);
+            previous = t;
+            difference
+        })
+    })
+}
+
+/// The times back from [`times_as_differences`].
+fn times_from_differences(differences: [Option<i64>; 3]) -> [Option<i64>; 3] {
+    let mut previous = 0i64;
+    differences.map(|d| {
+        d.map(|d| {
+            previous = previous.wrapping_add(d);
+            previous
         })
     })
 }
@@ -228,7 +234,7 @@ pub(crate) fn encode_record(
         .collect::<Result<_, String>>()?;
     postcard::to_allocvec(&CompactRef {
         key,
-        times: chain_times([rec.begin, rec.end, rec.last_modified], true),
+        times: times_as_differences([rec.begin, rec.end, rec.last_modified]),
         items,
         continuations: &rec.continuations,
         references: &rec.references,
@@ -250,7 +256,7 @@ pub(crate) struct DecodedRecord {
 pub(crate) fn decode_record(body: &[u8], names: &[String]) -> Result<DecodedRecord, String> {
     let compact: Compact =
         postcard::from_bytes(body).map_err(|e| format!("record does not decode: {e}"))?;
-    let [begin, end, last_modified] = chain_times(compact.times, false);
+    let [begin, end, last_modified] = times_from_differences(compact.times);
     let origin = begin.unwrap_or(0);
     let items = compact
         .items
