@@ -5,6 +5,7 @@
 //! files, in [`crate::wal`].) Every failure here is an
 //! `ImportFileError` (`error.rs`).
 
+pub(crate) mod active_run;
 pub(crate) mod bitpack;
 pub(crate) mod blob;
 pub(crate) mod chunks;
