@@ -1,6 +1,6 @@
-//! Replays the checked-in fuzz seed corpus of the import files and the
-//! manifest through the entry points the fuzz targets use
-//! (`fuzz/fuzz_targets/{import_file,manifest}.rs`).
+//! Replays the checked-in fuzz seed corpus of the import files, the
+//! manifest and the active runs through the entry points the fuzz targets
+//! use (`fuzz/fuzz_targets/{import_file,manifest,active_run}.rs`).
 
 mod fuzz_common;
 
@@ -16,6 +16,11 @@ fn import_file_corpus() {
 #[test]
 fn manifest_corpus() {
     replay("manifest", bamdb::fuzz::segments::manifest, 5);
+}
+
+#[test]
+fn active_run_corpus() {
+    replay("active_run", bamdb::fuzz::segments::active_run, 3);
 }
 
 /// Regenerates the seeds:
