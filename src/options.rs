@@ -59,6 +59,13 @@ pub struct StoreOptions {
     /// Checkpoint once this many completed instances wait in memory for
     /// their import file: bounds the memory they take. Default 20,000.
     pub checkpoint_completed: usize,
+    /// Memory for the nodes of active and pending instances changed since
+    /// the last checkpoint (an estimate of their size in memory): when it
+    /// is full, the bus checkpoints, which writes them to disk. Every other
+    /// node is on disk (see `docs/ARCHITECTURE.md`, "Active instances on
+    /// disk"), so this, not the number of open activities, bounds the
+    /// memory of active instances. Default 32 MiB.
+    pub active_cache_bytes: u64,
     /// Checkpoint when the bus is idle and this long has passed since the
     /// last one. Default 1 s.
     pub checkpoint_interval: Duration,
@@ -96,6 +103,7 @@ impl Default for StoreOptions {
             checkpoint_frames: 20_000,
             checkpoint_wal_bytes: 64 << 20,
             checkpoint_completed: 20_000,
+            active_cache_bytes: 32 << 20,
             checkpoint_interval: Duration::from_secs(1),
             max_import_lag: 2048,
             retry_limit: 8,
@@ -115,6 +123,7 @@ impl fmt::Debug for StoreOptions {
             .field("checkpoint_frames", &self.checkpoint_frames)
             .field("checkpoint_wal_bytes", &self.checkpoint_wal_bytes)
             .field("checkpoint_completed", &self.checkpoint_completed)
+            .field("active_cache_bytes", &self.active_cache_bytes)
             .field("checkpoint_interval", &self.checkpoint_interval)
             .field("max_import_lag", &self.max_import_lag)
             .field("retry_limit", &self.retry_limit)

@@ -30,6 +30,7 @@ fn dangling_instances_are_listed_completed_or_removed_durably() {
 
     let idle: Vec<String> = store
         .dangling(Duration::from_secs(24 * 3600))
+        .unwrap()
         .into_iter()
         .map(|i| i.id)
         .collect();
@@ -77,5 +78,8 @@ fn dangling_instances_are_listed_completed_or_removed_durably() {
         store.get(PO, "PO-NEW").unwrap().unwrap().status,
         Status::Active
     );
-    assert!(store.dangling(Duration::from_secs(3600)).is_empty());
+    assert!(store
+        .dangling(Duration::from_secs(3600))
+        .unwrap()
+        .is_empty());
 }

@@ -40,7 +40,7 @@ impl BusState {
             .iter()
             .map(|p| &p.key)
             .chain(&tokens)
-            .filter(|key| !self.nodes.contains_key(*key))
+            .filter(|key| !self.nodes.contains_key(key))
             .collect();
         reached.sort_unstable();
         reached.dedup();
@@ -84,11 +84,9 @@ impl BusState {
         let Prepared { key, stamp, kind } = p;
         if let EventKind::EnableContinuation { token } = &kind {
             let child = (key.0.clone(), token.clone());
-            self.nodes
-                .entry(child.clone())
-                .or_default()
-                .linked_by
-                .insert(key.1.clone());
+            if let Some(node) = self.nodes.get_or_default(&child) {
+                node.linked_by.insert(key.1.clone());
+            }
             relink.push(child.clone());
             relink.push(key.clone());
             touched.push(child);
@@ -104,9 +102,8 @@ impl BusState {
         if changes_completion {
             touched.push(key.clone());
         }
-        let node = match self.nodes.get_mut(&key) {
-            Some(node) => node,
-            None => self.nodes.entry(key.clone()).or_default(),
+        let Some(node) = self.nodes.get_or_default(&key) else {
+            return;
         };
         match kind {
             EventKind::Begin => {

@@ -10,12 +10,14 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::file_set::{checkpoint_blob, Edit};
-use super::image::{read_checkpoint, StateImage};
+use super::file_set::{checkpoint_blob, Edit, WriteRun};
+use super::image::{read_checkpoint, Checkpoint};
+use super::nodes::entry;
 use super::quarantine::{Quarantine, Record};
-use super::state::BusState;
+use super::state::{BusState, Key};
 use super::Bus;
 use crate::error::StoreError;
+use crate::segments::active_run::{merge_runs, write_run, ActiveRun};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
@@ -30,17 +32,37 @@ pub(crate) fn run_with_retry(bus: &Bus) -> bool {
 
 fn take(bus: &Bus) -> Result<(), StoreError> {
     let quarantine_next = bus.quarantine.next_id()?;
-    let (snapshot, completed, applied) = {
+    let encode_error = |what: &'static str, reason: String| ImportFileError::Encode {
+        path: bus.files_dir.clone(),
+        what,
+        reason,
+    };
+    // Only the bus thread changes the state, and it is here: what is read
+    // now is what the edit publishes.
+    let (snapshot, completed, applied, dirty) = {
         let st = bus.read_state();
-        let body = postcard::to_allocvec(&st.image(quarantine_next)).map_err(|e| {
-            ImportFileError::Encode {
-                path: bus.files_dir.clone(),
-                what: "checkpoint",
-                reason: e.to_string(),
-            }
-        })?;
+        let (dirty, census) = st
+            .nodes
+            .encode_dirty()
+            .map_err(|e| encode_error("active run", e))?;
+        let dirty: Vec<(Key, Option<Vec<u8>>)> =
+            dirty.into_iter().map(|(k, v)| (k.clone(), v)).collect();
+        let body = postcard::to_allocvec(&st.image(quarantine_next, census))
+            .map_err(|e| encode_error("checkpoint", e.to_string()))?;
         let completed: Vec<_> = st.memtable.values().cloned().collect();
-        (body, completed, st.applied_lsn)
+        (body, completed, st.applied_lsn, (dirty, census))
+    };
+    let (dirty, census) = dirty;
+    let storage = bus.storage.as_ref();
+    let dir = bus.files_dir.as_path();
+    let write_run: Option<WriteRun<'_>> = if dirty.is_empty() {
+        None
+    } else {
+        let dirty = &dirty;
+        Some(Box::new(move |name: &str| {
+            let entries = dirty.iter().map(|(k, v)| Ok(entry(k, v.as_deref())));
+            write_run(storage, dir, name, dirty.len() as u64, entries).map(|_| ())
+        }))
     };
     let edit = Edit {
         add: if completed.is_empty() {
@@ -49,10 +71,12 @@ fn take(bus: &Bus) -> Result<(), StoreError> {
             vec![completed.clone()]
         },
         checkpoint: Some((checkpoint_blob(&snapshot), applied)),
+        write_run,
         ..Edit::default()
     };
-    // Once the manifest names the new file, its records leave the memtable.
-    bus.edit_files(edit, |st| {
+    // Once the manifest names the new file, its records leave the memtable;
+    // once it names the new run, the dirty set is empty.
+    bus.edit_files(edit, |st, run| {
         for rec in &completed {
             let key = (rec.activity.clone(), rec.id.clone());
             st.memtable.remove(&key);
@@ -60,10 +84,12 @@ fn take(bus: &Bus) -> Result<(), StoreError> {
                 st.aliases.remove(&(rec.activity.clone(), token.clone()));
             }
         }
+        st.nodes.checkpointed(run, census);
     })?;
     if let Err(e) = bus.wal.trim(applied) {
         tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
     }
+    merge_runs_if_needed(bus)?;
     super::merge::merge_if_needed(bus)?;
     super::retention::apply(bus)?;
     // Published last, so a caller that waits for it knows the whole
@@ -96,30 +122,35 @@ pub(crate) fn open_state(
     for name in &manifest.files {
         files.push(Arc::new(ImportFile::open(storage, dir, name)?));
     }
+    let mut runs = Vec::with_capacity(manifest.active_runs.len());
+    for name in &manifest.active_runs {
+        runs.push(Arc::new(ActiveRun::open(storage, dir, name)?));
+    }
     let (snapshot, source) = match &manifest.checkpoint {
-        None => (StateImage::default(), dir.join(MANIFEST)),
+        None => (Checkpoint::default(), dir.join(MANIFEST)),
         Some(name) => {
             let path = dir.join(name);
             (read_checkpoint(storage, &path)?, path)
         }
     };
-    if snapshot.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
+    if snapshot.image.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
         return Err(StoreError::Corrupt {
             location: source.display().to_string(),
             reason: format!(
                 "checkpoint holds LSN {} but the manifest says {}",
-                snapshot.applied_lsn, manifest.applied_lsn
+                snapshot.image.applied_lsn, manifest.applied_lsn
             ),
         });
     }
-    let quarantine_next = snapshot.quarantine_next.max(1);
-    let state = BusState::restore(snapshot, files, &source)?;
+    let quarantine_next = snapshot.image.quarantine_next.max(1);
+    let state = BusState::restore(snapshot, files, runs, &source)?;
 
     // Files the manifest does not name are left from an interrupted edit.
     let live: HashSet<&str> = manifest
         .files
         .iter()
         .map(String::as_str)
+        .chain(manifest.active_runs.iter().map(String::as_str))
         .chain(manifest.checkpoint.as_deref())
         .chain([MANIFEST, "LOCK"])
         .collect();
@@ -179,5 +210,66 @@ fn remove_unnamed(
     if removed {
         storage.sync_dir(dir).map_err(io("fsync directory", dir))?;
     }
+    Ok(())
+}
+
+/// More runs than this are merged into one whatever their sizes: each run
+/// costs a lookup a Bloom probe and a scan a merge input.
+const MAX_RUNS: usize = 12;
+
+/// Which newest runs to merge (from this index on), given their sizes
+/// (oldest first): the newest runs are merged while the run before them is
+/// smaller than twice their sum, like the carries of a binary counter. So
+/// a run is rewritten about log2(state / change) times, and a checkpoint
+/// that changed 1% of the nodes writes about that 1%, plus now and then a
+/// merge of the small runs (a few %), and rarely the whole state.
+pub(super) fn runs_to_merge(sizes: &[u64]) -> Option<usize> {
+    let n = sizes.len();
+    if n > MAX_RUNS {
+        return Some(0);
+    }
+    let mut from = n.checked_sub(1)?;
+    let mut newer = *sizes.get(from)?;
+    while let Some(&before) = from.checked_sub(1).and_then(|i| sizes.get(i)) {
+        if before >= newer.saturating_mul(2) {
+            break;
+        }
+        from -= 1;
+        newer = newer.saturating_add(before);
+    }
+    (from + 1 < n).then_some(from)
+}
+
+/// Merges the newest active runs into one when [`runs_to_merge`] says so
+/// (one edit of the file set: the merged run replaces them in the
+/// manifest, then they are deleted). Tombstones are dropped when the
+/// merge includes the oldest run: nothing older is left for them to hide.
+fn merge_runs_if_needed(bus: &Bus) -> Result<(), StoreError> {
+    let runs: Vec<Arc<ActiveRun>> = bus.read_state().nodes.runs().to_vec();
+    let sizes: Vec<u64> = runs.iter().map(|r| r.bytes).collect();
+    let Some(from) = runs_to_merge(&sizes) else {
+        return Ok(());
+    };
+    let chosen: Vec<Arc<ActiveRun>> = runs.get(from..).unwrap_or_default().to_vec();
+    let keep_tombstones = from > 0;
+    let expected: u64 = chosen.iter().map(|r| r.entries).sum();
+    let storage = bus.storage.as_ref();
+    let dir = bus.files_dir.as_path();
+    let sources = &chosen;
+    let edit = Edit {
+        write_run: Some(Box::new(move |name: &str| {
+            let entries = merge_runs(sources)
+                .filter(|e| keep_tombstones || !matches!(e, Ok(e) if e.value.is_none()));
+            let written = write_run(storage, dir, name, expected, entries).map(|_| ());
+            for run in sources {
+                run.release_pages();
+            }
+            written
+        })),
+        remove_runs: chosen.clone(),
+        ..Edit::default()
+    };
+    bus.edit_files(edit, |_, _| {})?;
+    tracing::debug!(runs = chosen.len(), "active runs merged");
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! [`Edit`]; [`Bus::edit_files`] carries it out in the one order that is
 //! safe at every crash point:
 //!
-//! 1. write every new file (import files, archive files, the checkpoint),
+//! 1. write every new file (import files, archive files, an active run,
+//!    the checkpoint),
 //!    each atomically (temp, fsync, rename, directory fsync);
 //! 2. swap the manifest to name them instead of what they replace (the
 //!    commit point: before it the old manifest is in force, after it the
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use super::state::BusState;
 use super::{archive_dir, lock, Bus};
+use crate::segments::active_run::ActiveRun;
 use crate::segments::blob::{encode_blob, write_atomically};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::{write_import_file, ImportFile};
@@ -26,9 +28,12 @@ use crate::segments::manifest::MANIFEST;
 use crate::segments::record::StoredInstance;
 use crate::wal::Lsn;
 
+/// Writes a new active run under the name it is given.
+pub(super) type WriteRun<'a> = Box<dyn FnOnce(&str) -> Result<(), ImportFileError> + 'a>;
+
 /// A change to the import-file set.
 #[derive(Default)]
-pub(super) struct Edit {
+pub(super) struct Edit<'a> {
     /// Record sets, each written as a new online import file.
     pub add: Vec<Vec<Arc<StoredInstance>>>,
     /// Record sets, each written as a new file in `archive/`.
@@ -38,16 +43,22 @@ pub(super) struct Edit {
     /// A new checkpoint: its encoded blob and the LSN it reflects. The
     /// previous checkpoint is deleted once the manifest names this one.
     pub checkpoint: Option<(Vec<u8>, Lsn)>,
+    /// A new active run: appended to the runs, or, when `remove_runs` is
+    /// not empty, put in their place (a merge of runs).
+    pub write_run: Option<WriteRun<'a>>,
+    /// Active runs this edit replaces: out of the manifest, then deleted.
+    pub remove_runs: Vec<Arc<ActiveRun>>,
 }
 
 impl Bus {
     /// Carries out `edit` (see the module doc for the order); `publish`
     /// makes the caller's own changes to the state in the same step as the
-    /// new file set becomes visible.
+    /// new file set becomes visible; it is given the new active run, if
+    /// the edit wrote one (a merge of runs is published here).
     pub(super) fn edit_files(
         &self,
-        edit: Edit,
-        publish: impl FnOnce(&mut BusState),
+        edit: Edit<'_>,
+        publish: impl FnOnce(&mut BusState, Option<Arc<ActiveRun>>),
     ) -> Result<(), ImportFileError> {
         let storage = self.storage.as_ref();
         let dir = &self.files_dir;
@@ -80,6 +91,14 @@ impl Bus {
                 archived_names.push(name);
             }
         }
+        let run = match edit.write_run {
+            None => None,
+            Some(write) => {
+                let name = next_name("run");
+                write(&name)?;
+                Some(Arc::new(ActiveRun::open(storage, dir, &name)?))
+            }
+        };
         let checkpoint_name = match &edit.checkpoint {
             None => None,
             Some((blob, _)) => {
@@ -95,6 +114,21 @@ impl Bus {
         manifest.files.retain(|n| !removed.contains(n.as_str()));
         manifest.files.extend(added_names);
         manifest.archives.extend(archived_names);
+        let removed_runs: HashSet<&str> =
+            edit.remove_runs.iter().map(|r| r.name.as_str()).collect();
+        let at = manifest
+            .active_runs
+            .iter()
+            .position(|n| removed_runs.contains(n.as_str()))
+            .unwrap_or(manifest.active_runs.len());
+        manifest
+            .active_runs
+            .retain(|n| !removed_runs.contains(n.as_str()));
+        if let Some(run) = &run {
+            manifest
+                .active_runs
+                .insert(at.min(manifest.active_runs.len()), run.name.clone());
+        }
         if let (Some(name), Some((_, lsn))) = (checkpoint_name, &edit.checkpoint) {
             manifest.checkpoint = Some(name);
             manifest.applied_lsn = *lsn;
@@ -109,7 +143,12 @@ impl Bus {
             st.files.retain(|f| !removed.contains(f.name.as_str()));
             st.files.extend(added);
             st.forget_superseded(removed.iter().copied());
-            publish(&mut st);
+            if edit.remove_runs.is_empty() {
+                publish(&mut st, run);
+            } else {
+                st.nodes.replace_runs(&edit.remove_runs, run);
+                publish(&mut st, None);
+            }
         }
         let replaced_checkpoint = old
             .checkpoint
@@ -122,6 +161,7 @@ impl Bus {
             .remove
             .iter()
             .map(|f| f.path.clone())
+            .chain(edit.remove_runs.iter().map(|r| r.path.clone()))
             .chain(replaced_checkpoint.map(|name| dir.join(name)));
         let mut deleted = false;
         for path in garbage {

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::aggregations::{AggregationSpec, Declared};
+use super::nodes::{Census, Nodes};
 use super::state::{BusState, Key, Node};
 use crate::model::{ActivityDefinition, Counters};
+use crate::segments::active_run::ActiveRun;
 use crate::segments::blob::read_blob;
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
@@ -18,19 +20,23 @@ use crate::storage::Storage;
 use crate::wal::Lsn;
 
 pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+/// 3: the nodes of active and pending instances live in active runs (the
+/// manifest names them); the checkpoint holds their census.
 /// 2: nodes keep every link with its stamp, and the checkpoint names the
-/// superseded records of amended instances.
-pub(super) const CHECKPOINT_VERSION: u32 = 2;
+/// superseded records of amended instances (read: its nodes join the dirty
+/// set, and the next checkpoint writes them as the store's first run).
+pub(super) const CHECKPOINT_VERSION: u32 = 3;
+const CHECKPOINT_VERSION_2: u32 = 2;
 /// A checkpoint larger than this is refused when read (memory bound).
 const MAX_CHECKPOINT: u64 = 4 << 30;
 
-/// The part of the state a checkpoint persists.
+/// The part of the state a checkpoint persists (the nodes are in the
+/// active runs, see `nodes`).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct StateImage {
     pub applied_lsn: Lsn,
     /// Deployed definitions, JSON form.
     pub definitions: Vec<String>,
-    pub nodes: Vec<(Key, Node)>,
     pub resolved: BTreeSet<u64>,
     pub counters: Counters,
     /// The quarantine's next entry id when the checkpoint was taken.
@@ -40,6 +46,29 @@ pub(crate) struct StateImage {
     /// Records in import files that a newer version of their instance
     /// supersedes: (file name, roots).
     pub superseded: Vec<(String, Vec<Key>)>,
+    /// The census of the active runs the manifest names with it.
+    pub census: Census,
+}
+
+/// A version-2 checkpoint: every node in it.
+#[derive(Deserialize)]
+struct StateImageV2 {
+    applied_lsn: Lsn,
+    definitions: Vec<String>,
+    nodes: Vec<(Key, Node)>,
+    resolved: BTreeSet<u64>,
+    counters: Counters,
+    quarantine_next: u64,
+    aggregations: Vec<AggregationSpec>,
+    superseded: Vec<(String, Vec<Key>)>,
+}
+
+/// A checkpoint as read: the image, and the nodes a version-2 checkpoint
+/// held (empty for version 3).
+#[derive(Debug, Default)]
+pub(crate) struct Checkpoint {
+    pub image: StateImage,
+    pub legacy_nodes: Vec<(Key, Node)>,
 }
 
 /// Reads and decodes a checkpoint file: the one reader, for opening a
@@ -47,33 +76,50 @@ pub(crate) struct StateImage {
 pub(crate) fn read_checkpoint(
     storage: &dyn Storage,
     path: &Path,
-) -> Result<StateImage, ImportFileError> {
+) -> Result<Checkpoint, ImportFileError> {
     let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
-    if version != CHECKPOINT_VERSION {
-        return Err(ImportFileError::UnsupportedVersion {
+    let damaged = |e: postcard::Error| {
+        ImportFileError::corrupt(path, None, format!("checkpoint does not decode: {e}"))
+    };
+    match version {
+        CHECKPOINT_VERSION => Ok(Checkpoint {
+            image: postcard::from_bytes(&body).map_err(damaged)?,
+            legacy_nodes: Vec::new(),
+        }),
+        CHECKPOINT_VERSION_2 => {
+            let v2: StateImageV2 = postcard::from_bytes(&body).map_err(damaged)?;
+            Ok(Checkpoint {
+                image: StateImage {
+                    applied_lsn: v2.applied_lsn,
+                    definitions: v2.definitions,
+                    resolved: v2.resolved,
+                    counters: v2.counters,
+                    quarantine_next: v2.quarantine_next,
+                    aggregations: v2.aggregations,
+                    superseded: v2.superseded,
+                    census: Census::default(),
+                },
+                legacy_nodes: v2.nodes,
+            })
+        }
+        _ => Err(ImportFileError::UnsupportedVersion {
             path: path.to_path_buf(),
             version,
-            reads: "2",
-        });
+            reads: "2 and 3",
+        }),
     }
-    postcard::from_bytes(&body).map_err(|e| {
-        ImportFileError::corrupt(path, None, format!("checkpoint does not decode: {e}"))
-    })
 }
 
 impl BusState {
-    pub fn image(&self, quarantine_next: u64) -> StateImage {
+    /// The image of the state (`census`: the census the runs will have
+    /// once the checkpoint's run is written).
+    pub fn image(&self, quarantine_next: u64, census: Census) -> StateImage {
         StateImage {
             applied_lsn: self.applied_lsn,
             definitions: self
                 .definitions
                 .values()
                 .filter_map(|d| serde_json::to_string(d).ok())
-                .collect(),
-            nodes: self
-                .nodes
-                .iter()
-                .map(|(k, n)| (k.clone(), n.clone()))
                 .collect(),
             resolved: self.resolved.clone(),
             counters: self.counters,
@@ -84,17 +130,23 @@ impl BusState {
                 .iter()
                 .map(|(name, roots)| (name.clone(), roots.iter().cloned().collect()))
                 .collect(),
+            census,
         }
     }
 
     /// The state a checkpoint (read from `path`) holds, over the import
-    /// files the manifest names. Declared real-time aggregations are
-    /// rebuilt by one scan.
+    /// files and active runs the manifest names. Declared real-time
+    /// aggregations are rebuilt by one scan.
     pub fn restore(
-        snapshot: StateImage,
+        checkpoint: Checkpoint,
         files: Vec<Arc<ImportFile>>,
+        runs: Vec<Arc<ActiveRun>>,
         path: &Path,
     ) -> Result<BusState, ImportFileError> {
+        let Checkpoint {
+            image: snapshot,
+            legacy_nodes,
+        } = checkpoint;
         let damaged = |what: String| ImportFileError::corrupt(path, None, what);
         let mut definitions = BTreeMap::new();
         for json in &snapshot.definitions {
@@ -105,7 +157,7 @@ impl BusState {
         let mut state = BusState {
             applied_lsn: snapshot.applied_lsn,
             definitions,
-            nodes: snapshot.nodes.into_iter().collect(),
+            nodes: Nodes::open(runs, snapshot.census),
             resolved: snapshot.resolved,
             counters: snapshot.counters,
             memtable: BTreeMap::new(),
@@ -118,6 +170,9 @@ impl BusState {
                 .map(|(name, roots)| (name, roots.into_iter().collect()))
                 .collect(),
         };
+        for (key, node) in legacy_nodes {
+            state.nodes.insert(key, node);
+        }
         for spec in snapshot.aggregations {
             let instances = state.all_instances(&spec.activity)?;
             let declared = Declared::build(spec, instances)

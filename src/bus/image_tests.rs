@@ -17,12 +17,20 @@ fn a_state_image_restores_the_same_state() {
     .unwrap();
     st.applied_lsn = 42;
     st.resolved.insert(9);
-    let bytes = postcard::to_allocvec(&st.image(17)).unwrap();
+    // The nodes travel in the dirty set here (a checkpoint writes them
+    // as a run: see nodes_tests.rs); the image carries everything else.
+    let bytes = postcard::to_allocvec(&st.image(17, st.nodes.census())).unwrap();
     let image: StateImage = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(image.quarantine_next, 17);
-    let back = BusState::restore(image, Vec::new(), Path::new("/c/x.ckpt")).unwrap();
+    assert_eq!(image.census, st.nodes.census());
+    let checkpoint = Checkpoint {
+        image,
+        legacy_nodes: st.nodes.snapshot().into_iter().collect(),
+    };
+    let back =
+        BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt")).unwrap();
     assert_eq!(back.applied_lsn, 42);
-    assert_eq!(back.nodes, st.nodes);
+    assert_eq!(back.nodes.snapshot(), st.nodes.snapshot());
     assert_eq!(back.definitions, st.definitions);
     assert_eq!(back.resolved, st.resolved);
     assert_eq!(back.counters, st.counters);
@@ -45,7 +53,7 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
     assert!(
-        matches!(err, ImportFileError::UnsupportedVersion { version: 3, .. }),
+        matches!(err, ImportFileError::UnsupportedVersion { version: 4, .. }),
         "{err}"
     );
     write(&encode_blob(

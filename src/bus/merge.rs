@@ -69,7 +69,7 @@ pub(super) fn merge_if_needed(bus: &Bus) -> Result<(), ImportFileError> {
             remove: sources.clone(),
             ..Edit::default()
         },
-        |_| {},
+        |_, _| {},
     )?;
     tracing::debug!(
         files = sources.len(),

@@ -37,6 +37,8 @@ mod envelope;
 mod file_set;
 mod image;
 mod merge;
+mod node;
+pub(crate) mod nodes;
 mod operator;
 mod parts;
 pub(crate) mod pending;
@@ -71,6 +73,7 @@ pub(crate) use envelope::{
     admin as admin_payload, deploy as deploy_payload, replay as replay_payload, AdminOp,
 };
 pub(crate) use image::read_checkpoint;
+pub(crate) use nodes::census_of_runs;
 pub(crate) use producer::Producer;
 pub(crate) use progress::Progress;
 pub(crate) use retention::archive_dir;

@@ -9,12 +9,13 @@
 //! data that waits for a begin or a link that may never come (and removes
 //! it with `Store::remove_instance` if it never will).
 
-use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 use serde::Serialize;
 
 use super::state::{BusState, Key};
 use crate::model::{Timestamp, Value};
+use crate::segments::error::ImportFileError;
 
 /// One pending tree: events for an id that was never begun and is not
 /// linked to a begun instance yet, with the continuations reported under
@@ -49,18 +50,21 @@ fn items_as_map<S: serde::Serializer>(items: &[(String, Value)], s: S) -> Result
 impl BusState {
     /// Every pending tree (of `activity`, or of every activity), ordered by
     /// activity and id.
-    pub(crate) fn pending_instances(&self, activity: Option<&str>) -> Vec<PendingInstance> {
-        let mut tops: Vec<Key> = self
-            .nodes
-            .keys()
-            .filter(|k| activity.is_none_or(|a| k.0 == a))
-            .map(|k| self.top(k))
-            .filter(|top| self.nodes.get(top).is_some_and(|n| n.begun.is_none()))
-            .collect::<HashSet<Key>>()
-            .into_iter()
-            .collect();
-        tops.sort();
-        tops.iter().map(|top| self.pending_tree(top)).collect()
+    pub(crate) fn pending_instances(
+        &self,
+        activity: Option<&str>,
+    ) -> Result<Vec<PendingInstance>, ImportFileError> {
+        // The top of a pending tree is a node without parent, not begun.
+        let mut tops: Vec<Key> = Vec::new();
+        self.nodes.scan(activity, |key, node| {
+            if node.parent.is_none() && node.begun.is_none() {
+                tops.push(key.clone());
+            }
+            ControlFlow::Continue(())
+        })?;
+        let trees = tops.iter().map(|top| self.pending_tree(top)).collect();
+        self.check_fault()?;
+        Ok(trees)
     }
 
     /// The pending tree under `top`, merged as a visible instance would be

@@ -53,7 +53,7 @@ fn lists_pending_trees_not_visible_ones() {
         },
     );
 
-    let all = st.pending_instances(None);
+    let all = st.pending_instances(None).unwrap();
     assert_eq!(all.len(), 2, "{all:?}");
     let r = &all[0];
     assert_eq!((r.activity.as_str(), r.id.as_str()), ("PO", "R"));
@@ -64,8 +64,8 @@ fn lists_pending_trees_not_visible_ones() {
     assert!(all[1].ended);
     assert_eq!(all[1].activity, "Ship");
 
-    let po = st.pending_instances(Some("PO"));
+    let po = st.pending_instances(Some("PO")).unwrap();
     assert_eq!(po.len(), 1);
     assert_eq!(po[0].id, "R");
-    assert!(st.pending_instances(Some("Nothing")).is_empty());
+    assert!(st.pending_instances(Some("Nothing")).unwrap().is_empty());
 }

@@ -77,7 +77,7 @@ pub(crate) fn apply_with(bus: &Bus, policy: Retention) -> Result<usize, ImportFi
             edit.archive.push(old);
         }
     }
-    bus.edit_files(edit, |st| st.retire(&retired))?;
+    bus.edit_files(edit, |st, _| st.retire(&retired))?;
     tracing::info!(instances = retired.len(), ?policy.action, "retention applied");
     Ok(retired.len())
 }

@@ -12,60 +12,21 @@
 //! The rules and their reasons are in `docs/ARCHITECTURE.md`.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::{
-    ActivityDefinition, ActivityInstance, Counters, Reference, Relationship, Status, StatusFilter,
-};
+use crate::model::{ActivityDefinition, ActivityInstance, Counters, Status, StatusFilter};
+use crate::query::Selection;
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::{StoredInstance, StoredValue};
 use crate::wal::Lsn;
 
 use super::aggregations::Declared;
+use super::nodes::Nodes;
 
-/// (activity, id)
-pub(crate) type Key = (String, String);
-
-/// Orders events independently of arrival: event time first, then a
-/// deterministic tie-break by producer, batch and position in the batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct Stamp {
-    pub ts: i64,
-    pub producer: u32,
-    pub seq: u64,
-    pub index: u32,
-}
-
-/// One part of an instance: the root or one continuation. Every field is
-/// a function of the set of events applied to the node, whatever their
-/// order: the earliest begin, the latest end, each item's value with the
-/// greatest stamp, every link and reference.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Node {
-    /// The earliest begin applied to this node.
-    pub begun: Option<Stamp>,
-    /// The latest end applied to this node.
-    pub ended: Option<Stamp>,
-    pub items: BTreeMap<String, (StoredValue, Stamp)>,
-    /// Continuation tokens enabled on this node, each with the stamp of
-    /// its earliest link event: its children, where the link took effect.
-    pub tokens: BTreeMap<String, Stamp>,
-    /// The ids of the nodes that enabled this node's id as a token.
-    pub linked_by: BTreeSet<String>,
-    /// The id whose continuation this node is: derived from every node's
-    /// links by [`BusState::relink`].
-    pub parent: Option<String>,
-    pub references: Vec<(Stamp, Reference)>,
-    pub relations: Vec<(Stamp, Relationship)>,
-    pub last_modified: Option<i64>,
-    /// When an operator completed the instance whatever parts had not
-    /// ended (set on the root).
-    pub forced: Option<Stamp>,
-}
+pub(crate) use super::node::{Key, Node, Stamp};
 
 /// (file name) → roots whose record in that file is superseded.
 pub(crate) type Superseded = BTreeMap<String, BTreeSet<Key>>;
@@ -75,7 +36,8 @@ pub(crate) type Superseded = BTreeMap<String, BTreeSet<Key>>;
 pub(crate) struct BusState {
     pub applied_lsn: Lsn,
     pub definitions: BTreeMap<String, ActivityDefinition>,
-    pub nodes: HashMap<Key, Node>,
+    /// The nodes of active and pending instances (on disk, see `nodes`).
+    pub nodes: Nodes,
     /// Quarantine entries imported by a replay.
     pub resolved: BTreeSet<u64>,
     pub counters: Counters,
@@ -116,34 +78,70 @@ impl BusState {
 
     /// Visible active instances and pending trees.
     pub fn active_and_pending(&self) -> (usize, usize) {
-        let mut tops = HashSet::new();
-        for key in self.nodes.keys() {
-            tops.insert(self.top(key));
-        }
-        let active = tops
-            .iter()
-            .filter(|t| self.nodes.get(*t).is_some_and(|n| n.begun.is_some()))
-            .count();
-        (active, tops.len() - active)
+        let census = self.nodes.census();
+        (census.active as usize, census.pending as usize)
     }
 
-    /// Active instances, merged (for queries that scan).
-    pub fn active_instances(&self) -> Vec<ActivityInstance> {
-        self.nodes
-            .iter()
-            .filter(|(_, n)| n.parent.is_none() && n.begun.is_some())
-            .map(|(key, _)| {
+    /// Active instances (of `activity`, or of every activity), merged, in
+    /// key order (for queries that scan).
+    pub fn active_instances(
+        &self,
+        activity: Option<&str>,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError> {
+        self.first_active(activity, None)
+    }
+
+    /// The first `first.1` active instances (of `activity`, or of every
+    /// activity) in key order that `first.0` selects; every one without
+    /// `first`. The scan stops there: a search for the first ten active
+    /// orders reads ten (and the ones it passes over), not every one.
+    pub fn first_active(
+        &self,
+        activity: Option<&str>,
+        first: Option<(&Selection, usize)>,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError> {
+        let mut out = Vec::new();
+        if first.is_some_and(|(_, n)| n == 0) {
+            return Ok(out);
+        }
+        self.nodes.scan(activity, |key, node| {
+            if node.parent.is_none() && node.begun.is_some() {
                 let mut i = self.merge(key, false).into_instance();
                 i.status = Status::Active;
-                i
-            })
-            .collect()
+                match first {
+                    None => out.push(i),
+                    Some((selection, n)) => {
+                        if selection.selects(&i) {
+                            out.push(i);
+                        }
+                        if out.len() >= n {
+                            return ControlFlow::Break(());
+                        }
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        self.check_fault()?;
+        Ok(out)
+    }
+
+    /// The first failure to read an active node, as an error.
+    pub fn check_fault(&self) -> Result<(), ImportFileError> {
+        match self.nodes.fault() {
+            None => Ok(()),
+            Some(what) => Err(ImportFileError::corrupt(
+                std::path::Path::new("segments"),
+                None,
+                format!("an active node could not be read: {what}"),
+            )),
+        }
     }
 
     /// Every visible instance of `activity`: active, waiting to be filed,
     /// and in the import files.
     pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, ImportFileError> {
-        let mut out = self.instances_in_memory(activity, StatusFilter::All);
+        let mut out = self.instances_in_memory(activity, StatusFilter::All, None)?;
         for file in &self.files {
             let superseded = self.superseded_in(file);
             out.extend(
@@ -157,18 +155,17 @@ impl BusState {
 
     /// The visible instances of `activity` held in memory (active ones, and
     /// completed ones not yet in a file) that `status` admits.
+    /// With `first`, only the first active instances it asks for (see
+    /// [`BusState::first_active`]).
     pub fn instances_in_memory(
         &self,
         activity: &str,
         status: StatusFilter,
-    ) -> Vec<ActivityInstance> {
+        first: Option<(&Selection, usize)>,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError> {
         let mut out = Vec::new();
         if status.admits(Status::Active) {
-            out.extend(
-                self.active_instances()
-                    .into_iter()
-                    .filter(|i| i.activity == activity),
-            );
+            out = self.first_active(Some(activity), first)?;
         }
         if status.admits(Status::Completed) {
             out.extend(
@@ -178,7 +175,7 @@ impl BusState {
                     .map(|r| r.to_instance()),
             );
         }
-        out
+        Ok(out)
     }
 }
 

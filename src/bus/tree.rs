@@ -10,6 +10,7 @@
 //! would close a cycle. The rules and their reasons are in
 //! `docs/ARCHITECTURE.md`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::parts;
@@ -22,7 +23,7 @@ impl BusState {
         let mut current = key.clone();
         // Effective parents never loop (relink refuses cycles); the bound
         // is a second guard.
-        for _ in 0..=self.nodes.len() {
+        for _ in 0..=self.nodes.bound() {
             match self.nodes.get(&current).and_then(|n| n.parent.clone()) {
                 Some(parent)
                     if self
@@ -97,20 +98,21 @@ impl BusState {
                 self.component(key, &mut members);
             }
         }
-        let mut edges: Vec<(Stamp, &str, &str, &str)> = Vec::new();
+        let mut edges: Vec<(Stamp, &str, String, String)> = Vec::new();
         for key in &members {
             if let Some(node) = self.nodes.get(key) {
                 for (token, stamp) in &node.tokens {
                     let child = (key.0.clone(), token.clone());
                     if self.nodes.contains_key(&child) {
-                        edges.push((*stamp, &key.0, &key.1, token));
+                        edges.push((*stamp, &key.0, key.1.clone(), token.clone()));
                     }
                 }
             }
         }
         edges.sort();
         let mut parent: HashMap<(&str, &str), &str> = HashMap::new();
-        for &(_, activity, from, token) in &edges {
+        for (_, activity, from, token) in &edges {
+            let (activity, from, token) = (*activity, from.as_str(), token.as_str());
             if parent.contains_key(&(activity, token)) {
                 continue; // an earlier link gave the token its parent
             }
@@ -142,9 +144,18 @@ impl BusState {
             .into_iter()
             .map(|((a, t), p)| ((a.to_owned(), t.to_owned()), p.to_owned()))
             .collect();
+        // Only nodes whose parent changes are written (and so become
+        // dirty: see `nodes`).
         for key in &members {
-            if let Some(node) = self.nodes.get_mut(key) {
-                node.parent = parent.get(key).cloned();
+            let new = parent.get(key);
+            let changed = self
+                .nodes
+                .get(key)
+                .is_some_and(|n| n.parent.as_ref() != new);
+            if changed {
+                if let Some(node) = self.nodes.get_mut(key) {
+                    node.parent = new.cloned();
+                }
             }
         }
         let mut tops: Vec<Key> = members.iter().map(|k| self.top(k)).collect();
@@ -177,10 +188,11 @@ impl BusState {
         keys: &[Key],
         record: &StoredInstance,
     ) -> Result<Vec<u8>, String> {
-        let parts: Vec<(&str, &Node)> = keys
+        let nodes: Vec<(&str, Cow<'_, Node>)> = keys
             .iter()
             .filter_map(|key| self.nodes.get(key).map(|node| (key.1.as_str(), node)))
             .collect();
+        let parts: Vec<(&str, &Node)> = nodes.iter().map(|(id, n)| (*id, n.as_ref())).collect();
         parts::encode(&parts, record)
     }
 
@@ -195,10 +207,8 @@ impl BusState {
         let mut references = Vec::new();
         let mut relations = Vec::new();
         let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
-        for key in keys {
-            let Some(node) = self.nodes.get(key) else {
-                continue;
-            };
+        let nodes: Vec<Cow<'_, Node>> = keys.iter().filter_map(|k| self.nodes.get(k)).collect();
+        for node in &nodes {
             for (name, (value, stamp)) in &node.items {
                 let newer = items.get(name.as_str()).is_none_or(|(v, s)| {
                     stamp > s || (stamp == s && value_order(value, v).is_gt())

@@ -69,6 +69,16 @@ fn run(bus: &Bus) {
                 ReadItem::Frame(frame) => (frame.lsn, bus.handle_frame(&frame)),
                 ReadItem::Corrupt(region) => (region.lsns.1, bus.handle_corrupt(&region)),
             };
+            // A node that could not be read left the frame half applied:
+            // halt before anything is checkpointed (see `nodes`).
+            if let Some(fault) = bus.read_state().nodes.fault() {
+                bus.halt(format!(
+                    "import halted: an active node could not be read: {fault}; \
+                     run `bamdb verify` and reopen the store"
+                ));
+                halted = true;
+                break 'outer;
+            }
             if outcome == Outcome::Halt {
                 halted = true;
                 break 'outer;
@@ -87,7 +97,11 @@ fn run(bus: &Bus) {
             let due = since_checkpoint >= bus.options.checkpoint_frames.max(1)
                 || (in_batch % 16 == 0
                     && (bus.wal.stats().bytes >= bus.options.checkpoint_wal_bytes
-                        || bus.read_state().memtable.len() >= bus.options.checkpoint_completed));
+                        || bus.read_state().memtable.len() >= bus.options.checkpoint_completed))
+                || bus
+                    .read_state()
+                    .nodes
+                    .over_budget(bus.options.active_cache_bytes);
             if due {
                 bus.publish_applied(applied);
                 if !checkpoint::run_with_retry(bus) {

@@ -241,7 +241,9 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
     store
         .definition(&args.activity)
         .map_err(|e| query_failed("search", dir, &e))?;
-    let mut records = store.pending(Some(&args.activity));
+    let mut records = store
+        .pending(Some(&args.activity))
+        .map_err(|e| query_failed("search", dir, &e))?;
     close_store(store)?;
     records.retain(|r| {
         let t = r.last_modified;

@@ -263,6 +263,7 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         files: vec!["000000000003.seg".into()],
         next_file: 8,
         archives: vec![],
+        active_runs: vec![],
     };
     if m.store(&disk, dir).is_ok() {
         if let Some(bytes) = disk.read_file(&dir.join("MANIFEST")) {

@@ -33,7 +33,16 @@ use super::selection::Selection;
 pub(crate) trait Source {
     /// The visible instances of `activity` held in memory (active ones, and
     /// completed ones not yet in a file) that `status` admits.
-    fn instances_in_memory(&self, activity: &str, status: StatusFilter) -> Vec<ActivityInstance>;
+    /// With `first = (selection, n)`, the active ones may be only the
+    /// first `n` in id order that `selection` selects (enough for a search
+    /// of active instances with a limit: they sort by id). An error names
+    /// an active run that could not be read.
+    fn instances_in_memory(
+        &self,
+        activity: &str,
+        status: StatusFilter,
+        first: Option<(&Selection, usize)>,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError>;
 
     /// The live import files, oldest first.
     fn import_files(&self) -> &[Arc<ImportFile>];
@@ -229,9 +238,36 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// Takes it; the caller holds the state's read lock only for this.
-    pub(crate) fn take(source: &dyn Source, activity: &str, status: StatusFilter) -> Snapshot {
-        Snapshot {
-            in_memory: source.instances_in_memory(activity, status),
+    pub(crate) fn take(
+        source: &dyn Source,
+        activity: &str,
+        status: StatusFilter,
+    ) -> Result<Snapshot, ImportFileError> {
+        Snapshot::take_first(source, activity, status, None)
+    }
+
+    /// [`Snapshot::take`] for a search: one of active instances only with a
+    /// limit reads only the active instances it can return (active
+    /// instances sort by id, the order a scan of them reads).
+    pub(crate) fn for_search(
+        source: &dyn Source,
+        search: &Search,
+    ) -> Result<Snapshot, ImportFileError> {
+        let first = match (search.status, search.limit) {
+            (StatusFilter::Active, Some(n)) => Some((&search.selection, n)),
+            _ => None,
+        };
+        Snapshot::take_first(source, &search.activity, search.status, first)
+    }
+
+    fn take_first(
+        source: &dyn Source,
+        activity: &str,
+        status: StatusFilter,
+        first: Option<(&Selection, usize)>,
+    ) -> Result<Snapshot, ImportFileError> {
+        Ok(Snapshot {
+            in_memory: source.instances_in_memory(activity, status, first)?,
             files: if status.admits(Status::Completed) {
                 source
                     .import_files()
@@ -241,7 +277,7 @@ impl Snapshot {
             } else {
                 Vec::new()
             },
-        }
+        })
     }
 }
 

@@ -14,7 +14,9 @@ use crate::wal::Lsn;
 /// File name of the manifest in the store's `segments/` directory.
 pub(crate) const MANIFEST: &str = "MANIFEST";
 const MAGIC: [u8; 8] = *b"BAMDBMAN";
-const VERSION: u32 = 1;
+/// 2: names the active runs. Version 1 (no runs) is still read.
+const VERSION: u32 = 2;
+const VERSION_1: u32 = 1;
 const MAX_LEN: u64 = 64 << 20;
 
 /// The durable description of the primary import.
@@ -31,6 +33,19 @@ pub(crate) struct Manifest {
     /// Archive files (in the store's `archive/` directory): completed
     /// instances past the retention window, readable on request.
     pub archives: Vec<String>,
+    /// Active runs (`segments::active_run`): the nodes of active and
+    /// pending instances as of the checkpoint, oldest first.
+    pub active_runs: Vec<String>,
+}
+
+/// The body of a version-1 manifest.
+#[derive(Deserialize)]
+struct ManifestV1 {
+    applied_lsn: Lsn,
+    checkpoint: Option<String>,
+    files: Vec<String>,
+    next_file: u64,
+    archives: Vec<String>,
 }
 
 impl Manifest {
@@ -44,20 +59,32 @@ impl Manifest {
         }
         let path = dir.join(MANIFEST);
         let (version, body) = read_blob(storage, &path, &MAGIC, MAX_LEN)?;
-        if version != VERSION {
-            return Err(ImportFileError::UnsupportedVersion {
-                path,
-                version,
-                reads: "version 1",
-            });
-        }
-        postcard::from_bytes(&body).map(Some).map_err(|e| {
+        let damaged = |e: postcard::Error| {
             ImportFileError::corrupt(
                 &path,
                 Some(BLOB_HEADER_LEN as u64),
                 format!("body does not decode: {e}"),
             )
-        })
+        };
+        match version {
+            VERSION => postcard::from_bytes(&body).map(Some).map_err(damaged),
+            VERSION_1 => {
+                let v1: ManifestV1 = postcard::from_bytes(&body).map_err(damaged)?;
+                Ok(Some(Manifest {
+                    applied_lsn: v1.applied_lsn,
+                    checkpoint: v1.checkpoint,
+                    files: v1.files,
+                    next_file: v1.next_file,
+                    archives: v1.archives,
+                    active_runs: Vec::new(),
+                }))
+            }
+            _ => Err(ImportFileError::UnsupportedVersion {
+                path,
+                version,
+                reads: "versions 1 and 2",
+            }),
+        }
     }
 
     /// Replaces the manifest atomically and durably.

@@ -13,13 +13,14 @@ impl Store {
     /// Active instances not modified for longer than `idle` (by their
     /// last event timestamp), oldest first: typically instances whose
     /// continuation never ended.
-    pub fn dangling(&self, idle: Duration) -> Vec<ActivityInstance> {
+    /// An error names an active run that could not be read.
+    pub fn dangling(&self, idle: Duration) -> Result<Vec<ActivityInstance>, StoreError> {
         let now = crate::model::Timestamp::now().as_micros();
         let limit = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
         let mut out: Vec<ActivityInstance> = self
             .bus
             .read_state()
-            .active_instances()
+            .active_instances(None)?
             .into_iter()
             .filter(|i| {
                 i.last_modified
@@ -27,7 +28,7 @@ impl Store {
             })
             .collect();
         out.sort_by_key(|i| (i.last_modified, i.id.clone()));
-        out
+        Ok(out)
     }
 
     /// Completes an active instance now, whatever parts have not ended (an

@@ -251,11 +251,7 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         search.validate(&self.definition(&search.activity)?)?;
-        let snapshot = crate::query::run::Snapshot::take(
-            &*self.bus.read_state(),
-            &search.activity,
-            search.status,
-        );
+        let snapshot = crate::query::run::Snapshot::for_search(&*self.bus.read_state(), search)?;
         Ok(crate::query::run::search(snapshot, search)?)
     }
 
@@ -272,7 +268,7 @@ impl Store {
             &*self.bus.read_state(),
             &aggregate.activity,
             aggregate.status,
-        );
+        )?;
         let run = crate::query::run::aggregate(snapshot, aggregate)?;
         Ok(run.finish()?)
     }
@@ -310,15 +306,16 @@ impl Store {
     /// shipping.end("PurchaseOrder", "SHIP-9")?;
     /// shipping.flush()?;
     ///
-    /// let pending = store.pending(Some("PurchaseOrder"));
+    /// let pending = store.pending(Some("PurchaseOrder"))?;
     /// assert_eq!(pending.len(), 1);
     /// assert_eq!(pending[0].id, "SHIP-9");
     /// assert!(pending[0].ended);
     /// assert_eq!(store.get("PurchaseOrder", "SHIP-9")?, None); // not visible
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn pending(&self, activity: Option<&str>) -> Vec<PendingInstance> {
-        self.bus.read_state().pending_instances(activity)
+    /// An error names an active run that could not be read.
+    pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
+        Ok(self.bus.read_state().pending_instances(activity)?)
     }
 
     /// Stops the bus after it has imported everything committed, writes a

@@ -8,11 +8,18 @@ use std::sync::Arc;
 use crate::bus::state::BusState;
 use crate::model::{ActivityInstance, StatusFilter};
 use crate::query::run::Source;
+use crate::query::Selection;
+use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 
 impl Source for BusState {
-    fn instances_in_memory(&self, activity: &str, status: StatusFilter) -> Vec<ActivityInstance> {
-        BusState::instances_in_memory(self, activity, status)
+    fn instances_in_memory(
+        &self,
+        activity: &str,
+        status: StatusFilter,
+        first: Option<(&Selection, usize)>,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError> {
+        BusState::instances_in_memory(self, activity, status, first)
     }
 
     fn import_files(&self) -> &[Arc<ImportFile>] {

@@ -26,6 +26,14 @@ pub struct StoreStats {
     pub import_files: usize,
     /// Visible active instances.
     pub active: usize,
+    /// Active runs: the files that hold the nodes of active and pending
+    /// instances as of the last checkpoint.
+    pub active_runs: usize,
+    /// Their bytes.
+    pub active_run_bytes: u64,
+    /// Nodes changed since the last checkpoint, held in memory (bounded
+    /// by `StoreOptions::active_cache_bytes`).
+    pub active_changed: usize,
     /// Completed instances (in files and not yet written).
     pub completed: u64,
     /// Trees of events for ids not begun and not linked yet.
@@ -68,6 +76,9 @@ impl Store {
         let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
         let st = bus.read_state();
         let (active, pending) = st.active_and_pending();
+        let runs = st.nodes.runs();
+        let (active_runs, active_run_bytes) = (runs.len(), runs.iter().map(|r| r.bytes).sum());
+        let active_changed = st.nodes.dirty_len();
         let completed = (st.memtable.len() as u64
             + st.files.iter().map(|f| f.record_count).sum::<u64>())
         .saturating_sub(st.superseded_count());
@@ -80,6 +91,9 @@ impl Store {
             wal_segments: wal.segments,
             import_files: st.files.len(),
             active,
+            active_runs,
+            active_run_bytes,
+            active_changed,
             completed,
             pending,
             counters: st.counters,

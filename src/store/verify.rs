@@ -34,10 +34,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Store, StoreError, StoreOptions};
+use crate::bus::nodes::Census;
 use crate::bus::quarantine::{
     entries_of, EntryState, Quarantine, QuarantineCounts, QuarantineEntry,
 };
-use crate::bus::read_checkpoint;
+use crate::bus::{census_of_runs, read_checkpoint};
+use crate::segments::active_run::ActiveRun;
 use crate::segments::file::ImportFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
 use crate::storage::{FsStorage, Storage};
@@ -80,6 +82,11 @@ pub struct VerifyReport {
     pub import_records: u64,
     /// Whether the manifest names a checkpoint (read and verified).
     pub checkpoint: bool,
+    /// Active runs named by the manifest (read and verified).
+    pub active_runs: usize,
+    /// Nodes of active and pending instances in them (tombstones and
+    /// older versions not counted).
+    pub active_nodes: u64,
 }
 
 impl VerifyReport {
@@ -360,11 +367,13 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
             );
         }
     }
+    let mut census = None;
     if let Some(name) = &manifest.checkpoint {
         report.checkpoint = true;
         let path = dir.join(name);
-        verify_checkpoint(storage, &path, manifest.applied_lsn, report);
+        census = verify_checkpoint(storage, &path, manifest.applied_lsn, report);
     }
+    verify_active_runs(storage, dir, &manifest, census, report);
     if let Ok(names) = storage.list_dir(dir) {
         let stray: Vec<&String> = names
             .iter()
@@ -373,6 +382,7 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
                     && n.as_str() != "LOCK"
                     && !manifest.files.contains(n)
                     && manifest.checkpoint.as_ref() != Some(n)
+                    && !manifest.active_runs.contains(n)
             })
             .collect();
         for n in stray {
@@ -384,21 +394,68 @@ fn verify_segments(storage: &dyn Storage, dir: &Path, report: &mut VerifyReport)
     }
 }
 
+/// Checks the checkpoint; returns the census of the active runs it
+/// records (version 3), if it read.
 fn verify_checkpoint(
     storage: &dyn Storage,
     path: &Path,
     manifest_lsn: u64,
     report: &mut VerifyReport,
-) {
+) -> Option<Census> {
     match read_checkpoint(storage, path) {
-        Ok(snapshot) if snapshot.applied_lsn != manifest_lsn => report.problem(
-            path.display(),
-            format!(
-                "checkpoint holds LSN {} but the manifest says {manifest_lsn}",
-                snapshot.applied_lsn
-            ),
-        ),
-        Ok(_) => {}
-        Err(e) => report.problem(e.location(), format!("checkpoint: {}", e.reason())),
+        Ok(snapshot) if snapshot.image.applied_lsn != manifest_lsn => {
+            report.problem(
+                path.display(),
+                format!(
+                    "checkpoint holds LSN {} but the manifest says {manifest_lsn}",
+                    snapshot.image.applied_lsn
+                ),
+            );
+            None
+        }
+        Ok(snapshot) if snapshot.legacy_nodes.is_empty() => Some(snapshot.image.census),
+        Ok(_) => None,
+        Err(e) => {
+            report.problem(e.location(), format!("checkpoint: {}", e.reason()));
+            None
+        }
+    }
+}
+
+/// Checks every active run (every block, index and filter), then that
+/// the nodes they hold, merged, are what the checkpoint counted.
+fn verify_active_runs(
+    storage: &dyn Storage,
+    dir: &Path,
+    manifest: &Manifest,
+    census: Option<Census>,
+    report: &mut VerifyReport,
+) {
+    let mut runs = Vec::new();
+    for name in &manifest.active_runs {
+        report.active_runs += 1;
+        let run = ActiveRun::open(storage, dir, name).and_then(|run| {
+            run.verify()?;
+            Ok(run)
+        });
+        match run {
+            Ok(run) => runs.push(Arc::new(run)),
+            Err(e) => report.problem(e.location(), format!("active run: {}", e.reason())),
+        }
+    }
+    if runs.len() != manifest.active_runs.len() {
+        return;
+    }
+    match census_of_runs(&runs) {
+        Err(e) => report.problem(e.location(), format!("active run: {}", e.reason())),
+        Ok(found) => {
+            report.active_nodes = found.nodes();
+            if census.is_some_and(|c| c != found) {
+                report.problem(
+                    dir.display(),
+                    format!("the active runs hold {found:?} but the checkpoint counted {census:?}"),
+                );
+            }
+        }
     }
 }
