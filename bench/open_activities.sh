@@ -50,12 +50,15 @@ say "N=$N, stores under $WORK; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/load
 
 cli() { # label, command...: one whole process, wall seconds and peak RSS
     local label="$1"; shift
-    local out
-    out="$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)"
+    local out t
+    t="$WORK/time.txt"
+    /usr/bin/time -o "$t" -f '%e %M' "$@" >/dev/null 2>&1 || true
+    out="$(tail -1 "$t")"
     # Three more runs for the median wall time (files in the page cache).
     local times=()
     for _ in 1 2 3; do
-        times+=("$( { /usr/bin/time -f '%e' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)")
+        /usr/bin/time -o "$t" -f '%e' "$@" >/dev/null 2>&1 || true
+        times+=("$(tail -1 "$t")")
     done
     local median
     median="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)"

@@ -36,14 +36,11 @@ impl BusState {
                 _ => None,
             })
             .collect();
-        let mut reached: Vec<&Key> = prepared
-            .iter()
-            .map(|p| &p.key)
-            .chain(&tokens)
-            .filter(|key| !self.nodes.contains_key(key))
-            .collect();
+        // Each key once: a lookup may read the active runs.
+        let mut reached: Vec<&Key> = prepared.iter().map(|p| &p.key).chain(&tokens).collect();
         reached.sort_unstable();
         reached.dedup();
+        reached.retain(|key| !self.nodes.contains_key(key));
         let reopen = self.to_reopen(&reached).map_err(|e| vec![e])?;
         // Real-time aggregations need every changed instance's version
         // before and after the frame.

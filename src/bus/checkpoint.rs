@@ -215,29 +215,33 @@ fn remove_unnamed(
 
 /// More runs than this are merged into one whatever their sizes: each run
 /// costs a lookup a Bloom probe and a scan a merge input.
-const MAX_RUNS: usize = 12;
+const MAX_RUNS: usize = 20;
+
+/// How many runs of one size tier are merged into one.
+const MERGE_WIDTH: usize = 4;
 
 /// Which newest runs to merge (from this index on), given their sizes
-/// (oldest first): the newest runs are merged while the run before them is
-/// smaller than twice their sum, like the carries of a binary counter. So
-/// a run is rewritten about log2(state / change) times, and a checkpoint
-/// that changed 1% of the nodes writes about that 1%, plus now and then a
-/// merge of the small runs (a few %), and rarely the whole state.
+/// (oldest first): the newest runs of one *tier* (each at most twice the
+/// largest newer one) once there are [`MERGE_WIDTH`] of them. Runs so grow
+/// by a factor of about four per merge, and a node is rewritten about
+/// log4(state / change) times: a checkpoint that changed 1% of the nodes
+/// writes about that 1%, now and then a merge of runs of its tier, and
+/// rarely the whole state.
 pub(super) fn runs_to_merge(sizes: &[u64]) -> Option<usize> {
     let n = sizes.len();
     if n > MAX_RUNS {
         return Some(0);
     }
     let mut from = n.checked_sub(1)?;
-    let mut newer = *sizes.get(from)?;
+    let mut largest = *sizes.get(from)?;
     while let Some(&before) = from.checked_sub(1).and_then(|i| sizes.get(i)) {
-        if before >= newer.saturating_mul(2) {
+        if before > largest.saturating_mul(2) {
             break;
         }
         from -= 1;
-        newer = newer.saturating_add(before);
+        largest = largest.max(before);
     }
-    (from + 1 < n).then_some(from)
+    (n - from >= MERGE_WIDTH).then_some(from)
 }
 
 /// Merges the newest active runs into one when [`runs_to_merge`] says so

@@ -27,7 +27,6 @@
 //! before anything is checkpointed, so the half-applied frame is applied
 //! again from the message box after a reopen.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,6 +82,36 @@ struct Dirty {
     on_disk: Role,
 }
 
+/// A node as read: from the dirty set, or decoded from a run (shared with
+/// the read cache).
+pub(crate) enum NodeRef<'a> {
+    Dirty(&'a Node),
+    Read(Arc<Node>),
+}
+
+impl std::ops::Deref for NodeRef<'_> {
+    type Target = Node;
+
+    fn deref(&self) -> &Node {
+        match self {
+            NodeRef::Dirty(node) => node,
+            NodeRef::Read(node) => node,
+        }
+    }
+}
+
+impl AsRef<Node> for NodeRef<'_> {
+    fn as_ref(&self) -> &Node {
+        self
+    }
+}
+
+/// How many nodes read from the runs (or found absent) are kept decoded.
+/// Applying a frame reads the same few nodes many times (the top of a
+/// tree, its subtree, its completion), so a small cache takes most of the
+/// reads; it is emptied when full. About 2 KiB each.
+const READ_CACHE_ENTRIES: usize = 2048;
+
 /// A changed node, encoded for a run (`None`: removed).
 pub(crate) type Encoded<'a> = (&'a Key, Option<Vec<u8>>);
 
@@ -96,6 +125,9 @@ pub(crate) struct Nodes {
     on_disk: Census,
     /// The first read failure since the store opened (see the module docs).
     fault: Mutex<Option<String>>,
+    /// Nodes read from the runs (`None`: no run holds the key), for keys
+    /// not in the dirty set: a key leaves it when it joins the dirty set.
+    read_cache: Mutex<HashMap<Key, Option<Arc<Node>>>>,
     /// The dirty set's size at which its bytes are estimated next.
     next_size_check: AtomicUsize,
 }
@@ -117,11 +149,11 @@ impl Nodes {
 
     /// The node with this key: from the dirty set, else the newest run
     /// that holds it.
-    pub fn get(&self, key: &Key) -> Option<Cow<'_, Node>> {
+    pub fn get(&self, key: &Key) -> Option<NodeRef<'_>> {
         if let Some(d) = self.dirty.get(key) {
-            return d.node.as_ref().map(Cow::Borrowed);
+            return d.node.as_ref().map(NodeRef::Dirty);
         }
-        self.read(key).map(Cow::Owned)
+        self.read(key).map(NodeRef::Read)
     }
 
     /// Whether a node with this key exists.
@@ -129,19 +161,13 @@ impl Nodes {
         if let Some(d) = self.dirty.get(key) {
             return d.node.is_some();
         }
-        match self.find(key) {
-            Ok(found) => matches!(found, Some(Found::Value(_))),
-            Err(e) => {
-                self.record_fault(e.to_string());
-                false
-            }
-        }
+        self.read(key).is_some()
     }
 
     /// The node with this key, to change (it joins the dirty set).
     pub fn get_mut(&mut self, key: &Key) -> Option<&mut Node> {
         if !self.dirty.contains_key(key) {
-            let node = self.read(key)?;
+            let node = self.take_read(key)?;
             let on_disk = role(Some(&node));
             self.dirty.insert(
                 key.clone(),
@@ -159,7 +185,7 @@ impl Nodes {
     /// cannot return a map's entry from either of two lookups).
     pub fn get_or_default(&mut self, key: &Key) -> Option<&mut Node> {
         if !self.dirty.contains_key(key) {
-            let node = self.read(key);
+            let node = self.take_read(key);
             let on_disk = role(node.as_ref());
             self.dirty.insert(
                 key.clone(),
@@ -185,7 +211,7 @@ impl Nodes {
         match self.dirty.get_mut(&key) {
             Some(d) => d.node = Some(node),
             None => {
-                let on_disk = self.role_on_disk(&key);
+                let on_disk = role(self.take_read(&key).as_ref());
                 self.dirty.insert(
                     key,
                     Dirty {
@@ -206,7 +232,7 @@ impl Nodes {
             }
             Some(d) => d.node = None,
             None => {
-                let on_disk = self.role_on_disk(key);
+                let on_disk = role(self.take_read(key).as_ref());
                 if on_disk != Role::Absent {
                     self.dirty.insert(
                         key.clone(),
@@ -357,23 +383,24 @@ impl Nodes {
         }
     }
 
-    /// Whether the dirty set holds more than `budget` bytes (an estimate).
-    /// The estimate walks the dirty set, so it is taken only each time the
-    /// set has grown by an eighth since the last one.
+    /// Whether the dirty set holds more than `budget` bytes (an estimate:
+    /// the mean size of up to 256 of its nodes times their number, taken
+    /// each time 256 more nodes joined it).
     pub fn over_budget(&self, budget: u64) -> bool {
-        if self.dirty.len() < self.next_size_check.load(Ordering::Relaxed) {
+        const SAMPLE: usize = 256;
+        let len = self.dirty.len();
+        if len < self.next_size_check.load(Ordering::Relaxed) {
             return false;
         }
-        let bytes: u64 = self
+        self.next_size_check.store(len + SAMPLE, Ordering::Relaxed);
+        let sample: u64 = self
             .dirty
             .iter()
+            .take(SAMPLE)
             .map(|(k, d)| (k.0.len() + k.1.len()) as u64 + d.node.as_ref().map_or(64, node_bytes))
             .sum();
-        self.next_size_check.store(
-            self.dirty.len() + (self.dirty.len() / 8).max(256),
-            Ordering::Relaxed,
-        );
-        bytes >= budget
+        let estimate = sample / len.clamp(1, SAMPLE) as u64 * len as u64;
+        estimate >= budget
     }
 
     /// Every node, by key (tests compare states with it).
@@ -419,23 +446,55 @@ impl Nodes {
         Ok(None)
     }
 
-    /// The node the runs hold for `key` (a failure is the fault).
-    fn read(&self, key: &Key) -> Option<Node> {
+    /// The node the runs hold for `key`, through the read cache (a
+    /// failure is the fault).
+    fn read(&self, key: &Key) -> Option<Arc<Node>> {
+        if self.runs.is_empty() {
+            return None;
+        }
+        if let Some(hit) = crate::bus::lock(&self.read_cache).get(key) {
+            return hit.clone();
+        }
         let result = self.find(key).and_then(|found| match found {
             Some(Found::Value(bytes)) => decode(key, bytes, self.runs.last()).map(Some),
             _ => Ok(None),
         });
-        match result {
-            Ok(node) => node,
+        let node = match result {
+            Ok(node) => node.map(Arc::new),
             Err(e) => {
                 self.record_fault(e.to_string());
-                None
+                return None;
             }
+        };
+        let mut cache = crate::bus::lock(&self.read_cache);
+        if cache.len() >= READ_CACHE_ENTRIES {
+            cache.clear();
         }
+        cache.insert(key.clone(), node.clone());
+        node
     }
 
-    fn role_on_disk(&self, key: &Key) -> Role {
-        role(self.read(key).as_ref())
+    /// [`Nodes::read`] for a key about to join the dirty set: it leaves
+    /// the read cache, and the node is taken out of it.
+    fn take_read(&mut self, key: &Key) -> Option<Node> {
+        let cached = self
+            .read_cache
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        let node = match cached {
+            Some(hit) => hit,
+            None if self.runs.is_empty() => None,
+            None => {
+                let node = self.read(key);
+                self.read_cache
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(key);
+                node
+            }
+        };
+        node.map(|n| Arc::try_unwrap(n).unwrap_or_else(|shared| (*shared).clone()))
     }
 }
 
@@ -471,10 +530,16 @@ fn decode(key: &Key, bytes: &[u8], run: Option<&Arc<ActiveRun>>) -> Result<Node,
     })
 }
 
-/// An estimate of the memory a node takes (its strings and map entries).
+/// An estimate of the memory a node takes in the dirty set: its entry
+/// (key, node and the map's slack), its strings, and one leaf per
+/// non-empty B-tree map or set (a leaf has room for 11 entries, whatever
+/// it holds: most nodes hold few). Calibrated against the resident memory
+/// of the open-activities benchmark (`bench/open_activities.sh`).
 fn node_bytes(node: &Node) -> u64 {
-    const ENTRY: usize = 48;
-    let items: usize = node
+    const ENTRY: usize = 480;
+    const LEAF: usize = 16 + 11 * 8;
+    let leaf = |slot: usize, len: usize| if len == 0 { 0 } else { LEAF + 11 * slot };
+    let texts: usize = node
         .items
         .iter()
         .map(|(name, (value, _))| {
@@ -482,14 +547,14 @@ fn node_bytes(node: &Node) -> u64 {
                 StoredValue::Text(t) => t.len(),
                 _ => 0,
             };
-            name.len() + text + ENTRY + 40
+            name.len() + text
         })
         .sum();
     let links: usize = node
         .tokens
         .keys()
         .chain(node.linked_by.iter())
-        .map(|t| t.len() + ENTRY)
+        .map(String::len)
         .sum();
     let refs: usize = node
         .references
@@ -499,15 +564,23 @@ fn node_bytes(node: &Node) -> u64 {
                 + r.name.len()
                 + r.data.len()
                 + r.long_data.as_ref().map_or(0, String::len)
-                + 96
+                + 128
         })
         .sum();
     let relations: usize = node
         .relations
         .iter()
-        .map(|(_, r)| r.activity.len() + r.id.len() + 72)
+        .map(|(_, r)| r.activity.len() + r.id.len() + 80)
         .sum();
-    (256 + items + links + refs + relations + node.parent.as_ref().map_or(0, String::len)) as u64
+    (ENTRY
+        + leaf(24 + 56, node.items.len())
+        + leaf(24 + 24, node.tokens.len())
+        + leaf(24, node.linked_by.len())
+        + texts
+        + links
+        + refs
+        + relations
+        + node.parent.as_ref().map_or(0, String::len)) as u64
 }
 
 /// A run entry for a key and its encoded node.

@@ -193,16 +193,31 @@ fn the_budget_is_reached_by_growing_the_dirty_set() {
 }
 
 #[test]
-fn runs_to_merge_carries_like_a_binary_counter() {
+fn runs_to_merge_takes_four_runs_of_one_tier() {
     use crate::bus::checkpoint::runs_to_merge;
     assert_eq!(runs_to_merge(&[]), None);
     assert_eq!(runs_to_merge(&[100]), None);
-    assert_eq!(runs_to_merge(&[100, 1]), None);
-    assert_eq!(runs_to_merge(&[100, 1, 1]), Some(1));
-    assert_eq!(runs_to_merge(&[100, 2, 1]), None);
-    assert_eq!(runs_to_merge(&[100, 2, 1, 1]), Some(1));
-    assert_eq!(runs_to_merge(&[10, 10]), Some(0));
-    assert_eq!(runs_to_merge(&[1; 13]), Some(0), "too many runs");
+    assert_eq!(runs_to_merge(&[100, 1, 1, 1]), None, "three of a tier wait");
+    assert_eq!(runs_to_merge(&[100, 1, 1, 1, 1]), Some(1));
+    assert_eq!(runs_to_merge(&[100, 4, 4, 4, 1]), None);
+    assert_eq!(runs_to_merge(&[16, 4, 4, 4, 4]), Some(1));
+    assert_eq!(
+        runs_to_merge(&[8, 4, 4, 4]),
+        Some(0),
+        "within twice the largest"
+    );
+    assert_eq!(runs_to_merge(&[1; 21]), Some(0), "too many runs");
+    // Equal deltas: the runs stay few (tiers of four), never more than
+    // three per tier plus the newest.
+    let mut runs: Vec<u64> = Vec::new();
+    for _ in 0..1000 {
+        runs.push(1);
+        while let Some(from) = runs_to_merge(&runs) {
+            let merged: u64 = runs.drain(from..).sum();
+            runs.push(merged);
+        }
+        assert!(runs.len() <= 16, "{runs:?}");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -266,7 +281,7 @@ proptest! {
             prop_assert_eq!(nodes.census(), census_of(&model));
         }
         for k in 0..12 {
-            prop_assert_eq!(nodes.get(&id(k)).map(|n| n.into_owned()), model.get(&id(k)).cloned());
+            prop_assert_eq!(nodes.get(&id(k)).map(|n| n.clone()), model.get(&id(k)).cloned());
             prop_assert_eq!(nodes.contains_key(&id(k)), model.contains_key(&id(k)));
         }
         let all: Vec<(Key, Node)> = model.into_iter().collect();

@@ -10,9 +10,9 @@
 //! would close a cycle. The rules and their reasons are in
 //! `docs/ARCHITECTURE.md`.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::nodes::NodeRef;
 use super::parts;
 use super::state::{value_order, BusState, Key, Node, Stamp};
 use crate::segments::record::{StoredInstance, StoredValue};
@@ -188,7 +188,7 @@ impl BusState {
         keys: &[Key],
         record: &StoredInstance,
     ) -> Result<Vec<u8>, String> {
-        let nodes: Vec<(&str, Cow<'_, Node>)> = keys
+        let nodes: Vec<(&str, NodeRef<'_>)> = keys
             .iter()
             .filter_map(|key| self.nodes.get(key).map(|node| (key.1.as_str(), node)))
             .collect();
@@ -207,7 +207,7 @@ impl BusState {
         let mut references = Vec::new();
         let mut relations = Vec::new();
         let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
-        let nodes: Vec<Cow<'_, Node>> = keys.iter().filter_map(|k| self.nodes.get(k)).collect();
+        let nodes: Vec<NodeRef<'_>> = keys.iter().filter_map(|k| self.nodes.get(k)).collect();
         for node in &nodes {
             for (name, (value, stamp)) in &node.items {
                 let newer = items.get(name.as_str()).is_none_or(|(v, s)| {

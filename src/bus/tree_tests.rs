@@ -81,7 +81,7 @@ fn parts_round_trip_and_damaged_parts_are_reported() {
     rec.parts = bytes.clone();
     let parts = decode_parts(&rec).unwrap();
     assert_eq!(parts.len(), 2);
-    assert_eq!(parts[0].1, st.nodes.get(&key("S")).unwrap().into_owned());
+    assert_eq!(parts[0].1, st.nodes.get(&key("S")).unwrap().clone());
     assert!(check_parts(&rec).is_ok());
     rec.parts.truncate(rec.parts.len() / 2);
     let err = check_parts(&rec).unwrap_err();
