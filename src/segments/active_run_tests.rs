@@ -490,11 +490,11 @@ fn a_large_run_streams_and_merges() {
         assert_eq!(big.get("Order", &ids[n]).unwrap(), Some(expected));
     }
     assert_eq!(big.get("Order", "zzz").unwrap(), None);
-    // Few false positives at 10 bits per key.
+    // Few false positives at 10 bits per key (248 of 10,000 measured).
     let false_positives = (0..10_000)
         .filter(|i| big.may_contain("Order", &format!("x{i}")))
         .count();
-    assert!(false_positives < 500, "{false_positives} of 10,000");
+    assert!(false_positives < 400, "{false_positives} of 10,000");
     // A newer run that deletes every other thousandth key, merged.
     let newer: Model = (0..N)
         .step_by(1000)
