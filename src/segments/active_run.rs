@@ -26,8 +26,9 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use super::chunks::{chunk_count, ChunkChecks, CHUNK_LEN};
 use super::error::ImportFileError;
-use super::keys::FILTER_BLOCK_LEN;
-use super::keys::{filter_positions, stored_block_may_contain, KeyFilter, KeyProbe};
+use super::keys::{
+    filter_positions, stored_block_may_contain, KeyFilter, KeyProbe, FILTER_BLOCK_LEN,
+};
 use crate::storage::{read_exact_at, OpenMode, Storage, StorageFile};
 
 // Format: { magic "BAMDBRUN" | version u32 = 1 | zero u32 } block* index_entry* index_table [u64; block_count] filter [64 bytes; filter_blocks] chunk_crcs [u32; chunks] footer
