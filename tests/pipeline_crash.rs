@@ -20,10 +20,16 @@ use common::*;
 const DIR: &str = "/store";
 
 fn options() -> StoreOptions {
+    options_with(4)
+}
+
+/// Checkpoints every `frames` frames; at 1, active runs are written at
+/// every frame and merged (four of a tier) several times in one run.
+fn options_with(frames: u64) -> StoreOptions {
     let mut o = StoreOptions::default();
     o.wal.segment_size = 4096;
     o.wal.max_frame_size = 2048;
-    o.checkpoint_frames = 4;
+    o.checkpoint_frames = frames;
     o.retry_limit = 1;
     o.retry_backoff = Duration::from_millis(1);
     o
@@ -69,7 +75,7 @@ const FLUSHES: usize = 12;
 /// The store after the first `k` flushes, without crashes.
 fn reference(k: usize) -> (Vec<ActivityInstance>, usize) {
     let disk = MemStorage::new();
-    let store = Store::open_with_storage(disk.shared(), DIR, options()).unwrap();
+    let store = Store::open_with_storage(disk.shared(), DIR, options_with(1)).unwrap();
     store.deploy(po_definition()).unwrap();
     let mut s = store.buffered_stream(0);
     for n in 0..k {
@@ -88,6 +94,39 @@ fn snapshot(store: &Store) -> (Vec<ActivityInstance>, usize) {
 
 #[test]
 fn crash_at_every_io_step_of_the_pipeline_then_recover_to_a_no_crash_state() {
+    campaign(options());
+}
+
+/// The same with a checkpoint per frame: every step of writing and merging
+/// the active runs (see `docs/ARCHITECTURE.md`, "Active instances on
+/// disk") is a crash point.
+#[test]
+fn crash_at_every_io_step_of_active_run_writes_and_merges() {
+    // The no-crash run merges runs (else this campaign would not cover it).
+    let disk = MemStorage::new();
+    let store = Store::open_with_storage(disk.shared(), DIR, options_with(1)).unwrap();
+    store.deploy(po_definition()).unwrap();
+    let mut s = store.buffered_stream(0);
+    let (mut most, mut merged) = (0, false);
+    for n in 0..FLUSHES {
+        flush_number(&mut s, n).unwrap();
+        settle(&store);
+        // A checkpoint is taken after the frame is published as applied:
+        // wait for it, so the count below is the checkpoint's.
+        assert!(store.wait_checkpointed(Duration::from_secs(10)));
+        let runs = store.stats().active_runs;
+        merged |= runs < most;
+        most = most.max(runs);
+    }
+    assert!(
+        merged && most >= 3,
+        "runs were written ({most} at most) and merged"
+    );
+    campaign(options_with(1));
+}
+
+fn campaign(options: StoreOptions) {
+    let options = || options.clone();
     let references: Vec<_> = (0..=FLUSHES).map(reference).collect();
     let total_steps = {
         let disk = MemStorage::new();

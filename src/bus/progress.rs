@@ -47,9 +47,20 @@ impl Bus {
     /// Waits until `lsn` is applied, the timeout passes, or the bus stops.
     /// Returns whether it was applied.
     pub(crate) fn wait_applied(&self, lsn: Lsn, timeout: Duration) -> bool {
+        self.wait_for(timeout, |p| p.applied >= lsn)
+    }
+
+    /// Waits until `lsn` is in a durable checkpoint (the whole checkpoint,
+    /// merges included, is over), the timeout passes, or the bus stops.
+    /// Returns whether it was checkpointed.
+    pub(crate) fn wait_checkpointed(&self, lsn: Lsn, timeout: Duration) -> bool {
+        self.wait_for(timeout, |p| p.checkpointed >= lsn)
+    }
+
+    fn wait_for(&self, timeout: Duration, done: impl Fn(&Progress) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut p = lock(&self.progress);
-        while p.applied < lsn && !p.stopped {
+        while !done(&p) && !p.stopped {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
@@ -59,7 +70,7 @@ impl Bus {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|e| e.into_inner().0);
         }
-        p.applied >= lsn
+        done(&p)
     }
 
     /// Waits for the bus to apply `lsn`; why not, if it does not.
@@ -118,6 +129,7 @@ impl Bus {
 
     pub(super) fn publish_checkpointed(&self, lsn: Lsn) {
         lock(&self.progress).checkpointed = lsn;
+        self.progress_cv.notify_all();
     }
 
     /// Marks the bus thread stopped and wakes every waiter.

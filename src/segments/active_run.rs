@@ -12,9 +12,6 @@
 //! then by [`merge_runs`], streaming. Byte layout in `docs/FORMAT.md`
 //! ("Active runs").
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-// Until the bus calls it (issue 15, part 2), only the tests and the fuzz
-// hook do.
-#![allow(dead_code)]
 
 use std::cmp::Ordering;
 use std::io;

@@ -231,6 +231,16 @@ impl Store {
         self.wait_applied(committed, timeout)
     }
 
+    /// Waits until everything imported so far is in a durable checkpoint
+    /// (import files, active runs, manifest; the message box trimmed);
+    /// false on timeout. A checkpoint is taken every
+    /// `StoreOptions::checkpoint_frames` frames, when the bus is idle for
+    /// `checkpoint_interval`, and when memory bounds are reached.
+    pub fn wait_checkpointed(&self, timeout: Duration) -> bool {
+        let applied = self.bus.progress().applied;
+        self.bus.wait_checkpointed(applied, timeout)
+    }
+
     /// The merged instance with this id (or continuation token), active or
     /// completed; `None` if unknown or still pending.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
