@@ -92,10 +92,26 @@ fn take(bus: &Bus) -> Result<(), StoreError> {
     merge_runs_if_needed(bus)?;
     super::merge::merge_if_needed(bus)?;
     super::retention::apply(bus)?;
+    release_pages(bus);
     // Published last, so a caller that waits for it knows the whole
     // checkpoint (clean-up, trim, merge) is over.
     bus.publish_checkpointed(applied);
     Ok(())
+}
+
+/// Drops the pages of the active runs and import files that the frames
+/// since the last checkpoint touched from the bus's resident set (the page
+/// cache keeps them): lookups touch pages all over the runs, and on kernels
+/// that map a file's large folios whole, the resident set would otherwise
+/// grow towards the size of the runs.
+fn release_pages(bus: &Bus) {
+    let st = bus.read_state();
+    for run in st.nodes.runs() {
+        run.release_pages();
+    }
+    for file in &st.files {
+        file.release_pages();
+    }
 }
 
 /// What a store opens with.
