@@ -267,7 +267,17 @@ pub(super) fn runs_to_merge(sizes: &[u64]) -> Option<usize> {
 fn merge_runs_if_needed(bus: &Bus) -> Result<(), StoreError> {
     let runs: Vec<Arc<ActiveRun>> = bus.read_state().nodes.runs().to_vec();
     let sizes: Vec<u64> = runs.iter().map(|r| r.bytes).collect();
-    let Some(from) = runs_to_merge(&sizes) else {
+    let entries: u64 = runs.iter().map(|r| r.entries).sum();
+    let tombstones: u64 = runs.iter().map(|r| r.tombstones).sum();
+    // Once a third of the entries are tombstones (instances completed),
+    // every run is merged, which drops them: scans of active instances
+    // would otherwise walk through them.
+    let from = if runs.len() >= 2 && tombstones.saturating_mul(3) >= entries {
+        Some(0)
+    } else {
+        runs_to_merge(&sizes)
+    };
+    let Some(from) = from else {
         return Ok(());
     };
     let chosen: Vec<Arc<ActiveRun>> = runs.get(from..).unwrap_or_default().to_vec();
