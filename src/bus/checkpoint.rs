@@ -7,12 +7,13 @@
 //! interrupted edit left behind.
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::file_set::{checkpoint_blob, Edit, WriteRun};
 use super::image::{read_checkpoint, Checkpoint};
-use super::nodes::entry;
+use super::nodes::{entry, RELEASE_EVERY};
 use super::quarantine::{Quarantine, Record};
 use super::state::{BusState, Key};
 use super::Bus;
@@ -236,28 +237,35 @@ const MAX_RUNS: usize = 20;
 /// How many runs of one size tier are merged into one.
 const MERGE_WIDTH: usize = 4;
 
-/// Which newest runs to merge (from this index on), given their sizes
-/// (oldest first): the newest runs of one *tier* (each at most twice the
-/// largest newer one) once there are [`MERGE_WIDTH`] of them. Runs so grow
+/// Which runs to merge, given their sizes (oldest first): the newest
+/// *tier* (a stretch of runs of similar size: each at most twice the
+/// largest newer one in it) that holds [`MERGE_WIDTH`] runs. Runs so grow
 /// by a factor of about four per merge, and a node is rewritten about
 /// log4(state / change) times: a checkpoint that changed 1% of the nodes
-/// writes about that 1%, now and then a merge of runs of its tier, and
+/// writes about that 1%, now and then a merge of runs of one tier, and
 /// rarely the whole state.
-pub(super) fn runs_to_merge(sizes: &[u64]) -> Option<usize> {
+pub(super) fn runs_to_merge(sizes: &[u64]) -> Option<Range<usize>> {
     let n = sizes.len();
     if n > MAX_RUNS {
-        return Some(0);
+        return Some(0..n);
     }
-    let mut from = n.checked_sub(1)?;
-    let mut largest = *sizes.get(from)?;
-    while let Some(&before) = from.checked_sub(1).and_then(|i| sizes.get(i)) {
-        if before > largest.saturating_mul(2) {
-            break;
+    let mut end = n;
+    while end > 0 {
+        let mut from = end - 1;
+        let mut largest = *sizes.get(from)?;
+        while let Some(&before) = from.checked_sub(1).and_then(|i| sizes.get(i)) {
+            if before > largest.saturating_mul(2) {
+                break;
+            }
+            from -= 1;
+            largest = largest.max(before);
         }
-        from -= 1;
-        largest = largest.max(before);
+        if end - from >= MERGE_WIDTH {
+            return Some(from..end);
+        }
+        end = from;
     }
-    (n - from >= MERGE_WIDTH).then_some(from)
+    None
 }
 
 /// Merges the newest active runs into one when [`runs_to_merge`] says so
@@ -272,23 +280,35 @@ fn merge_runs_if_needed(bus: &Bus) -> Result<(), StoreError> {
     // Once a third of the entries are tombstones (instances completed),
     // every run is merged, which drops them: scans of active instances
     // would otherwise walk through them.
-    let from = if runs.len() >= 2 && tombstones.saturating_mul(3) >= entries {
-        Some(0)
+    let range = if runs.len() >= 2 && tombstones.saturating_mul(3) >= entries {
+        Some(0..runs.len())
     } else {
         runs_to_merge(&sizes)
     };
-    let Some(from) = from else {
+    let Some(range) = range else {
         return Ok(());
     };
-    let chosen: Vec<Arc<ActiveRun>> = runs.get(from..).unwrap_or_default().to_vec();
-    let keep_tombstones = from > 0;
+    let keep_tombstones = range.start > 0;
+    let chosen: Vec<Arc<ActiveRun>> = runs.get(range).unwrap_or_default().to_vec();
     let expected: u64 = chosen.iter().map(|r| r.entries).sum();
     let storage = bus.storage.as_ref();
     let dir = bus.files_dir.as_path();
     let sources = &chosen;
     let edit = Edit {
         write_run: Some(Box::new(move |name: &str| {
+            for run in sources {
+                run.read_sequentially();
+            }
+            let mut read = 0u64;
             let entries = merge_runs(sources)
+                .inspect(|_| {
+                    read += 1;
+                    if read % RELEASE_EVERY == 0 {
+                        for run in sources {
+                            run.release_pages();
+                        }
+                    }
+                })
                 .filter(|e| keep_tombstones || !matches!(e, Ok(e) if e.value.is_none()));
             let written = write_run(storage, dir, name, expected, entries).map(|_| ());
             for run in sources {

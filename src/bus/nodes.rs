@@ -112,6 +112,11 @@ impl AsRef<Node> for NodeRef<'_> {
 /// reads; it is emptied when full. About 2 KiB each.
 const READ_CACHE_ENTRIES: usize = 2048;
 
+/// A merge or scan of the runs drops the pages it read from its resident
+/// set every so many entries (the page cache keeps them): a merge of 10
+/// million open activities reads gigabytes.
+pub(crate) const RELEASE_EVERY: u64 = 1 << 13;
+
 /// A changed node, encoded for a run (`None`: removed).
 pub(crate) type Encoded<'a> = (&'a Key, Option<Vec<u8>>);
 
@@ -298,6 +303,7 @@ impl Nodes {
         let mut dirty = dirty.into_iter().peekable();
         let mut on_disk = merge_runs_from(&self.runs, activity.unwrap_or(""), "");
         let mut next_disk = on_disk.next().transpose()?;
+        let mut read = 0u64;
         loop {
             if let (Some(a), Some(entry)) = (activity, next_disk.as_ref()) {
                 if entry.activity != a {
@@ -324,6 +330,12 @@ impl Nodes {
             } else {
                 let Some(entry) = next_disk.take() else { break };
                 next_disk = on_disk.next().transpose()?;
+                read += 1;
+                if read % RELEASE_EVERY == 0 {
+                    for run in &self.runs {
+                        run.release_pages();
+                    }
+                }
                 match entry.value {
                     None => ControlFlow::Continue(()),
                     Some(bytes) => {

@@ -61,12 +61,12 @@ impl Disk {
         nodes.checkpointed(run, census);
     }
 
-    /// What a merge of the newest runs does (from index `from` on).
-    fn merge(&mut self, nodes: &mut Nodes, from: usize) {
-        let chosen: Vec<Arc<ActiveRun>> = nodes.runs()[from..].to_vec();
+    /// What a merge of the runs in `range` does.
+    fn merge(&mut self, nodes: &mut Nodes, range: std::ops::Range<usize>) {
+        let keep = range.start > 0;
+        let chosen: Vec<Arc<ActiveRun>> = nodes.runs()[range].to_vec();
         let name = format!("{}.run", self.next);
         self.next += 1;
-        let keep = from > 0;
         let entries =
             merge_runs(&chosen).filter(|e| keep || !matches!(e, Ok(e) if e.value.is_none()));
         write_run(&self.storage, Path::new("/s"), &name, 16, entries).unwrap();
@@ -145,7 +145,7 @@ fn a_node_moves_to_disk_at_a_checkpoint_and_back_when_changed() {
     assert_eq!(ids, ["A", "P"]);
 
     // Merging every run drops the tombstone and keeps the answers.
-    disk.merge(&mut nodes, 0);
+    disk.merge(&mut nodes, 0..2);
     assert_eq!(nodes.runs().len(), 1);
     assert_eq!(nodes.runs()[0].tombstones, 0);
     assert_eq!(scanned(&nodes, None).len(), 2);
@@ -198,23 +198,29 @@ fn runs_to_merge_takes_four_runs_of_one_tier() {
     assert_eq!(runs_to_merge(&[]), None);
     assert_eq!(runs_to_merge(&[100]), None);
     assert_eq!(runs_to_merge(&[100, 1, 1, 1]), None, "three of a tier wait");
-    assert_eq!(runs_to_merge(&[100, 1, 1, 1, 1]), Some(1));
+    assert_eq!(runs_to_merge(&[100, 1, 1, 1, 1]), Some(1..5));
     assert_eq!(runs_to_merge(&[100, 4, 4, 4, 1]), None);
-    assert_eq!(runs_to_merge(&[16, 4, 4, 4, 4]), Some(1));
+    assert_eq!(runs_to_merge(&[16, 4, 4, 4, 4]), Some(1..5));
     assert_eq!(
         runs_to_merge(&[8, 4, 4, 4]),
-        Some(0),
+        Some(0..4),
         "within twice the largest"
     );
-    assert_eq!(runs_to_merge(&[1; 21]), Some(0), "too many runs");
+    assert_eq!(
+        runs_to_merge(&[100, 14, 14, 14, 14, 3, 1]),
+        Some(1..5),
+        "an older tier of four is merged too"
+    );
+    assert_eq!(runs_to_merge(&[1; 21]), Some(0..21), "too many runs");
     // Equal deltas: the runs stay few (tiers of four), never more than
     // three per tier plus the newest.
     let mut runs: Vec<u64> = Vec::new();
     for _ in 0..1000 {
         runs.push(1);
-        while let Some(from) = runs_to_merge(&runs) {
-            let merged: u64 = runs.drain(from..).sum();
-            runs.push(merged);
+        while let Some(range) = runs_to_merge(&runs) {
+            let at = range.start;
+            let merged: u64 = runs.drain(range).sum();
+            runs.insert(at, merged);
         }
         assert!(runs.len() <= 16, "{runs:?}");
     }
@@ -271,10 +277,10 @@ proptest! {
                 Op::Checkpoint => disk.checkpoint(&mut nodes),
                 Op::Merge => {
                     let sizes: Vec<u64> = nodes.runs().iter().map(|r| r.bytes).collect();
-                    let from = crate::bus::checkpoint::runs_to_merge(&sizes)
-                        .unwrap_or(sizes.len().saturating_sub(2));
-                    if nodes.runs().len() >= 2 {
-                        disk.merge(&mut nodes, from);
+                    let range = crate::bus::checkpoint::runs_to_merge(&sizes)
+                        .unwrap_or(sizes.len().saturating_sub(2)..sizes.len());
+                    if range.len() >= 2 {
+                        disk.merge(&mut nodes, range);
                     }
                 }
             }

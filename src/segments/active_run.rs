@@ -614,7 +614,15 @@ impl ActiveRun {
         // that ignores it is outside the contract.
         let mapped = unsafe { file.map_sealed() };
         let data = match mapped.map_err(ImportFileError::io("map", &path))? {
-            Some(map) => RunBytes::Mapped(map),
+            Some(map) => {
+                // Lookups land anywhere in a run: without this, each fault
+                // maps the pages around it too (whole large folios on
+                // recent kernels), and the resident set of a process that
+                // looks up 10,000 nodes grows to the size of the run (85 MB
+                // instead of 14 MB for a 300,000-order store, measured).
+                crate::storage::advise(&map, crate::storage::Access::Random);
+                RunBytes::Mapped(map)
+            }
             None => {
                 let len = file.len().map_err(ImportFileError::io("stat", &path))?;
                 let Ok(size) = usize::try_from(len) else {
@@ -1055,6 +1063,14 @@ impl ActiveRun {
 
     /// Drops the mapped pages from this process's resident set (madvise
     /// DONTNEED, like `ImportFile::release_pages`) after a scan.
+    /// Tells the kernel the run is about to be read front to back (a
+    /// merge): read ahead, map around each fault.
+    pub fn read_sequentially(&self) {
+        if let RunBytes::Mapped(map) = &self.data {
+            crate::storage::advise(map, crate::storage::Access::Sequential);
+        }
+    }
+
     pub fn release_pages(&self) {
         if let RunBytes::Mapped(map) = &self.data {
             crate::storage::release_pages(map);

@@ -177,6 +177,27 @@ fn allocate_range(file: &File, offset: u64, len: u64) -> io::Result<()> {
 /// Drops the process's references to the pages of a sealed file's map, so
 /// pages touched by a scan stop counting in its resident memory (they stay
 /// in the page cache and are read back on the next access).
+/// How a mapped file is about to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Point lookups: no read-ahead, no mapping around a fault.
+    Random,
+    /// Front to back: read ahead.
+    Sequential,
+}
+
+/// Advises the kernel how `map` will be read (a hint: a failure is only
+/// logged).
+pub(crate) fn advise(map: &memmap2::Mmap, access: Access) {
+    let advice = match access {
+        Access::Random => memmap2::Advice::Random,
+        Access::Sequential => memmap2::Advice::Sequential,
+    };
+    if let Err(e) = map.advise(advice) {
+        tracing::debug!(error = %e, "madvise failed; the default read-ahead stays");
+    }
+}
+
 pub(crate) fn release_pages(map: &memmap2::Mmap) {
     // SAFETY: MADV_DONTNEED on a read-only shared mapping of a file only
     // discards this process's page-table entries; the next access faults

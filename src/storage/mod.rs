@@ -19,7 +19,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use fs::release_pages;
+pub(crate) use fs::{advise, release_pages, Access};
 pub use fs::FsStorage;
 pub use memory::{CrashMode, Fault, MemStorage};
 
