@@ -56,16 +56,22 @@ pub(crate) struct BusState {
 impl BusState {
     /// The merged instance with this id or continuation token, active or
     /// completed; `None` if unknown or still pending.
+    ///
+    /// Once a node could not be read (a damaged active run), every lookup
+    /// that reads active nodes reports it instead of answering without it.
     pub fn get(&self, key: &Key) -> Result<Option<ActivityInstance>, ImportFileError> {
-        if self.nodes.contains_key(key) {
+        let active = self.nodes.contains_key(key);
+        self.check_fault()?;
+        if active {
             let top = self.top(key);
             let visible = self.nodes.get(&top).is_some_and(|n| n.begun.is_some());
-            if !visible {
-                return Ok(None);
-            }
-            let mut instance = self.merge(&top, false).into_instance();
-            instance.status = Status::Active;
-            return Ok(Some(instance));
+            let instance = visible.then(|| {
+                let mut instance = self.merge(&top, false).into_instance();
+                instance.status = Status::Active;
+                instance
+            });
+            self.check_fault()?;
+            return Ok(instance);
         }
         Ok(self
             .find_completed(key)?

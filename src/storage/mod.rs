@@ -19,8 +19,8 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use fs::{advise, release_pages, Access};
 pub use fs::FsStorage;
+pub(crate) use fs::{advise, release_pages, Access};
 pub use memory::{CrashMode, Fault, MemStorage};
 
 /// How [`Storage::open_file`] opens a file.
