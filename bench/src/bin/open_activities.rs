@@ -142,7 +142,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     &id,
                     [
                         ("Customer", Value::from(format!("Customer {}", i % 5000))),
-                        ("Region", Value::from(["EU", "US", "APAC", "LATAM"][i as usize % 4])),
+                        (
+                            "Region",
+                            Value::from(["EU", "US", "APAC", "LATAM"][i as usize % 4]),
+                        ),
                         ("Amount", Value::from((i % 10_000) as f64 * 1.25)),
                         ("Quantity", Value::from((i % 50) as i64)),
                         ("Status", Value::from("Received")),
@@ -165,7 +168,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             while i < args.n {
                 s.update(ACTIVITY, &id(i), [("Status", "Checked")])?;
                 events += 1;
-                if events % args.batch == 0 {
+                if events.is_multiple_of(args.batch) {
                     s.flush()?;
                 }
                 i += every;
@@ -174,7 +177,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "complete" => {
             let mut s = store.buffered_stream_as(2, 0);
-            s.set_time(Some(Timestamp::from_micros(base.as_micros() + 86_400_000_000)));
+            s.set_time(Some(Timestamp::from_micros(
+                base.as_micros() + 86_400_000_000,
+            )));
             for i in 0..args.n {
                 let t = token(i);
                 s.update(ACTIVITY, &t, [("Status", "Shipped")])?;
