@@ -26,7 +26,8 @@ use super::error::ImportFileError;
 use super::keys::{
     filter_positions, stored_block_may_contain, KeyFilter, KeyProbe, FILTER_BLOCK_LEN,
 };
-use crate::storage::{read_exact_at, OpenMode, Storage, StorageFile};
+use super::sealed::SealedBytes;
+use crate::storage::{read_exact_at, Access, OpenMode, Storage, StorageFile};
 
 // Format: { magic "BAMDBRUN" | version u32 = 1 | zero u32 } block* index_entry* index_table [u64; block_count] filter [64 bytes; filter_blocks] chunk_crcs [u32; chunks] footer
 // block: { len u32 | crc u32 | entry+ [len] }
@@ -532,23 +533,6 @@ impl Spool {
 
 // ---------------------------------------------------------------- reading
 
-/// The bytes of a sealed run: mapped, or read into memory where the
-/// storage cannot map (the in-memory test disk).
-enum RunBytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for RunBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            RunBytes::Mapped(m) => m,
-            RunBytes::Owned(v) => v,
-        }
-    }
-}
-
 /// Where everything is, from the footer (checked against each other and
 /// the file length at open).
 #[derive(Debug, Clone)]
@@ -570,7 +554,7 @@ pub(crate) struct ActiveRun {
     pub tombstones: u64,
     /// The file's length.
     pub bytes: u64,
-    data: RunBytes,
+    data: SealedBytes,
     layout: RunLayout,
     /// Checks of the index, its table and the filter, each chunk once.
     checks: ChunkChecks,
@@ -601,44 +585,13 @@ impl ActiveRun {
         name: &str,
     ) -> Result<ActiveRun, ImportFileError> {
         let path = dir.join(name);
-        let file = storage
-            .open_file(&path, OpenMode::Read)
-            .map_err(ImportFileError::io("open", &path))?;
-        // SAFETY: `map_sealed` maps the file MAP_SHARED, so the map would
-        // show a later write to the file and fault past a truncation. Runs
-        // are sealed: written whole under a temporary name, synced and
-        // renamed into place before anyone opens them, and never written
-        // or truncated after; merges write new runs and unlink the old
-        // ones, which leaves the mapped inode alive and unchanged. The
-        // store's directory lock keeps other bamdb writers out; a process
-        // that ignores it is outside the contract.
-        let mapped = unsafe { file.map_sealed() };
-        let data = match mapped.map_err(ImportFileError::io("map", &path))? {
-            Some(map) => {
-                // Lookups land anywhere in a run: without this, each fault
-                // maps the pages around it too (whole large folios on
-                // recent kernels), and the resident set of a process that
-                // looks up 10,000 nodes grows to the size of the run (85 MB
-                // instead of 14 MB for a 300,000-order store, measured).
-                crate::storage::advise(&map, crate::storage::Access::Random);
-                RunBytes::Mapped(map)
-            }
-            None => {
-                let len = file.len().map_err(ImportFileError::io("stat", &path))?;
-                let Ok(size) = usize::try_from(len) else {
-                    return Err(ImportFileError::TooLarge {
-                        path,
-                        what: "file",
-                        len,
-                        limit: usize::MAX as u64,
-                    });
-                };
-                let mut buf = vec![0u8; size];
-                read_exact_at(file.as_ref(), &mut buf, 0)
-                    .map_err(ImportFileError::io("read", &path))?;
-                RunBytes::Owned(buf)
-            }
-        };
+        // Runs are sealed (see `SealedBytes::open`): merges write new runs
+        // and unlink the old ones. Lookups land anywhere in a run: mapped
+        // with the kernel's default, each fault maps the pages around it
+        // too (whole large folios on recent kernels), and the resident set
+        // of a process that looks up 10,000 nodes grows to the size of the
+        // run (85 MB instead of 14 MB for a 300,000-order store, measured).
+        let data = SealedBytes::open(storage, &path, Access::Random)?;
         let bad = |offset: usize, what: String| {
             ImportFileError::corrupt(&path, Some(offset as u64), what)
         };
@@ -1061,20 +1014,16 @@ impl ActiveRun {
         Ok(summary)
     }
 
-    /// Drops the mapped pages from this process's resident set (madvise
-    /// DONTNEED, like `ImportFile::release_pages`) after a scan.
     /// Tells the kernel the run is about to be read front to back (a
     /// merge): read ahead, map around each fault.
     pub fn read_sequentially(&self) {
-        if let RunBytes::Mapped(map) = &self.data {
-            crate::storage::advise(map, crate::storage::Access::Sequential);
-        }
+        self.data.advise(Access::Sequential);
     }
 
+    /// Drops the mapped pages from this process's resident set (madvise
+    /// DONTNEED, like `ImportFile::release_pages`) after a scan.
     pub fn release_pages(&self) {
-        if let RunBytes::Mapped(map) = &self.data {
-            crate::storage::release_pages(map);
-        }
+        self.data.release_pages();
     }
 }
 

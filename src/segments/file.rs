@@ -32,9 +32,10 @@ use super::layout::{
     FILE_VERSION_V3, HEADER_LEN,
 };
 use super::record::{StoredInstance, StoredInstanceV1};
+use super::sealed::SealedBytes;
 use super::stored_columns;
 use crate::model::ActivityInstance;
-use crate::storage::{read_exact_at, OpenMode, Storage};
+use crate::storage::{Access, Storage};
 
 pub(crate) use super::write::write_import_file;
 
@@ -50,23 +51,6 @@ const MAX_RECORD_LEN: u32 = 64 << 20;
 const PARTIAL_DECODE_SHARE: usize = 4;
 /// Longest activity name or id in an index key, in bytes.
 const MAX_KEY_PART: usize = 4 * crate::model::MAX_NAME_LEN;
-
-/// The bytes of a sealed file: mapped, or read into memory where the
-/// storage cannot map (the in-memory test disk).
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for FileBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(m) => m,
-            FileBytes::Owned(v) => v,
-        }
-    }
-}
 
 /// The key filter and the key samples: stored in the file (version 3), or
 /// built from the index at open (older versions) in the same form.
@@ -108,7 +92,7 @@ impl ColumnKey {
 pub(crate) struct ImportFile {
     pub name: String,
     pub path: PathBuf,
-    bytes: FileBytes,
+    bytes: SealedBytes,
     layout: Layout,
     pub record_count: u64,
     /// The earliest completion time in the file (µs; `i64::MAX` if none):
@@ -163,38 +147,8 @@ impl ImportFile {
         let corrupt = |offset: Option<usize>, what: String| {
             ImportFileError::corrupt(&path, offset.map(|o| o as u64), what)
         };
-        let file = storage
-            .open_file(&path, OpenMode::Read)
-            .map_err(ImportFileError::io("open", &path))?;
-        // SAFETY: `map_sealed` maps the file MAP_SHARED, so the map would
-        // show a later write to the file and fault past a truncation. Import
-        // files are sealed: written whole under a temporary name, synced and
-        // renamed into place before anyone opens them, and never written or
-        // truncated after. Merges and retention write new files and unlink
-        // the old ones; a retried checkpoint may rename a new file over the
-        // same name. Both only unlink the mapped inode, which stays alive and
-        // unchanged for the map. The store's directory lock keeps other
-        // bamdb writers out; a process that ignores it is outside the
-        // contract.
-        let mapped = unsafe { file.map_sealed() };
-        let bytes = match mapped.map_err(ImportFileError::io("map", &path))? {
-            Some(map) => FileBytes::Mapped(map),
-            None => {
-                let len = file.len().map_err(ImportFileError::io("stat", &path))?;
-                let Ok(size) = usize::try_from(len) else {
-                    return Err(ImportFileError::TooLarge {
-                        path: path.clone(),
-                        what: "file",
-                        len,
-                        limit: usize::MAX as u64,
-                    });
-                };
-                let mut buf = vec![0u8; size];
-                read_exact_at(file.as_ref(), &mut buf, 0)
-                    .map_err(ImportFileError::io("read", &path))?;
-                FileBytes::Owned(buf)
-            }
-        };
+        // Import files are sealed: see `SealedBytes::open`.
+        let bytes = SealedBytes::open(storage, &path, Access::Normal)?;
         if bytes.get(..FILE_MAGIC.len()) != Some(&FILE_MAGIC[..]) {
             return Err(corrupt(Some(0), "wrong magic: not an import file".into()));
         }
@@ -541,9 +495,7 @@ impl ImportFile {
     /// Lets go of the pages a scan touched (mapped files only), so resident
     /// memory does not grow with the data read.
     pub fn release_pages(&self) {
-        if let FileBytes::Mapped(map) = &self.bytes {
-            crate::storage::release_pages(map);
-        }
+        self.bytes.release_pages();
     }
 
     /// Finds the record whose id, or one of whose continuation tokens, is

@@ -4,6 +4,7 @@ use super::*;
 use crate::model::Reference;
 use crate::segments::record::StoredValue;
 use crate::storage::MemStorage;
+use crate::storage::OpenMode;
 
 fn rec(id: &str, tokens: &[&str], end: i64) -> Arc<StoredInstance> {
     Arc::new(StoredInstance {

@@ -19,5 +19,6 @@ pub(crate) mod keys;
 pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod record;
+pub(crate) mod sealed;
 pub(crate) mod stored_columns;
 pub(crate) mod write;

@@ -180,6 +180,8 @@ fn allocate_range(file: &File, offset: u64, len: u64) -> io::Result<()> {
 /// How a mapped file is about to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
+    /// The kernel's default.
+    Normal,
     /// Point lookups: no read-ahead, no mapping around a fault.
     Random,
     /// Front to back: read ahead.
@@ -190,6 +192,7 @@ pub(crate) enum Access {
 /// logged).
 pub(crate) fn advise(map: &memmap2::Mmap, access: Access) {
     let advice = match access {
+        Access::Normal => memmap2::Advice::Normal,
         Access::Random => memmap2::Advice::Random,
         Access::Sequential => memmap2::Advice::Sequential,
     };
