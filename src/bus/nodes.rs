@@ -53,6 +53,16 @@ impl Census {
     pub fn nodes(&self) -> u64 {
         self.active + self.pending + self.parts
     }
+
+    /// Counts `node` by its role.
+    fn add(&mut self, node: &Node) {
+        match role(Some(node)) {
+            Role::Active => self.active += 1,
+            Role::Pending => self.pending += 1,
+            Role::Part => self.parts += 1,
+            Role::Absent => {}
+        }
+    }
 }
 
 /// What a node counts as in the census.
@@ -516,12 +526,7 @@ pub(crate) fn census_of_runs(runs: &[Arc<ActiveRun>]) -> Result<Census, ImportFi
     let nodes = Nodes::open(runs.to_vec(), Census::default());
     let mut census = Census::default();
     nodes.scan(None, |_, node| {
-        match role(Some(node)) {
-            Role::Active => census.active += 1,
-            Role::Pending => census.pending += 1,
-            Role::Part => census.parts += 1,
-            Role::Absent => {}
-        }
+        census.add(node);
         ControlFlow::Continue(())
     })?;
     for run in runs {

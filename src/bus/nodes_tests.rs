@@ -79,12 +79,7 @@ impl Disk {
 fn census_of(model: &BTreeMap<Key, Node>) -> Census {
     let mut c = Census::default();
     for n in model.values() {
-        match role(Some(n)) {
-            Role::Active => c.active += 1,
-            Role::Pending => c.pending += 1,
-            Role::Part => c.parts += 1,
-            Role::Absent => {}
-        }
+        c.add(n);
     }
     c
 }
