@@ -5,7 +5,9 @@
 # (bench/src/bin/open_activities.rs), 100 activities per commit; between
 # phases the CLI asks `stats`, `get` of a missing and of an open id, and
 # `search --status active --limit 10` as whole processes (/usr/bin/time:
-# wall seconds and peak RSS).
+# wall seconds and peak RSS). After the open phase, a real-time aggregation
+# is declared, and one more process opens the store and reads it (its
+# `open_ms` is what an open costs with a declared aggregation).
 #
 #   bench/open_activities.sh [--n 100000] [--old DIR] [--keep]
 #
@@ -77,6 +79,8 @@ STORE="$WORK/new"
 "$BENCH" --dir "$STORE" --n "$N" --phase open
 queries "$STORE"
 du -sb "$STORE/segments" | awk -v n="$N" '{print "{\"segments_bytes\":" $1 ",\"n\":" n "}"}'
+"$BENCH" --dir "$STORE" --n "$N" --phase declare
+"$BENCH" --dir "$STORE" --n "$N" --phase aggregation
 "$BENCH" --dir "$STORE" --n "$N" --phase touch --percent 1
 "$BENCH" --dir "$STORE" --n "$N" --phase complete
 queries "$STORE"
@@ -87,5 +91,7 @@ if [ -n "$OLD" ]; then
     if [ -x "$OLD_CLI" ] || cargo build --release --quiet --manifest-path "$OLD/Cargo.toml" --bin bamdb; then
         BAMDB="$OLD_CLI" queries "$WORK/old" | sed 's/"cli":"/"cli":"old-/'
     fi
+    "$OLD_BENCH" --dir "$WORK/old" --n "$N" --phase declare
+    "$OLD_BENCH" --dir "$WORK/old" --n "$N" --phase aggregation
     "$OLD_BENCH" --dir "$WORK/old" --n "$N" --phase complete
 fi

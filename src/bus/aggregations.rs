@@ -2,16 +2,18 @@
 //! bus as it imports, read without a scan.
 //!
 //! A declaration travels through the message box (like a deployment), so it
-//! is applied in order and replayed after a crash. The spec is checkpointed;
-//! the running totals are not: they are rebuilt by one scan when the store
-//! opens and when the aggregation is declared, then maintained per frame by
+//! is applied in order and replayed after a crash. Its totals are built by
+//! one streaming scan when it is declared, then maintained per frame by
 //! moving each changed instance's contribution from its old version to its
-//! new one. A replay after a crash therefore never counts anything twice.
+//! new one. Each checkpoint stores the spec with the totals as they stand
+//! at its LSN, so opening a store reads them instead of scanning; the
+//! frames replayed after a crash are the ones after that LSN, applied to
+//! the instances as they stood there, so nothing is counted twice.
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ActivityInstance, StatusFilter};
-use crate::query::{Aggregate, BucketUnit, Filter, IncrementalAggregate, Measure};
+use crate::model::StatusFilter;
+use crate::query::{Aggregate, BucketUnit, Filter, IncrementalAggregate, Measure, TotalsImage};
 
 /// The persisted form of a declared aggregation (its parts in their text
 /// forms, which parse back to the same aggregation).
@@ -88,16 +90,38 @@ pub(crate) struct Declared {
     pub running: IncrementalAggregate,
 }
 
+/// A declared aggregation as a checkpoint stores it: the spec, and the
+/// totals at the checkpoint's LSN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DeclaredImage {
+    pub spec: AggregationSpec,
+    pub totals: TotalsImage,
+}
+
 impl Declared {
-    /// Builds the totals from every instance given.
-    pub fn build(
-        spec: AggregationSpec,
-        instances: impl IntoIterator<Item = ActivityInstance>,
-    ) -> Result<Declared, String> {
-        let mut running = IncrementalAggregate::new(spec.to_aggregate()?);
-        for i in instances {
-            running.apply(None, Some(&i));
-        }
+    /// The aggregation over no instances yet (the caller feeds it every
+    /// instance there is, with `running.apply(None, Some(..))`).
+    pub fn empty(spec: AggregationSpec) -> Result<Declared, String> {
+        let running = IncrementalAggregate::new(spec.to_aggregate()?);
         Ok(Declared { spec, running })
+    }
+
+    /// The aggregation with the totals a checkpoint stored.
+    pub fn restore(image: DeclaredImage) -> Result<Declared, String> {
+        let aggregate = image.spec.to_aggregate()?;
+        let running = IncrementalAggregate::restore(aggregate, image.totals)
+            .map_err(|e| format!("aggregation {}: {e}", image.spec.name))?;
+        Ok(Declared {
+            spec: image.spec,
+            running,
+        })
+    }
+
+    /// What a checkpoint stores.
+    pub fn image(&self) -> DeclaredImage {
+        DeclaredImage {
+            spec: self.spec.clone(),
+            totals: self.running.image(),
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregations::{AggregationSpec, Declared};
+use super::aggregations::{AggregationSpec, Declared, DeclaredImage};
 use super::nodes::{Census, Nodes};
 use super::state::{BusState, Key, Node};
 use crate::model::{ActivityDefinition, Counters};
@@ -20,12 +20,16 @@ use crate::storage::Storage;
 use crate::wal::Lsn;
 
 pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+/// 4: each declared real-time aggregation is stored with its totals, so
+/// opening a store does not rebuild them by a scan.
 /// 3: the nodes of active and pending instances live in active runs (the
-/// manifest names them); the checkpoint holds their census.
+/// manifest names them); the checkpoint holds their census (read: its
+/// aggregations are rebuilt by one scan).
 /// 2: nodes keep every link with its stamp, and the checkpoint names the
 /// superseded records of amended instances (read: its nodes join the dirty
 /// set, and the next checkpoint writes them as the store's first run).
-pub(super) const CHECKPOINT_VERSION: u32 = 3;
+pub(super) const CHECKPOINT_VERSION: u32 = 4;
+const CHECKPOINT_VERSION_3: u32 = 3;
 const CHECKPOINT_VERSION_2: u32 = 2;
 /// A checkpoint larger than this is refused when read (memory bound).
 const MAX_CHECKPOINT: u64 = 4 << 30;
@@ -41,13 +45,26 @@ pub(crate) struct StateImage {
     pub counters: Counters,
     /// The quarantine's next entry id when the checkpoint was taken.
     pub quarantine_next: u64,
-    /// Declared real-time aggregations (their totals are rebuilt on open).
-    pub aggregations: Vec<AggregationSpec>,
+    /// Declared real-time aggregations with their totals.
+    pub aggregations: Vec<DeclaredImage>,
     /// Records in import files that a newer version of their instance
     /// supersedes: (file name, roots).
     pub superseded: Vec<(String, Vec<Key>)>,
     /// The census of the active runs the manifest names with it.
     pub census: Census,
+}
+
+/// A version-3 checkpoint: aggregations without their totals.
+#[derive(Deserialize)]
+struct StateImageV3 {
+    applied_lsn: Lsn,
+    definitions: Vec<String>,
+    resolved: BTreeSet<u64>,
+    counters: Counters,
+    quarantine_next: u64,
+    aggregations: Vec<AggregationSpec>,
+    superseded: Vec<(String, Vec<Key>)>,
+    census: Census,
 }
 
 /// A version-2 checkpoint: every node in it.
@@ -63,12 +80,14 @@ struct StateImageV2 {
     superseded: Vec<(String, Vec<Key>)>,
 }
 
-/// A checkpoint as read: the image, and the nodes a version-2 checkpoint
-/// held (empty for version 3).
+/// A checkpoint as read: the image, the nodes a version-2 checkpoint held,
+/// and the aggregations an older checkpoint stored without totals (both
+/// empty for version 4).
 #[derive(Debug, Default)]
 pub(crate) struct Checkpoint {
     pub image: StateImage,
     pub legacy_nodes: Vec<(Key, Node)>,
+    pub legacy_aggregations: Vec<AggregationSpec>,
 }
 
 /// Reads and decodes a checkpoint file: the one reader, for opening a
@@ -84,8 +103,25 @@ pub(crate) fn read_checkpoint(
     match version {
         CHECKPOINT_VERSION => Ok(Checkpoint {
             image: postcard::from_bytes(&body).map_err(damaged)?,
-            legacy_nodes: Vec::new(),
+            ..Checkpoint::default()
         }),
+        CHECKPOINT_VERSION_3 => {
+            let v3: StateImageV3 = postcard::from_bytes(&body).map_err(damaged)?;
+            Ok(Checkpoint {
+                image: StateImage {
+                    applied_lsn: v3.applied_lsn,
+                    definitions: v3.definitions,
+                    resolved: v3.resolved,
+                    counters: v3.counters,
+                    quarantine_next: v3.quarantine_next,
+                    aggregations: Vec::new(),
+                    superseded: v3.superseded,
+                    census: v3.census,
+                },
+                legacy_nodes: Vec::new(),
+                legacy_aggregations: v3.aggregations,
+            })
+        }
         CHECKPOINT_VERSION_2 => {
             let v2: StateImageV2 = postcard::from_bytes(&body).map_err(damaged)?;
             Ok(Checkpoint {
@@ -95,17 +131,18 @@ pub(crate) fn read_checkpoint(
                     resolved: v2.resolved,
                     counters: v2.counters,
                     quarantine_next: v2.quarantine_next,
-                    aggregations: v2.aggregations,
+                    aggregations: Vec::new(),
                     superseded: v2.superseded,
                     census: Census::default(),
                 },
                 legacy_nodes: v2.nodes,
+                legacy_aggregations: v2.aggregations,
             })
         }
         _ => Err(ImportFileError::UnsupportedVersion {
             path: path.to_path_buf(),
             version,
-            reads: "2 and 3",
+            reads: "2 to 4",
         }),
     }
 }
@@ -124,7 +161,7 @@ impl BusState {
             resolved: self.resolved.clone(),
             counters: self.counters,
             quarantine_next,
-            aggregations: self.aggregations.values().map(|d| d.spec.clone()).collect(),
+            aggregations: self.aggregations.values().map(Declared::image).collect(),
             superseded: self
                 .superseded
                 .iter()
@@ -136,7 +173,8 @@ impl BusState {
 
     /// The state a checkpoint (read from `path`) holds, over the import
     /// files and active runs the manifest names. Declared real-time
-    /// aggregations are rebuilt by one scan.
+    /// aggregations come with their totals (an older checkpoint's are
+    /// rebuilt by one scan).
     pub fn restore(
         checkpoint: Checkpoint,
         files: Vec<Arc<ImportFile>>,
@@ -146,6 +184,7 @@ impl BusState {
         let Checkpoint {
             image: snapshot,
             legacy_nodes,
+            legacy_aggregations,
         } = checkpoint;
         let damaged = |what: String| ImportFileError::corrupt(path, None, what);
         let mut definitions = BTreeMap::new();
@@ -173,10 +212,19 @@ impl BusState {
         for (key, node) in legacy_nodes {
             state.nodes.insert(key, node);
         }
-        for spec in snapshot.aggregations {
-            let instances = state.all_instances(&spec.activity)?;
-            let declared = Declared::build(spec, instances)
+        for image in snapshot.aggregations {
+            let declared = Declared::restore(image)
                 .map_err(|e| damaged(format!("checkpoint aggregation: {e}")))?;
+            state
+                .aggregations
+                .insert(declared.spec.name.clone(), declared);
+        }
+        for spec in legacy_aggregations {
+            let mut declared = Declared::empty(spec)
+                .map_err(|e| damaged(format!("checkpoint aggregation: {e}")))?;
+            state.for_each_instance(&declared.spec.activity, |i| {
+                declared.running.apply(None, Some(&i));
+            })?;
             state
                 .aggregations
                 .insert(declared.spec.name.clone(), declared);

@@ -1,6 +1,15 @@
 use super::*;
 use crate::bus::test_util::*;
 use crate::model::{EventKind, Value};
+use crate::query::{Aggregate, Measure};
+
+/// A real-time aggregation of `PO`: count and sum of Count by Region.
+fn by_region() -> AggregationSpec {
+    let mut agg = Aggregate::new(PO);
+    agg.group_by.push("Region".into());
+    agg.measures = vec![Measure::Count, Measure::Sum("Count".into())];
+    AggregationSpec::new("by_region", &agg)
+}
 
 #[test]
 fn a_state_image_restores_the_same_state() {
@@ -15,6 +24,15 @@ fn a_state_image_restores_the_same_state() {
         ],
     ))
     .unwrap();
+    st.declare(by_region()).unwrap();
+    st.apply_batch(frame(
+        2,
+        vec![
+            update(5, "B", &[("Region", Value::from("EU"))]),
+            update(6, "A", &[("Region", Value::from("EU"))]),
+        ],
+    ))
+    .unwrap();
     st.applied_lsn = 42;
     st.resolved.insert(9);
     // The nodes travel in the dirty set here (a checkpoint writes them
@@ -23,9 +41,11 @@ fn a_state_image_restores_the_same_state() {
     let image: StateImage = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(image.quarantine_next, 17);
     assert_eq!(image.census, st.nodes.census());
+    assert_eq!(image.aggregations.len(), 1);
     let checkpoint = Checkpoint {
         image,
         legacy_nodes: st.nodes.snapshot().into_iter().collect(),
+        legacy_aggregations: Vec::new(),
     };
     let back =
         BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt")).unwrap();
@@ -35,6 +55,64 @@ fn a_state_image_restores_the_same_state() {
     assert_eq!(back.resolved, st.resolved);
     assert_eq!(back.counters, st.counters);
     assert_eq!(back.get(&key("T")).unwrap(), st.get(&key("T")).unwrap());
+    let totals = |s: &BusState| s.aggregations["by_region"].running.result();
+    assert_eq!(totals(&back), totals(&st));
+}
+
+/// An older checkpoint names its aggregations without their totals: they
+/// are rebuilt from the instances, to the same result.
+#[test]
+fn aggregations_of_an_older_checkpoint_are_rebuilt_by_a_scan() {
+    let mut st = deployed();
+    st.declare(by_region()).unwrap();
+    st.apply_batch(frame(
+        1,
+        vec![
+            ev(1, "A", EventKind::Begin),
+            update(
+                2,
+                "A",
+                &[("Region", Value::from("EU")), ("Count", Value::Int(3))],
+            ),
+            ev(3, "B", EventKind::Begin),
+        ],
+    ))
+    .unwrap();
+    let mut image = st.image(0, st.nodes.census());
+    image.aggregations.clear();
+    let checkpoint = Checkpoint {
+        image,
+        legacy_nodes: st.nodes.snapshot().into_iter().collect(),
+        legacy_aggregations: vec![by_region()],
+    };
+    let back =
+        BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt")).unwrap();
+    let totals = |s: &BusState| s.aggregations["by_region"].running.result();
+    assert_eq!(totals(&back), totals(&st));
+    assert_eq!(totals(&back).rows.len(), 2, "{:?}", totals(&back));
+}
+
+/// Totals that do not fit their aggregation make the checkpoint damaged,
+/// named as such, instead of answering wrong.
+#[test]
+fn totals_that_do_not_fit_their_aggregation_are_reported() {
+    let mut st = deployed();
+    st.declare(by_region()).unwrap();
+    st.apply_batch(frame(1, vec![ev(1, "A", EventKind::Begin)]))
+        .unwrap();
+    let mut image = st.image(0, st.nodes.census());
+    let mut other = Aggregate::new(PO);
+    other.measures = vec![Measure::Count];
+    image.aggregations[0].spec = AggregationSpec::new("by_region", &other);
+    let checkpoint = Checkpoint {
+        image,
+        ..Checkpoint::default()
+    };
+    let err = BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, ImportFileError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("aggregation by_region"), "{err}");
 }
 
 #[test]
@@ -53,7 +131,7 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
     assert!(
-        matches!(err, ImportFileError::UnsupportedVersion { version: 4, .. }),
+        matches!(err, ImportFileError::UnsupportedVersion { version: 5, .. }),
         "{err}"
     );
     write(&encode_blob(

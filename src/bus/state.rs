@@ -110,26 +110,40 @@ impl BusState {
         if first.is_some_and(|(_, n)| n == 0) {
             return Ok(out);
         }
-        self.nodes.scan(activity, |key, node| {
-            if node.parent.is_none() && node.begun.is_some() {
-                let mut i = self.merge(key, false).into_instance();
-                i.status = Status::Active;
-                match first {
-                    None => out.push(i),
-                    Some((selection, n)) => {
-                        if selection.selects(&i) {
-                            out.push(i);
-                        }
-                        if out.len() >= n {
-                            return ControlFlow::Break(());
-                        }
+        self.scan_active(activity, |i| {
+            match first {
+                None => out.push(i),
+                Some((selection, n)) => {
+                    if selection.selects(&i) {
+                        out.push(i);
+                    }
+                    if out.len() >= n {
+                        return ControlFlow::Break(());
                     }
                 }
             }
             ControlFlow::Continue(())
         })?;
-        self.check_fault()?;
         Ok(out)
+    }
+
+    /// Visits the active instances (of `activity`, or of every activity),
+    /// merged, in key order, until `visit` breaks.
+    fn scan_active(
+        &self,
+        activity: Option<&str>,
+        mut visit: impl FnMut(ActivityInstance) -> ControlFlow<()>,
+    ) -> Result<(), ImportFileError> {
+        self.nodes.scan(activity, |key, node| {
+            if node.parent.is_none() && node.begun.is_some() {
+                let mut i = self.merge(key, false).into_instance();
+                i.status = Status::Active;
+                visit(i)
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        self.check_fault()
     }
 
     /// The first failure to read an active node, as an error.
@@ -147,16 +161,39 @@ impl BusState {
     /// Every visible instance of `activity`: active, waiting to be filed,
     /// and in the import files.
     pub fn all_instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, ImportFileError> {
-        let mut out = self.instances_in_memory(activity, StatusFilter::All, None)?;
+        let mut out = Vec::new();
+        self.for_each_instance(activity, |i| out.push(i))?;
+        Ok(out)
+    }
+
+    /// Visits every visible instance of `activity` (active, waiting to be
+    /// filed, in the import files) one at a time: memory holds one
+    /// instance, not all of them (building a declared aggregation's totals).
+    pub fn for_each_instance(
+        &self,
+        activity: &str,
+        mut visit: impl FnMut(ActivityInstance),
+    ) -> Result<(), ImportFileError> {
+        self.scan_active(Some(activity), |i| {
+            visit(i);
+            ControlFlow::Continue(())
+        })?;
+        for rec in self.memtable.values().filter(|r| r.activity == activity) {
+            visit(rec.to_instance());
+        }
         for file in &self.files {
             let superseded = self.superseded_in(file);
-            out.extend(
-                file.instances_of(activity)?
-                    .into_iter()
-                    .filter(|i| !superseded.contains(&(i.activity.clone(), i.id.clone()))),
-            );
+            for rec in file.records() {
+                let rec = rec?;
+                if rec.activity == activity
+                    && !superseded.contains(&(rec.activity.clone(), rec.id.clone()))
+                {
+                    visit(rec.into_instance());
+                }
+            }
+            file.release_pages();
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The visible instances of `activity` held in memory (active ones, and

@@ -112,10 +112,11 @@ impl BusState {
         spec.to_aggregate()?
             .validate(def)
             .map_err(|e| e.to_string())?;
-        let instances = self
-            .all_instances(&spec.activity)
-            .map_err(|e| e.to_string())?;
-        let declared = Declared::build(spec.clone(), instances)?;
+        let mut declared = Declared::empty(spec.clone())?;
+        self.for_each_instance(&spec.activity, |i| {
+            declared.running.apply(None, Some(&i));
+        })
+        .map_err(|e| e.to_string())?;
         self.aggregations.insert(spec.name.clone(), declared);
         Ok(())
     }

@@ -93,6 +93,22 @@ impl ExactSum {
         }
     }
 
+    /// The fixed-point integer's limbs, little-endian (its persisted form).
+    pub fn limbs(&self) -> Vec<u64> {
+        self.limbs.to_vec()
+    }
+
+    /// The total whose limbs [`Self::limbs`] gave; any other number of
+    /// limbs is refused.
+    pub fn from_limbs(limbs: Vec<u64>) -> Result<ExactSum, String> {
+        let n = limbs.len();
+        let limbs: Box<[u64; LIMBS]> = limbs
+            .into_boxed_slice()
+            .try_into()
+            .map_err(|_| format!("an exact sum of {n} limbs, not {LIMBS}"))?;
+        Ok(ExactSum { limbs })
+    }
+
     /// Whether the total is zero.
     #[cfg(test)]
     pub fn is_zero(&self) -> bool {

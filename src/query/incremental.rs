@@ -96,6 +96,18 @@ impl IncrementalAggregate {
         }
     }
 
+    pub(super) fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub(super) fn groups(&self) -> &BTreeMap<GroupKey, Group> {
+        &self.groups
+    }
+
+    pub(super) fn set_groups(&mut self, groups: BTreeMap<GroupKey, Group>) {
+        self.groups = groups;
+    }
+
     /// The current result, equal to [`Aggregate::run`] over the current
     /// versions (see the module docs about float sums).
     pub fn result(&self) -> AggregateResult {

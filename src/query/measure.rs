@@ -222,11 +222,11 @@ fn field_name(s: &str) -> Option<String> {
 /// were added, removed or merged in, and is rounded once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NumSum {
-    ints: u64,
-    int_sum: i128,
-    floats: u64,
+    pub(super) ints: u64,
+    pub(super) int_sum: i128,
+    pub(super) floats: u64,
     /// Made on the first float: groups of ints carry no big total.
-    float_sum: Option<ExactSum>,
+    pub(super) float_sum: Option<ExactSum>,
 }
 
 impl NumSum {

@@ -26,9 +26,11 @@
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `filter`, `cell`, `exact_sum`, `measure`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
-//! `incremental`, `run`. The row path (`search`, `aggregate`) and the
-//! column path (`columnar`) share what lies below them (`selection`,
-//! `plan`); only `run` knows import files as such.
+//! `incremental`, `totals_image`, `run`. The row path (`search`,
+//! `aggregate`) and the column path (`columnar`) share what lies below them
+//! (`selection`, `plan`); only `run` knows import files as such;
+//! `totals_image` is the checkpoint's form of an incremental aggregate's
+//! totals.
 //!
 //! ```
 //! use bamdb::model::{Timestamp, Value};
@@ -82,6 +84,7 @@ mod result;
 pub(crate) mod run;
 mod search;
 mod selection;
+mod totals_image;
 
 #[cfg(test)]
 mod aggregate_tests;
@@ -110,3 +113,4 @@ pub use measure::Measure;
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search};
 pub use selection::Selection;
+pub(crate) use totals_image::TotalsImage;

@@ -9,6 +9,10 @@
 //!   size of the whole active state.
 //! - `complete`: the shipping parts of all N arrive from a second producer
 //!   (update + end under the token), 100 per commit: every order completes.
+//! - `declare`: declares the real-time aggregation `by_region` (count,
+//!   sum and max of Amount by Region), which builds its totals by a scan.
+//! - `aggregation`: opens the store and reads `by_region`: what an open
+//!   costs with a declared aggregation (`open_ms`).
 //!
 //! Prints one JSON object: the phase, events/s, the time `Store::open`
 //! took, the peak RSS (VmHWM) and the peak anonymous memory (RssAnon,
@@ -17,7 +21,7 @@
 //! runs' bytes before and after. Uses only the public API, so the same file
 //! builds against an older bamdb for a comparison in one run.
 //!
-//! `bamdb-open-activities --dir DIR --n N --phase open|touch|complete [--batch 100] [--percent 1]`
+//! `bamdb-open-activities --dir DIR --n N --phase open|touch|complete|declare|aggregation [--batch 100] [--percent 1]`
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use bamdb::fixture::{self, ACTIVITY};
 use bamdb::model::{Timestamp, Value};
+use bamdb::query::{Aggregate, Measure};
 use bamdb::{EventStream, Store, StoreOptions};
 
 struct Args {
@@ -50,7 +55,7 @@ fn parse_args() -> Result<Args, String> {
             "--batch" => batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
             "--percent" => percent = value()?.parse().map_err(|e| format!("--percent: {e}"))?,
             "-h" | "--help" => {
-                println!("usage: bamdb-open-activities --dir DIR --n N --phase open|touch|complete [--batch 100] [--percent 1]");
+                println!("usage: bamdb-open-activities --dir DIR --n N --phase open|touch|complete|declare|aggregation [--batch 100] [--percent 1]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -102,6 +107,18 @@ fn id(i: u64) -> String {
     format!("PO-{i:09}")
 }
 
+/// The real-time aggregation of the `declare` and `aggregation` phases.
+fn by_region() -> Aggregate {
+    let mut agg = Aggregate::new(ACTIVITY);
+    agg.group_by.push("Region".into());
+    agg.measures = vec![
+        Measure::Count,
+        Measure::Sum("Amount".into()),
+        Measure::Max("Amount".into()),
+    ];
+    agg
+}
+
 fn token(i: u64) -> String {
     format!("SHIP-{i:09}")
 }
@@ -130,6 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = Timestamp::from_micros(1_780_000_000_000_000);
     let start = Instant::now();
     let mut events = 0u64;
+    let mut groups = None;
     match args.phase.as_str() {
         "open" => {
             let mut s = store.buffered_stream_as(1, 0);
@@ -191,6 +209,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             s.flush()?;
         }
+        "declare" => store.declare_aggregation("by_region", &by_region())?,
+        "aggregation" => {
+            let result = store
+                .aggregation("by_region")
+                .ok_or("no aggregation by_region: run the declare phase first")?;
+            groups = Some(result.rows.len());
+        }
         other => return Err(format!("unknown phase {other:?}").into()),
     }
     let pushed = start.elapsed().as_secs_f64();
@@ -231,6 +256,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "run_bytes_before": run_bytes(&before),
         "run_bytes_after": run_bytes(&after),
         "stats": stats,
+        "groups": groups,
     });
     println!("{report}");
     Ok(())
