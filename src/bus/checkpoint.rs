@@ -32,6 +32,27 @@ pub(crate) fn run_with_retry(bus: &Bus) -> bool {
 }
 
 fn take(bus: &Bus) -> Result<(), StoreError> {
+    // The checkpoint's buffers (the completed instances, the encoded dirty
+    // nodes, the image) are freed when `publish` returns, before the merges
+    // below read and write files of their own: their memory never adds up.
+    let applied = publish(bus)?;
+    if let Err(e) = bus.wal.trim(applied) {
+        tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
+    }
+    merge_runs_if_needed(bus)?;
+    super::merge::merge_if_needed(bus)?;
+    super::retention::apply(bus)?;
+    release_pages(bus);
+    // Published last, so a caller that waits for it knows the whole
+    // checkpoint (clean-up, trim, merge) is over.
+    bus.publish_checkpointed(applied);
+    Ok(())
+}
+
+/// Writes the completed instances to a new import file, the dirty nodes to
+/// a new active run and the image to a checkpoint file, and publishes them
+/// in one edit of the file set; returns the LSN the checkpoint covers.
+fn publish(bus: &Bus) -> Result<Lsn, StoreError> {
     let quarantine_next = bus.quarantine.next_id()?;
     let encode_error = |what: &'static str, reason: String| ImportFileError::Encode {
         path: bus.files_dir.clone(),
@@ -87,17 +108,7 @@ fn take(bus: &Bus) -> Result<(), StoreError> {
         }
         st.nodes.checkpointed(run, census);
     })?;
-    if let Err(e) = bus.wal.trim(applied) {
-        tracing::warn!(error = %e, "message box trim failed; retried at the next checkpoint");
-    }
-    merge_runs_if_needed(bus)?;
-    super::merge::merge_if_needed(bus)?;
-    super::retention::apply(bus)?;
-    release_pages(bus);
-    // Published last, so a caller that waits for it knows the whole
-    // checkpoint (clean-up, trim, merge) is over.
-    bus.publish_checkpointed(applied);
-    Ok(())
+    Ok(applied)
 }
 
 /// Drops the pages of the active runs and import files that the frames

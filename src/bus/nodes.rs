@@ -385,7 +385,10 @@ impl Nodes {
     pub fn checkpointed(&mut self, run: Option<Arc<ActiveRun>>, census: Census) {
         self.runs.extend(run);
         self.on_disk = census;
-        self.dirty.clear();
+        // A new map, not `clear()`: the table of a full cache is a few
+        // MiB, and the merges that follow a checkpoint should not find it
+        // still allocated while it holds nothing.
+        self.dirty = HashMap::new();
         self.next_size_check.store(0, Ordering::Relaxed);
     }
 

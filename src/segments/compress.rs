@@ -24,22 +24,26 @@ pub(crate) const MIN_RECORDS: usize = 64;
 /// on these records at a quarter of the time.
 const LEVEL: i32 = 3;
 
-/// A dictionary for `bodies` (encoded records), or `None` when training
-/// fails (too few or too uniform samples): the file is then written
-/// uncompressed.
-pub(crate) fn train(bodies: &[Vec<u8>]) -> Option<Vec<u8>> {
-    if bodies.len() < MIN_RECORDS {
-        return None;
-    }
-    let step = bodies.len().div_ceil(TRAINING_SAMPLES).max(1);
-    let mut samples = Vec::new();
-    let mut sizes = Vec::new();
-    for body in bodies.iter().step_by(step) {
-        samples.extend_from_slice(body);
+/// Which records of a file of `records` train its dictionary: every
+/// `step`-th, about `TRAINING_SAMPLES` spread over the file; `None` when
+/// the file is too small to be compressed. The writer encodes just these
+/// first, so the file's other records need not be held encoded at once.
+pub(crate) fn sample_step(records: usize) -> Option<usize> {
+    (records >= MIN_RECORDS).then(|| records.div_ceil(TRAINING_SAMPLES).max(1))
+}
+
+/// A dictionary trained on `samples` (encoded records, chosen by
+/// [`sample_step`]), or `None` when training fails (too few or too uniform
+/// samples): the file is then written uncompressed.
+pub(crate) fn train(samples: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let mut joined = Vec::with_capacity(samples.iter().map(Vec::len).sum());
+    let mut sizes = Vec::with_capacity(samples.len());
+    for body in samples {
+        joined.extend_from_slice(body);
         sizes.push(body.len());
     }
     let mut dictionary = Vec::with_capacity(DICTIONARY_LEN);
-    zstd_safe::train_from_buffer(&mut dictionary, &samples, &sizes).ok()?;
+    zstd_safe::train_from_buffer(&mut dictionary, &joined, &sizes).ok()?;
     (!dictionary.is_empty()).then_some(dictionary)
 }
 

@@ -33,8 +33,18 @@ fn records_come_back_as_they_went_in_and_smaller() {
 }
 
 #[test]
-fn small_files_are_not_compressed() {
-    assert!(train(&bodies(MIN_RECORDS - 1)).is_none());
+fn small_files_are_not_compressed_and_samples_spread_over_the_file() {
+    assert_eq!(sample_step(MIN_RECORDS - 1), None);
+    assert_eq!(sample_step(MIN_RECORDS), Some(1));
+    assert_eq!(sample_step(TRAINING_SAMPLES), Some(1));
+    assert_eq!(sample_step(TRAINING_SAMPLES + 1), Some(2));
+    for records in [20 * TRAINING_SAMPLES + 7, 3 * TRAINING_SAMPLES / 2] {
+        let taken = records.div_ceil(sample_step(records).unwrap());
+        assert!(
+            taken <= TRAINING_SAMPLES && taken > TRAINING_SAMPLES / 2,
+            "{taken} of {records}"
+        );
+    }
 }
 
 #[test]

@@ -72,18 +72,31 @@ pub(crate) fn write_with_narrow_below(
         u32::try_from(at).map_err(|_| "more than 2^32 keys".to_owned())
     };
     let names = NameTable::of(&sorted, keys.iter().map(|k| k.0));
-    let mut bodies = Vec::with_capacity(sorted.len());
-    for rec in &sorted {
-        let body = own_key(rec).and_then(|key| encode_record(rec, key, &names));
-        bodies.push(body.map_err(encode_failed("a record"))?);
-    }
+    let encode = |rec: &StoredInstance| {
+        own_key(rec)
+            .and_then(|key| encode_record(rec, key, &names))
+            .map_err(encode_failed("a record"))
+    };
     // Records compress with a dictionary trained on this file's own
-    // (`compress.rs`); a file too small to train one is stored plain.
-    let dictionary = compress::train(&bodies);
+    // (`compress.rs`); a file too small to train one is stored plain. Only
+    // the samples are encoded ahead; each record is then encoded and
+    // compressed in turn, so the uncompressed file is never in memory.
+    let dictionary = match compress::sample_step(sorted.len()) {
+        Some(step) => {
+            let samples = sorted
+                .iter()
+                .step_by(step)
+                .map(|rec| encode(rec))
+                .collect::<Result<Vec<_>, _>>()?;
+            compress::train(&samples)
+        }
+        None => None,
+    };
     let mut compressor = dictionary.as_deref().and_then(Compressor::new);
     let mut offsets: Vec<u64> = Vec::with_capacity(sorted.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
-    for (rec, body) in sorted.iter().zip(bodies) {
+    for rec in &sorted {
+        let body = encode(rec)?;
         let body = match compressor.as_mut() {
             Some(c) => c.compress(&body).map_err(encode_failed("a record"))?,
             None => body,
