@@ -30,7 +30,9 @@ pub use error::StoreError;
 pub use model::{ActivityInstance, Reference, Relationship, Status};
 pub use model::{Counters, Source};
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
-pub use store::{PendingInstance, Problem, ReplayOutcome, Store, StoreStats, VerifyReport};
+pub use store::{
+    PendingInstance, Problem, ReplayOutcome, Store, StoreReader, StoreStats, VerifyReport,
+};
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 
 /// The README's Rust examples, compiled and run as doctests so they stay

@@ -142,37 +142,11 @@ pub(crate) fn open_state(
     dir: &Path,
     quarantine: &Quarantine,
 ) -> Result<Opened, StoreError> {
-    let manifest = Manifest::load(storage, dir)?.unwrap_or(Manifest {
-        next_file: 1,
-        ..Manifest::default()
-    });
-    let mut files = Vec::with_capacity(manifest.files.len());
-    for name in &manifest.files {
-        files.push(Arc::new(ImportFile::open(storage, dir, name)?));
-    }
-    let mut runs = Vec::with_capacity(manifest.active_runs.len());
-    for name in &manifest.active_runs {
-        runs.push(Arc::new(ActiveRun::open(storage, dir, name)?));
-    }
-    let (snapshot, source) = match &manifest.checkpoint {
-        None => (Checkpoint::default(), dir.join(MANIFEST)),
-        Some(name) => {
-            let path = dir.join(name);
-            (read_checkpoint(storage, &path)?, path)
-        }
-    };
-    if snapshot.image.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
-        return Err(StoreError::Corrupt {
-            location: source.display().to_string(),
-            reason: format!(
-                "checkpoint holds LSN {} but the manifest says {}",
-                snapshot.image.applied_lsn, manifest.applied_lsn
-            ),
-        });
-    }
-    let quarantine_next = snapshot.image.quarantine_next.max(1);
-    let state = BusState::restore(snapshot, files, runs, &source)?;
-
+    let Loaded {
+        state,
+        manifest,
+        quarantine_next,
+    } = load_state(storage, dir)?;
     // Files the manifest does not name are left from an interrupted edit.
     let live: HashSet<&str> = manifest
         .files
@@ -213,6 +187,55 @@ pub(crate) fn open_state(
         manifest,
         quarantined: sources,
     })
+}
+
+/// Reads the state the manifest describes (its import files, active runs
+/// and checkpoint) and changes nothing on disk: a writer's open goes on
+/// from it, and a read-only snapshot ([`crate::StoreReader`]) is it.
+pub(crate) fn load_state(storage: &dyn Storage, dir: &Path) -> Result<Loaded, StoreError> {
+    let manifest = Manifest::load(storage, dir)?.unwrap_or(Manifest {
+        next_file: 1,
+        ..Manifest::default()
+    });
+    let mut files = Vec::with_capacity(manifest.files.len());
+    for name in &manifest.files {
+        files.push(Arc::new(ImportFile::open(storage, dir, name)?));
+    }
+    let mut runs = Vec::with_capacity(manifest.active_runs.len());
+    for name in &manifest.active_runs {
+        runs.push(Arc::new(ActiveRun::open(storage, dir, name)?));
+    }
+    let (snapshot, source) = match &manifest.checkpoint {
+        None => (Checkpoint::default(), dir.join(MANIFEST)),
+        Some(name) => {
+            let path = dir.join(name);
+            (read_checkpoint(storage, &path)?, path)
+        }
+    };
+    if snapshot.image.applied_lsn != manifest.applied_lsn && manifest.checkpoint.is_some() {
+        return Err(StoreError::Corrupt {
+            location: source.display().to_string(),
+            reason: format!(
+                "checkpoint holds LSN {} but the manifest says {}",
+                snapshot.image.applied_lsn, manifest.applied_lsn
+            ),
+        });
+    }
+    let quarantine_next = snapshot.image.quarantine_next.max(1);
+    let state = BusState::restore(snapshot, files, runs, &source)?;
+    Ok(Loaded {
+        state,
+        manifest,
+        quarantine_next,
+    })
+}
+
+/// What [`load_state`] read.
+pub(crate) struct Loaded {
+    pub state: BusState,
+    pub manifest: Manifest,
+    /// The quarantine entry the checkpoint expects next.
+    pub quarantine_next: u64,
 }
 
 /// Removes the files of `dir` (its listing: `names`) not in `live`, then

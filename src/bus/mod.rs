@@ -33,6 +33,7 @@ pub(crate) mod aggregations;
 mod amend;
 mod apply;
 mod checkpoint;
+pub(crate) use checkpoint::{load_state, Loaded};
 mod envelope;
 mod file_set;
 mod image;

@@ -94,8 +94,11 @@ fn run(bus: &Bus) {
             if in_batch % 256 == 0 {
                 bus.publish_applied(applied);
             }
+            // The byte and memtable bounds are looked at every 16 frames
+            // since the checkpoint, not every 16 of one wake-up: a producer
+            // that commits one frame at a time wakes the bus once per frame.
             let due = since_checkpoint >= bus.options.checkpoint_frames.max(1)
-                || (in_batch % 16 == 0
+                || (since_checkpoint % 16 == 0
                     && (bus.wal.stats().bytes >= bus.options.checkpoint_wal_bytes
                         || bus.read_state().memtable.len() >= bus.options.checkpoint_completed))
                 || bus

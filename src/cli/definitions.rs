@@ -4,9 +4,10 @@
 
 use bamdb::model::ItemType;
 
+use super::reading::open_reading;
 use super::search::Format;
 use super::table::{table, Cell};
-use super::{close_store, open_imported, out_line, print_pretty, CliError, ExistingStore, EXIT_OK};
+use super::{out_line, print_pretty, CliError, ExistingStore, EXIT_OK};
 
 /// Arguments of `definitions`.
 #[derive(Debug, clap::Args)]
@@ -35,9 +36,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<i32, CliError> {
-    let store = open_imported(&args.store.store)?;
+    let store = open_reading(&args.store.store)?;
     let defs = store.definitions();
-    close_store(store)?;
+    store.close()?;
     match args.format {
         Format::Json => print_pretty(&defs)?,
         Format::Table => {

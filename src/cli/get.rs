@@ -2,8 +2,7 @@
 //! committed is imported.
 
 use super::{
-    close_store, err_line, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK,
-    EXIT_PARTIAL,
+    err_line, print_pretty, reading::open_reading, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
 };
 
 /// Arguments of `get`.
@@ -32,7 +31,7 @@ pub struct GetArgs {
 
 pub fn run(args: GetArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
-    let store = open_imported(dir)?;
+    let store = open_reading(dir)?;
     // An activity that is not deployed is a mistake in the command, not a
     // lookup that found nothing: exit 2, as search and agg do.
     if store.definition(&args.activity).is_err() {
@@ -64,6 +63,6 @@ pub fn run(args: GetArgs) -> Result<i32, CliError> {
             EXIT_PARTIAL
         }
     };
-    close_store(store)?;
+    store.close()?;
     Ok(code)
 }

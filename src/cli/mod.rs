@@ -8,6 +8,7 @@ mod get;
 mod ingest;
 mod maintain;
 mod quarantine;
+mod reading;
 mod search;
 mod stats;
 mod table;
@@ -264,7 +265,11 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 /// warning on stderr naming the cause and how far the import got: nothing
 /// committed is lost, it waits in the message box.
 pub fn open_imported(dir: &Path) -> Result<Store, CliError> {
-    let store = open_existing(dir)?;
+    await_import(open_existing(dir)?)
+}
+
+/// Waits for `store`'s import as [`open_imported`] does.
+pub fn await_import(store: Store) -> Result<Store, CliError> {
     if let Err(e) = wait_for_import(&store) {
         let stats = store.stats();
         if !stats.import_halted {

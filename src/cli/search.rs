@@ -12,8 +12,9 @@ use bamdb::query::{
 use bamdb::StoreError;
 use clap::ValueEnum;
 
+use super::reading::open_reading;
 use super::table::{escape, table, Cell};
-use super::{close_store, open_imported, out_line, print_line, CliError, ExistingStore, EXIT_OK};
+use super::{out_line, print_line, CliError, ExistingStore, EXIT_OK};
 
 const WHERE_HELP: &str =
     "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
@@ -184,11 +185,11 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
         .columns
         .map(|c| c.into_iter().map(|s| s.trim().to_owned()).collect());
     let dir = &args.store.store;
-    let store = open_imported(dir)?;
+    let store = open_reading(dir)?;
     let rows = store
         .search(&search)
         .map_err(|e| query_failed("search", dir, &e))?;
-    close_store(store)?;
+    store.close()?;
     match args.format {
         Format::Json => {
             for row in &rows {
@@ -236,7 +237,7 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
         ));
     }
     let dir = &args.store.store;
-    let store = open_imported(dir)?;
+    let store = open_reading(dir)?;
     // The same answer as a search for an activity that is not deployed.
     store
         .definition(&args.activity)
@@ -244,7 +245,7 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
     let mut records = store
         .pending(Some(&args.activity))
         .map_err(|e| query_failed("search", dir, &e))?;
-    close_store(store)?;
+    store.close()?;
     records.retain(|r| {
         let t = r.last_modified;
         sel.since.is_none_or(|s| t.is_some_and(|t| t >= s))
@@ -377,11 +378,11 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
     agg.since = sel.since;
     agg.until = sel.until;
     let dir = &args.store.store;
-    let store = open_imported(dir)?;
+    let store = open_reading(dir)?;
     let result = store
         .aggregate(&agg)
         .map_err(|e| query_failed("agg", dir, &e))?;
-    close_store(store)?;
+    store.close()?;
     match args.format {
         Format::Table => out_line(escaped(result).to_table().trim_end())?,
         Format::Json => print_line(&result)?,

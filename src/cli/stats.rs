@@ -1,7 +1,8 @@
 //! `bamdb stats`: the store's figures (LSNs, lag, files, instances,
 //! counters, degraded state), once everything committed is imported.
 
-use super::{close_store, open_imported, print_pretty, CliError, ExistingStore, EXIT_OK};
+use super::reading::open_reading;
+use super::{print_pretty, CliError, ExistingStore, EXIT_OK};
 
 /// Arguments of `stats`.
 #[derive(Debug, clap::Args)]
@@ -11,8 +12,8 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs) -> Result<i32, CliError> {
-    let store = open_imported(&args.store.store)?;
+    let store = open_reading(&args.store.store)?;
     print_pretty(&store.stats())?;
-    close_store(store)?;
+    store.close()?;
     Ok(EXIT_OK)
 }

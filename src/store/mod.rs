@@ -25,6 +25,8 @@
 mod admin;
 mod archive;
 mod quarantine;
+mod queries;
+mod reader;
 mod scan;
 mod stats;
 mod verify;
@@ -43,6 +45,7 @@ pub use crate::options::{
     QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions,
 };
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
+pub use reader::StoreReader;
 pub use stats::StoreStats;
 pub use verify::{Problem, VerifyReport};
 
@@ -177,12 +180,7 @@ impl Store {
 
     /// The deployed definitions.
     pub fn definitions(&self) -> Vec<ActivityDefinition> {
-        self.bus
-            .read_state()
-            .definitions
-            .values()
-            .cloned()
-            .collect()
+        queries::definitions(self)
     }
 
     /// A buffered stream: `flush` returns once the batch is durable; the
@@ -244,14 +242,13 @@ impl Store {
     /// The merged instance with this id (or continuation token), active or
     /// completed; `None` if unknown or still pending.
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
-        let key = (activity.to_owned(), id.to_owned());
-        Ok(self.bus.read_state().get(&key)?)
+        queries::get(self, activity, id)
     }
 
     /// Every visible instance of `activity`, active and completed, in no
     /// particular order. (A full scan; richer queries build on it.)
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
-        Ok(self.bus.read_state().all_instances(activity)?)
+        queries::instances(self, activity)
     }
 
     /// Runs a search over the active and completed instances of its
@@ -260,9 +257,7 @@ impl Store {
         &self,
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
-        search.validate(&self.definition(&search.activity)?)?;
-        let snapshot = crate::query::run::Snapshot::for_search(&*self.bus.read_state(), search)?;
-        Ok(crate::query::run::search(snapshot, search)?)
+        queries::search(self, search)
     }
 
     /// Runs an aggregation over the active and completed instances of its
@@ -273,26 +268,12 @@ impl Store {
         &self,
         aggregate: &crate::query::Aggregate,
     ) -> Result<crate::query::AggregateResult, StoreError> {
-        aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        let snapshot = crate::query::run::Snapshot::take(
-            &*self.bus.read_state(),
-            &aggregate.activity,
-            aggregate.status,
-        )?;
-        let run = crate::query::run::aggregate(snapshot, aggregate)?;
-        Ok(run.finish()?)
+        queries::aggregate(self, aggregate)
     }
 
     /// The deployed definition of `activity`.
     pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
-        self.bus
-            .read_state()
-            .definitions
-            .get(activity)
-            .cloned()
-            .ok_or_else(|| StoreError::InvalidInput {
-                reason: format!("activity {activity} is not deployed"),
-            })
+        queries::definition(self, activity)
     }
 
     /// Pending records: trees of events for ids that were never begun and
@@ -325,7 +306,7 @@ impl Store {
     /// ```
     /// An error names an active run that could not be read.
     pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
-        Ok(self.bus.read_state().pending_instances(activity)?)
+        queries::pending(self, activity)
     }
 
     /// Stops the bus after it has imported everything committed, writes a
@@ -363,6 +344,12 @@ impl Drop for Store {
 /// Fails with [`StoreError::NotAStore`] unless `dir` holds a store: a
 /// directory with a `segments/` subdirectory (see
 /// [`StoreOptions::create_if_missing`]). Reads only; creates nothing.
+impl queries::ReadState for Store {
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, crate::bus::state::BusState> {
+        self.bus.read_state()
+    }
+}
+
 pub(crate) fn check_is_store(storage: &dyn Storage, dir: &Path) -> Result<(), StoreError> {
     use std::io::ErrorKind;
     let not_a_store = |reason: &str| StoreError::NotAStore {

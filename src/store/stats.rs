@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Store;
 use crate::bus::quarantine::QuarantineCounts;
+use crate::bus::state::BusState;
 use crate::model::Counters;
 use crate::wal::Lsn;
 
@@ -75,13 +76,6 @@ impl Store {
         .collect();
         let degraded = (!reasons.is_empty()).then(|| reasons.join("; "));
         let st = bus.read_state();
-        let (active, pending) = st.active_and_pending();
-        let runs = st.nodes.runs();
-        let (active_runs, active_run_bytes) = (runs.len(), runs.iter().map(|r| r.bytes).sum());
-        let active_changed = st.nodes.dirty_len();
-        let completed = (st.memtable.len() as u64
-            + st.files.iter().map(|f| f.record_count).sum::<u64>())
-        .saturating_sub(st.superseded_count());
         StoreStats {
             committed_lsn: wal.committed_lsn,
             applied_lsn: progress.applied,
@@ -89,14 +83,6 @@ impl Store {
             lag: wal.committed_lsn.saturating_sub(progress.applied),
             wal_bytes: wal.bytes,
             wal_segments: wal.segments,
-            import_files: st.files.len(),
-            active,
-            active_runs,
-            active_run_bytes,
-            active_changed,
-            completed,
-            pending,
-            counters: st.counters,
             degraded,
             import_halted: progress.halted,
             import_retries: progress.retries,
@@ -105,6 +91,40 @@ impl Store {
                 .counts()
                 .map_err(|e| tracing::warn!(error = %e, "cannot count the quarantine entries"))
                 .ok(),
+            ..StoreStats::of_state(&st)
+        }
+    }
+}
+
+impl StoreStats {
+    /// The figures `st` gives (instances, files, runs, counters); the
+    /// message box's, the bus's and the quarantine's are zero or `None`,
+    /// for the caller to fill in.
+    pub(super) fn of_state(st: &BusState) -> StoreStats {
+        let (active, pending) = st.active_and_pending();
+        let runs = st.nodes.runs();
+        let completed = (st.memtable.len() as u64
+            + st.files.iter().map(|f| f.record_count).sum::<u64>())
+        .saturating_sub(st.superseded_count());
+        StoreStats {
+            committed_lsn: st.applied_lsn,
+            applied_lsn: st.applied_lsn,
+            checkpointed_lsn: 0,
+            lag: 0,
+            wal_bytes: 0,
+            wal_segments: 0,
+            import_files: st.files.len(),
+            active,
+            active_runs: runs.len(),
+            active_run_bytes: runs.iter().map(|r| r.bytes).sum(),
+            active_changed: st.nodes.dirty_len(),
+            completed,
+            pending,
+            counters: st.counters,
+            degraded: None,
+            import_halted: false,
+            import_retries: 0,
+            quarantine: None,
         }
     }
 }

@@ -1,0 +1,118 @@
+//! How the read commands (`get`, `search`, `agg`, `stats`, `definitions`)
+//! open a store. When no other process has it, they open it as its writer
+//! and wait for the import of everything committed, so the answer includes
+//! what was ingested, even by a process that crashed. When another process
+//! has it open (an `ingest`, an application, a bus) or the directory
+//! cannot be written (a read-only mount, another user's store), they open
+//! it read-only alongside ([`StoreReader`]) and answer as of the writer's
+//! last checkpoint; stderr says so.
+
+use std::io::ErrorKind;
+use std::path::Path;
+
+use bamdb::model::{ActivityDefinition, ActivityInstance};
+use bamdb::query::{Aggregate, AggregateResult, Row, Search};
+use bamdb::{PendingInstance, Store, StoreError, StoreReader, StoreStats};
+
+use super::{await_import, close_store, err_line, existing_options, CliError};
+
+/// A store opened for reading: as its writer, or read-only.
+pub enum Reading {
+    Writer(Store),
+    Snapshot(Box<StoreReader>),
+}
+
+/// Opens `dir` for a read command; see the module docs.
+pub fn open_reading(dir: &Path) -> Result<Reading, CliError> {
+    match Store::open(dir, existing_options()) {
+        Ok(store) => Ok(Reading::Writer(await_import(store)?)),
+        Err(e) if held_or_unwritable(&e) => {
+            let reader = StoreReader::open(dir).map_err(|e| CliError::store("open", dir, &e))?;
+            let why = match e {
+                StoreError::Locked { .. } => "another process has it open",
+                _ => "it cannot be written here",
+            };
+            err_line(&format!(
+                "bamdb: note: store {}: {why}; answering read-only from its last checkpoint \
+                 (LSN {}): what was committed after it is not included yet",
+                dir.display(),
+                reader.applied_lsn()
+            ));
+            Ok(Reading::Snapshot(Box::new(reader)))
+        }
+        Err(e) => Err(CliError::store("open", dir, &e)),
+    }
+}
+
+/// Whether a writer's open failed because the store is in use or cannot
+/// be written, so that a read-only open may still answer.
+fn held_or_unwritable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Locked { .. } => true,
+        StoreError::Io { source, .. } => matches!(
+            source.kind(),
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+        ),
+        _ => false,
+    }
+}
+
+impl Reading {
+    pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
+        match self {
+            Reading::Writer(s) => s.get(activity, id),
+            Reading::Snapshot(r) => r.get(activity, id),
+        }
+    }
+
+    pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
+        match self {
+            Reading::Writer(s) => s.definition(activity),
+            Reading::Snapshot(r) => r.definition(activity),
+        }
+    }
+
+    pub fn definitions(&self) -> Vec<ActivityDefinition> {
+        match self {
+            Reading::Writer(s) => s.definitions(),
+            Reading::Snapshot(r) => r.definitions(),
+        }
+    }
+
+    pub fn search(&self, search: &Search) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Reading::Writer(s) => s.search(search),
+            Reading::Snapshot(r) => r.search(search),
+        }
+    }
+
+    pub fn aggregate(&self, aggregate: &Aggregate) -> Result<AggregateResult, StoreError> {
+        match self {
+            Reading::Writer(s) => s.aggregate(aggregate),
+            Reading::Snapshot(r) => r.aggregate(aggregate),
+        }
+    }
+
+    pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
+        match self {
+            Reading::Writer(s) => s.pending(activity),
+            Reading::Snapshot(r) => r.pending(activity),
+        }
+    }
+
+    pub fn stats(&self) -> StoreStats {
+        match self {
+            Reading::Writer(s) => s.stats(),
+            Reading::Snapshot(r) => r.stats(),
+        }
+    }
+
+    /// Closes a writer's open (see [`close_store`]); a read-only one has
+    /// nothing to close.
+    pub fn close(self) -> Result<(), CliError> {
+        match self {
+            Reading::Writer(s) => close_store(s),
+            Reading::Snapshot(_) => Ok(()),
+        }
+    }
+}

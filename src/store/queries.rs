@@ -1,0 +1,74 @@
+//! The read questions a [`super::Store`] and a [`super::StoreReader`]
+//! answer alike, written once over the state they read: each takes how to
+//! read-lock its `BusState`, so a query's snapshot is taken under the lock
+//! and run outside it.
+
+use std::sync::RwLockReadGuard;
+
+use super::PendingInstance;
+use crate::bus::state::BusState;
+use crate::error::StoreError;
+use crate::model::{ActivityDefinition, ActivityInstance};
+use crate::query::run::{self, Snapshot};
+use crate::query::{Aggregate, AggregateResult, Row, Search};
+
+/// How a handle read-locks its state.
+pub(super) trait ReadState {
+    fn state(&self) -> RwLockReadGuard<'_, BusState>;
+}
+
+pub(super) fn get(
+    h: &impl ReadState,
+    activity: &str,
+    id: &str,
+) -> Result<Option<ActivityInstance>, StoreError> {
+    let key = (activity.to_owned(), id.to_owned());
+    Ok(h.state().get(&key)?)
+}
+
+pub(super) fn instances(
+    h: &impl ReadState,
+    activity: &str,
+) -> Result<Vec<ActivityInstance>, StoreError> {
+    Ok(h.state().all_instances(activity)?)
+}
+
+pub(super) fn search(h: &impl ReadState, search: &Search) -> Result<Vec<Row>, StoreError> {
+    search.validate(&definition(h, &search.activity)?)?;
+    let snapshot = Snapshot::for_search(&*h.state(), search)?;
+    Ok(run::search(snapshot, search)?)
+}
+
+pub(super) fn aggregate(
+    h: &impl ReadState,
+    aggregate: &Aggregate,
+) -> Result<AggregateResult, StoreError> {
+    aggregate.validate(&definition(h, &aggregate.activity)?)?;
+    let snapshot = Snapshot::take(&*h.state(), &aggregate.activity, aggregate.status)?;
+    let run = run::aggregate(snapshot, aggregate)?;
+    Ok(run.finish()?)
+}
+
+pub(super) fn definition(
+    h: &impl ReadState,
+    activity: &str,
+) -> Result<ActivityDefinition, StoreError> {
+    h.state()
+        .definitions
+        .get(activity)
+        .cloned()
+        .ok_or_else(|| StoreError::InvalidInput {
+            reason: format!("activity {activity} is not deployed"),
+        })
+}
+
+pub(super) fn definitions(h: &impl ReadState) -> Vec<ActivityDefinition> {
+    h.state().definitions.values().cloned().collect()
+}
+
+pub(super) fn pending(
+    h: &impl ReadState,
+    activity: Option<&str>,
+) -> Result<Vec<PendingInstance>, StoreError> {
+    Ok(h.state().pending_instances(activity)?)
+}

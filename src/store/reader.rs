@@ -1,0 +1,203 @@
+//! A read-only view of a store: any number of processes open one while a
+//! writer (a [`Store`](super::Store)) has the store open, without its lock
+//! and without writing anything, so a store on a read-only file system or
+//! owned by another user can be queried too.
+//!
+//! A reader sees the store as of its last checkpoint: the manifest names
+//! the import files, the active runs and the checkpoint of one LSN, all of
+//! them sealed (never written again once named), so what it reads is one
+//! consistent state, never half of a frame. A writer replaces the manifest
+//! and only then deletes the files the old one named; a reader that finds
+//! a named file gone has met such an edit and starts again from the new
+//! manifest. Frames committed after the checkpoint are not seen until the
+//! writer's next checkpoint (by default within a second of the import,
+//! `StoreOptions::checkpoint_interval`) and a [`StoreReader::refresh`].
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+
+use super::queries::{self, ReadState};
+use super::{check_is_store, PendingInstance, StoreStats};
+use crate::bus::lock;
+use crate::bus::state::BusState;
+use crate::bus::{load_state, Loaded};
+use crate::error::StoreError;
+use crate::model::{ActivityDefinition, ActivityInstance};
+use crate::query::{Aggregate, AggregateResult, Row, Search};
+use crate::segments::manifest::Manifest;
+use crate::storage::{FsStorage, Storage};
+use crate::wal::Lsn;
+
+/// How often an open (or refresh) starts again when a writer's edit
+/// removed a file the manifest it read named. Each edit needs a
+/// checkpoint, so a reader that loses this many races in a row is facing
+/// something else, and reports it.
+const LOAD_ATTEMPTS: usize = 32;
+
+/// A read-only snapshot of a store; see the module docs.
+///
+/// ```
+/// use bamdb::{EventStream, Store, StoreOptions, StoreReader};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Store::open(dir.path(), StoreOptions::default())?;
+/// store.deploy(serde_json::from_str(
+///     r#"{"name":"PurchaseOrder","items":[{"name":"Amount","type":"int"}]}"#,
+/// )?)?;
+/// let mut stream = store.direct_stream();
+/// stream.begin("PurchaseOrder", "PO-1")?;
+/// stream.update("PurchaseOrder", "PO-1", [("Amount", 7)])?;
+/// stream.flush()?;
+///
+/// // The writer still has the store open; a reader opens it alongside
+/// // and sees what its last checkpoint holds.
+/// store.wait_checkpointed(std::time::Duration::from_secs(10));
+/// let reader = StoreReader::open(dir.path())?;
+/// assert!(reader.get("PurchaseOrder", "PO-1")?.is_some());
+///
+/// let mut stream = store.direct_stream();
+/// stream.begin("PurchaseOrder", "PO-2")?;
+/// stream.flush()?;
+/// store.wait_checkpointed(std::time::Duration::from_secs(10));
+/// assert!(reader.refresh()?); // a newer checkpoint
+/// assert!(reader.get("PurchaseOrder", "PO-2")?.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StoreReader {
+    storage: Arc<dyn Storage>,
+    dir: PathBuf,
+    files_dir: PathBuf,
+    state: RwLock<BusState>,
+    /// The manifest the state was read from: a refresh compares it with
+    /// the current one.
+    manifest: Mutex<Manifest>,
+}
+
+impl StoreReader {
+    /// Opens the store in `dir` read-only. A directory that holds no store
+    /// is [`StoreError::NotAStore`]; nothing is created or written.
+    pub fn open(dir: impl AsRef<Path>) -> Result<StoreReader, StoreError> {
+        StoreReader::open_with_storage(FsStorage::shared(), dir)
+    }
+
+    /// [`StoreReader::open`] on any [`Storage`] (the in-memory disk in
+    /// tests).
+    pub fn open_with_storage(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+    ) -> Result<StoreReader, StoreError> {
+        let dir = dir.as_ref().to_path_buf();
+        check_is_store(storage.as_ref(), &dir)?;
+        let files_dir = dir.join("segments");
+        let loaded = load_consistent(storage.as_ref(), &files_dir)?;
+        Ok(StoreReader {
+            storage,
+            dir,
+            files_dir,
+            state: RwLock::new(loaded.state),
+            manifest: Mutex::new(loaded.manifest),
+        })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The LSN of the message box the snapshot holds everything up to.
+    pub fn applied_lsn(&self) -> Lsn {
+        self.state().applied_lsn
+    }
+
+    /// Moves to the writer's latest checkpoint; `Ok(false)` if there is
+    /// none newer than the snapshot. Queries running meanwhile finish on
+    /// the snapshot they started with. The LSN never goes backwards.
+    pub fn refresh(&self) -> Result<bool, StoreError> {
+        let current = lock(&self.manifest).clone();
+        let latest = Manifest::load(self.storage.as_ref(), &self.files_dir)?;
+        if latest.as_ref() == Some(&current) || latest.is_none() {
+            return Ok(false);
+        }
+        let loaded = load_consistent(self.storage.as_ref(), &self.files_dir)?;
+        if loaded.state.applied_lsn < current.applied_lsn {
+            // Not a state a writer leaves (its manifest's LSN only grows):
+            // keep the newer snapshot rather than go back.
+            return Ok(false);
+        }
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = loaded.state;
+        *lock(&self.manifest) = loaded.manifest;
+        Ok(true)
+    }
+
+    /// The merged instance with this id (or continuation token); see
+    /// [`Store::get`](super::Store::get).
+    pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
+        queries::get(self, activity, id)
+    }
+
+    /// Every visible instance of `activity`; see
+    /// [`Store::instances`](super::Store::instances).
+    pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
+        queries::instances(self, activity)
+    }
+
+    /// Runs a search; see [`Store::search`](super::Store::search).
+    pub fn search(&self, search: &Search) -> Result<Vec<Row>, StoreError> {
+        queries::search(self, search)
+    }
+
+    /// Runs an aggregation; see [`Store::aggregate`](super::Store::aggregate).
+    pub fn aggregate(&self, aggregate: &Aggregate) -> Result<AggregateResult, StoreError> {
+        queries::aggregate(self, aggregate)
+    }
+
+    /// The deployed definition of `activity`.
+    pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
+        queries::definition(self, activity)
+    }
+
+    /// The deployed definitions.
+    pub fn definitions(&self) -> Vec<ActivityDefinition> {
+        queries::definitions(self)
+    }
+
+    /// Pending records; see [`Store::pending`](super::Store::pending).
+    pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
+        queries::pending(self, activity)
+    }
+
+    /// The snapshot's figures. A reader does not read the message box or
+    /// the quarantine: `committed_lsn`, `applied_lsn` and
+    /// `checkpointed_lsn` are all the snapshot's LSN, `lag`, `wal_bytes`
+    /// and `wal_segments` are 0, and `quarantine` is `None`.
+    pub fn stats(&self) -> StoreStats {
+        let st = self.state();
+        StoreStats {
+            checkpointed_lsn: st.applied_lsn,
+            ..StoreStats::of_state(&st)
+        }
+    }
+}
+
+impl ReadState for StoreReader {
+    fn state(&self) -> RwLockReadGuard<'_, BusState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads the state the manifest names, starting again when a writer's
+/// edit removed one of its files meanwhile (see the module docs).
+fn load_consistent(storage: &dyn Storage, files_dir: &Path) -> Result<Loaded, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match load_state(storage, files_dir) {
+            Err(e) if is_not_found(&e) && attempt < LOAD_ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+fn is_not_found(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io { source, .. } if source.kind() == ErrorKind::NotFound)
+}
