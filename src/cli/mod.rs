@@ -70,6 +70,46 @@ const EXIT_QUARANTINE: &str = "Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// For the commands that need the store's writer lock (deploy, ingest,
+    /// maintain, quarantine, verify): when another process has the store
+    /// open, wait up to SECS for it to close instead of failing with
+    /// "locked" at once. Read commands do not need the lock.
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_wait)]
+    wait: Option<Duration>,
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0 * 365.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds (0 to a year)"))
+}
+
+/// `--wait`: how long an open waits for another process's writer lock.
+static LOCK_WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// How often a waiting open tries the lock again. (A lock's release is not
+/// announced to other processes; trying again is how a waiter learns it.)
+const LOCK_RETRY: Duration = Duration::from_millis(50);
+
+/// Runs `open` (anything that takes the writer lock) until it is not
+/// [`StoreError::Locked`] or the `--wait` time is over.
+pub fn waiting_for_lock<T>(
+    mut open: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let wait = LOCK_WAIT.get().copied().unwrap_or_default();
+    let deadline = Instant::now() + wait;
+    loop {
+        match open() {
+            Err(StoreError::Locked { .. } | StoreError::Wal(WalError::Locked { .. }))
+                if Instant::now() + LOCK_RETRY <= deadline =>
+            {
+                std::thread::sleep(LOCK_RETRY);
+            }
+            other => return other,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +167,9 @@ fn with_exit_codes(cmd: clap::Command) -> clap::Command {
 /// Runs a parsed command line; returns the exit code.
 /// A closed standard output is a quiet success (exit code 0).
 pub fn run(cli: Cli) -> Result<i32, CliError> {
+    if let Some(wait) = cli.wait {
+        let _ = LOCK_WAIT.set(wait);
+    }
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Deploy(a) => deploy::run(a),
@@ -185,7 +228,7 @@ impl CliError {
         }
         let advice = match err {
             StoreError::Locked { .. } | StoreError::Wal(WalError::Locked { .. }) => {
-                "close the other process that has it open (or wait for it to finish), then retry"
+                "close the other process that has it open, or pass --wait SECS to wait for it; get, search, agg, stats and definitions read alongside it"
             }
             StoreError::Wal(WalError::Poisoned { .. }) => {
                 "the message box stopped after a failed write or sync; reopen the store (what was acknowledged is durable)"
@@ -236,7 +279,8 @@ pub struct ExistingStore {
 
 /// Opens the store in `dir`, creating it if needed (deploy, ingest, demo).
 pub fn open_store(dir: &Path) -> Result<Store, CliError> {
-    Store::open(dir, StoreOptions::default()).map_err(|e| CliError::store("open", dir, &e))
+    waiting_for_lock(|| Store::open(dir, StoreOptions::default()))
+        .map_err(|e| CliError::store("open", dir, &e))
 }
 
 /// The options of every command that must not create a store.
@@ -250,7 +294,8 @@ pub fn existing_options() -> StoreOptions {
 /// Opens an existing store: a directory that holds no store (or a missing
 /// one, or a file) is an error that names it, and nothing is created.
 pub fn open_existing(dir: &Path) -> Result<Store, CliError> {
-    Store::open(dir, existing_options()).map_err(|e| CliError::store("open", dir, &e))
+    waiting_for_lock(|| Store::open(dir, existing_options()))
+        .map_err(|e| CliError::store("open", dir, &e))
 }
 
 /// How long query commands wait for the import of what was committed.

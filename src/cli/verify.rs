@@ -7,8 +7,8 @@
 use bamdb::{Problem, Store, StoreError, StoreOptions};
 
 use super::{
-    existing_options, out_line, print_pretty, wait_for_import, CliError, ExistingStore, EXIT_OK,
-    EXIT_PARTIAL,
+    existing_options, out_line, print_pretty, wait_for_import, waiting_for_lock, CliError,
+    ExistingStore, EXIT_OK, EXIT_PARTIAL,
 };
 
 /// Arguments of `verify`.
@@ -46,8 +46,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, CliError> {
     let dir = &args.store.store;
     let options = existing_options();
-    let mut report =
-        Store::verify(dir, &options).map_err(|e| CliError::store("verify", dir, &e))?;
+    let mut report = waiting_for_lock(|| Store::verify(dir, &options))
+        .map_err(|e| CliError::store("verify", dir, &e))?;
     let q = &report.quarantine_entries;
     let mut summary = format!(
         "{} message box frames, {} quarantine records ({} unresolved, {} resolved, {} dropped), {} import files ({} records), {}",
@@ -118,7 +118,7 @@ fn open_and_import(
     dir: &std::path::Path,
     options: StoreOptions,
 ) -> Result<(Vec<String>, String), CliError> {
-    let store = match Store::open(dir, options) {
+    let store = match waiting_for_lock(|| Store::open(dir, options.clone())) {
         Ok(s) => s,
         Err(e @ StoreError::Corrupt { .. }) => return Ok((vec![e.to_string()], String::new())),
         Err(e) => return Err(CliError::store("open", dir, &e)),
