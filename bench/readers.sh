@@ -27,7 +27,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin bamdb
 BAMDB="$ROOT/target/release/bamdb"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bamdb-readers.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$WORK"' EXIT
 echo "readers.sh: N=$N readers=$READERS pace=${PACE}s; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD)" >&2
 
 cat > "$WORK/defs.json" <<'DEFS'
@@ -51,13 +51,14 @@ gen 0 10000 > "$WORK/preload.jsonl"
 gen 10000 "$N" > "$WORK/load.jsonl"
 
 reader() { # store, out file: one line per get, "<us> <read-only 0/1> <exit>"
-    local store="$1" out="$2" i=0 s e code
+    local store="$1" out="$2" i=0 s e code err="$WORK/err.$BASHPID"
     while [ ! -e "$WORK/stop" ]; do
         s=$(date +%s%N)
         code=0
-        "$BAMDB" get --store "$store" PurchaseOrder "PO-$(( (i * 7919) % 10000 ))" >/dev/null 2>"$out.err" || code=$?
+        "$BAMDB" get --store "$store" PurchaseOrder "PO-$(( (i * 7919) % 10000 ))" >/dev/null 2>"$err" || code=$?
         e=$(date +%s%N)
-        echo "$(( (e - s) / 1000 )) $(grep -c read-only "$out.err" || true) $code" >> "$out"
+        echo "$(( (e - s) / 1000 )) $(grep -c read-only "$err" || true) $code" >> "$out"
+        [ "$code" = 0 ] || { echo "exit $code:"; cat "$err"; } >> "$WORK/failures.txt"
         i=$((i + 1))
         sleep "$PACE"
     done
@@ -74,7 +75,7 @@ run() { # label, readers
     "$BAMDB" ingest --store "$store" "$WORK/load.jsonl" >/dev/null 2>"$WORK/$label.ingest.err" &
     local ingest=$!
     for r in $(seq 1 "$readers"); do
-        reader "$store" "$WORK/$label.r$r" &
+        reader "$store" "$WORK/$label.times$r" &
         pids+=($!)
     done
     wait "$ingest"
@@ -86,17 +87,22 @@ run() { # label, readers
     events=$(( N * 3 ))
     echo "{\"run\":\"$label\",\"readers\":$readers,\"ingest_s\":$secs,\"events_per_s\":$(awk -v n=$events -v t="$secs" 'BEGIN { printf "%.0f", n / t }')}"
     if [ "$readers" -gt 0 ]; then
-        cat "$WORK/$label".r* | sort -n -k1 > "$WORK/$label.all"
+        cat "$WORK/$label".times[0-9]* | sort -n -k1 > "$WORK/$label.all"
         local count
         count=$(wc -l < "$WORK/$label.all")
         awk -v c="$count" '
             { t[NR] = $1; ro += $2; if ($3 != 0) bad++ }
             END {
+                p = int(c * 0.99); if (p < 1) p = 1
                 printf "{\"run\":\"gets\",\"count\":%d,\"median_us\":%d,\"p99_us\":%d,\"max_us\":%d,\"read_only\":%d,\"failed\":%d}\n",
-                    c, t[int((c + 1) / 2)], t[int(c * 0.99) > 0 ? int(c * 0.99) : 1], t[c], ro, bad + 0
+                    c, t[int((c + 1) / 2)], t[p], t[c], ro, bad + 0
             }' "$WORK/$label.all"
     fi
 }
 
 run alone 0
 run with_readers "$READERS"
+if [ -s "$WORK/failures.txt" ]; then
+    echo "readers.sh: failed gets (first 20 lines):" >&2
+    head -20 "$WORK/failures.txt" >&2
+fi
