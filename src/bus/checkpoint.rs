@@ -69,7 +69,8 @@ fn publish(bus: &Bus) -> Result<Lsn, StoreError> {
             .map_err(|e| encode_error("active run", e))?;
         let dirty: Vec<(Key, Option<Vec<u8>>)> =
             dirty.into_iter().map(|(k, v)| (k.clone(), v)).collect();
-        let body = postcard::to_allocvec(&st.image(quarantine_next, census))
+        let body = st
+            .checkpoint_body(quarantine_next, census)
             .map_err(|e| encode_error("checkpoint", e.to_string()))?;
         let completed: Vec<_> = st.memtable.values().cloned().collect();
         (body, completed, st.applied_lsn, (dirty, census))

@@ -13,6 +13,9 @@ const DEPLOY: u8 = 0xD1;
 const REPLAY: u8 = 0xD2;
 // Format: { 0xD3 | postcard(AdminOp) }
 const ADMIN: u8 = 0xD3;
+// Format: { 0xD4 | sequence u64 LE | event batch }: a batch its producer
+// numbered, imported at most once per (the batch's producer id, sequence).
+const SEQUENCED: u8 = 0xD4;
 
 /// A decoded frame payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,6 +28,9 @@ pub(crate) enum Payload<'a> {
     Replay { entry: u64, batch: &'a [u8] },
     /// An operator's action on an active instance (postcard `AdminOp`).
     Admin(&'a [u8]),
+    /// An event batch with its producer's sequence number for it (see
+    /// `idempotency`).
+    Sequenced { seq: u64, batch: &'a [u8] },
     /// Something this version does not know.
     Unknown(Option<u8>),
 }
@@ -41,6 +47,13 @@ pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
             None => Payload::Unknown(Some(REPLAY)),
         },
         Some((&ADMIN, op)) => Payload::Admin(op),
+        Some((&SEQUENCED, rest)) => match rest.split_first_chunk::<8>() {
+            Some((seq, batch)) => Payload::Sequenced {
+                seq: u64::from_le_bytes(*seq),
+                batch,
+            },
+            None => Payload::Unknown(Some(SEQUENCED)),
+        },
         Some((&b, _)) => Payload::Unknown(Some(b)),
         None => Payload::Unknown(None),
     }
@@ -57,6 +70,15 @@ pub(crate) fn parse_definitions(
         serde_json::from_slice(json).map(|def| vec![def])
     };
     parsed.map_err(|e| format!("the deployed definition does not parse: {e}"))
+}
+
+/// The frame payload of `batch` numbered `seq` by its producer.
+pub(crate) fn sequenced(seq: u64, batch: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + batch.len());
+    out.push(SEQUENCED);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(batch);
+    out
 }
 
 pub(crate) fn deploy(json: &str) -> Vec<u8> {

@@ -15,6 +15,14 @@ fn each_kind_round_trips_and_unknown_bytes_are_named() {
         }
     );
     assert_eq!(parse(&[0xD2, 1, 2]), Payload::Unknown(Some(0xD2)));
+    assert_eq!(
+        parse(&sequenced(7, &[FORMAT_VERSION, 9])),
+        Payload::Sequenced {
+            seq: 7,
+            batch: &[FORMAT_VERSION, 9]
+        }
+    );
+    assert_eq!(parse(&[0xD4, 1, 2]), Payload::Unknown(Some(0xD4)));
     assert_eq!(parse(&[0x77]), Payload::Unknown(Some(0x77)));
     assert_eq!(parse(&[]), Payload::Unknown(None));
 }

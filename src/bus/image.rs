@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::aggregations::{AggregationSpec, Declared, DeclaredImage};
+use super::idempotency::Sequences;
 use super::nodes::{Census, Nodes};
 use super::state::{BusState, Key, Node};
 use crate::model::{ActivityDefinition, Counters};
@@ -20,6 +21,8 @@ use crate::storage::Storage;
 use crate::wal::Lsn;
 
 pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+/// 5: the image is followed by the highest sequence number imported per
+/// producer and the count of duplicates skipped (see `idempotency`).
 /// 4: each declared real-time aggregation is stored with its totals, so
 /// opening a store does not rebuild them by a scan.
 /// 3: the nodes of active and pending instances live in active runs (the
@@ -28,7 +31,8 @@ pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
 /// 2: nodes keep every link with its stamp, and the checkpoint names the
 /// superseded records of amended instances (read: its nodes join the dirty
 /// set, and the next checkpoint writes them as the store's first run).
-pub(super) const CHECKPOINT_VERSION: u32 = 4;
+pub(super) const CHECKPOINT_VERSION: u32 = 5;
+const CHECKPOINT_VERSION_4: u32 = 4;
 const CHECKPOINT_VERSION_3: u32 = 3;
 const CHECKPOINT_VERSION_2: u32 = 2;
 /// A checkpoint larger than this is refused when read (memory bound).
@@ -82,12 +86,13 @@ struct StateImageV2 {
 
 /// A checkpoint as read: the image, the nodes a version-2 checkpoint held,
 /// and the aggregations an older checkpoint stored without totals (both
-/// empty for version 4).
+/// empty from version 4 on), and the sequences (empty before version 5).
 #[derive(Debug, Default)]
 pub(crate) struct Checkpoint {
     pub image: StateImage,
     pub legacy_nodes: Vec<(Key, Node)>,
     pub legacy_aggregations: Vec<AggregationSpec>,
+    pub sequences: Sequences,
 }
 
 /// Reads and decodes a checkpoint file: the one reader, for opening a
@@ -97,16 +102,41 @@ pub(crate) fn read_checkpoint(
     path: &Path,
 ) -> Result<Checkpoint, ImportFileError> {
     let (version, body) = read_blob(storage, path, &CHECKPOINT_MAGIC, MAX_CHECKPOINT)?;
+    decode(version, &body, path)
+}
+
+/// Decodes the body of a checkpoint of `version` read from `path`.
+pub(super) fn decode(
+    version: u32,
+    body: &[u8],
+    path: &Path,
+) -> Result<Checkpoint, ImportFileError> {
     let damaged = |e: postcard::Error| {
         ImportFileError::corrupt(path, None, format!("checkpoint does not decode: {e}"))
     };
     match version {
-        CHECKPOINT_VERSION => Ok(Checkpoint {
-            image: postcard::from_bytes(&body).map_err(damaged)?,
+        CHECKPOINT_VERSION => {
+            let (image, rest) = postcard::take_from_bytes(body).map_err(damaged)?;
+            let (sequences, rest) = postcard::take_from_bytes(rest).map_err(damaged)?;
+            if !rest.is_empty() {
+                return Err(ImportFileError::corrupt(
+                    path,
+                    None,
+                    format!("checkpoint has {} bytes after its end", rest.len()),
+                ));
+            }
+            Ok(Checkpoint {
+                image,
+                sequences,
+                ..Checkpoint::default()
+            })
+        }
+        CHECKPOINT_VERSION_4 => Ok(Checkpoint {
+            image: postcard::from_bytes(body).map_err(damaged)?,
             ..Checkpoint::default()
         }),
         CHECKPOINT_VERSION_3 => {
-            let v3: StateImageV3 = postcard::from_bytes(&body).map_err(damaged)?;
+            let v3: StateImageV3 = postcard::from_bytes(body).map_err(damaged)?;
             Ok(Checkpoint {
                 image: StateImage {
                     applied_lsn: v3.applied_lsn,
@@ -120,10 +150,11 @@ pub(crate) fn read_checkpoint(
                 },
                 legacy_nodes: Vec::new(),
                 legacy_aggregations: v3.aggregations,
+                sequences: Sequences::default(),
             })
         }
         CHECKPOINT_VERSION_2 => {
-            let v2: StateImageV2 = postcard::from_bytes(&body).map_err(damaged)?;
+            let v2: StateImageV2 = postcard::from_bytes(body).map_err(damaged)?;
             Ok(Checkpoint {
                 image: StateImage {
                     applied_lsn: v2.applied_lsn,
@@ -137,17 +168,29 @@ pub(crate) fn read_checkpoint(
                 },
                 legacy_nodes: v2.nodes,
                 legacy_aggregations: v2.aggregations,
+                sequences: Sequences::default(),
             })
         }
         _ => Err(ImportFileError::UnsupportedVersion {
             path: path.to_path_buf(),
             version,
-            reads: "2 to 4",
+            reads: "2 to 5",
         }),
     }
 }
 
 impl BusState {
+    /// The body of a checkpoint of the state (current version): its image,
+    /// then its sequences.
+    pub fn checkpoint_body(
+        &self,
+        quarantine_next: u64,
+        census: Census,
+    ) -> Result<Vec<u8>, postcard::Error> {
+        let body = postcard::to_allocvec(&self.image(quarantine_next, census))?;
+        postcard::to_extend(&self.sequences, body)
+    }
+
     /// The image of the state (`census`: the census the runs will have
     /// once the checkpoint's run is written).
     pub fn image(&self, quarantine_next: u64, census: Census) -> StateImage {
@@ -185,6 +228,7 @@ impl BusState {
             image: snapshot,
             legacy_nodes,
             legacy_aggregations,
+            sequences,
         } = checkpoint;
         let damaged = |what: String| ImportFileError::corrupt(path, None, what);
         let mut definitions = BTreeMap::new();
@@ -208,6 +252,7 @@ impl BusState {
                 .into_iter()
                 .map(|(name, roots)| (name, roots.into_iter().collect()))
                 .collect(),
+            sequences,
         };
         for (key, node) in legacy_nodes {
             state.nodes.insert(key, node);

@@ -46,6 +46,7 @@ fn a_state_image_restores_the_same_state() {
         image,
         legacy_nodes: st.nodes.snapshot().into_iter().collect(),
         legacy_aggregations: Vec::new(),
+        sequences: Default::default(),
     };
     let back =
         BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt")).unwrap();
@@ -84,6 +85,7 @@ fn aggregations_of_an_older_checkpoint_are_rebuilt_by_a_scan() {
         image,
         legacy_nodes: st.nodes.snapshot().into_iter().collect(),
         legacy_aggregations: vec![by_region()],
+        sequences: Default::default(),
     };
     let back =
         BusState::restore(checkpoint, Vec::new(), Vec::new(), Path::new("/c/x.ckpt")).unwrap();
@@ -131,7 +133,7 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
     assert!(
-        matches!(err, ImportFileError::UnsupportedVersion { version: 5, .. }),
+        matches!(err, ImportFileError::UnsupportedVersion { version: 6, .. }),
         "{err}"
     );
     write(&encode_blob(
@@ -143,4 +145,29 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
     assert!(matches!(err, ImportFileError::Corrupt { .. }), "{err}");
     assert!(err.to_string().starts_with("/c/x.ckpt"), "{err}");
     assert!(err.to_string().contains("does not decode"), "{err}");
+}
+
+/// Version 5 appends the sequence marks to the image; a version-4 body is
+/// the image alone and restores with none; bytes after the end are damage.
+#[test]
+fn sequences_travel_in_the_checkpoint_and_a_version_4_one_has_none() {
+    let path = Path::new("/c/x.ckpt");
+    let mut st = deployed();
+    st.sequences.record(7, 42);
+    st.sequences.duplicates = 3;
+    let body = st.checkpoint_body(1, st.nodes.census()).unwrap();
+    let back = decode(CHECKPOINT_VERSION, &body, path).unwrap();
+    assert_eq!(back.sequences, st.sequences);
+    let restored = BusState::restore(back, Vec::new(), Vec::new(), path).unwrap();
+    assert_eq!(restored.sequences, st.sequences);
+
+    let v4 = postcard::to_allocvec(&st.image(1, st.nodes.census())).unwrap();
+    let old = decode(4, &v4, path).unwrap();
+    assert_eq!(old.sequences, Default::default());
+    assert_eq!(old.image.quarantine_next, 1);
+
+    let mut long = body;
+    long.push(0);
+    let err = decode(CHECKPOINT_VERSION, &long, path).unwrap_err();
+    assert!(err.to_string().contains("after its end"), "{err}");
 }

@@ -33,6 +33,7 @@ pub(crate) mod aggregations;
 mod amend;
 mod apply;
 mod checkpoint;
+mod idempotency;
 pub(crate) use checkpoint::{load_state, Loaded};
 mod envelope;
 mod file_set;
@@ -230,7 +231,9 @@ impl Bus {
 pub(crate) fn replayable_batch(payload: &[u8]) -> Option<&[u8]> {
     match envelope::parse(payload) {
         envelope::Payload::Batch(b) => Some(b),
-        envelope::Payload::Replay { batch, .. } => Some(batch),
+        envelope::Payload::Replay { batch, .. } | envelope::Payload::Sequenced { batch, .. } => {
+            Some(batch)
+        }
         _ => None,
     }
 }

@@ -34,6 +34,13 @@ impl Producer {
         self.bus.wal.append(batch)
     }
 
+    /// [`Producer::commit`] of a batch its producer numbered `seq`: the bus
+    /// imports it at most once (see `idempotency`).
+    pub(crate) fn commit_sequenced(&self, seq: u64, batch: &[u8]) -> Result<Lsn, WalError> {
+        self.bus.throttle();
+        self.bus.wal.append(&super::envelope::sequenced(seq, batch))
+    }
+
     /// Checks a batch against the deployed definitions without applying
     /// it: the reasons it would be quarantined for, if any.
     pub(crate) fn check(&self, batch: Batch) -> Result<(), Vec<String>> {

@@ -24,6 +24,7 @@ use crate::segments::record::{StoredInstance, StoredValue};
 use crate::wal::Lsn;
 
 use super::aggregations::Declared;
+use super::idempotency::Sequences;
 use super::nodes::Nodes;
 
 pub(crate) use super::node::{Key, Node, Stamp};
@@ -51,6 +52,9 @@ pub(crate) struct BusState {
     pub aggregations: BTreeMap<String, Declared>,
     /// Records in import files that are old versions of amended instances.
     pub superseded: Superseded,
+    /// The highest sequence number imported per producer (see
+    /// `idempotency`).
+    pub sequences: Sequences,
 }
 
 impl BusState {

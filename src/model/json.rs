@@ -8,8 +8,13 @@
 //! {"op":"reference","activity":"PurchaseOrder","id":"PO-1","type":"DocumentUrl","name":"invoice","data":"...","long_data":"..."}
 //! {"op":"relate","activity":"PurchaseOrder","id":"PO-1","related_activity":"Shipment","related_id":"SH-9"}
 //! {"op":"flush"}
+//! {"op":"flush","seq":42}
 //! {"op":"clear"}
 //! ```
+//!
+//! A flush with `seq` numbers the batch for its producer, so the store
+//! imports it at most once however often it is sent (see
+//! [`crate::EventStream::flush_sequenced`]).
 //!
 //! `ts` is optional on every event op (absent or `null` means "now", which
 //! the caller fills in with [`JsonEvent::into_event`]); `long_data` is
@@ -32,8 +37,12 @@ use super::{Event, EventKind, Limits, ModelError, Timestamp, Value};
 pub enum JsonLine {
     /// An event op.
     Event(JsonEvent),
-    /// `{"op":"flush"}`: commit the buffered events.
-    Flush,
+    /// `{"op":"flush"}`: commit the buffered events; with `"seq":N`, as
+    /// the producer's batch number N (imported at most once).
+    Flush {
+        /// The batch's sequence number, if given.
+        seq: Option<u64>,
+    },
     /// `{"op":"clear"}`: roll back the buffered events.
     Clear,
 }
@@ -79,6 +88,7 @@ struct RawLine {
     long_data: Option<String>,
     related_activity: Option<String>,
     related_id: Option<String>,
+    seq: Option<u64>,
 }
 
 /// `data` is an object of items for `update` and a string for `reference`.
@@ -141,7 +151,8 @@ const EVENT_OPS: &str = "begin, update, end, continue, reference, relate, flush,
 /// let JsonLine::Event(ev) = parse_line(line)? else { panic!("not an event") };
 /// assert_eq!(ev.kind, EventKind::Update(vec![("Amount".into(), Value::Float(125.5))]));
 /// assert_eq!(ev.ts, None);
-/// assert_eq!(parse_line(r#"{"op":"flush"}"#)?, JsonLine::Flush);
+/// assert_eq!(parse_line(r#"{"op":"flush"}"#)?, JsonLine::Flush { seq: None });
+/// assert_eq!(parse_line(r#"{"op":"flush","seq":7}"#)?, JsonLine::Flush { seq: Some(7) });
 /// # Ok::<(), bamdb::model::ModelError>(())
 /// ```
 pub fn parse_line(line: &str) -> Result<JsonLine, ModelError> {
@@ -162,7 +173,8 @@ pub fn parse_line_with(line: &str, limits: &Limits) -> Result<JsonLine, ModelErr
         .map_err(|e| invalid(format!("bad JSON line: {e}")))?;
     let op = raw.op.clone();
     let allowed: &[&str] = match op.as_str() {
-        "flush" | "clear" => &[],
+        "flush" => &["seq"],
+        "clear" => &[],
         "begin" | "end" => &["activity", "id", "ts"],
         "update" => &["activity", "id", "ts", "data"],
         "continue" => &["activity", "id", "ts", "token"],
@@ -181,7 +193,7 @@ pub fn parse_line_with(line: &str, limits: &Limits) -> Result<JsonLine, ModelErr
         value.ok_or_else(|| invalid(format!("op {op} needs the field {field}")))
     };
     let kind = match op.as_str() {
-        "flush" => return Ok(JsonLine::Flush),
+        "flush" => return Ok(JsonLine::Flush { seq: raw.seq }),
         "clear" => return Ok(JsonLine::Clear),
         "begin" => EventKind::Begin,
         "end" => EventKind::End,
@@ -244,6 +256,7 @@ fn present_fields(raw: &RawLine) -> impl Iterator<Item = &'static str> {
         ("long_data", raw.long_data.is_some()),
         ("related_activity", raw.related_activity.is_some()),
         ("related_id", raw.related_id.is_some()),
+        ("seq", raw.seq.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))

@@ -70,7 +70,25 @@ fn every_op_parses() {
         event(r#"{"op":"relate","activity":"PurchaseOrder","id":"PO-1","related_activity":"Shipment","related_id":"SH-9"}"#).kind,
         EventKind::AddRelatedActivity { related_activity: "Shipment".into(), related_id: "SH-9".into() }
     );
-    assert_eq!(parse_line(r#"{"op":"flush"}"#), Ok(JsonLine::Flush));
+    assert_eq!(
+        parse_line(r#"{"op":"flush"}"#),
+        Ok(JsonLine::Flush { seq: None })
+    );
+    assert_eq!(
+        parse_line(r#"{"op":"flush","seq":18446744073709551615}"#),
+        Ok(JsonLine::Flush {
+            seq: Some(u64::MAX)
+        })
+    );
+    for bad in [
+        r#"{"op":"flush","seq":-1}"#,
+        r#"{"op":"flush","seq":"7"}"#,
+        r#"{"op":"flush","seq":1.5}"#,
+        r#"{"op":"clear","seq":1}"#,
+        r#"{"op":"begin","activity":"A","id":"1","seq":1}"#,
+    ] {
+        assert!(parse_line(bad).is_err(), "{bad}");
+    }
     assert_eq!(parse_line("{\"op\":\"clear\"}\r\n"), Ok(JsonLine::Clear));
     let now = Timestamp::from_micros(5);
     assert_eq!(

@@ -276,6 +276,15 @@ impl Store {
         queries::definition(self, activity)
     }
 
+    /// The highest sequence number imported for `producer`'s sequenced
+    /// batches ([`crate::EventStream::flush_sequenced`]); `None` if it never
+    /// sequenced one. A producer that lost count (a restart) goes on above
+    /// it. Call it once the import caught up ([`Store::sync`]): a batch
+    /// committed but not yet imported is not counted.
+    pub fn last_sequence(&self, producer: u32) -> Option<u64> {
+        queries::last_sequence(self, producer)
+    }
+
     /// Pending records: trees of events for ids that were never begun and
     /// are not linked (yet) as a continuation of a begun instance, of
     /// `activity` or of every activity, ordered by activity and id. Queries

@@ -66,6 +66,10 @@ pub(super) fn definitions(h: &impl ReadState) -> Vec<ActivityDefinition> {
     h.state().definitions.values().cloned().collect()
 }
 
+pub(super) fn last_sequence(h: &impl ReadState, producer: u32) -> Option<u64> {
+    h.state().sequences.highest.get(&producer).copied()
+}
+
 pub(super) fn pending(
     h: &impl ReadState,
     activity: Option<&str>,

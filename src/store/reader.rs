@@ -162,6 +162,12 @@ impl StoreReader {
         queries::definitions(self)
     }
 
+    /// The highest sequence number `producer` had imported as of the
+    /// snapshot; see [`Store::last_sequence`](super::Store::last_sequence).
+    pub fn last_sequence(&self, producer: u32) -> Option<u64> {
+        queries::last_sequence(self, producer)
+    }
+
     /// Pending records; see [`Store::pending`](super::Store::pending).
     pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
         queries::pending(self, activity)

@@ -41,6 +41,9 @@ pub struct StoreStats {
     pub pending: usize,
     /// Import counters.
     pub counters: Counters,
+    /// Sequenced batches skipped because their (producer id, sequence) was
+    /// imported before (see [`crate::EventStream::flush_sequenced`]).
+    pub duplicates: u64,
     /// Why the store is degraded, if it is: import retrying or halted,
     /// the message box writer stopped after an error, or too little disk
     /// space for the message box's next growth. Reads work in every case.
@@ -121,6 +124,7 @@ impl StoreStats {
             completed,
             pending,
             counters: st.counters,
+            duplicates: st.sequences.duplicates,
             degraded: None,
             import_halted: false,
             import_retries: 0,

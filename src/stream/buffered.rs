@@ -40,7 +40,15 @@ impl EventStream for BufferedEventStream {
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
         let events = self.core.encoder.len_events();
-        Ok(self.core.commit()?.map(|lsn| Receipt { lsn, events }))
+        Ok(self.core.commit(None)?.map(|lsn| Receipt { lsn, events }))
+    }
+
+    fn flush_sequenced(&mut self, seq: u64) -> Result<Option<Receipt>, StoreError> {
+        let events = self.core.encoder.len_events();
+        Ok(self
+            .core
+            .commit(Some(seq))?
+            .map(|lsn| Receipt { lsn, events }))
     }
 
     fn clear(&mut self) {

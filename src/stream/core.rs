@@ -36,12 +36,16 @@ impl Core {
         }
     }
 
-    /// Writes the buffer as one frame; the buffer is emptied either way.
-    pub fn commit(&mut self) -> Result<Option<Lsn>, StoreError> {
+    /// Writes the buffer as one frame, numbered `seq` by its producer if
+    /// given; the buffer is emptied either way.
+    pub fn commit(&mut self, seq: Option<u64>) -> Result<Option<Lsn>, StoreError> {
         if self.encoder.is_empty() {
             return Ok(None);
         }
-        let result = self.producer.commit(self.encoder.as_bytes());
+        let result = match seq {
+            None => self.producer.commit(self.encoder.as_bytes()),
+            Some(seq) => self.producer.commit_sequenced(seq, self.encoder.as_bytes()),
+        };
         let next = self.encoder.seq() + 1;
         self.encoder.reset(next);
         Ok(Some(result?))

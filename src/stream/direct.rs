@@ -22,6 +22,32 @@ impl DirectEventStream {
     }
 }
 
+impl DirectEventStream {
+    /// `flush`, or `flush_sequenced` with `seq`.
+    fn flush_as(&mut self, seq: Option<u64>) -> Result<Option<Receipt>, StoreError> {
+        let events = self.core.encoder.len_events();
+        if events == 0 {
+            return Ok(None);
+        }
+        let checked = {
+            let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
+            self.core.producer.check(batch)
+        };
+        if let Err(reasons) = checked {
+            self.core.encoder.clear();
+            return Err(StoreError::Rejected { reasons });
+        }
+        let Some(lsn) = self.core.commit(seq)? else {
+            return Ok(None);
+        };
+        // The check above depends only on the batch and the definitions, so
+        // the bus refuses it only if it cannot read a completed instance
+        // the batch amends (damage, I/O).
+        self.core.producer.wait_imported(lsn)?;
+        Ok(Some(Receipt { lsn, events }))
+    }
+}
+
 impl EventStream for DirectEventStream {
     fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
         if self.core.try_push(&event)? {
@@ -35,26 +61,11 @@ impl EventStream for DirectEventStream {
     }
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
-        let events = self.core.encoder.len_events();
-        if events == 0 {
-            return Ok(None);
-        }
-        let checked = {
-            let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
-            self.core.producer.check(batch)
-        };
-        if let Err(reasons) = checked {
-            self.core.encoder.clear();
-            return Err(StoreError::Rejected { reasons });
-        }
-        let Some(lsn) = self.core.commit()? else {
-            return Ok(None);
-        };
-        // The check above depends only on the batch and the definitions, so
-        // the bus refuses it only if it cannot read a completed instance
-        // the batch amends (damage, I/O).
-        self.core.producer.wait_imported(lsn)?;
-        Ok(Some(Receipt { lsn, events }))
+        self.flush_as(None)
+    }
+
+    fn flush_sequenced(&mut self, seq: u64) -> Result<Option<Receipt>, StoreError> {
+        self.flush_as(Some(seq))
     }
 
     fn clear(&mut self) {

@@ -42,6 +42,39 @@ pub trait EventStream {
     /// Commits the buffered events as one frame. `Ok(None)` when nothing was
     /// buffered (nothing is written).
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError>;
+    /// [`EventStream::flush`], with `seq` as the batch's sequence number
+    /// for its producer id: the store imports at most one batch per
+    /// (producer id, `seq`), however often it is committed, so a flush
+    /// retried after a crash or an error of unknown outcome is not counted
+    /// twice. Number a producer's flushes in increasing order (gaps are
+    /// allowed): a batch whose `seq` is at or below the highest imported
+    /// for its producer is skipped as a duplicate
+    /// ([`crate::StoreStats::duplicates`]). After a restart, go on from a
+    /// number kept with your own data, or from
+    /// [`crate::Store::last_sequence`]. Give each producer process its own
+    /// producer id ([`crate::Store::buffered_stream_as`]). A batch that
+    /// fills up while being buffered is flushed by `push` without a
+    /// number: flush sequenced batches before they reach the limits.
+    ///
+    /// ```
+    /// use bamdb::{EventStream, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// store.deploy(serde_json::from_str(r#"{"name":"Order","items":[]}"#)?)?;
+    /// for _attempt in 0..3 {
+    ///     // The same order, retried: imported once.
+    ///     let mut stream = store.direct_stream_as(7);
+    ///     stream.begin("Order", "O-1")?;
+    ///     stream.end("Order", "O-1")?;
+    ///     stream.flush_sequenced(1)?;
+    /// }
+    /// assert_eq!(store.stats().counters.instances_completed, 1);
+    /// assert_eq!(store.stats().duplicates, 2);
+    /// assert_eq!(store.last_sequence(7), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn flush_sequenced(&mut self, seq: u64) -> Result<Option<Receipt>, StoreError>;
     /// Drops every buffered event: they are never written.
     fn clear(&mut self);
     /// Events buffered and not yet flushed.

@@ -100,7 +100,7 @@ impl<'a, S: EventStream> Ingest<'a, S> {
                 return Ok(End::StdoutClosed);
             }
         }
-        match self.end_group()? {
+        match self.end_group(None)? {
             Written::Yes => Ok(End::Input),
             Written::StdoutClosed => Ok(End::StdoutClosed),
         }
@@ -122,9 +122,9 @@ impl<'a, S: EventStream> Ingest<'a, S> {
         };
         match parse_line_with(text, self.limits) {
             Err(e) => self.bad(number, &e.to_string()),
-            Ok(JsonLine::Flush) => {
+            Ok(JsonLine::Flush { seq }) => {
                 self.touch(number);
-                return self.end_group();
+                return self.end_group(seq);
             }
             Ok(JsonLine::Clear) => {
                 self.touch(number);
@@ -135,7 +135,7 @@ impl<'a, S: EventStream> Ingest<'a, S> {
                 self.group.event_lines += 1;
                 self.event(number, event)?;
                 if self.threshold > 0 && self.group.event_lines >= self.threshold {
-                    return self.end_group();
+                    return self.end_group(None);
                 }
             }
         }
@@ -193,7 +193,8 @@ impl<'a, S: EventStream> Ingest<'a, S> {
     }
 
     /// Commits the group, or reports why nothing of it was written.
-    fn end_group(&mut self) -> Result<Written, CliError> {
+    /// Commits the group, numbered `seq` if its flush line gave one.
+    fn end_group(&mut self, seq: Option<u64>) -> Result<Written, CliError> {
         let group = std::mem::take(&mut self.group);
         if group.first == 0 {
             return Ok(Written::Yes);
@@ -208,7 +209,11 @@ impl<'a, S: EventStream> Ingest<'a, S> {
             return Ok(Written::Yes);
         }
         self.shadow.clear();
-        match self.stream.flush() {
+        let flushed = match seq {
+            Some(seq) => self.stream.flush_sequenced(seq),
+            None => self.stream.flush(),
+        };
+        match flushed {
             Ok(Some(receipt)) => self.report.committed(receipt, group.last),
             Ok(None) => Ok(Written::Yes),
             Err(StoreError::Rejected { reasons }) => {

@@ -46,6 +46,12 @@ not belong to the op, an unknown op or a duplicate key makes the line bad.
       Relates another activity instance to this one.
   {\"op\":\"flush\"}
       Ends the group: its events are committed as one frame.
+  {\"op\":\"flush\",\"seq\":42}
+      The same, numbered 42 for this producer (--producer): the store imports
+      at most one group per (producer, seq), so sending the input again after
+      a crash does not count it twice. Number the groups in increasing order;
+      one at or below the highest imported is skipped as a duplicate (the
+      summary and `bamdb stats` count them).
   {\"op\":\"clear\"}
       Drops the group so far: nothing of it is written.
 

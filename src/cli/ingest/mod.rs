@@ -82,7 +82,8 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     if store.stats().lag > 0 {
         wait_for_import(&store)?;
     }
-    let quarantined_before = store.stats().counters.frames_quarantined;
+    let before = store.stats();
+    let quarantined_before = before.counters.frames_quarantined;
     let limits = Limits::default();
     let mut reader = LineReader::new(input, limits.max_json_line_bytes);
     let report = Reporter::new(source, args.quiet, input_len);
@@ -106,6 +107,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         .counters
         .frames_quarantined
         .saturating_sub(quarantined_before);
+    report.duplicates = store.stats().duplicates.saturating_sub(before.duplicates);
     report.summary(Some(quarantined), store.dir());
     close_store(store)?;
     let partial =

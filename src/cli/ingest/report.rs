@@ -55,6 +55,9 @@ pub struct Reporter {
     pub last_committed_line: usize,
     pub groups_rejected: u64,
     pub bad_lines: u64,
+    /// Groups of this run the bus skipped as already imported (a flush
+    /// with a `seq` it had seen).
+    pub duplicates: u64,
     progress: Progress,
 }
 
@@ -71,6 +74,7 @@ impl Reporter {
             last_committed_line: 0,
             groups_rejected: 0,
             bad_lines: 0,
+            duplicates: 0,
             progress: Progress {
                 enabled: !quiet && std::io::stderr().is_terminal(),
                 start: Instant::now(),
@@ -247,8 +251,15 @@ impl Reporter {
             ),
             None => "quarantine not checked".to_string(),
         };
+        let duplicates = match self.duplicates {
+            0 => String::new(),
+            n => format!(
+                ", {} skipped as already imported (their seq was)",
+                plural(n, "group")
+            ),
+        };
         self.err(&format!(
-            "bamdb: summary: {committed}, {rejected}, {quarantine}"
+            "bamdb: summary: {committed}, {rejected}, {quarantine}{duplicates}"
         ));
     }
 
