@@ -101,3 +101,50 @@ fn reads_answer_from_the_last_checkpoint_while_an_ingest_holds_the_store() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(!stderr(&o).contains("read-only"), "{}", stderr(&o));
 }
+
+/// `--read-only` never takes the lock, even on an idle store: an
+/// application opening the store while a script polls it is never refused.
+#[test]
+fn read_only_reads_leave_the_lock_free_and_answer_from_the_last_checkpoint() {
+    let (_tmp, dir) = deployed_store();
+    let d = s(&dir);
+    let o = bamdb(&["ingest", "--store", d], &po_lines(0..5));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // A reader holding the store open (as a long query would) ...
+    let reader = bamdb::StoreReader::open(&dir).unwrap();
+    // ... does not keep a writer out,
+    let writer = bamdb::Store::open(&dir, bamdb::StoreOptions::default()).unwrap();
+    drop(writer);
+    drop(reader);
+    for args in [
+        vec!["stats", "--store", d, "--read-only"],
+        vec!["get", "--store", d, "--read-only", "PurchaseOrder", "PO-3"],
+        vec!["search", "--store", d, "--read-only", "PurchaseOrder"],
+        vec![
+            "agg",
+            "--store",
+            d,
+            "--read-only",
+            "PurchaseOrder",
+            "--measure",
+            "count",
+        ],
+        vec!["definitions", "--store", d, "--read-only"],
+    ] {
+        let o = bamdb(&args, "");
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "asked for: no note: {}", stderr(&o));
+    }
+    let o = bamdb(
+        &["search", "--store", d, "--read-only", "PurchaseOrder"],
+        "",
+    );
+    assert_eq!(stdout(&o).lines().count(), 5);
+    // The lock file is the writer's: a read-only command never creates or
+    // takes it (a store on a read-only mount has none to take).
+    let lock = dir.join("LOCK");
+    let _ = std::fs::remove_file(&lock);
+    let o = bamdb(&["stats", "--store", d, "--read-only"], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!lock.exists(), "a read-only command created the lock file");
+}

@@ -4,10 +4,10 @@
 
 use bamdb::model::ItemType;
 
-use super::reading::open_reading;
+use super::reading::{open_reading, ReadStore};
 use super::search::Format;
 use super::table::{table, Cell};
-use super::{out_line, print_pretty, CliError, ExistingStore, EXIT_OK};
+use super::{out_line, print_pretty, CliError, EXIT_OK};
 
 /// Arguments of `definitions`.
 #[derive(Debug, clap::Args)]
@@ -29,14 +29,14 @@ Exit codes:
 )]
 pub struct Args {
     #[command(flatten)]
-    store: ExistingStore,
+    store: ReadStore,
     /// json: an array of definitions; table: aligned columns, one row per item.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
 }
 
 pub fn run(args: Args) -> Result<i32, CliError> {
-    let store = open_reading(&args.store.store)?;
+    let store = open_reading(&args.store)?;
     let defs = store.definitions();
     store.close()?;
     match args.format {

@@ -2,7 +2,9 @@
 //! committed is imported.
 
 use super::{
-    err_line, print_pretty, reading::open_reading, CliError, ExistingStore, EXIT_OK, EXIT_PARTIAL,
+    err_line, print_pretty,
+    reading::{open_reading, ReadStore},
+    CliError, EXIT_OK, EXIT_PARTIAL,
 };
 
 /// Arguments of `get`.
@@ -22,7 +24,7 @@ Exit codes:
 )]
 pub struct GetArgs {
     #[command(flatten)]
-    store: ExistingStore,
+    store: ReadStore,
     /// The activity name, e.g. PurchaseOrder.
     activity: String,
     /// The instance id (or a continuation token of it).
@@ -31,7 +33,7 @@ pub struct GetArgs {
 
 pub fn run(args: GetArgs) -> Result<i32, CliError> {
     let dir = &args.store.store;
-    let store = open_reading(dir)?;
+    let store = open_reading(&args.store)?;
     // An activity that is not deployed is a mistake in the command, not a
     // lookup that found nothing: exit 2, as search and agg do.
     if store.definition(&args.activity).is_err() {

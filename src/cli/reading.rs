@@ -5,10 +5,11 @@
 //! has it open (an `ingest`, an application, a bus) or the directory
 //! cannot be written (a read-only mount, another user's store), they open
 //! it read-only alongside ([`StoreReader`]) and answer as of the writer's
-//! last checkpoint; stderr says so.
+//! last checkpoint; stderr says so. With `--read-only` they always read
+//! that way, and never take the lock.
 
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::PathBuf;
 
 use bamdb::model::{ActivityDefinition, ActivityInstance};
 use bamdb::query::{Aggregate, AggregateResult, Row, Search};
@@ -16,14 +17,34 @@ use bamdb::{PendingInstance, Store, StoreError, StoreReader, StoreStats};
 
 use super::{await_import, close_store, err_line, existing_options, CliError};
 
+/// `--store DIR` and `--read-only` of the read commands.
+#[derive(Debug, clap::Args)]
+pub struct ReadStore {
+    /// The store directory; it must hold a store (made by deploy, ingest or
+    /// demo). Anything else is exit code 2, and nothing is created.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Never open the store as its writer, even when no other process has
+    /// it: answer from its last checkpoint, take no lock, write nothing.
+    /// For scripts and dashboards that poll a store an application opens
+    /// now and then (a read as the writer holds the lock while it runs).
+    #[arg(long)]
+    pub read_only: bool,
+}
+
 /// A store opened for reading: as its writer, or read-only.
 pub enum Reading {
     Writer(Store),
     Snapshot(Box<StoreReader>),
 }
 
-/// Opens `dir` for a read command; see the module docs.
-pub fn open_reading(dir: &Path) -> Result<Reading, CliError> {
+/// Opens the store for a read command; see the module docs.
+pub fn open_reading(args: &ReadStore) -> Result<Reading, CliError> {
+    let dir = args.store.as_path();
+    if args.read_only {
+        let reader = StoreReader::open(dir).map_err(|e| CliError::store("open", dir, &e))?;
+        return Ok(Reading::Snapshot(Box::new(reader)));
+    }
     match Store::open(dir, existing_options()) {
         Ok(store) => Ok(Reading::Writer(await_import(store)?)),
         Err(e) if held_or_unwritable(&e) => {

@@ -12,9 +12,9 @@ use bamdb::query::{
 use bamdb::StoreError;
 use clap::ValueEnum;
 
-use super::reading::open_reading;
+use super::reading::{open_reading, ReadStore};
 use super::table::{escape, table, Cell};
-use super::{out_line, print_line, CliError, ExistingStore, EXIT_OK};
+use super::{out_line, print_line, CliError, EXIT_OK};
 
 const WHERE_HELP: &str =
     "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
@@ -154,7 +154,7 @@ Exit codes:
 )]
 pub struct SearchArgs {
     #[command(flatten)]
-    store: ExistingStore,
+    store: ReadStore,
     /// The activity name, e.g. PurchaseOrder.
     activity: String,
     #[command(flatten)]
@@ -185,7 +185,7 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
         .columns
         .map(|c| c.into_iter().map(|s| s.trim().to_owned()).collect());
     let dir = &args.store.store;
-    let store = open_reading(dir)?;
+    let store = open_reading(&args.store)?;
     let rows = store
         .search(&search)
         .map_err(|e| query_failed("search", dir, &e))?;
@@ -237,7 +237,7 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
         ));
     }
     let dir = &args.store.store;
-    let store = open_reading(dir)?;
+    let store = open_reading(&args.store)?;
     // The same answer as a search for an activity that is not deployed.
     store
         .definition(&args.activity)
@@ -333,7 +333,7 @@ Exit codes:
 )]
 pub struct AggArgs {
     #[command(flatten)]
-    store: ExistingStore,
+    store: ReadStore,
     /// The activity name, e.g. PurchaseOrder.
     activity: String,
     /// Fields to group by, comma-separated or repeated.
@@ -378,7 +378,7 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
     agg.since = sel.since;
     agg.until = sel.until;
     let dir = &args.store.store;
-    let store = open_reading(dir)?;
+    let store = open_reading(&args.store)?;
     let result = store
         .aggregate(&agg)
         .map_err(|e| query_failed("agg", dir, &e))?;
