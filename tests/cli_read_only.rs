@@ -30,6 +30,16 @@ fn reads_answer_from_the_last_checkpoint_while_an_ingest_holds_the_store() {
     receipts.read_line(&mut receipt).expect("receipt");
     assert!(receipt.contains("\"committed\""), "{receipt}");
 
+    // --fresh reads the message box too: the order is there at once,
+    // before any checkpoint.
+    let o = bamdb(
+        &["get", "--store", d, "--fresh", "PurchaseOrder", "PO-7"],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"PO-7\""), "{}", stdout(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+
     // The writer's bus checkpoints once it is idle (StoreOptions::
     // checkpoint_interval); until then a reader sees the store as before.
     let deadline = Instant::now() + Duration::from_secs(60);

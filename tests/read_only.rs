@@ -71,11 +71,78 @@ fn a_directory_without_a_store_is_not_a_store_and_nothing_is_created() {
     assert_eq!(disk.steps(), 0);
 }
 
+/// A fresh reader also reads the message box: it sees every flush that
+/// returned, before any checkpoint, and reads on from there at a refresh.
+#[test]
+fn a_fresh_reader_sees_every_returned_flush_before_any_checkpoint() {
+    let disk = MemStorage::new();
+    let options = StoreOptions {
+        checkpoint_interval: Duration::from_secs(3600),
+        ..mem_options()
+    };
+    let store = Store::open_with_storage(disk.shared(), "/s", options.clone()).unwrap();
+    store.deploy(po_definition()).unwrap();
+    let mut s = store.buffered_stream(0);
+    s.begin(PO, "PO-1").unwrap();
+    s.update(PO, "PO-1", [("Amount", 5.0)]).unwrap();
+    s.flush().unwrap();
+    let stale = StoreReader::open_with_storage(disk.shared(), "/s").unwrap();
+    assert_eq!(
+        stale.get(PO, "PO-1").unwrap(),
+        None,
+        "no checkpoint holds it"
+    );
+    let fresh = StoreReader::open_fresh_with_storage(disk.shared(), "/s", &options).unwrap();
+    let po = fresh
+        .get(PO, "PO-1")
+        .unwrap()
+        .expect("read from the message box");
+    assert_eq!(po.status, bamdb::Status::Active);
+    assert!(!fresh.refresh().unwrap(), "nothing new");
+
+    s.end(PO, "PO-1").unwrap();
+    s.begin(PO, "PO-2").unwrap();
+    let receipt = s.flush().unwrap().unwrap();
+    assert!(fresh.refresh().unwrap());
+    assert_eq!(fresh.applied_lsn(), receipt.lsn);
+    assert_eq!(
+        fresh.get(PO, "PO-1").unwrap().map(|i| i.status),
+        Some(bamdb::Status::Completed)
+    );
+    assert_eq!(fresh.stats().completed, 1);
+    assert_eq!(fresh.stats().active, 1);
+    // What it applied stayed in its memory: the store's files are as the
+    // writer left them, and the writer's own answers agree.
+    settle(&store);
+    assert_eq!(
+        store.get(PO, "PO-1").unwrap(),
+        fresh.get(PO, "PO-1").unwrap()
+    );
+    drop(s);
+    store.close().unwrap();
+    // The closing checkpoint replaces the manifest: the reader reloads
+    // from it, no further back than it was.
+    fresh.refresh().unwrap();
+    assert!(fresh.applied_lsn() >= receipt.lsn);
+    assert!(fresh.get(PO, "PO-2").unwrap().is_some());
+}
+
 /// Each flush `i` completes five orders `PO-i-k` and begins one `A-i` that
 /// stays active, so any state that holds whole frames has exactly five
 /// completed instances per active one.
 #[test]
 fn refreshing_while_the_writer_checkpoints_and_merges_always_gives_whole_frames() {
+    whole_frames_while_writing(false);
+}
+
+/// The same for a fresh reader, which also reads the message box the
+/// writer appends to and trims meanwhile.
+#[test]
+fn a_fresh_reader_refreshing_while_the_writer_writes_always_gives_whole_frames() {
+    whole_frames_while_writing(true);
+}
+
+fn whole_frames_while_writing(fresh: bool) {
     const FLUSHES: usize = 300;
     let dir = tempfile::tempdir().unwrap();
     let options = StoreOptions {
@@ -86,7 +153,11 @@ fn refreshing_while_the_writer_checkpoints_and_merges_always_gives_whole_frames(
     };
     let store = Store::open(dir.path(), options).unwrap();
     store.deploy(po_definition()).unwrap();
-    let reader = StoreReader::open(dir.path()).unwrap();
+    let reader = if fresh {
+        StoreReader::open_fresh(dir.path()).unwrap()
+    } else {
+        StoreReader::open(dir.path()).unwrap()
+    };
     let done = Arc::new(AtomicBool::new(false));
     let watcher = {
         let done = done.clone();

@@ -34,6 +34,7 @@ mod amend;
 mod apply;
 mod checkpoint;
 mod idempotency;
+mod view;
 pub(crate) use checkpoint::{load_state, Loaded};
 mod envelope;
 mod file_set;

@@ -182,15 +182,10 @@ impl Bus {
                     Err(e) => Err((vec![format!("the frame does not decode: {e}")], 0)),
                     Ok(batch) => {
                         let events = batch.events.len() as u64;
-                        let producer = batch.producer;
-                        let mut st = self.write_state();
-                        if st.sequences.is_duplicate(producer, seq) {
-                            return Outcome::Handled; // imported once already
-                        }
-                        // Recorded whatever the outcome: a batch set aside
-                        // comes back by a replay of its entry, not a resend.
-                        st.sequences.record(producer, seq);
-                        st.apply_batch(batch).map_err(|r| (r, events))
+                        self.write_state()
+                            .apply_sequenced(seq, batch)
+                            .map(|_| ())
+                            .map_err(|r| (r, events))
                     }
                 }
             }
@@ -277,14 +272,7 @@ impl Bus {
             }
             match decode_batch(bytes, &self.options.limits) {
                 Err(e) => Err(vec![format!("the batch does not decode: {e}")]),
-                Ok(batch) => {
-                    let r = st.apply_batch(batch);
-                    if r.is_ok() {
-                        st.resolved.insert(entry);
-                        st.counters.frames_replayed += 1;
-                    }
-                    r
-                }
+                Ok(batch) => st.apply_replay(entry, batch).map(|_| ()),
             }
         };
         let time = Timestamp::now().as_micros();

@@ -30,6 +30,24 @@ pub struct ReadStore {
     /// now and then (a read as the writer holds the lock while it runs).
     #[arg(long)]
     pub read_only: bool,
+    /// When reading alongside a writer (or with --read-only): also read
+    /// what was committed since its last checkpoint from the message box,
+    /// so every flush that returned is included. Costs reading and
+    /// applying those frames.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+impl ReadStore {
+    fn open_reader(&self) -> Result<StoreReader, CliError> {
+        let dir = self.store.as_path();
+        let opened = if self.fresh {
+            StoreReader::open_fresh(dir)
+        } else {
+            StoreReader::open(dir)
+        };
+        opened.map_err(|e| CliError::store("open", dir, &e))
+    }
 }
 
 /// A store opened for reading: as its writer, or read-only.
@@ -42,22 +60,31 @@ pub enum Reading {
 pub fn open_reading(args: &ReadStore) -> Result<Reading, CliError> {
     let dir = args.store.as_path();
     if args.read_only {
-        let reader = StoreReader::open(dir).map_err(|e| CliError::store("open", dir, &e))?;
-        return Ok(Reading::Snapshot(Box::new(reader)));
+        return Ok(Reading::Snapshot(Box::new(args.open_reader()?)));
     }
     match Store::open(dir, existing_options()) {
         Ok(store) => Ok(Reading::Writer(await_import(store)?)),
         Err(e) if held_or_unwritable(&e) => {
-            let reader = StoreReader::open(dir).map_err(|e| CliError::store("open", dir, &e))?;
+            let reader = args.open_reader()?;
             let why = match e {
                 StoreError::Locked { .. } => "another process has it open",
                 _ => "it cannot be written here",
             };
+            let what = if args.fresh {
+                format!(
+                    "from what it committed (LSN {}), read-only",
+                    reader.applied_lsn()
+                )
+            } else {
+                format!(
+                    "read-only from its last checkpoint (LSN {}): what was committed after \
+                     it is not included (--fresh includes it)",
+                    reader.applied_lsn()
+                )
+            };
             err_line(&format!(
-                "bamdb: note: store {}: {why}; answering read-only from its last checkpoint \
-                 (LSN {}): what was committed after it is not included yet",
-                dir.display(),
-                reader.applied_lsn()
+                "bamdb: note: store {}: {why}; answering {what}",
+                dir.display()
             ));
             Ok(Reading::Snapshot(Box::new(reader)))
         }

@@ -11,7 +11,12 @@
 //! a named file gone has met such an edit and starts again from the new
 //! manifest. Frames committed after the checkpoint are not seen until the
 //! writer's next checkpoint (by default within a second of the import,
-//! `StoreOptions::checkpoint_interval`) and a [`StoreReader::refresh`].
+//! `StoreOptions::checkpoint_interval`) and a [`StoreReader::refresh`] —
+//! unless the reader is opened *fresh* ([`StoreReader::open_fresh`]): it
+//! then also reads the frames committed since the checkpoint from the
+//! message box (`wal::read_tail`, no lock, nothing written) and applies
+//! them in its own memory as the writer's bus does, so it sees every
+//! flush that returned, at the cost of reading and applying them.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -24,10 +29,11 @@ use crate::bus::state::BusState;
 use crate::bus::{load_state, Loaded};
 use crate::error::StoreError;
 use crate::model::{ActivityDefinition, ActivityInstance};
+use crate::options::StoreOptions;
 use crate::query::{Aggregate, AggregateResult, Row, Search};
 use crate::segments::manifest::Manifest;
 use crate::storage::{FsStorage, Storage};
-use crate::wal::Lsn;
+use crate::wal::{read_tail, Lsn};
 
 /// How often an open (or refresh) starts again when a writer's edit
 /// removed a file the manifest it read named. Each edit needs a
@@ -72,6 +78,9 @@ pub struct StoreReader {
     /// The manifest the state was read from: a refresh compares it with
     /// the current one.
     manifest: Mutex<Manifest>,
+    /// Set for a fresh reader: the options its message box frames are read
+    /// and applied with.
+    tail: Option<StoreOptions>,
 }
 
 impl StoreReader {
@@ -87,16 +96,49 @@ impl StoreReader {
         storage: Arc<dyn Storage>,
         dir: impl AsRef<Path>,
     ) -> Result<StoreReader, StoreError> {
-        let dir = dir.as_ref().to_path_buf();
+        StoreReader::open_as(storage, dir.as_ref(), None)
+    }
+
+    /// Opens the store in `dir` read-only, with what was committed since
+    /// the writer's last checkpoint (see the module docs): every flush that
+    /// returned is visible, as in the writer's own process once imported.
+    /// Frames are read up to twice `StoreOptions::checkpoint_wal_bytes`
+    /// (the writer checkpoints before it holds more), with the default
+    /// options' limits.
+    pub fn open_fresh(dir: impl AsRef<Path>) -> Result<StoreReader, StoreError> {
+        StoreReader::open_fresh_with_storage(FsStorage::shared(), dir, &StoreOptions::default())
+    }
+
+    /// [`StoreReader::open_fresh`] on any [`Storage`], reading the message
+    /// box with `options` (its frame and batch limits, and its
+    /// `checkpoint_wal_bytes`).
+    pub fn open_fresh_with_storage(
+        storage: Arc<dyn Storage>,
+        dir: impl AsRef<Path>,
+        options: &StoreOptions,
+    ) -> Result<StoreReader, StoreError> {
+        StoreReader::open_as(storage, dir.as_ref(), Some(options.clone()))
+    }
+
+    fn open_as(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        tail: Option<StoreOptions>,
+    ) -> Result<StoreReader, StoreError> {
+        let dir = dir.to_path_buf();
         check_is_store(storage.as_ref(), &dir)?;
         let files_dir = dir.join("segments");
-        let loaded = load_consistent(storage.as_ref(), &files_dir)?;
+        let mut loaded = load_consistent(storage.as_ref(), &files_dir)?;
+        if let Some(options) = &tail {
+            catch_up(storage.as_ref(), &dir, &mut loaded.state, options)?;
+        }
         Ok(StoreReader {
             storage,
             dir,
             files_dir,
             state: RwLock::new(loaded.state),
             manifest: Mutex::new(loaded.manifest),
+            tail,
         })
     }
 
@@ -110,17 +152,28 @@ impl StoreReader {
         self.state().applied_lsn
     }
 
-    /// Moves to the writer's latest checkpoint; `Ok(false)` if there is
-    /// none newer than the snapshot. Queries running meanwhile finish on
-    /// the snapshot they started with. The LSN never goes backwards.
+    /// Moves to the writer's latest checkpoint (a fresh reader: also to
+    /// the frames committed since); `Ok(false)` if there is nothing newer
+    /// than the snapshot. Queries running meanwhile finish on the snapshot
+    /// they started with. The LSN never goes backwards.
     pub fn refresh(&self) -> Result<bool, StoreError> {
         let current = lock(&self.manifest).clone();
         let latest = Manifest::load(self.storage.as_ref(), &self.files_dir)?;
         if latest.as_ref() == Some(&current) || latest.is_none() {
-            return Ok(false);
+            // The same checkpoint: a fresh reader reads on from its LSN.
+            let Some(options) = &self.tail else {
+                return Ok(false);
+            };
+            let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+            let before = st.applied_lsn;
+            catch_up(self.storage.as_ref(), &self.dir, &mut st, options)?;
+            return Ok(st.applied_lsn > before);
         }
-        let loaded = load_consistent(self.storage.as_ref(), &self.files_dir)?;
-        if loaded.state.applied_lsn < current.applied_lsn {
+        let mut loaded = load_consistent(self.storage.as_ref(), &self.files_dir)?;
+        if let Some(options) = &self.tail {
+            catch_up(self.storage.as_ref(), &self.dir, &mut loaded.state, options)?;
+        }
+        if loaded.state.applied_lsn < self.applied_lsn() {
             // Not a state a writer leaves (its manifest's LSN only grows):
             // keep the newer snapshot rather than go back.
             return Ok(false);
@@ -202,6 +255,28 @@ fn load_consistent(storage: &dyn Storage, files_dir: &Path) -> Result<Loaded, St
             other => return other,
         }
     }
+}
+
+/// Applies to `state` the frames of the message box committed after its
+/// LSN (see the module docs).
+fn catch_up(
+    storage: &dyn Storage,
+    dir: &Path,
+    state: &mut BusState,
+    options: &StoreOptions,
+) -> Result<(), StoreError> {
+    let budget = options.checkpoint_wal_bytes.saturating_mul(2).max(1);
+    let frames = read_tail(
+        storage,
+        &dir.join("wal"),
+        state.applied_lsn + 1,
+        &options.wal,
+        budget,
+    )?;
+    for frame in frames {
+        state.apply_in_memory(frame.lsn, &frame.payload, &options.limits);
+    }
+    Ok(())
 }
 
 fn is_not_found(e: &StoreError) -> bool {

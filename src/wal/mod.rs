@@ -27,7 +27,8 @@
 //! (byte layouts), `segment` (files and the frame scanner), `clean_end`
 //! (the record a clean close leaves), `recovery`, `shared` (the state the
 //! writer and its readers share), `reader`, `writer` (which hands out
-//! readers). This file holds the options, errors and [`Location`] that all
+//! readers), `tail` (frames read by another process, without the
+//! writer). This file holds the options, errors and [`Location`] that all
 //! of them use.
 
 mod clean_end;
@@ -36,6 +37,7 @@ mod reader;
 mod recovery;
 mod segment;
 mod shared;
+mod tail;
 mod writer;
 
 use std::fmt;
@@ -45,6 +47,7 @@ use std::path::PathBuf;
 pub use format::{FrameError, HeaderError, FORMAT_VERSION, FRAME_HEADER_LEN, SEGMENT_HEADER_LEN};
 pub use reader::{CorruptRegion, Frame, ReadItem, WalReader};
 pub use recovery::RecoveryReport;
+pub use tail::{read_tail, TailFrame};
 pub use writer::{Wal, WalStats};
 
 #[cfg(feature = "fuzzing")]

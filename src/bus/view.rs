@@ -1,0 +1,59 @@
+//! Applying message box frames to a state in memory only: how a read-only
+//! view of a store (`StoreReader::open_fresh`) catches up with what its
+//! writer committed beyond the last checkpoint.
+//!
+//! The writer's bus (`worker`) applies the same payloads by the same state
+//! methods, and also writes: it sets aside what fails in quarantine,
+//! records replays, takes checkpoints and applies retention. A view writes
+//! nothing: a frame the bus would quarantine changes nothing here either
+//! (the view's quarantine counters are those of the checkpoint), and a
+//! retention request waits for the writer's checkpoint after it.
+
+use super::envelope::{self, AdminOp, Payload};
+use super::state::BusState;
+use crate::model::{decode_batch, Limits};
+use crate::wal::Lsn;
+
+impl BusState {
+    /// Applies the frame at `lsn` with `payload` as the bus would, without
+    /// writing anything; what the bus would refuse is skipped.
+    pub fn apply_in_memory(&mut self, lsn: Lsn, payload: &[u8], limits: &Limits) {
+        // A refusal changes nothing here (see the module docs), so the
+        // results are deliberately dropped.
+        match envelope::parse(payload) {
+            Payload::Batch(bytes) => {
+                if let Ok(batch) = decode_batch(bytes, limits) {
+                    let _ = self.apply_batch(batch);
+                }
+            }
+            Payload::Sequenced { seq, batch } => {
+                if let Ok(batch) = decode_batch(batch, limits) {
+                    let _ = self.apply_sequenced(seq, batch);
+                }
+            }
+            Payload::Replay { entry, batch } => {
+                if let Ok(batch) = decode_batch(batch, limits) {
+                    let _ = self.apply_replay(entry, batch);
+                }
+            }
+            Payload::Deploy(json) => {
+                if let Ok(defs) = envelope::parse_definitions(json) {
+                    let _ = self.deploy_all(defs);
+                }
+            }
+            Payload::Admin(bytes) => {
+                let _ = match postcard::from_bytes::<AdminOp>(bytes) {
+                    Ok(AdminOp::Complete { activity, id, time }) => {
+                        self.force_complete(&(activity, id), time)
+                    }
+                    Ok(AdminOp::Remove { activity, id }) => self.remove(&(activity, id)),
+                    Ok(AdminOp::Declare(spec)) => self.declare(spec),
+                    Ok(AdminOp::Undeclare { name }) => self.undeclare(&name),
+                    Ok(AdminOp::Retain { .. }) | Err(_) => Ok(()),
+                };
+            }
+            Payload::Unknown(_) => {}
+        }
+        self.applied_lsn = lsn;
+    }
+}

@@ -1,0 +1,190 @@
+//! Reading a message box from another process: no lock, no writes, no
+//! recovery. A read-only view of a store (`StoreReader::open_fresh`) reads
+//! the frames its writer committed beyond the last checkpoint.
+//!
+//! It reads the frames that follow each other from the requested LSN,
+//! segment after segment, and stops at the first position that does not
+//! hold the next one: the end of what the writer has written (the zeroed
+//! rest of a segment, a frame being written), or damage, which the
+//! writer's own reader reports and quarantines. It never resynchronises
+//! past a gap, so what it returns is always a run without holes. A segment
+//! the writer trims meanwhile ends the run (its frames are in a newer
+//! checkpoint). A frame the writer has written but not yet synced can be
+//! read: a reader may see a flush a moment before it returns.
+
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
+use std::path::Path;
+
+use super::format::SEGMENT_HEADER_LEN;
+use super::segment::{parse_segment_file_name, read_header, FrameScanner, Probe};
+use super::{Lsn, WalError, WalOptions};
+use crate::storage::{OpenMode, Storage};
+
+/// A frame read from another process's message box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailFrame {
+    /// Its LSN.
+    pub lsn: Lsn,
+    /// The bytes handed to `append`.
+    pub payload: Vec<u8>,
+}
+
+/// The frames of the message box in `dir` from LSN `from` on, in order and
+/// without holes, up to about `max_bytes` of payload (the run stops after
+/// the frame that reaches it). Empty if there are none, or if the segment
+/// that holds `from` is gone.
+pub fn read_tail(
+    storage: &dyn Storage,
+    dir: &Path,
+    from: Lsn,
+    options: &WalOptions,
+    max_bytes: u64,
+) -> Result<Vec<TailFrame>, WalError> {
+    let names = match storage.list_dir(dir) {
+        Ok(names) => names,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(WalError::io("list", dir, e)),
+    };
+    let segments: BTreeMap<Lsn, String> = names
+        .into_iter()
+        .filter_map(|n| parse_segment_file_name(&n).map(|base| (base, n)))
+        .collect();
+    let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
+        return Ok(Vec::new());
+    };
+    let mut frames = Vec::new();
+    let mut bytes = 0u64;
+    let mut next = first;
+    for (&base, name) in segments.range(first..) {
+        if base != next {
+            break; // a hole between segments
+        }
+        let path = dir.join(name);
+        let file = match storage.open_file(&path, OpenMode::Read) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => break, // trimmed
+            Err(e) => return Err(WalError::io("open segment", &path, e)),
+        };
+        let io = |e| WalError::io("read segment", &path, e);
+        let header = match read_header(file.as_ref()).map_err(io)? {
+            Ok(h) if h.base_lsn == base => h,
+            _ => break, // not (yet) a segment of this log
+        };
+        let len = file.len().map_err(io)?;
+        let mut scanner = FrameScanner::new(file, header.salt, options.max_frame_size, len);
+        let mut pos = SEGMENT_HEADER_LEN as u64;
+        while let Probe::Frame(h) = scanner.probe(pos).map_err(io)? {
+            if h.lsn != next {
+                break;
+            }
+            if h.lsn >= from {
+                let payload = scanner.payload(pos, &h).map_err(io)?;
+                bytes += payload.len() as u64;
+                frames.push(TailFrame {
+                    lsn: h.lsn,
+                    payload,
+                });
+                if bytes >= max_bytes {
+                    return Ok(frames);
+                }
+            }
+            pos += h.frame_len();
+            next += 1;
+        }
+    }
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+    use crate::wal::Wal;
+
+    fn options() -> WalOptions {
+        WalOptions {
+            segment_size: 64 << 10,
+            max_frame_size: 4 << 10,
+            ..WalOptions::default()
+        }
+    }
+
+    #[test]
+    fn reads_what_a_writer_committed_across_segments_while_it_is_open() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/w");
+        let wal = Wal::open_with_storage(disk.shared(), dir, options()).unwrap();
+        let payloads: Vec<Vec<u8>> = (0..300u32)
+            .map(|i| vec![(i % 251) as u8; 100 + (i as usize * 37) % 900])
+            .collect();
+        for p in &payloads {
+            wal.append(p).unwrap();
+        }
+        let segments = disk.shared().list_dir(dir).unwrap().len();
+        assert!(
+            segments > 2,
+            "only {segments} files: the test wants several segments"
+        );
+        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX).unwrap();
+        assert_eq!(tail.len(), payloads.len());
+        for (i, f) in tail.iter().enumerate() {
+            assert_eq!(f.lsn, i as u64 + 1);
+            assert_eq!(f.payload, payloads[i]);
+        }
+        let from_middle =
+            read_tail(disk.shared().as_ref(), dir, 123, &options(), u64::MAX).unwrap();
+        assert_eq!(from_middle.first().map(|f| f.lsn), Some(123));
+        assert_eq!(from_middle.len(), 300 - 122);
+        let capped = read_tail(disk.shared().as_ref(), dir, 1, &options(), 1).unwrap();
+        assert_eq!(
+            capped.len(),
+            1,
+            "stops after the frame that reaches the cap"
+        );
+        assert!(
+            read_tail(disk.shared().as_ref(), dir, 301, &options(), u64::MAX)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            read_tail(disk.shared().as_ref(), Path::new("/none"), 1, &options(), 9)
+                .unwrap()
+                .is_empty()
+        );
+        drop(wal);
+    }
+
+    #[test]
+    fn a_damaged_frame_ends_the_run_without_a_hole() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/w");
+        let wal = Wal::open_with_storage(disk.shared(), dir, options()).unwrap();
+        for i in 0..10u8 {
+            wal.append(&[i; 64]).unwrap();
+        }
+        drop(wal);
+        let name = disk
+            .shared()
+            .list_dir(dir)
+            .unwrap()
+            .into_iter()
+            .find(|n| parse_segment_file_name(n).is_some())
+            .unwrap();
+        let path = dir.join(name);
+        let mut bytes = disk.read_file(&path).unwrap();
+        // Flip a byte in the fifth frame's payload (frames are 64-byte
+        // payloads after the segment header, aligned).
+        let payload_at = bytes
+            .windows(64)
+            .position(|w| w.iter().all(|&b| b == 4))
+            .unwrap();
+        bytes[payload_at + 10] ^= 0xff;
+        assert!(disk.corrupt_file(&path, bytes));
+        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX).unwrap();
+        assert_eq!(
+            tail.iter().map(|f| f.lsn).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
+    }
+}
