@@ -17,9 +17,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::state::BusState;
-use crate::model::Batch;
-
 /// What the bus remembers of sequenced batches (checkpointed with the
 /// state, see `image`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,33 +43,6 @@ impl Sequences {
     pub fn record(&mut self, producer: u32, seq: u64) {
         let highest = self.highest.entry(producer).or_insert(seq);
         *highest = (*highest).max(seq);
-    }
-}
-
-impl BusState {
-    /// Applies `producer`'s batch numbered `seq`, unless it is a duplicate
-    /// (`Ok(false)`). The number counts as imported whatever the outcome:
-    /// a batch refused here comes back by a replay of its quarantine entry,
-    /// not by a resend.
-    pub fn apply_sequenced(&mut self, seq: u64, batch: Batch) -> Result<bool, Vec<String>> {
-        let producer = batch.producer;
-        if self.sequences.is_duplicate(producer, seq) {
-            return Ok(false);
-        }
-        self.sequences.record(producer, seq);
-        self.apply_batch(batch).map(|()| true)
-    }
-
-    /// Applies a replayed quarantine entry's batch, unless the entry was
-    /// imported before (`Ok(false)`).
-    pub fn apply_replay(&mut self, entry: u64, batch: Batch) -> Result<bool, Vec<String>> {
-        if self.resolved.contains(&entry) {
-            return Ok(false);
-        }
-        self.apply_batch(batch)?;
-        self.resolved.insert(entry);
-        self.counters.frames_replayed += 1;
-        Ok(true)
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::envelope::{self, AdminOp, Payload};
 use super::state::BusState;
-use crate::model::{decode_batch, Limits};
+use crate::model::{decode_batch, Batch, Limits};
 use crate::wal::Lsn;
 
 impl BusState {
@@ -55,5 +55,34 @@ impl BusState {
             Payload::Unknown(_) => {}
         }
         self.applied_lsn = lsn;
+    }
+}
+
+/// Sequenced and replayed batches, by the same rules in the bus and in a
+/// view.
+impl BusState {
+    /// Applies `producer`'s batch numbered `seq`, unless it is a duplicate
+    /// (`Ok(false)`). The number counts as imported whatever the outcome:
+    /// a batch refused here comes back by a replay of its quarantine entry,
+    /// not by a resend.
+    pub fn apply_sequenced(&mut self, seq: u64, batch: Batch) -> Result<bool, Vec<String>> {
+        let producer = batch.producer;
+        if self.sequences.is_duplicate(producer, seq) {
+            return Ok(false);
+        }
+        self.sequences.record(producer, seq);
+        self.apply_batch(batch).map(|()| true)
+    }
+
+    /// Applies a replayed quarantine entry's batch, unless the entry was
+    /// imported before (`Ok(false)`).
+    pub fn apply_replay(&mut self, entry: u64, batch: Batch) -> Result<bool, Vec<String>> {
+        if self.resolved.contains(&entry) {
+            return Ok(false);
+        }
+        self.apply_batch(batch)?;
+        self.resolved.insert(entry);
+        self.counters.frames_replayed += 1;
+        Ok(true)
     }
 }

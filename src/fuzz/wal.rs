@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use crate::storage::{MemStorage, OpenMode, Storage};
-use crate::wal::{encode_frame, FrameHeader, ReadItem, Wal, WalOptions};
+use std::collections::BTreeMap;
+
+use crate::wal::{encode_frame, read_tail, FrameHeader, ReadItem, Wal, WalOptions};
 
 const SALT: u32 = 0x1234_5678;
 const MAX_FRAME: u32 = 1 << 16;
@@ -29,7 +31,9 @@ pub fn wal_frame(data: &[u8]) {
 /// Opens a log whose only segment holds `data` (after a valid header when
 /// `data` starts with a zero byte, so the fuzzer reaches frame parsing):
 /// recovery must always succeed, reading must never fail or panic, and a
-/// frame appended afterwards must read back as the last item.
+/// frame appended afterwards must read back as the last item. Before the
+/// open, another process's read of the same bytes (`read_tail`) must give
+/// frames without holes from LSN 1, each as the writer's reader gives it.
 pub fn wal_segment(data: &[u8]) {
     let disk = MemStorage::new();
     let dir = Path::new("/fuzz/wal");
@@ -56,17 +60,27 @@ pub fn wal_segment(data: &[u8]) {
         .and_then(|f| f.write_all_at(&file_bytes, 0).and_then(|()| f.sync_all()))
         .and_then(|()| disk.sync_dir(dir));
     assert!(written.is_ok(), "setting up the in-memory disk failed");
+    let tail = match read_tail(&disk, dir, 1, &options, u64::MAX) {
+        Ok(tail) => tail,
+        Err(e) => panic!("reading the tail failed: {e}"),
+    };
+    for (i, f) in tail.iter().enumerate() {
+        assert_eq!(f.lsn, i as u64 + 1, "the tail has a hole");
+        assert!(f.payload.len() <= MAX_FRAME as usize);
+    }
 
     let wal = match Wal::open_with_storage(disk.shared(), dir, options) {
         Ok(wal) => wal,
         Err(e) => panic!("recovery refused a damaged segment: {e}"),
     };
     let mut last = 0;
+    let mut read = BTreeMap::new();
     for item in wal.reader(1) {
         match item {
             Ok(ReadItem::Frame(f)) => {
                 assert!(f.lsn > last, "LSNs must increase");
                 last = f.lsn;
+                read.insert(f.lsn, f.payload);
             }
             Ok(ReadItem::Corrupt(c)) => {
                 assert!(c.lsns.0 <= c.lsns.1 && c.lsns.0 > last);
@@ -75,6 +89,14 @@ pub fn wal_segment(data: &[u8]) {
             }
             Err(e) => panic!("reading failed: {e}"),
         }
+    }
+    for f in &tail {
+        assert_eq!(
+            read.get(&f.lsn),
+            Some(&f.payload),
+            "the tail read LSN {} other than the writer's reader",
+            f.lsn
+        );
     }
     let lsn = match wal.append(b"after fuzz") {
         Ok(lsn) => lsn,
