@@ -61,7 +61,7 @@ pub fn wal_segment(data: &[u8]) {
         .and_then(|()| disk.sync_dir(dir));
     assert!(written.is_ok(), "setting up the in-memory disk failed");
     let tail = match read_tail(&disk, dir, 1, &options, u64::MAX) {
-        Ok(tail) => tail,
+        Ok(tail) => tail.frames,
         Err(e) => panic!("reading the tail failed: {e}"),
     };
     for (i, f) in tail.iter().enumerate() {

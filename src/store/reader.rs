@@ -33,7 +33,7 @@ use crate::options::StoreOptions;
 use crate::query::{Aggregate, AggregateResult, Row, Search};
 use crate::segments::manifest::Manifest;
 use crate::storage::{FsStorage, Storage};
-use crate::wal::{read_tail, Lsn};
+use crate::wal::{read_tail, read_tail_after, Lsn, TailPosition};
 
 /// How often an open (or refresh) starts again when a writer's edit
 /// removed a file the manifest it read named. Each edit needs a
@@ -81,6 +81,8 @@ pub struct StoreReader {
     /// Set for a fresh reader: the options its message box frames are read
     /// and applied with.
     tail: Option<StoreOptions>,
+    /// Where its last read of the message box stopped.
+    tail_end: Mutex<Option<TailPosition>>,
 }
 
 impl StoreReader {
@@ -129,8 +131,9 @@ impl StoreReader {
         check_is_store(storage.as_ref(), &dir)?;
         let files_dir = dir.join("segments");
         let mut loaded = load_consistent(storage.as_ref(), &files_dir)?;
+        let mut tail_end = None;
         if let Some(options) = &tail {
-            catch_up(storage.as_ref(), &dir, &mut loaded.state, options)?;
+            tail_end = catch_up(storage.as_ref(), &dir, &mut loaded.state, options, None)?;
         }
         Ok(StoreReader {
             storage,
@@ -139,6 +142,7 @@ impl StoreReader {
             state: RwLock::new(loaded.state),
             manifest: Mutex::new(loaded.manifest),
             tail,
+            tail_end: Mutex::new(tail_end),
         })
     }
 
@@ -166,12 +170,20 @@ impl StoreReader {
             };
             let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
             let before = st.applied_lsn;
-            catch_up(self.storage.as_ref(), &self.dir, &mut st, options)?;
+            let mut end = lock(&self.tail_end);
+            *end = catch_up(self.storage.as_ref(), &self.dir, &mut st, options, *end)?;
             return Ok(st.applied_lsn > before);
         }
         let mut loaded = load_consistent(self.storage.as_ref(), &self.files_dir)?;
+        let mut tail_end = None;
         if let Some(options) = &self.tail {
-            catch_up(self.storage.as_ref(), &self.dir, &mut loaded.state, options)?;
+            tail_end = catch_up(
+                self.storage.as_ref(),
+                &self.dir,
+                &mut loaded.state,
+                options,
+                None,
+            )?;
         }
         if loaded.state.applied_lsn < self.applied_lsn() {
             // Not a state a writer leaves (its manifest's LSN only grows):
@@ -180,6 +192,7 @@ impl StoreReader {
         }
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = loaded.state;
         *lock(&self.manifest) = loaded.manifest;
+        *lock(&self.tail_end) = tail_end;
         Ok(true)
     }
 
@@ -258,25 +271,30 @@ fn load_consistent(storage: &dyn Storage, files_dir: &Path) -> Result<Loaded, St
 }
 
 /// Applies to `state` the frames of the message box committed after its
-/// LSN (see the module docs).
+/// LSN (see the module docs), reading on from `resume` when that is where
+/// the last read stopped; returns where this one stopped.
 fn catch_up(
     storage: &dyn Storage,
     dir: &Path,
     state: &mut BusState,
     options: &StoreOptions,
-) -> Result<(), StoreError> {
+    resume: Option<TailPosition>,
+) -> Result<Option<TailPosition>, StoreError> {
     let budget = options.checkpoint_wal_bytes.saturating_mul(2).max(1);
-    let frames = read_tail(
-        storage,
-        &dir.join("wal"),
-        state.applied_lsn + 1,
-        &options.wal,
-        budget,
-    )?;
-    for frame in frames {
+    let wal = dir.join("wal");
+    let from = state.applied_lsn + 1;
+    let mut tail = match resume.filter(|at| at.next == from) {
+        Some(at) => read_tail_after(storage, &wal, at, &options.wal, budget)?,
+        None => read_tail(storage, &wal, from, &options.wal, budget)?,
+    };
+    if tail.end.is_none() && resume.is_some() {
+        // Its segment was trimmed meanwhile: look it up by LSN.
+        tail = read_tail(storage, &wal, from, &options.wal, budget)?;
+    }
+    for frame in tail.frames {
         state.apply_in_memory(frame.lsn, &frame.payload, &options.limits);
     }
-    Ok(())
+    Ok(tail.end)
 }
 
 fn is_not_found(e: &StoreError) -> bool {

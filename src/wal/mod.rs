@@ -47,7 +47,7 @@ use std::path::PathBuf;
 pub use format::{FrameError, HeaderError, FORMAT_VERSION, FRAME_HEADER_LEN, SEGMENT_HEADER_LEN};
 pub use reader::{CorruptRegion, Frame, ReadItem, WalReader};
 pub use recovery::RecoveryReport;
-pub use tail::{read_tail, TailFrame};
+pub use tail::{read_tail, read_tail_after, Tail, TailFrame, TailPosition};
 pub use writer::{Wal, WalStats};
 
 #[cfg(feature = "fuzzing")]

@@ -281,6 +281,15 @@ impl FrameScanner {
         Ok(Probe::Frame(header))
     }
 
+    /// The header of the frame at `pos`, verified by its own checksum
+    /// only (the payload is not read): enough to step over frames whose
+    /// payload is not wanted.
+    pub fn probe_header(&mut self, pos: u64) -> io::Result<Option<FrameHeader>> {
+        let (salt, max_len) = (self.salt, self.max_len);
+        let bytes = self.window(pos, FRAME_HEADER_LEN)?;
+        Ok(FrameHeader::decode(bytes, salt, max_len).ok())
+    }
+
     /// The payload of the frame just verified by [`FrameScanner::probe`].
     pub fn payload(&mut self, pos: u64, header: &FrameHeader) -> io::Result<Vec<u8>> {
         let total = FRAME_HEADER_LEN + header.len as usize;

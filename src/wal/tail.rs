@@ -30,35 +30,111 @@ pub struct TailFrame {
     pub payload: Vec<u8>,
 }
 
+/// Where a read of the tail stopped: [`read_tail_after`] reads on from
+/// there without scanning the segment again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TailPosition {
+    /// The base LSN of the segment it stopped in.
+    segment: Lsn,
+    /// The byte offset of the next frame in it.
+    offset: u64,
+    /// The LSN of the next frame.
+    pub next: Lsn,
+}
+
+/// What a read of the tail gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tail {
+    /// The frames, in order, without holes.
+    pub frames: Vec<TailFrame>,
+    /// Where it stopped; `None` if it found no segment to start in.
+    pub end: Option<TailPosition>,
+}
+
 /// The frames of the message box in `dir` from LSN `from` on, in order and
 /// without holes, up to about `max_bytes` of payload (the run stops after
 /// the frame that reaches it). Empty if there are none, or if the segment
-/// that holds `from` is gone.
+/// that holds `from` is gone. Frames before `from` in its segment are
+/// stepped over by their headers.
 pub fn read_tail(
     storage: &dyn Storage,
     dir: &Path,
     from: Lsn,
     options: &WalOptions,
     max_bytes: u64,
-) -> Result<Vec<TailFrame>, WalError> {
+) -> Result<Tail, WalError> {
+    let Some(segments) = list_segments(storage, dir)? else {
+        return Ok(Tail::default());
+    };
+    let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
+        return Ok(Tail::default());
+    };
+    let start = TailPosition {
+        segment: first,
+        offset: SEGMENT_HEADER_LEN as u64,
+        next: first,
+    };
+    read_run(storage, dir, &segments, start, from, options, max_bytes)
+}
+
+/// [`read_tail`] from where an earlier read stopped (`at`). Empty, with no
+/// end, if its segment is gone (trimmed): read from an LSN then.
+pub fn read_tail_after(
+    storage: &dyn Storage,
+    dir: &Path,
+    at: TailPosition,
+    options: &WalOptions,
+    max_bytes: u64,
+) -> Result<Tail, WalError> {
+    match list_segments(storage, dir)? {
+        Some(segments) if segments.contains_key(&at.segment) => {
+            read_run(storage, dir, &segments, at, at.next, options, max_bytes)
+        }
+        _ => Ok(Tail::default()),
+    }
+}
+
+/// The segment files of `dir` by base LSN; `None` if `dir` is missing.
+fn list_segments(
+    storage: &dyn Storage,
+    dir: &Path,
+) -> Result<Option<BTreeMap<Lsn, String>>, WalError> {
     let names = match storage.list_dir(dir) {
         Ok(names) => names,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(WalError::io("list", dir, e)),
     };
-    let segments: BTreeMap<Lsn, String> = names
-        .into_iter()
-        .filter_map(|n| parse_segment_file_name(&n).map(|base| (base, n)))
-        .collect();
-    let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
-        return Ok(Vec::new());
-    };
+    Ok(Some(
+        names
+            .into_iter()
+            .filter_map(|n| parse_segment_file_name(&n).map(|base| (base, n)))
+            .collect(),
+    ))
+}
+
+/// Reads frames from `start` on, keeping those from LSN `from`.
+fn read_run(
+    storage: &dyn Storage,
+    dir: &Path,
+    segments: &BTreeMap<Lsn, String>,
+    start: TailPosition,
+    from: Lsn,
+    options: &WalOptions,
+    max_bytes: u64,
+) -> Result<Tail, WalError> {
     let mut frames = Vec::new();
     let mut bytes = 0u64;
-    let mut next = first;
-    for (&base, name) in segments.range(first..) {
-        if base != next {
-            break; // a hole between segments
+    let mut at = start;
+    for (&base, name) in segments.range(start.segment..) {
+        if base != at.segment {
+            if base != at.next {
+                break; // a hole between segments
+            }
+            at = TailPosition {
+                segment: base,
+                offset: SEGMENT_HEADER_LEN as u64,
+                next: base,
+            };
         }
         let path = dir.join(name);
         let file = match storage.open_file(&path, OpenMode::Read) {
@@ -73,27 +149,48 @@ pub fn read_tail(
         };
         let len = file.len().map_err(io)?;
         let mut scanner = FrameScanner::new(file, header.salt, options.max_frame_size, len);
-        let mut pos = SEGMENT_HEADER_LEN as u64;
-        while let Probe::Frame(h) = scanner.probe(pos).map_err(io)? {
-            if h.lsn != next {
-                break;
-            }
-            if h.lsn >= from {
-                let payload = scanner.payload(pos, &h).map_err(io)?;
-                bytes += payload.len() as u64;
-                frames.push(TailFrame {
-                    lsn: h.lsn,
-                    payload,
-                });
-                if bytes >= max_bytes {
-                    return Ok(frames);
+        loop {
+            if at.next < from {
+                // Before the requested start: its header says how far to
+                // step; the payload is not needed.
+                match scanner.probe_header(at.offset).map_err(io)? {
+                    Some(h) if h.lsn == at.next => {
+                        at.offset += h.frame_len();
+                        at.next += 1;
+                        continue;
+                    }
+                    _ => {
+                        return Ok(Tail {
+                            frames,
+                            end: Some(at),
+                        })
+                    }
                 }
             }
-            pos += h.frame_len();
-            next += 1;
+            let h = match scanner.probe(at.offset).map_err(io)? {
+                Probe::Frame(h) if h.lsn == at.next => h,
+                _ => break,
+            };
+            let payload = scanner.payload(at.offset, &h).map_err(io)?;
+            bytes += payload.len() as u64;
+            frames.push(TailFrame {
+                lsn: h.lsn,
+                payload,
+            });
+            at.offset += h.frame_len();
+            at.next += 1;
+            if bytes >= max_bytes {
+                return Ok(Tail {
+                    frames,
+                    end: Some(at),
+                });
+            }
         }
     }
-    Ok(frames)
+    Ok(Tail {
+        frames,
+        end: Some(at),
+    })
 }
 
 #[cfg(test)]
@@ -126,32 +223,68 @@ mod tests {
             segments > 2,
             "only {segments} files: the test wants several segments"
         );
-        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX).unwrap();
+        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX)
+            .unwrap()
+            .frames;
         assert_eq!(tail.len(), payloads.len());
         for (i, f) in tail.iter().enumerate() {
             assert_eq!(f.lsn, i as u64 + 1);
             assert_eq!(f.payload, payloads[i]);
         }
-        let from_middle =
-            read_tail(disk.shared().as_ref(), dir, 123, &options(), u64::MAX).unwrap();
+        let from_middle = read_tail(disk.shared().as_ref(), dir, 123, &options(), u64::MAX)
+            .unwrap()
+            .frames;
         assert_eq!(from_middle.first().map(|f| f.lsn), Some(123));
         assert_eq!(from_middle.len(), 300 - 122);
-        let capped = read_tail(disk.shared().as_ref(), dir, 1, &options(), 1).unwrap();
+        let capped = read_tail(disk.shared().as_ref(), dir, 1, &options(), 1)
+            .unwrap()
+            .frames;
         assert_eq!(
             capped.len(),
             1,
             "stops after the frame that reaches the cap"
         );
-        assert!(
-            read_tail(disk.shared().as_ref(), dir, 301, &options(), u64::MAX)
-                .unwrap()
-                .is_empty()
+        let past = read_tail(disk.shared().as_ref(), dir, 301, &options(), u64::MAX).unwrap();
+        assert!(past.frames.is_empty());
+        assert_eq!(past.end.map(|at| at.next), Some(301));
+        assert_eq!(
+            read_tail(disk.shared().as_ref(), Path::new("/none"), 1, &options(), 9).unwrap(),
+            Tail::default()
         );
-        assert!(
-            read_tail(disk.shared().as_ref(), Path::new("/none"), 1, &options(), 9)
-                .unwrap()
-                .is_empty()
-        );
+        drop(wal);
+    }
+
+    #[test]
+    fn reading_on_from_where_a_read_stopped_gives_exactly_the_new_frames() {
+        let disk = MemStorage::new();
+        let dir = Path::new("/w");
+        let wal = Wal::open_with_storage(disk.shared(), dir, options()).unwrap();
+        let storage = disk.shared();
+        let mut seen = Vec::new();
+        let mut end = None;
+        for round in 0..6u32 {
+            for i in 0..(40 + round * 17) {
+                wal.append(&vec![(i % 200) as u8; 300 + i as usize])
+                    .unwrap();
+            }
+            let tail = match end {
+                None => read_tail(storage.as_ref(), dir, 1, &options(), 20_000).unwrap(),
+                Some(at) => read_tail_after(storage.as_ref(), dir, at, &options(), 20_000).unwrap(),
+            };
+            seen.extend(tail.frames.iter().map(|f| f.lsn));
+            end = tail.end;
+        }
+        // Capped reads leave frames for the next read; read to the end.
+        while let Some(at) = end {
+            let tail = read_tail_after(storage.as_ref(), dir, at, &options(), 20_000).unwrap();
+            if tail.frames.is_empty() {
+                break;
+            }
+            seen.extend(tail.frames.iter().map(|f| f.lsn));
+            end = tail.end;
+        }
+        let committed = wal.committed_lsn();
+        assert_eq!(seen, (1..=committed).collect::<Vec<_>>());
         drop(wal);
     }
 
@@ -181,7 +314,9 @@ mod tests {
             .unwrap();
         bytes[payload_at + 10] ^= 0xff;
         assert!(disk.corrupt_file(&path, bytes));
-        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX).unwrap();
+        let tail = read_tail(disk.shared().as_ref(), dir, 1, &options(), u64::MAX)
+            .unwrap()
+            .frames;
         assert_eq!(
             tail.iter().map(|f| f.lsn).collect::<Vec<_>>(),
             vec![1, 2, 3, 4]
