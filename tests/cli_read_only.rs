@@ -150,6 +150,11 @@ fn read_only_reads_leave_the_lock_free_and_answer_from_the_last_checkpoint() {
         "",
     );
     assert_eq!(stdout(&o).lines().count(), 5);
+    // An activity a checkpoint does not know may have been deployed since:
+    // the refusal says how to read further.
+    let o = bamdb(&["get", "--store", d, "--read-only", "Invoice", "I-1"], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--fresh"), "{}", stderr(&o));
     // The lock file is the writer's: a read-only command never creates or
     // takes it (a store on a read-only mount has none to take).
     let lock = dir.join("LOCK");

@@ -38,10 +38,11 @@ pub fn run(args: GetArgs) -> Result<i32, CliError> {
     // lookup that found nothing: exit 2, as search and agg do.
     if store.definition(&args.activity).is_err() {
         return Err(CliError::fatal(format!(
-            "activity {:?} is not deployed in store {}; `bamdb definitions --store {}` lists \
+            "activity {:?} is not deployed in store {}{}; `bamdb definitions --store {}` lists \
              the deployed ones (names are case-sensitive)",
             args.activity,
             dir.display(),
+            store.checkpoint_note(),
             dir.display()
         )));
     }

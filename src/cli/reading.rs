@@ -53,14 +53,22 @@ impl ReadStore {
 /// A store opened for reading: as its writer, or read-only.
 pub enum Reading {
     Writer(Store),
-    Snapshot(Box<StoreReader>),
+    /// Read-only; `fresh`: with what the message box holds after the
+    /// checkpoint.
+    Snapshot {
+        reader: Box<StoreReader>,
+        fresh: bool,
+    },
 }
 
 /// Opens the store for a read command; see the module docs.
 pub fn open_reading(args: &ReadStore) -> Result<Reading, CliError> {
     let dir = args.store.as_path();
     if args.read_only {
-        return Ok(Reading::Snapshot(Box::new(args.open_reader()?)));
+        return Ok(Reading::Snapshot {
+            reader: Box::new(args.open_reader()?),
+            fresh: args.fresh,
+        });
     }
     match Store::open(dir, existing_options()) {
         Ok(store) => Ok(Reading::Writer(await_import(store)?)),
@@ -86,7 +94,10 @@ pub fn open_reading(args: &ReadStore) -> Result<Reading, CliError> {
                 "bamdb: note: store {}: {why}; answering {what}",
                 dir.display()
             ));
-            Ok(Reading::Snapshot(Box::new(reader)))
+            Ok(Reading::Snapshot {
+                reader: Box::new(reader),
+                fresh: args.fresh,
+            })
         }
         Err(e) => Err(CliError::store("open", dir, &e)),
     }
@@ -109,49 +120,77 @@ impl Reading {
     pub fn get(&self, activity: &str, id: &str) -> Result<Option<ActivityInstance>, StoreError> {
         match self {
             Reading::Writer(s) => s.get(activity, id),
-            Reading::Snapshot(r) => r.get(activity, id),
+            Reading::Snapshot { reader: r, .. } => r.get(activity, id),
         }
     }
 
     pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
         match self {
             Reading::Writer(s) => s.definition(activity),
-            Reading::Snapshot(r) => r.definition(activity),
+            Reading::Snapshot { reader: r, .. } => self.noted(r.definition(activity)),
+        }
+    }
+
+    /// An activity unknown to a snapshot may have been deployed since its
+    /// checkpoint: the refusal says so.
+    fn noted<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        result.map_err(|e| match e {
+            StoreError::InvalidInput { reason } => StoreError::InvalidInput {
+                reason: format!("{reason}{}", self.checkpoint_note()),
+            },
+            other => other,
+        })
+    }
+
+    /// For an answer that may be older than the writer: when it was read
+    /// from the last checkpoint alone, says so (a definition deployed
+    /// since is not in it); empty otherwise.
+    pub fn checkpoint_note(&self) -> String {
+        match self {
+            Reading::Snapshot {
+                reader,
+                fresh: false,
+            } => format!(
+                " (as of the writer's last checkpoint, LSN {}: --fresh also reads what was \
+                 committed since)",
+                reader.applied_lsn()
+            ),
+            _ => String::new(),
         }
     }
 
     pub fn definitions(&self) -> Vec<ActivityDefinition> {
         match self {
             Reading::Writer(s) => s.definitions(),
-            Reading::Snapshot(r) => r.definitions(),
+            Reading::Snapshot { reader: r, .. } => r.definitions(),
         }
     }
 
     pub fn search(&self, search: &Search) -> Result<Vec<Row>, StoreError> {
         match self {
             Reading::Writer(s) => s.search(search),
-            Reading::Snapshot(r) => r.search(search),
+            Reading::Snapshot { reader: r, .. } => self.noted(r.search(search)),
         }
     }
 
     pub fn aggregate(&self, aggregate: &Aggregate) -> Result<AggregateResult, StoreError> {
         match self {
             Reading::Writer(s) => s.aggregate(aggregate),
-            Reading::Snapshot(r) => r.aggregate(aggregate),
+            Reading::Snapshot { reader: r, .. } => self.noted(r.aggregate(aggregate)),
         }
     }
 
     pub fn pending(&self, activity: Option<&str>) -> Result<Vec<PendingInstance>, StoreError> {
         match self {
             Reading::Writer(s) => s.pending(activity),
-            Reading::Snapshot(r) => r.pending(activity),
+            Reading::Snapshot { reader: r, .. } => r.pending(activity),
         }
     }
 
     pub fn stats(&self) -> StoreStats {
         match self {
             Reading::Writer(s) => s.stats(),
-            Reading::Snapshot(r) => r.stats(),
+            Reading::Snapshot { reader: r, .. } => r.stats(),
         }
     }
 
@@ -160,7 +199,7 @@ impl Reading {
     pub fn close(self) -> Result<(), CliError> {
         match self {
             Reading::Writer(s) => close_store(s),
-            Reading::Snapshot(_) => Ok(()),
+            Reading::Snapshot { .. } => Ok(()),
         }
     }
 }
