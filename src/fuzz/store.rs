@@ -13,7 +13,8 @@
 //! | op      | operands        | operation                                   |
 //! |---------|-----------------|---------------------------------------------|
 //! | 0..=6   | `s k a v`       | push event `k % 13` on stream `s`           |
-//! | 7..=9   | `s`             | flush stream `s`                            |
+//! | 7..=8   | `s`             | flush stream `s`                            |
+//! | 9       | `s n`           | flush stream `s` as its batch `n % 8` (`flush_sequenced`) |
 //! | 10      | `s`             | clear stream `s`                            |
 //! | 11      |                 | `store.sync`                                |
 //! | 12      | `n f`           | inject fault `f % 3` at I/O step `1 + n % 16` from now |
@@ -34,7 +35,9 @@
 //! failed otherwise) or dropped (a direct stream refused it before writing,
 //! or it was empty). After every reopen, and at the end of the input after
 //! a final power loss, the recovered store is synced and compared with a
-//! fresh store that never crashed, fed exactly the acknowledged flushes plus some subset of
+//! fresh store that never crashed, fed exactly the acknowledged flushes (a
+//! sequenced one under the same producer id and number, so it is skipped
+//! there exactly when a batch of that number was imported before) plus some subset of
 //! the in-doubt ones, in commit order (instances, quarantine count and
 //! pending trees). An in-doubt flush on which every matching subset agrees
 //! is settled (kept or dropped); one they disagree on stays in doubt, since
@@ -102,6 +105,13 @@ struct Ev {
     v: u8,
 }
 
+/// Stream `i` of the harness writes as producer `PRODUCER + i`, in every
+/// session, so a sequenced batch sent again after a reopen is a duplicate.
+const PRODUCER: u32 = 40;
+
+/// A logged flush's producer id and sequence number, if sequenced.
+type Seq = Option<(u32, u64)>;
+
 /// Number of event kinds [`push`] knows.
 const EVENT_KINDS: u8 = 13;
 
@@ -149,10 +159,12 @@ impl Stream {
         }
     }
 
-    fn flush(&mut self) -> Result<Option<crate::stream::Receipt>, StoreError> {
-        match self {
-            Stream::Buffered(s) => s.flush(),
-            Stream::Direct(s) => s.flush(),
+    fn flush(&mut self, seq: Option<u64>) -> Result<Option<crate::stream::Receipt>, StoreError> {
+        match (self, seq) {
+            (Stream::Buffered(s), None) => s.flush(),
+            (Stream::Direct(s), None) => s.flush(),
+            (Stream::Buffered(s), Some(n)) => s.flush_sequenced(n),
+            (Stream::Direct(s), Some(n)) => s.flush_sequenced(n),
         }
     }
 
@@ -206,7 +218,7 @@ fn snapshot(store: &Store, context: &str) -> Snapshot {
 /// A store that never crashed, fed `batches` in order; `None` when one of
 /// them cannot be written at all (a frame over the size limit: such an
 /// in-doubt flush can only have been lost).
-fn reference(batches: &[&[Ev]]) -> Option<Snapshot> {
+fn reference(batches: &[(&[Ev], Seq)]) -> Option<Snapshot> {
     let disk = MemStorage::new();
     let store = match Store::open_with_storage(disk.shared(), DIR, options()) {
         Ok(store) => store,
@@ -215,14 +227,25 @@ fn reference(batches: &[&[Ev]]) -> Option<Snapshot> {
     if let Err(e) = store.deploy(definition()) {
         panic!("the reference deploy failed: {e}");
     }
-    let mut s = store.buffered_stream(0);
-    for batch in batches {
+    let mut plain = store.buffered_stream(0);
+    let mut sequenced = std::collections::BTreeMap::new();
+    for (batch, seq) in batches {
+        let s = match seq {
+            None => &mut plain,
+            Some((producer, _)) => sequenced
+                .entry(*producer)
+                .or_insert_with(|| store.buffered_stream_as(*producer, 0)),
+        };
         for ev in batch.iter() {
-            if let Err(e) = push(&mut s, *ev) {
+            if let Err(e) = push(s, *ev) {
                 panic!("the reference refused an event the store took: {ev:?}: {e}");
             }
         }
-        if s.flush().is_err() {
+        let flushed = match seq {
+            None => s.flush(),
+            Some((_, n)) => s.flush_sequenced(*n),
+        };
+        if flushed.is_err() {
             return None;
         }
     }
@@ -263,7 +286,7 @@ struct Harness {
     /// What each stream holds and has not flushed, as the model sees it.
     buffers: Vec<Vec<Ev>>,
     /// Every flush that may have been written, in commit order.
-    log: Vec<(Vec<Ev>, Fate)>,
+    log: Vec<(Vec<Ev>, Fate, Seq)>,
     in_doubt_this_session: usize,
     /// In-doubt flushes earlier checks could not settle.
     unsettled: usize,
@@ -333,13 +356,14 @@ impl Harness {
         }
     }
 
-    fn flush(&mut self, s: usize) {
+    fn flush(&mut self, s: usize, seq: Option<u64>) {
         if self.in_doubt_this_session + self.unsettled >= MAX_IN_DOUBT {
             return;
         }
         let batch = std::mem::take(&mut self.buffers[s]);
         let before = self.store.stats().committed_lsn;
-        let result = self.streams[s].flush();
+        let result = self.streams[s].flush(seq);
+        let seq = seq.map(|n| (PRODUCER + s as u32, n));
         let after = self.store.stats().committed_lsn;
         let context = self.context();
         assert_eq!(
@@ -360,16 +384,16 @@ impl Harness {
                     "{context}: acknowledged LSN {} is not committed ({after})",
                     receipt.lsn
                 );
-                self.log.push((batch, Fate::Acked));
+                self.log.push((batch, Fate::Acked, seq));
             }
             // A direct stream validates before writing: nothing written.
             Err(StoreError::Rejected { .. }) if after == before && self.direct[s] => {}
             // The frame became durable before the error (a direct stream
             // waiting for the import, or rejected by the import).
-            Err(_) if after > before => self.log.push((batch, Fate::Acked)),
+            Err(_) if after > before => self.log.push((batch, Fate::Acked, seq)),
             Err(_) => {
                 if !batch.is_empty() {
-                    self.log.push((batch, Fate::InDoubt));
+                    self.log.push((batch, Fate::InDoubt, seq));
                     self.in_doubt_this_session += 1;
                 }
             }
@@ -424,7 +448,7 @@ impl Harness {
         let mut first = None;
         let mut matching = Vec::new();
         for mask in 0u32..(1 << doubtful.len()) {
-            let batches: Vec<&[Ev]> = (0..self.log.len())
+            let batches: Vec<(&[Ev], Seq)> = (0..self.log.len())
                 .filter(|&i| {
                     self.log[i].1 == Fate::Acked
                         || doubtful
@@ -432,7 +456,7 @@ impl Harness {
                             .position(|&d| d == i)
                             .is_some_and(|bit| mask & (1 << bit) != 0)
                 })
-                .map(|i| self.log[i].0.as_slice())
+                .map(|i| (self.log[i].0.as_slice(), self.log[i].2))
                 .collect();
             match reference(&batches) {
                 Some(want) if want == got => matching.push(mask),
@@ -467,10 +491,10 @@ impl Harness {
         self.log = log
             .into_iter()
             .zip(settled)
-            .filter_map(|((batch, fate), settled)| match (fate, settled) {
-                (Fate::Acked, _) | (_, Some(true)) => Some((batch, Fate::Acked)),
+            .filter_map(|((batch, fate, seq), settled)| match (fate, settled) {
+                (Fate::Acked, _) | (_, Some(true)) => Some((batch, Fate::Acked, seq)),
                 (_, Some(false)) => None,
-                (Fate::InDoubt, None) => Some((batch, Fate::InDoubt)),
+                (Fate::InDoubt, None) => Some((batch, Fate::InDoubt, seq)),
             })
             .collect();
         self.unsettled = self.log.iter().filter(|e| e.1 == Fate::InDoubt).count();
@@ -480,11 +504,13 @@ impl Harness {
 fn make_streams(store: &Store, direct: &[bool]) -> Vec<Stream> {
     direct
         .iter()
-        .map(|&d| {
+        .enumerate()
+        .map(|(i, &d)| {
+            let producer = PRODUCER + i as u32;
             if d {
-                Stream::Direct(store.direct_stream())
+                Stream::Direct(store.direct_stream_as(producer))
             } else {
-                Stream::Buffered(store.buffered_stream(0))
+                Stream::Buffered(store.buffered_stream_as(producer, 0))
             }
         })
         .collect()
@@ -519,10 +545,18 @@ pub fn store_ops(data: &[u8]) {
                     .push(format!("push s{s} k{} a{a} v{v}", k % EVENT_KINDS));
                 h.push(s, k, a, v);
             }
-            7..=9 => {
+            7..=8 => {
                 let s = usize::from(input.byte()) % streams;
                 h.trace.push(format!("flush s{s}"));
-                h.flush(s);
+                h.flush(s, None);
+            }
+            9 => {
+                let (s, n) = (
+                    usize::from(input.byte()) % streams,
+                    u64::from(input.byte() % 8),
+                );
+                h.trace.push(format!("flush s{s} as {n}"));
+                h.flush(s, Some(n));
             }
             10 => {
                 let s = usize::from(input.byte()) % streams;
@@ -555,7 +589,7 @@ pub fn store_ops(data: &[u8]) {
             _ => {
                 h.trace.push("flush all".into());
                 for s in 0..streams {
-                    h.flush(s);
+                    h.flush(s, None);
                 }
             }
         }
@@ -657,6 +691,36 @@ pub fn seed_corpus() -> Vec<(&'static str, Vec<u8>)> {
             .concat(),
         ),
     ];
+    // Sequenced flushes sent again within a session, after a power loss
+    // and across a crash in the middle of one.
+    let as_batch = |s: u8, n: u8| vec![9, s, n];
+    seeds.push((
+        "sequenced_resends_across_reopens",
+        [
+            vec![4 | 1],
+            push(0, 0, 1, 0),
+            push(0, 4, 1, 0),
+            as_batch(0, 3),
+            push(0, 0, 2, 0),
+            push(0, 4, 2, 0),
+            as_batch(0, 3),
+            push(1, 0, 3, 0),
+            as_batch(1, 3),
+            vec![14, 1, 0],
+            push(0, 0, 2, 0),
+            push(0, 4, 2, 0),
+            as_batch(0, 3),
+            push(0, 1, 2, 5),
+            as_batch(0, 5),
+            vec![13, 4],
+            push(1, 1, 3, 9),
+            as_batch(1, 6),
+            vec![14, 2, 3],
+            push(1, 1, 3, 9),
+            as_batch(1, 6),
+        ]
+        .concat(),
+    ));
     let mut bulk = vec![1];
     for i in 0..20u8 {
         bulk.extend(push(i % 2, 12, i, 1 + 2 * (i % 40)));
