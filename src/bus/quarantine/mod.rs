@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::model::Source;
 pub use entry::{EntryState, QuarantineCounts, QuarantineEntry};
 
-use crate::storage::Storage;
-use crate::wal::{Lsn, ReadItem, Wal, WalError, WalOptions};
+use crate::storage::{read_exact_at, OpenMode, Storage};
+use crate::wal::{Frame, Lsn, ReadItem, Wal, WalError, WalOptions, FRAME_HEADER_LEN};
 
 const RECORD_VERSION: u8 = 1;
 
@@ -144,12 +144,18 @@ impl Quarantine {
         let wal = self.wal()?;
         let retry_from = *lock(&self.failed_at);
         if let Some(from) = retry_from {
-            // A retry: if the failed attempt's record survived, it is the
-            // answer; appending again would quarantine the frame twice.
-            for (id, rec) in self.records(from)? {
-                if rec.as_ref() == Ok(record) {
+            // A retry: if the failed attempt's record can be read back, it
+            // is the answer (appending again would quarantine the frame
+            // twice), once it is made durable: readable is not durable
+            // after a failed fsync.
+            for item in wal.reader(from) {
+                let ReadItem::Frame(frame) = item? else {
+                    continue;
+                };
+                if decode_record(&frame.payload).as_ref() == Ok(record) {
+                    self.write_again(&frame)?;
                     *lock(&self.failed_at) = None;
-                    return Ok(id);
+                    return Ok(frame.lsn);
                 }
             }
         }
@@ -167,6 +173,30 @@ impl Quarantine {
             *failed_at = None;
         }
         result
+    }
+
+    /// Writes `frame`'s bytes again where they are, then syncs the file. A
+    /// failed fsync drops the writes it covered from durability for good
+    /// (Linux marks the pages clean), while they stay readable; a sync of
+    /// the reopened log has nothing dirty to write. Writing the same bytes
+    /// makes them dirty again, so this sync makes them durable.
+    fn write_again(&self, frame: &Frame) -> Result<(), WalError> {
+        let path = &frame.location.segment;
+        let io = |op: &'static str| move |e| WalError::io(op, path, e);
+        let file = self
+            .storage
+            .open_file(path, OpenMode::ReadWrite)
+            .map_err(io("open segment"))?;
+        let mut bytes = vec![0u8; FRAME_HEADER_LEN + frame.payload.len()];
+        read_exact_at(file.as_ref(), &mut bytes, frame.location.offset)
+            .map_err(io("read segment"))?;
+        file.write_all_at(&bytes, frame.location.offset)
+            .map_err(io("write segment"))?;
+        file.sync_all().map_err(io("fsync segment"))?;
+        let dir = path.parent().unwrap_or(&self.dir);
+        self.storage
+            .sync_dir(dir)
+            .map_err(|e| WalError::io("fsync directory", dir, e))
     }
 
     /// How many entries are unresolved, resolved and dropped. The first
@@ -218,15 +248,7 @@ impl Quarantine {
     ) -> Result<(), WalError> {
         for item in self.wal()?.reader(from) {
             match item? {
-                ReadItem::Frame(frame) => {
-                    let rec = match frame.payload.split_first() {
-                        Some((&RECORD_VERSION, body)) => {
-                            postcard::from_bytes(body).map_err(|e| e.to_string())
-                        }
-                        _ => Err("unknown quarantine record version".to_string()),
-                    };
-                    f(frame.lsn, rec);
-                }
+                ReadItem::Frame(frame) => f(frame.lsn, decode_record(&frame.payload)),
                 ReadItem::Corrupt(c) => f(
                     c.lsns.0,
                     Err(format!(
@@ -249,4 +271,12 @@ impl Quarantine {
 /// order), and the records that could not be read.
 pub(crate) fn entries_of(records: Vec<IdRecord>) -> (Vec<QuarantineEntry>, Vec<String>) {
     entry::build(records)
+}
+
+/// A record as stored in a quarantine log frame.
+fn decode_record(payload: &[u8]) -> Result<Record, String> {
+    match payload.split_first() {
+        Some((&RECORD_VERSION, body)) => postcard::from_bytes(body).map_err(|e| e.to_string()),
+        _ => Err("unknown quarantine record version".to_string()),
+    }
 }
