@@ -42,15 +42,9 @@ impl BusState {
                 }
             }
             Payload::Admin(bytes) => {
-                let _ = match postcard::from_bytes::<AdminOp>(bytes) {
-                    Ok(AdminOp::Complete { activity, id, time }) => {
-                        self.force_complete(&(activity, id), time)
-                    }
-                    Ok(AdminOp::Remove { activity, id }) => self.remove(&(activity, id)),
-                    Ok(AdminOp::Declare(spec)) => self.declare(spec),
-                    Ok(AdminOp::Undeclare { name }) => self.undeclare(&name),
-                    Ok(AdminOp::Retain { .. }) | Err(_) => Ok(()),
-                };
+                if let Ok(op) = postcard::from_bytes::<AdminOp>(bytes) {
+                    let _ = self.apply_operator(op);
+                }
             }
             Payload::Unknown(_) => {}
         }
@@ -58,9 +52,23 @@ impl BusState {
     }
 }
 
-/// Sequenced and replayed batches, by the same rules in the bus and in a
-/// view.
+/// Sequenced and replayed batches and operators' actions, by the same
+/// rules in the bus and in a view.
 impl BusState {
+    /// Applies an operator's action on the state. Retention changes which
+    /// files are online, not the state: the bus applies it itself (a
+    /// checkpoint, then the policy), and a view waits for the writer's
+    /// checkpoint after it, so here it changes nothing.
+    pub fn apply_operator(&mut self, op: AdminOp) -> Result<(), String> {
+        match op {
+            AdminOp::Complete { activity, id, time } => self.force_complete(&(activity, id), time),
+            AdminOp::Remove { activity, id } => self.remove(&(activity, id)),
+            AdminOp::Declare(spec) => self.declare(spec),
+            AdminOp::Undeclare { name } => self.undeclare(&name),
+            AdminOp::Retain { .. } => Ok(()),
+        }
+    }
+
     /// Applies `producer`'s batch numbered `seq`, unless it is a duplicate
     /// (`Ok(false)`). The number counts as imported whatever the outcome:
     /// a batch refused here comes back by a replay of its quarantine entry,

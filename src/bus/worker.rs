@@ -225,14 +225,7 @@ impl Bus {
                     self.finish(frame.lsn, Outcome::Handled);
                     self.retain_now(window_secs, drop)
                 }
-                envelope::AdminOp::Complete { activity, id, time } => {
-                    self.write_state().force_complete(&(activity, id), time)
-                }
-                envelope::AdminOp::Remove { activity, id } => {
-                    self.write_state().remove(&(activity, id))
-                }
-                envelope::AdminOp::Declare(spec) => self.write_state().declare(spec),
-                envelope::AdminOp::Undeclare { name } => self.write_state().undeclare(&name),
+                other => self.write_state().apply_operator(other),
             });
         if let Err(reason) = result {
             self.remember_rejection(frame.lsn, vec![reason]);

@@ -130,11 +130,7 @@ impl StoreReader {
         let dir = dir.to_path_buf();
         check_is_store(storage.as_ref(), &dir)?;
         let files_dir = dir.join("segments");
-        let mut loaded = load_consistent(storage.as_ref(), &files_dir)?;
-        let mut tail_end = None;
-        if let Some(options) = &tail {
-            tail_end = catch_up(storage.as_ref(), &dir, &mut loaded.state, options, None)?;
-        }
+        let (loaded, tail_end) = load_view(storage.as_ref(), &dir, tail.as_ref())?;
         Ok(StoreReader {
             storage,
             dir,
@@ -174,17 +170,7 @@ impl StoreReader {
             *end = catch_up(self.storage.as_ref(), &self.dir, &mut st, options, *end)?;
             return Ok(st.applied_lsn > before);
         }
-        let mut loaded = load_consistent(self.storage.as_ref(), &self.files_dir)?;
-        let mut tail_end = None;
-        if let Some(options) = &self.tail {
-            tail_end = catch_up(
-                self.storage.as_ref(),
-                &self.dir,
-                &mut loaded.state,
-                options,
-                None,
-            )?;
-        }
+        let (loaded, tail_end) = load_view(self.storage.as_ref(), &self.dir, self.tail.as_ref())?;
         if loaded.state.applied_lsn < self.applied_lsn() {
             // Not a state a writer leaves (its manifest's LSN only grows):
             // keep the newer snapshot rather than go back.
@@ -268,6 +254,21 @@ fn load_consistent(storage: &dyn Storage, files_dir: &Path) -> Result<Loaded, St
             other => return other,
         }
     }
+}
+
+/// The state the current manifest names, and for a fresh reader (`tail`)
+/// the frames committed after it, with where that read stopped.
+fn load_view(
+    storage: &dyn Storage,
+    dir: &Path,
+    tail: Option<&StoreOptions>,
+) -> Result<(Loaded, Option<TailPosition>), StoreError> {
+    let mut loaded = load_consistent(storage, &dir.join("segments"))?;
+    let end = match tail {
+        Some(options) => catch_up(storage, dir, &mut loaded.state, options, None)?,
+        None => None,
+    };
+    Ok((loaded, end))
 }
 
 /// Applies to `state` the frames of the message box committed after its

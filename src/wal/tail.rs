@@ -159,12 +159,7 @@ fn read_run(
                         at.next += 1;
                         continue;
                     }
-                    _ => {
-                        return Ok(Tail {
-                            frames,
-                            end: Some(at),
-                        })
-                    }
+                    _ => break,
                 }
             }
             let h = match scanner.probe(at.offset).map_err(io)? {
