@@ -111,6 +111,11 @@ fn a_fresh_reader_sees_every_returned_flush_before_any_checkpoint() {
     );
     assert_eq!(fresh.stats().completed, 1);
     assert_eq!(fresh.stats().active, 1);
+    assert!(
+        fresh.stats().checkpointed_lsn < fresh.stats().applied_lsn,
+        "frames read from the message box are not checkpointed: {:?}",
+        fresh.stats()
+    );
     // What it applied stayed in its memory: the store's files are as the
     // writer left them, and the writer's own answers agree.
     settle(&store);

@@ -225,14 +225,17 @@ impl StoreReader {
         queries::pending(self, activity)
     }
 
-    /// The snapshot's figures. A reader does not read the message box or
-    /// the quarantine: `committed_lsn`, `applied_lsn` and
-    /// `checkpointed_lsn` are all the snapshot's LSN, `lag`, `wal_bytes`
-    /// and `wal_segments` are 0, and `quarantine` is `None`.
+    /// The snapshot's figures. `committed_lsn` and `applied_lsn` are the
+    /// snapshot's LSN, `checkpointed_lsn` that of the checkpoint it is
+    /// built on (the same, unless a fresh reader read frames after it);
+    /// `lag`, `wal_bytes` and `wal_segments` are 0, and `quarantine` is
+    /// `None` (a reader does not count the message box's bytes or read the
+    /// quarantine).
     pub fn stats(&self) -> StoreStats {
+        let checkpointed = lock(&self.manifest).applied_lsn;
         let st = self.state();
         StoreStats {
-            checkpointed_lsn: st.applied_lsn,
+            checkpointed_lsn: checkpointed,
             ..StoreStats::of_state(&st)
         }
     }
