@@ -187,15 +187,11 @@ impl BusState {
         }
         for file in &self.files {
             let superseded = self.superseded_in(file);
-            for rec in file.records() {
-                let rec = rec?;
-                if rec.activity == activity
-                    && !superseded.contains(&(rec.activity.clone(), rec.id.clone()))
-                {
+            file.for_each_record_of(activity, |rec| {
+                if !superseded.contains(&(rec.activity.clone(), rec.id.clone())) {
                     visit(rec.into_instance());
                 }
-            }
-            file.release_pages();
+            })?;
         }
         Ok(())
     }

@@ -557,14 +557,26 @@ impl ImportFile {
     /// touched are released after).
     pub fn instances_of(&self, activity: &str) -> Result<Vec<ActivityInstance>, ImportFileError> {
         let mut out = Vec::new();
+        self.for_each_record_of(activity, |rec| out.push(rec.into_instance()))?;
+        Ok(out)
+    }
+
+    /// Hands every record of `activity` to `visit`, one at a time (a full
+    /// scan; memory holds one record; the pages it touched are released
+    /// after).
+    pub fn for_each_record_of(
+        &self,
+        activity: &str,
+        mut visit: impl FnMut(StoredInstance),
+    ) -> Result<(), ImportFileError> {
         for rec in self.records() {
             let rec = rec?;
             if rec.activity == activity {
-                out.push(rec.into_instance());
+                visit(rec);
             }
         }
         self.release_pages();
-        Ok(out)
+        Ok(())
     }
 
     /// Every record with the offset it starts at, in (activity, id) order.
