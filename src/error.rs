@@ -30,6 +30,31 @@ pub enum StoreError {
         /// The store directory.
         dir: PathBuf,
     },
+    /// Another producer has the message box open.
+    #[error("message box {} is locked: another producer has it open", dir.display())]
+    BoxLocked {
+        /// The message box directory.
+        dir: PathBuf,
+    },
+    /// The message box holds as many bytes as its quota allows, and the
+    /// bus did not import enough of it to make room within the wait
+    /// ([`crate::BoxOptions::quota_wait`]). Nothing was written.
+    #[error(
+        "message box {} is full: {bytes} bytes, quota {quota}; the bus has imported up to LSN {applied} of {committed} committed (is `bamdb bus` running?)",
+        dir.display()
+    )]
+    BoxFull {
+        /// The message box directory.
+        dir: PathBuf,
+        /// Bytes the box's log holds.
+        bytes: u64,
+        /// [`crate::BoxOptions::quota_bytes`].
+        quota: u64,
+        /// The last LSN the bus has imported.
+        applied: u64,
+        /// The last LSN committed to the box.
+        committed: u64,
+    },
     /// The directory holds no store, and [`crate::StoreOptions::create_if_missing`]
     /// is off (or the directory was only to be checked). Nothing was created.
     #[error("{} is not a bamdb store ({reason})", dir.display())]

@@ -18,6 +18,7 @@ pub mod fixture;
 pub mod fuzz;
 pub mod model;
 mod options;
+pub mod producer;
 pub mod query;
 pub mod segments;
 pub mod storage;
@@ -30,8 +31,10 @@ pub use error::StoreError;
 pub use model::{ActivityInstance, Reference, Relationship, Status};
 pub use model::{Counters, Source};
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
+pub use producer::{BoxOptions, BoxStats, MessageBox};
 pub use store::{
-    PendingInstance, Problem, ReplayOutcome, Store, StoreReader, StoreStats, VerifyReport,
+    BoxImport, PendingInstance, Problem, ReplayOutcome, Store, StoreReader, StoreStats,
+    VerifyReport,
 };
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 

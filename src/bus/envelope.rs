@@ -16,6 +16,10 @@ const ADMIN: u8 = 0xD3;
 // Format: { 0xD4 | sequence u64 LE | event batch }: a batch its producer
 // numbered, imported at most once per (the batch's producer id, sequence).
 const SEQUENCED: u8 = 0xD4;
+// Format: { 0xD5 | box id u64 LE | LSN in the box u64 LE | the box frame's
+// payload (an event batch, or a sequenced one) }: a frame the bus process
+// copied from a producer's message box, imported at most once per (box, LSN).
+const BOXED: u8 = 0xD5;
 
 /// A decoded frame payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,6 +35,13 @@ pub(crate) enum Payload<'a> {
     /// An event batch with its producer's sequence number for it (see
     /// `idempotency`).
     Sequenced { seq: u64, batch: &'a [u8] },
+    /// A frame copied from a producer's message box: `inner` is what the
+    /// producer committed there.
+    Boxed {
+        box_id: u64,
+        lsn: u64,
+        inner: &'a [u8],
+    },
     /// Something this version does not know.
     Unknown(Option<u8>),
 }
@@ -54,9 +65,61 @@ pub(crate) fn parse(payload: &[u8]) -> Payload<'_> {
             },
             None => Payload::Unknown(Some(SEQUENCED)),
         },
+        Some((&BOXED, rest)) => {
+            let parts = rest
+                .split_first_chunk::<8>()
+                .and_then(|(id, rest)| Some((id, rest.split_first_chunk::<8>()?)));
+            match parts {
+                Some((id, (lsn, inner))) => Payload::Boxed {
+                    box_id: u64::from_le_bytes(*id),
+                    lsn: u64::from_le_bytes(*lsn),
+                    inner,
+                },
+                None => Payload::Unknown(Some(BOXED)),
+            }
+        }
         Some((&b, _)) => Payload::Unknown(Some(b)),
         None => Payload::Unknown(None),
     }
+}
+
+/// What a producer's message box may carry: an event batch, plain or
+/// sequenced. Anything else is refused (the bus quarantines it).
+pub(crate) fn parse_box_payload(inner: &[u8]) -> Result<(Option<u64>, &[u8]), String> {
+    match parse(inner) {
+        Payload::Batch(batch) => Ok((None, batch)),
+        Payload::Sequenced { seq, batch } => Ok((Some(seq), batch)),
+        other => Err(format!(
+            "a message box frame must hold an event batch, not {}",
+            other.kind_name()
+        )),
+    }
+}
+
+impl Payload<'_> {
+    /// What the payload is, for messages.
+    pub(crate) fn kind_name(&self) -> String {
+        match self {
+            Payload::Batch(_) => "an event batch".into(),
+            Payload::Deploy(_) => "a deployment".into(),
+            Payload::Replay { .. } => "a quarantine replay".into(),
+            Payload::Admin(_) => "an operator action".into(),
+            Payload::Sequenced { .. } => "a sequenced event batch".into(),
+            Payload::Boxed { .. } => "a copied message box frame".into(),
+            Payload::Unknown(kind) => format!("unknown payload kind {kind:?}"),
+        }
+    }
+}
+
+/// The store frame payload of the frame at `lsn` of message box `box_id`
+/// whose payload is `inner`.
+pub(crate) fn boxed(box_id: u64, lsn: u64, inner: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(17 + inner.len());
+    out.push(BOXED);
+    out.extend_from_slice(&box_id.to_le_bytes());
+    out.extend_from_slice(&lsn.to_le_bytes());
+    out.extend_from_slice(inner);
+    out
 }
 
 /// The definitions a deployment carries: one JSON object, or an array of

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::aggregations::{AggregationSpec, Declared, DeclaredImage};
-use super::idempotency::Sequences;
+use super::idempotency::{Sequences, SequencesV5};
 use super::nodes::{Census, Nodes};
 use super::state::{BusState, Key, Node};
 use crate::model::{ActivityDefinition, Counters};
@@ -21,6 +21,8 @@ use crate::storage::Storage;
 use crate::wal::Lsn;
 
 pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
+/// 6: the sequences also hold the highest LSN imported per producer's
+/// message box.
 /// 5: the image is followed by the highest sequence number imported per
 /// producer and the count of duplicates skipped (see `idempotency`).
 /// 4: each declared real-time aggregation is stored with its totals, so
@@ -31,7 +33,8 @@ pub(super) const CHECKPOINT_MAGIC: [u8; 8] = *b"BAMDBCKP";
 /// 2: nodes keep every link with its stamp, and the checkpoint names the
 /// superseded records of amended instances (read: its nodes join the dirty
 /// set, and the next checkpoint writes them as the store's first run).
-pub(super) const CHECKPOINT_VERSION: u32 = 5;
+pub(super) const CHECKPOINT_VERSION: u32 = 6;
+const CHECKPOINT_VERSION_5: u32 = 5;
 const CHECKPOINT_VERSION_4: u32 = 4;
 const CHECKPOINT_VERSION_3: u32 = 3;
 const CHECKPOINT_VERSION_2: u32 = 2;
@@ -118,16 +121,21 @@ pub(super) fn decode(
         CHECKPOINT_VERSION => {
             let (image, rest) = postcard::take_from_bytes(body).map_err(damaged)?;
             let (sequences, rest) = postcard::take_from_bytes(rest).map_err(damaged)?;
-            if !rest.is_empty() {
-                return Err(ImportFileError::corrupt(
-                    path,
-                    None,
-                    format!("checkpoint has {} bytes after its end", rest.len()),
-                ));
-            }
+            expect_end(rest, path)?;
             Ok(Checkpoint {
                 image,
                 sequences,
+                ..Checkpoint::default()
+            })
+        }
+        CHECKPOINT_VERSION_5 => {
+            let (image, rest) = postcard::take_from_bytes(body).map_err(damaged)?;
+            let (sequences, rest) =
+                postcard::take_from_bytes::<SequencesV5>(rest).map_err(damaged)?;
+            expect_end(rest, path)?;
+            Ok(Checkpoint {
+                image,
+                sequences: sequences.into(),
                 ..Checkpoint::default()
             })
         }
@@ -174,9 +182,21 @@ pub(super) fn decode(
         _ => Err(ImportFileError::UnsupportedVersion {
             path: path.to_path_buf(),
             version,
-            reads: "2 to 5",
+            reads: "2 to 6",
         }),
     }
+}
+
+/// Bytes after a checkpoint's last value are damage.
+fn expect_end(rest: &[u8], path: &Path) -> Result<(), ImportFileError> {
+    if rest.is_empty() {
+        return Ok(());
+    }
+    Err(ImportFileError::corrupt(
+        path,
+        None,
+        format!("checkpoint has {} bytes after its end", rest.len()),
+    ))
 }
 
 impl BusState {

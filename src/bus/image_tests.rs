@@ -133,7 +133,7 @@ fn a_damaged_or_foreign_checkpoint_is_reported_not_loaded() {
     ));
     let err = read_checkpoint(&disk, &path).unwrap_err();
     assert!(
-        matches!(err, ImportFileError::UnsupportedVersion { version: 6, .. }),
+        matches!(err, ImportFileError::UnsupportedVersion { version: 7, .. }),
         "{err}"
     );
     write(&encode_blob(
@@ -155,11 +155,22 @@ fn sequences_travel_in_the_checkpoint_and_a_version_4_one_has_none() {
     let mut st = deployed();
     st.sequences.record(7, 42);
     st.sequences.duplicates = 3;
+    st.sequences.record_copied(0xB0B, 17);
     let body = st.checkpoint_body(1, st.nodes.census()).unwrap();
     let back = decode(CHECKPOINT_VERSION, &body, path).unwrap();
     assert_eq!(back.sequences, st.sequences);
     let restored = BusState::restore(back, Vec::new(), Vec::new(), path).unwrap();
     assert_eq!(restored.sequences, st.sequences);
+
+    let mut v5 = postcard::to_allocvec(&st.image(1, st.nodes.census())).unwrap();
+    let v5_sequences = SequencesV5 {
+        highest: st.sequences.highest.clone(),
+        duplicates: 3,
+    };
+    v5 = postcard::to_extend(&v5_sequences, v5).unwrap();
+    let five = decode(5, &v5, path).unwrap();
+    assert_eq!(five.sequences.highest, st.sequences.highest);
+    assert!(five.sequences.boxes.is_empty(), "version 5 had no boxes");
 
     let v4 = postcard::to_allocvec(&st.image(1, st.nodes.census())).unwrap();
     let old = decode(4, &v4, path).unwrap();

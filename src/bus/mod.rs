@@ -73,7 +73,8 @@ use quarantine::Quarantine;
 use state::BusState;
 
 pub(crate) use envelope::{
-    admin as admin_payload, deploy as deploy_payload, replay as replay_payload, AdminOp,
+    admin as admin_payload, boxed as boxed_payload, deploy as deploy_payload,
+    replay as replay_payload, sequenced as sequenced_payload, AdminOp,
 };
 pub(crate) use image::read_checkpoint;
 pub(crate) use nodes::census_of_runs;
@@ -172,6 +173,11 @@ impl Bus {
         &self.wal
     }
 
+    /// The storage the store lives on.
+    pub(crate) fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
     /// The quarantine log.
     pub(crate) fn quarantine(&self) -> &Quarantine {
         &self.quarantine
@@ -234,6 +240,9 @@ pub(crate) fn replayable_batch(payload: &[u8]) -> Option<&[u8]> {
         envelope::Payload::Batch(b) => Some(b),
         envelope::Payload::Replay { batch, .. } | envelope::Payload::Sequenced { batch, .. } => {
             Some(batch)
+        }
+        envelope::Payload::Boxed { inner, .. } => {
+            envelope::parse_box_payload(inner).ok().map(|(_, b)| b)
         }
         _ => None,
     }

@@ -46,6 +46,9 @@ impl BusState {
                     let _ = self.apply_operator(op);
                 }
             }
+            Payload::Boxed { box_id, lsn, inner } => {
+                let _ = self.apply_boxed(box_id, lsn, inner, limits);
+            }
             Payload::Unknown(_) => {}
         }
         self.applied_lsn = lsn;
@@ -80,6 +83,33 @@ impl BusState {
         }
         self.sequences.record(producer, seq);
         self.apply_batch(batch).map(|()| true)
+    }
+
+    /// Applies the frame at `lsn` of the producer's message box `box_id`
+    /// (its payload there `inner`), unless it was copied before
+    /// (`Ok(false)`). The (box, LSN) counts as imported whatever the
+    /// outcome, as a sequenced batch's number does. A refusal gives the
+    /// reasons and the batch's event count.
+    pub fn apply_boxed(
+        &mut self,
+        box_id: u64,
+        lsn: Lsn,
+        inner: &[u8],
+        limits: &Limits,
+    ) -> Result<bool, (Vec<String>, u64)> {
+        if self.sequences.is_copied(box_id, lsn) {
+            return Ok(false);
+        }
+        self.sequences.record_copied(box_id, lsn);
+        let (seq, bytes) = envelope::parse_box_payload(inner).map_err(|r| (vec![r], 0))?;
+        let batch = decode_batch(bytes, limits)
+            .map_err(|e| (vec![format!("the frame does not decode: {e}")], 0))?;
+        let events = batch.events.len() as u64;
+        match seq {
+            None => self.apply_batch(batch).map(|()| true),
+            Some(seq) => self.apply_sequenced(seq, batch),
+        }
+        .map_err(|reasons| (reasons, events))
     }
 
     /// Applies a replayed quarantine entry's batch, unless the entry was

@@ -189,6 +189,16 @@ impl Bus {
                     }
                 }
             }
+            envelope::Payload::Boxed { box_id, lsn, inner } => self
+                .write_state()
+                .apply_boxed(box_id, lsn, inner, &self.options.limits)
+                .map(|_| ())
+                .map_err(|(mut reasons, events)| {
+                    reasons.push(format!(
+                        "copied from the message box with id {box_id:016x}, where its LSN is {lsn}"
+                    ));
+                    (reasons, events)
+                }),
             envelope::Payload::Deploy(json) => envelope::parse_definitions(json)
                 .and_then(|defs| self.write_state().deploy_all(defs))
                 .map_err(|r| (vec![r], 0)),

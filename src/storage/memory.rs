@@ -437,6 +437,25 @@ impl Storage for MemStorage {
             .collect())
     }
 
+    fn list_subdirs(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let s = self.lock();
+        s.check_alive()?;
+        if !s.dirs.contains(dir) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("directory {} does not exist", dir.display()),
+            ));
+        }
+        let mut names: Vec<String> = s
+            .dirs
+            .iter()
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
         let parent = s.parent_exists(path)?;

@@ -48,6 +48,9 @@ pub trait Storage: Send + Sync + Debug {
     fn open_file(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn StorageFile>>;
     /// Names (not paths) of the regular files directly in `dir`.
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<String>>;
+    /// Names of the directories directly in `dir` (a link to a directory
+    /// counts), sorted.
+    fn list_subdirs(&self, dir: &Path) -> io::Result<Vec<String>>;
     /// Removes a file's directory entry.
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     /// Atomically replaces `to` with `from` (same directory).

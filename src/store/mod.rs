@@ -24,6 +24,7 @@
 
 mod admin;
 mod archive;
+mod boxes;
 mod quarantine;
 mod queries;
 mod reader;
@@ -44,6 +45,7 @@ pub use crate::error::StoreError;
 pub use crate::options::{
     QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions,
 };
+pub use boxes::BoxImport;
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
 pub use reader::StoreReader;
 pub use stats::StoreStats;
@@ -68,6 +70,8 @@ pub struct Store {
     deploy_lock: Mutex<()>,
     next_producer: AtomicU32,
     dir: PathBuf,
+    /// How far each producer's message box is copied (`import_boxes`).
+    pump: Mutex<boxes::BoxPump>,
 }
 
 impl Store {
@@ -108,6 +112,7 @@ impl Store {
             deploy_lock: Mutex::new(()),
             next_producer: AtomicU32::new(FIRST_DEFAULT_PRODUCER),
             dir,
+            pump: Mutex::new(boxes::BoxPump::default()),
         })
     }
 
@@ -187,7 +192,7 @@ impl Store {
     /// bus imports it in the background. `threshold`: 0 = flush by hand
     /// only, N = flush automatically when N events are buffered.
     pub fn buffered_stream(&self, threshold: usize) -> BufferedEventStream {
-        BufferedEventStream::new(self.producer(), self.next_producer(), threshold)
+        BufferedEventStream::new(Arc::new(self.producer()), self.next_producer(), threshold)
     }
 
     /// A direct stream: `flush` validates first (an error, nothing written,
@@ -204,7 +209,7 @@ impl Store {
     /// (Streams from [`Store::buffered_stream`] are numbered from 1 in the
     /// order they are made.)
     pub fn buffered_stream_as(&self, producer: u32, threshold: usize) -> BufferedEventStream {
-        BufferedEventStream::new(self.producer(), producer, threshold)
+        BufferedEventStream::new(Arc::new(self.producer()), producer, threshold)
     }
 
     /// A direct stream with a stable producer id; see

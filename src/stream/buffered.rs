@@ -1,23 +1,25 @@
 //! The asynchronous stream.
 
-use super::core::Core;
+use std::sync::Arc;
+
+use super::core::{Committer, Core};
 use super::{EventStream, Receipt};
-use crate::bus::Producer;
 use crate::error::StoreError;
 use crate::model::{Event, Timestamp};
 
 /// Buffers events and commits them to the message box on `flush`; returns
 /// once they are durable. The bus imports them in the background. Create
-/// one with [`crate::Store::buffered_stream`].
+/// one with [`crate::Store::buffered_stream`], or in a producer process
+/// with [`crate::MessageBox::buffered_stream`].
 pub struct BufferedEventStream {
     core: Core,
     threshold: usize,
 }
 
 impl BufferedEventStream {
-    pub(crate) fn new(producer: Producer, producer_id: u32, threshold: usize) -> Self {
+    pub(crate) fn new(sink: Arc<dyn Committer>, producer_id: u32, threshold: usize) -> Self {
         BufferedEventStream {
-            core: Core::new(producer, producer_id),
+            core: Core::new(sink, producer_id),
             threshold,
         }
     }

@@ -1,21 +1,47 @@
 //! What both streams share: the batch buffer and the commit.
 
+use std::sync::Arc;
+
 use crate::bus::Producer;
 use crate::error::StoreError;
-use crate::model::{BatchEncoder, Event, ModelError, Timestamp};
+use crate::model::{BatchEncoder, Event, Limits, ModelError, Timestamp};
 use crate::wal::Lsn;
 
+/// Where a stream commits its batches: the store's own message box (through
+/// the bus, [`Producer`]) or a producer process's own box
+/// (`crate::producer`).
+pub(crate) trait Committer: Send + Sync {
+    /// The structural limits events are checked against.
+    fn limits(&self) -> &Limits;
+    /// Commits one encoded batch as one frame, numbered `seq` by its
+    /// producer if given; returns its LSN once it is durable.
+    fn commit(&self, seq: Option<u64>, batch: &[u8]) -> Result<Lsn, StoreError>;
+}
+
+impl Committer for Producer {
+    fn limits(&self) -> &Limits {
+        Producer::limits(self)
+    }
+
+    fn commit(&self, seq: Option<u64>, batch: &[u8]) -> Result<Lsn, StoreError> {
+        Ok(match seq {
+            None => Producer::commit(self, batch)?,
+            Some(seq) => self.commit_sequenced(seq, batch)?,
+        })
+    }
+}
+
 pub(super) struct Core {
-    pub producer: Producer,
+    pub sink: Arc<dyn Committer>,
     pub encoder: BatchEncoder,
     pub time: Option<Timestamp>,
 }
 
 impl Core {
-    pub fn new(producer: Producer, producer_id: u32) -> Core {
-        let limits = producer.limits().clone();
+    pub fn new(sink: Arc<dyn Committer>, producer_id: u32) -> Core {
+        let limits = sink.limits().clone();
         Core {
-            producer,
+            sink,
             encoder: BatchEncoder::with_limits(producer_id, 0, limits),
             time: None,
         }
@@ -42,10 +68,7 @@ impl Core {
         if self.encoder.is_empty() {
             return Ok(None);
         }
-        let result = match seq {
-            None => self.producer.commit(self.encoder.as_bytes()),
-            Some(seq) => self.producer.commit_sequenced(seq, self.encoder.as_bytes()),
-        };
+        let result = self.sink.commit(seq, self.encoder.as_bytes());
         let next = self.encoder.seq() + 1;
         self.encoder.reset(next);
         Ok(Some(result?))

@@ -12,12 +12,14 @@ use crate::model::{decode_batch, Event, Timestamp};
 /// queries. Create one with [`crate::Store::direct_stream`].
 pub struct DirectEventStream {
     core: Core,
+    producer: Producer,
 }
 
 impl DirectEventStream {
     pub(crate) fn new(producer: Producer, producer_id: u32) -> Self {
         DirectEventStream {
-            core: Core::new(producer, producer_id),
+            core: Core::new(std::sync::Arc::new(producer.clone()), producer_id),
+            producer,
         }
     }
 }
@@ -31,7 +33,7 @@ impl DirectEventStream {
         }
         let checked = {
             let batch = decode_batch(self.core.encoder.as_bytes(), self.core.encoder.limits())?;
-            self.core.producer.check(batch)
+            self.producer.check(batch)
         };
         if let Err(reasons) = checked {
             self.core.encoder.clear();
@@ -43,7 +45,7 @@ impl DirectEventStream {
         // The check above depends only on the batch and the definitions, so
         // the bus refuses it only if it cannot read a completed instance
         // the batch amends (damage, I/O).
-        self.core.producer.wait_imported(lsn)?;
+        self.producer.wait_imported(lsn)?;
         Ok(Some(Receipt { lsn, events }))
     }
 }

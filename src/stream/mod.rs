@@ -16,6 +16,7 @@ mod buffered;
 mod core;
 mod direct;
 
+pub(crate) use self::core::Committer;
 pub use buffered::BufferedEventStream;
 pub use direct::DirectEventStream;
 

@@ -24,7 +24,8 @@
 //!
 //! # Layering
 //! Each file imports only files listed before it (no circles): `format`
-//! (byte layouts), `segment` (files and the frame scanner), `clean_end`
+//! (byte layouts), `mark` (the small files that say how far a log is
+//! synced or imported), `segment` (files and the frame scanner), `clean_end`
 //! (the record a clean close leaves), `recovery`, `shared` (the state the
 //! writer and its readers share), `reader`, `writer` (which hands out
 //! readers), `tail` (frames read by another process, without the
@@ -33,6 +34,7 @@
 
 mod clean_end;
 mod format;
+mod mark;
 mod reader;
 mod recovery;
 mod segment;
@@ -45,9 +47,12 @@ use std::io;
 use std::path::PathBuf;
 
 pub use format::{FrameError, HeaderError, FORMAT_VERSION, FRAME_HEADER_LEN, SEGMENT_HEADER_LEN};
+pub use mark::{read_mark, MarkWriter};
 pub use reader::{CorruptRegion, Frame, ReadItem, WalReader};
 pub use recovery::RecoveryReport;
-pub use tail::{read_tail, read_tail_after, Tail, TailFrame, TailPosition};
+pub use tail::{
+    read_tail, read_tail_after, read_tail_until, Tail, TailFrame, TailPosition, TailStart,
+};
 pub use writer::{Wal, WalStats};
 
 #[cfg(feature = "fuzzing")]

@@ -63,18 +63,14 @@ pub fn read_tail(
     options: &WalOptions,
     max_bytes: u64,
 ) -> Result<Tail, WalError> {
-    let Some(segments) = list_segments(storage, dir)? else {
-        return Ok(Tail::default());
-    };
-    let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
-        return Ok(Tail::default());
-    };
-    let start = TailPosition {
-        segment: first,
-        offset: SEGMENT_HEADER_LEN as u64,
-        next: first,
-    };
-    read_run(storage, dir, &segments, start, from, options, max_bytes)
+    read_tail_until(
+        storage,
+        dir,
+        TailStart::Lsn(from),
+        Lsn::MAX,
+        options,
+        max_bytes,
+    )
 }
 
 /// [`read_tail`] from where an earlier read stopped (`at`). Empty, with no
@@ -86,12 +82,77 @@ pub fn read_tail_after(
     options: &WalOptions,
     max_bytes: u64,
 ) -> Result<Tail, WalError> {
-    match list_segments(storage, dir)? {
-        Some(segments) if segments.contains_key(&at.segment) => {
-            read_run(storage, dir, &segments, at, at.next, options, max_bytes)
+    read_tail_until(
+        storage,
+        dir,
+        TailStart::After(at),
+        Lsn::MAX,
+        options,
+        max_bytes,
+    )
+}
+
+/// Where [`read_tail_until`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TailStart {
+    /// At this LSN (as [`read_tail`]).
+    Lsn(Lsn),
+    /// Where an earlier read stopped (as [`read_tail_after`]).
+    After(TailPosition),
+}
+
+/// [`read_tail`] or [`read_tail_after`], stopping before the first frame
+/// with an LSN above `last`: for a reader that knows how far the log is
+/// durable (a producer's message box records it, see `mark`) and must not
+/// take a frame that a power loss could still undo.
+pub fn read_tail_until(
+    storage: &dyn Storage,
+    dir: &Path,
+    start: TailStart,
+    last: Lsn,
+    options: &WalOptions,
+    max_bytes: u64,
+) -> Result<Tail, WalError> {
+    match start {
+        TailStart::Lsn(from) => {
+            let Some(segments) = list_segments(storage, dir)? else {
+                return Ok(Tail::default());
+            };
+            let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
+                return Ok(Tail::default());
+            };
+            let at = TailPosition {
+                segment: first,
+                offset: SEGMENT_HEADER_LEN as u64,
+                next: first,
+            };
+            let bounds = Bounds {
+                from,
+                last,
+                max_bytes,
+            };
+            read_run(storage, dir, &segments, at, bounds, options)
         }
-        _ => Ok(Tail::default()),
+        TailStart::After(at) => match list_segments(storage, dir)? {
+            Some(segments) if segments.contains_key(&at.segment) => {
+                let bounds = Bounds {
+                    from: at.next,
+                    last,
+                    max_bytes,
+                };
+                read_run(storage, dir, &segments, at, bounds, options)
+            }
+            _ => Ok(Tail::default()),
+        },
     }
+}
+
+/// Which frames a run keeps: LSNs `from..=last`, up to about `max_bytes`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    from: Lsn,
+    last: Lsn,
+    max_bytes: u64,
 }
 
 /// The segment files of `dir` by base LSN; `None` if `dir` is missing.
@@ -118,10 +179,14 @@ fn read_run(
     dir: &Path,
     segments: &BTreeMap<Lsn, String>,
     start: TailPosition,
-    from: Lsn,
+    bounds: Bounds,
     options: &WalOptions,
-    max_bytes: u64,
 ) -> Result<Tail, WalError> {
+    let Bounds {
+        from,
+        last,
+        max_bytes,
+    } = bounds;
     let mut frames = Vec::new();
     let mut bytes = 0u64;
     let mut at = start;
@@ -150,6 +215,12 @@ fn read_run(
         let len = file.len().map_err(io)?;
         let mut scanner = FrameScanner::new(file, header.salt, options.max_frame_size, len);
         loop {
+            if at.next > last {
+                return Ok(Tail {
+                    frames,
+                    end: Some(at),
+                });
+            }
             if at.next < from {
                 // Before the requested start: its header says how far to
                 // step; the payload is not needed.

@@ -167,6 +167,28 @@ impl Wal {
         Ok(lsn)
     }
 
+    /// Appends one frame per payload, in order, and returns the last LSN
+    /// once all are durable: one sync for the lot. `Ok(None)` for none. On
+    /// an error some of the frames may have been written; they are
+    /// committed by a later sync or by recovery, or lost with the rest, so
+    /// a caller must be able to tell them apart on a retry (the bus does, by
+    /// each frame's origin).
+    pub fn append_all<P: AsRef<[u8]>>(&self, payloads: &[P]) -> Result<Option<Lsn>, WalError> {
+        let mut last = None;
+        for payload in payloads {
+            last = Some(self.shared.write_frame(payload.as_ref())?);
+        }
+        if let Some(lsn) = last {
+            self.shared.commit(lsn)?;
+        }
+        Ok(last)
+    }
+
+    /// The options the log was opened with.
+    pub fn options(&self) -> &WalOptions {
+        &self.shared.options
+    }
+
     /// The highest durable LSN; every frame up to it can be read.
     pub fn committed_lsn(&self) -> Lsn {
         self.shared.committed_lsn.load(Ordering::Acquire)

@@ -101,6 +101,7 @@ impl QuarantineEntry {
         let batch = match envelope::parse(&self.payload) {
             Payload::Batch(b) => b,
             Payload::Replay { batch, .. } | Payload::Sequenced { batch, .. } => batch,
+            Payload::Boxed { inner, .. } => envelope::parse_box_payload(inner)?.1,
             Payload::Deploy(_) => return Err("a definition deployment, not events".into()),
             Payload::Admin(_) => return Err("an operator action, not events".into()),
             Payload::Unknown(Some(b)) => return Err(format!("unknown payload kind 0x{b:02X}")),

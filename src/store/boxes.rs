@@ -1,0 +1,319 @@
+//! The bus's side of producers' message boxes: copying each box's durable
+//! frames into the store's own message box, in LSN order per box, and
+//! telling each box how far the bus has imported it.
+//!
+//! Exactly once per (box, LSN): each copied frame carries its box id and
+//! LSN (`Boxed` payload), and the bus's state keeps the highest LSN
+//! imported per box, checkpointed with the rest. After a crash of the bus
+//! process the store's own log is recovered and imported first, and
+//! copying resumes after the highest LSN imported per box; a frame copied
+//! twice is skipped by that mark. Only frames at or below a box's `SYNCED`
+//! mark are copied: a frame a power loss could still take from the box
+//! (and whose LSN the producer would then reuse) is never imported.
+//!
+//! The `APPLIED` mark a box gets is the highest of its LSNs whose copy is
+//! imported; as the copy is in the store's fsynced log, the import of it
+//! survives any crash, so the producer may delete the box's segments up to
+//! there.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Store;
+use crate::bus::boxed_payload;
+use crate::error::StoreError;
+use crate::producer::{self, read_identity, APPLIED_FILE, LOG_DIR, SYNCED_FILE};
+use crate::wal::{
+    read_mark, read_tail_until, Lsn, MarkWriter, TailPosition, TailStart, WalOptions,
+};
+
+/// Payload bytes copied from one box in one go, at most (about).
+const COPY_CHUNK: u64 = 4 << 20;
+/// How long the first copy waits for the store's own log to be imported.
+const CATCH_UP: Duration = Duration::from_secs(600);
+/// The header a copied frame gets (`Boxed`: kind, box id, LSN).
+const BOXED_HEADER: usize = 17;
+
+/// What one [`Store::import_boxes`] pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoxImport {
+    /// Message boxes looked at.
+    pub boxes: usize,
+    /// Frames copied into the store's message box.
+    pub frames: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// Boxes that could not be read this time, and why (the others were
+    /// copied all the same).
+    pub problems: Vec<String>,
+}
+
+/// How far one box is copied.
+#[derive(Debug)]
+struct Cursor {
+    box_id: u64,
+    /// The next LSN of the box to copy.
+    next: Lsn,
+    /// Where the last read stopped, to read on without a rescan.
+    position: Option<TailPosition>,
+    /// Store LSN of a copy, and the box LSN it ends with, not yet known to
+    /// be imported.
+    in_flight: Vec<(Lsn, Lsn)>,
+    applied: Option<MarkWriter>,
+}
+
+/// The copying state of a store's bus: one cursor per box directory.
+#[derive(Debug, Default)]
+pub(super) struct BoxPump {
+    caught_up: bool,
+    cursors: BTreeMap<PathBuf, Cursor>,
+}
+
+impl Store {
+    /// One pass of the bus process over the producers' message boxes: the
+    /// boxes in the store's `boxes/` folder and `extra` boxes elsewhere.
+    /// Copies each box's durable frames that were not imported yet into
+    /// the store's message box (the bus imports them in the background, as
+    /// any frame), and records in each box how far its frames are imported.
+    /// `bamdb bus` calls it in a loop; call it again when it copied
+    /// nothing after a short pause. One pass at a time (they queue).
+    ///
+    /// The first pass of a store handle waits until the store's own log is
+    /// imported, so it knows what each box already gave.
+    pub fn import_boxes(&self, extra: &[PathBuf]) -> Result<BoxImport, StoreError> {
+        let mut pump = crate::bus::lock(&self.pump);
+        if !pump.caught_up {
+            if !self.sync(CATCH_UP) {
+                return Err(StoreError::Timeout {
+                    what:
+                        "the import of the store's own message box before copying producers' boxes"
+                            .into(),
+                });
+            }
+            pump.caught_up = true;
+        }
+        let storage = self.bus.storage().clone();
+        let dirs = producer::box_dirs(storage.as_ref(), &self.dir, extra)?;
+        let mut report = BoxImport {
+            boxes: dirs.len(),
+            ..BoxImport::default()
+        };
+        for dir in &dirs {
+            if let Err(e) = self.copy_box(&mut pump, dir, &mut report) {
+                match e {
+                    // The store's own log failed: nothing more can be copied.
+                    StoreError::Wal(_) => return Err(e),
+                    other => report
+                        .problems
+                        .push(format!("message box {}: {other}", dir.display())),
+                }
+            }
+        }
+        let applied = self.bus.progress().applied;
+        for (dir, cursor) in pump.cursors.iter_mut() {
+            if let Err(e) = mark_applied(self, dir, cursor, applied) {
+                report
+                    .problems
+                    .push(format!("message box {}: {e}", dir.display()));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Copies what `dir`'s box holds beyond its cursor, up to its synced
+    /// mark and about [`COPY_CHUNK`] bytes.
+    fn copy_box(
+        &self,
+        pump: &mut BoxPump,
+        dir: &Path,
+        report: &mut BoxImport,
+    ) -> Result<(), StoreError> {
+        let storage = self.bus.storage().clone();
+        let Some(identity) = read_identity(storage.as_ref(), dir)? else {
+            return Ok(()); // being made, or not a box (yet)
+        };
+        let known = pump.cursors.get(dir).map(|c| c.box_id);
+        if known != Some(identity.box_id) {
+            let imported = self
+                .bus
+                .read_state()
+                .sequences
+                .boxes
+                .get(&identity.box_id)
+                .copied()
+                .unwrap_or(0);
+            pump.cursors.insert(
+                dir.to_path_buf(),
+                Cursor {
+                    box_id: identity.box_id,
+                    next: imported + 1,
+                    position: None,
+                    // What earlier runs imported: the mark may lag it.
+                    in_flight: if imported > 0 {
+                        vec![(0, imported)]
+                    } else {
+                        Vec::new()
+                    },
+                    applied: None,
+                },
+            );
+        }
+        let Some(cursor) = pump.cursors.get_mut(dir) else {
+            return Ok(());
+        };
+        let synced = read_mark(storage.as_ref(), &dir.join(SYNCED_FILE), cursor.box_id)?;
+        let durable = synced.unwrap_or(0);
+        if durable < cursor.next {
+            return Ok(());
+        }
+        let store_limit = self.bus.wal().options().max_frame_size;
+        let options = WalOptions {
+            max_frame_size: store_limit.saturating_sub(BOXED_HEADER as u32),
+            ..WalOptions::default()
+        };
+        let log = dir.join(LOG_DIR);
+        let read =
+            |start| read_tail_until(storage.as_ref(), &log, start, durable, &options, COPY_CHUNK);
+        let mut tail = match cursor.position {
+            Some(at) => read(TailStart::After(at))?,
+            None => read(TailStart::Lsn(cursor.next))?,
+        };
+        if tail.end.is_none() && cursor.position.is_some() {
+            // Its segment was trimmed meanwhile: find the LSN again.
+            tail = read(TailStart::Lsn(cursor.next))?;
+        }
+        let Some(first) = tail.frames.first() else {
+            if tail.end.is_none_or(|at| at.next <= cursor.next) && durable >= cursor.next {
+                return Err(StoreError::Corrupt {
+                    location: log.display().to_string(),
+                    reason: format!(
+                        "the box is synced up to LSN {durable}, but LSN {} cannot be read (deleted before it was imported, or damaged)",
+                        cursor.next
+                    ),
+                });
+            }
+            return Ok(());
+        };
+        if first.lsn != cursor.next {
+            return Err(StoreError::Corrupt {
+                location: log.display().to_string(),
+                reason: format!(
+                    "the next frame to import is LSN {}, but the box starts at {}",
+                    cursor.next, first.lsn
+                ),
+            });
+        }
+        let payloads: Vec<Vec<u8>> = tail
+            .frames
+            .iter()
+            .map(|f| boxed_payload(cursor.box_id, f.lsn, &f.payload))
+            .collect();
+        let last_box_lsn = cursor.next + tail.frames.len() as u64 - 1;
+        self.bus.throttle();
+        if let Some(store_lsn) = self.bus.wal().append_all(&payloads)? {
+            cursor.in_flight.push((store_lsn, last_box_lsn));
+        }
+        cursor.next = last_box_lsn + 1;
+        cursor.position = tail.end;
+        report.frames += tail.frames.len() as u64;
+        report.bytes += tail
+            .frames
+            .iter()
+            .map(|f| f.payload.len() as u64)
+            .sum::<u64>();
+        Ok(())
+    }
+}
+
+/// Advances `dir`'s `APPLIED` mark over the copies the bus has imported
+/// (store LSN at most `applied`).
+fn mark_applied(
+    store: &Store,
+    dir: &Path,
+    cursor: &mut Cursor,
+    applied: Lsn,
+) -> Result<(), StoreError> {
+    let done = cursor
+        .in_flight
+        .iter()
+        .take_while(|(store_lsn, _)| *store_lsn <= applied)
+        .count();
+    let Some(&(_, box_lsn)) = done.checked_sub(1).and_then(|i| cursor.in_flight.get(i)) else {
+        return Ok(());
+    };
+    cursor.in_flight.drain(..done);
+    let mark = match &mut cursor.applied {
+        Some(mark) => mark,
+        empty => empty.insert(MarkWriter::open(
+            store.bus.storage().as_ref(),
+            &dir.join(APPLIED_FILE),
+            cursor.box_id,
+        )?),
+    };
+    Ok(mark.advance(box_lsn)?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::model::Limits;
+    use crate::storage::MemStorage;
+    use crate::stream::{BufferedEventStream, Committer};
+    use crate::{EventStream, StoreOptions};
+
+    /// Keeps the batches a stream commits, to copy them by hand.
+    #[derive(Default)]
+    struct Capture {
+        limits: Limits,
+        batches: Mutex<Vec<Vec<u8>>>,
+    }
+
+    impl Committer for Capture {
+        fn limits(&self) -> &Limits {
+            &self.limits
+        }
+        fn commit(&self, _seq: Option<u64>, batch: &[u8]) -> Result<Lsn, StoreError> {
+            let mut batches = self.batches.lock().unwrap();
+            batches.push(batch.to_vec());
+            Ok(batches.len() as Lsn)
+        }
+    }
+
+    /// A frame copied twice (or an older one after a newer) is imported
+    /// once: the bus keeps the highest LSN it imported per box.
+    #[test]
+    fn a_frame_copied_again_is_skipped() {
+        let disk = MemStorage::new();
+        let mut options = StoreOptions::default();
+        options.wal.segment_size = 1 << 20;
+        options.wal.max_frame_size = 1 << 20;
+        let store = Store::open_with_storage(disk.shared(), "/s", options).unwrap();
+        store.deploy(fixture::definition(fixture::FULL)).unwrap();
+        let capture = Arc::new(Capture::default());
+        for id in ["PO-1", "PO-2"] {
+            let mut stream = BufferedEventStream::new(capture.clone(), 99, 0);
+            stream.begin("Order", id).unwrap();
+            stream.flush().unwrap();
+        }
+        let batches = capture.batches.lock().unwrap().clone();
+        let frames = [
+            boxed_payload(7, 1, &batches[0]),
+            boxed_payload(7, 1, &batches[0]),
+            boxed_payload(7, 2, &batches[1]),
+            // Box 7's LSN 1 again, with other contents: still a copy.
+            boxed_payload(7, 1, &batches[1]),
+            // Another box's LSN 1 is its own.
+            boxed_payload(8, 1, &batches[1]),
+        ];
+        store.bus.wal().append_all(&frames).unwrap();
+        assert!(store.sync(Duration::from_secs(10)));
+        assert_eq!(store.instances("Order").unwrap().len(), 2);
+        let state = store.bus.read_state();
+        assert_eq!(state.sequences.boxes.get(&7), Some(&2));
+        assert_eq!(state.sequences.boxes.get(&8), Some(&1));
+    }
+}
