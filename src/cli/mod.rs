@@ -1,6 +1,7 @@
 //! The command line: one module per command group. Every command uses only
 //! the public library API.
 
+mod bus;
 mod definitions;
 mod demo;
 mod deploy;
@@ -138,6 +139,9 @@ enum Command {
     Agg(search::AggArgs),
     /// Lists dangling active instances; completes or removes them by hand.
     Maintain(maintain::Args),
+    /// Runs the event bus as its own process: imports what producer
+    /// processes commit to their message boxes, until stopped.
+    Bus(bus::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(stats::StatsArgs),
@@ -178,6 +182,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Search(a) => search::search(a),
         Command::Agg(a) => search::agg(a),
         Command::Maintain(a) => maintain::run(a),
+        Command::Bus(a) => bus::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),
@@ -226,7 +231,23 @@ impl CliError {
         if let StoreError::NotAStore { .. } = err {
             return CliError::fatal(format!("{err}; {NOT_A_STORE_ADVICE}"));
         }
-        let advice = match err {
+        CliError::fatal(format!(
+            "{what} failed for store {}: {err}; {}",
+            dir.display(),
+            advice(err)
+        ))
+    }
+
+    /// An error of a producer's message box while doing `what`, with advice.
+    pub fn message_box(what: &str, err: &StoreError) -> Self {
+        CliError::fatal(format!("{what} failed: {err}; {}", advice(err)))
+    }
+}
+
+/// What to do about `err`.
+fn advice(err: &StoreError) -> &'static str {
+    {
+        match err {
             StoreError::Locked { .. } | StoreError::Wal(WalError::Locked { .. }) => {
                 "close the other process that has it open, or pass --wait SECS to wait for it; get, search, agg, stats and definitions read alongside it"
             }
@@ -240,6 +261,12 @@ impl CliError {
                 "send smaller batches, or raise the frame size limit"
             }
             StoreError::Corrupt { .. } => "run `bamdb verify --store DIR` for details",
+            StoreError::BoxFull { .. } => {
+                "start the bus (`bamdb bus --store DIR`), or raise the box's quota; nothing of this group was written"
+            }
+            StoreError::BoxLocked { .. } => {
+                "give each producer process its own box (--box NAME)"
+            }
             StoreError::Degraded { .. } => {
                 "the import is retrying; fix the cause (disk space, permissions); nothing committed is lost"
             }
@@ -250,11 +277,7 @@ impl CliError {
                 "check the path, its permissions and free space"
             }
             _ => "check the input and retry",
-        };
-        CliError::fatal(format!(
-            "{what} failed for store {}: {err}; {advice}",
-            dir.display()
-        ))
+        }
     }
 }
 

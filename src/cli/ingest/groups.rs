@@ -35,7 +35,8 @@ pub struct Ingest<'a, S: EventStream> {
     group: Group,
     report: Reporter,
     /// Names the store in fatal errors.
-    store_dir: &'a std::path::Path,
+    /// The store written, for messages; `None`: a producer's message box.
+    store_dir: Option<&'a std::path::Path>,
 }
 
 /// The group being read.
@@ -66,7 +67,7 @@ impl<'a, S: EventStream> Ingest<'a, S> {
         limits: &'a Limits,
         threshold: usize,
         report: Reporter,
-        store_dir: &'a std::path::Path,
+        store_dir: Option<&'a std::path::Path>,
     ) -> Self {
         Ingest {
             stream,
@@ -271,7 +272,10 @@ impl<'a, S: EventStream> Ingest<'a, S> {
             self.group.last,
             self.report.position()
         );
-        CliError::store(&what, self.store_dir, e)
+        match self.store_dir {
+            Some(dir) => CliError::store(&what, dir, e),
+            None => CliError::message_box(&what, e),
+        }
     }
 }
 

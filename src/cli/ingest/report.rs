@@ -209,8 +209,8 @@ impl Reporter {
     }
 
     /// The counts of what was only counted, then the summary line.
-    /// `quarantined`: frames of this run the bus quarantined, if known.
-    pub fn summary(&mut self, quarantined: Option<u64>, store: &std::path::Path) {
+    /// `imported`: what the bus did with this run's frames, as far as known.
+    pub fn summary(&mut self, imported: Imported, store: &std::path::Path) {
         if let Some(bar) = self.progress.bar.take() {
             bar.finish_and_clear();
         }
@@ -241,15 +241,19 @@ impl Reporter {
         } else {
             format!("{} rejected", plural(self.groups_rejected, "group"))
         };
-        let quarantine = match quarantined {
-            Some(0) => "0 frames quarantined by the bus".to_string(),
-            Some(n) => format!(
+        let quarantine = match imported {
+            Imported::Checked(0) => "0 frames quarantined by the bus".to_string(),
+            Imported::Checked(n) => format!(
                 "{} of this run quarantined by the bus (not imported; see \
                  `bamdb quarantine list --store {}`)",
                 plural(n, "frame"),
                 store.display()
             ),
-            None => "quarantine not checked".to_string(),
+            Imported::Unknown => "quarantine not checked".to_string(),
+            Imported::ByTheBus => format!(
+                "durable in message box {}; the bus process (`bamdb bus`) imports it",
+                store.display()
+            ),
         };
         let duplicates = match self.duplicates {
             0 => String::new(),
@@ -278,6 +282,18 @@ impl Reporter {
             None => write(),
         }
     }
+}
+
+/// What the summary can say of the bus's import of this run.
+#[derive(Debug, Clone, Copy)]
+pub enum Imported {
+    /// This many frames of the run were quarantined.
+    Checked(u64),
+    /// The run stopped before the import could be checked.
+    Unknown,
+    /// The run wrote to a producer's message box (`--box`): a bus process
+    /// imports it later.
+    ByTheBus,
 }
 
 /// The progress bar: drawn on a terminal only, once the input took over
