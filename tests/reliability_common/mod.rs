@@ -53,6 +53,11 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+    /// A generator of its own for another thread, drawn from this one (so
+    /// one seed still replays the run's choices per thread).
+    pub fn split(&mut self) -> Rng {
+        Rng(self.next() | 1)
+    }
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
