@@ -5,6 +5,7 @@
 //! replay the checked-in corpus through them on stable Rust. Not part of the
 //! public API: no stability promise.
 
+pub mod boxes;
 pub mod model;
 pub mod segments;
 pub mod store;

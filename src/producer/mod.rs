@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use identity::read_identity;
+pub(crate) use identity::{create_identity, read_identity};
 
 use crate::error::StoreError;
 use crate::model::Limits;
