@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::producer::{create_identity, LOG_DIR, SYNCED_FILE};
+use crate::producer::identity::create_identity;
+use crate::producer::{LOG_DIR, SYNCED_FILE};
 use crate::storage::{MemStorage, OpenMode, Storage};
 use crate::wal::{encode_frame, MarkWriter, SegmentHeader};
 use crate::{BoxOptions, EventStream, MessageBox, Store, StoreOptions};

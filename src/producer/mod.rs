@@ -40,14 +40,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod identity;
+pub(crate) mod identity;
 mod log;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use identity::{create_identity, read_identity};
+pub(crate) use identity::read_identity;
 
 use crate::error::StoreError;
 use crate::model::Limits;

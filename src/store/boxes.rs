@@ -99,17 +99,17 @@ impl Store {
             boxes: dirs.len(),
             ..BoxImport::default()
         };
+        let mut copies = Vec::new();
         for dir in &dirs {
-            if let Err(e) = self.copy_box(&mut pump, dir, &mut report) {
-                match e {
-                    // The store's own log failed: nothing more can be copied.
-                    StoreError::Wal(_) => return Err(e),
-                    other => report
-                        .problems
-                        .push(format!("message box {}: {other}", dir.display())),
-                }
+            match self.read_box(&mut pump, dir) {
+                Ok(Some(copy)) => copies.push(copy),
+                Ok(None) => {}
+                Err(e) => report
+                    .problems
+                    .push(format!("message box {}: {e}", dir.display())),
             }
         }
+        self.append_copies(&mut pump, copies, &mut report)?;
         let applied = self.bus.progress().applied;
         for (dir, cursor) in pump.cursors.iter_mut() {
             if let Err(e) = mark_applied(self, dir, cursor, applied) {
@@ -121,17 +121,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Copies what `dir`'s box holds beyond its cursor, up to its synced
-    /// mark and about [`COPY_CHUNK`] bytes.
-    fn copy_box(
-        &self,
-        pump: &mut BoxPump,
-        dir: &Path,
-        report: &mut BoxImport,
-    ) -> Result<(), StoreError> {
+    /// Reads what `dir`'s box holds beyond its cursor, up to its synced
+    /// mark and about [`COPY_CHUNK`] bytes, as the payloads of its copies.
+    fn read_box(&self, pump: &mut BoxPump, dir: &Path) -> Result<Option<Copy>, StoreError> {
         let storage = self.bus.storage().clone();
         let Some(identity) = read_identity(storage.as_ref(), dir)? else {
-            return Ok(()); // being made, or not a box (yet)
+            return Ok(None); // being made, or not a box (yet)
         };
         let known = pump.cursors.get(dir).map(|c| c.box_id);
         if known != Some(identity.box_id) {
@@ -160,12 +155,12 @@ impl Store {
             );
         }
         let Some(cursor) = pump.cursors.get_mut(dir) else {
-            return Ok(());
+            return Ok(None);
         };
         let synced = read_mark(storage.as_ref(), &dir.join(SYNCED_FILE), cursor.box_id)?;
         let durable = synced.unwrap_or(0);
         if durable < cursor.next {
-            return Ok(());
+            return Ok(None);
         }
         let store_limit = self.bus.wal().options().max_frame_size;
         let options = WalOptions {
@@ -193,7 +188,7 @@ impl Store {
                     ),
                 });
             }
-            return Ok(());
+            return Ok(None);
         };
         if first.lsn != cursor.next {
             return Err(StoreError::Corrupt {
@@ -204,26 +199,67 @@ impl Store {
                 ),
             });
         }
-        let payloads: Vec<Vec<u8>> = tail
-            .frames
-            .iter()
-            .map(|f| boxed_payload(cursor.box_id, f.lsn, &f.payload))
-            .collect();
-        let last_box_lsn = cursor.next + tail.frames.len() as u64 - 1;
-        self.bus.throttle();
-        if let Some(store_lsn) = self.bus.wal().append_all(&payloads)? {
-            cursor.in_flight.push((store_lsn, last_box_lsn));
+        Ok(Some(Copy {
+            dir: dir.to_path_buf(),
+            payloads: tail
+                .frames
+                .iter()
+                .map(|f| boxed_payload(cursor.box_id, f.lsn, &f.payload))
+                .collect(),
+            bytes: tail.frames.iter().map(|f| f.payload.len() as u64).sum(),
+            last_box_lsn: cursor.next + tail.frames.len() as u64 - 1,
+            end: tail.end,
+        }))
+    }
+
+    /// Appends the copies of every box read in this pass to the store's
+    /// message box with one sync, then moves each box's cursor past them.
+    /// On an error no cursor moves: frames that were written anyway are
+    /// skipped as copies when they are copied again.
+    fn append_copies(
+        &self,
+        pump: &mut BoxPump,
+        copies: Vec<Copy>,
+        report: &mut BoxImport,
+    ) -> Result<(), StoreError> {
+        if copies.is_empty() {
+            return Ok(());
         }
-        cursor.next = last_box_lsn + 1;
-        cursor.position = tail.end;
-        report.frames += tail.frames.len() as u64;
-        report.bytes += tail
-            .frames
+        let payloads: Vec<&[u8]> = copies
             .iter()
-            .map(|f| f.payload.len() as u64)
-            .sum::<u64>();
+            .flat_map(|c| c.payloads.iter().map(Vec::as_slice))
+            .collect();
+        self.bus.throttle();
+        let lsns = self.bus.wal().append_all(&payloads)?;
+        let mut lsns = lsns.into_iter();
+        for copy in copies {
+            let n = copy.payloads.len();
+            let Some(store_lsn) = lsns.by_ref().take(n).last() else {
+                continue;
+            };
+            if let Some(cursor) = pump.cursors.get_mut(&copy.dir) {
+                cursor.in_flight.push((store_lsn, copy.last_box_lsn));
+                cursor.next = copy.last_box_lsn + 1;
+                cursor.position = copy.end;
+            }
+            report.frames += n as u64;
+            report.bytes += copy.bytes;
+        }
         Ok(())
     }
+}
+
+/// What one pass copies from one box.
+struct Copy {
+    dir: PathBuf,
+    /// The `Boxed` payloads, in the box's LSN order.
+    payloads: Vec<Vec<u8>>,
+    /// The box's payload bytes they carry.
+    bytes: u64,
+    /// The box LSN of the last.
+    last_box_lsn: Lsn,
+    /// Where the box's read stopped.
+    end: Option<TailPosition>,
 }
 
 /// Advances `dir`'s `APPLIED` mark over the copies the bus has imported
@@ -311,7 +347,7 @@ mod tests {
             // Another box's LSN 1 is its own.
             boxed_payload(8, 1, &batches[1]),
         ];
-        store.bus.wal().append_all(&frames).unwrap();
+        assert_eq!(store.bus.wal().append_all(&frames).unwrap().len(), 5);
         assert!(store.sync(Duration::from_secs(10)));
         assert_eq!(store.instances("Order").unwrap().len(), 2);
         let state = store.bus.read_state();

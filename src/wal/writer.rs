@@ -167,21 +167,22 @@ impl Wal {
         Ok(lsn)
     }
 
-    /// Appends one frame per payload, in order, and returns the last LSN
-    /// once all are durable: one sync for the lot. `Ok(None)` for none. On
+    /// Appends one frame per payload, in order, and returns their LSNs
+    /// once all are durable: one sync for the lot. (Other appenders' frames
+    /// may come between them.) On
     /// an error some of the frames may have been written; they are
     /// committed by a later sync or by recovery, or lost with the rest, so
     /// a caller must be able to tell them apart on a retry (the bus does, by
     /// each frame's origin).
-    pub fn append_all<P: AsRef<[u8]>>(&self, payloads: &[P]) -> Result<Option<Lsn>, WalError> {
-        let mut last = None;
+    pub fn append_all<P: AsRef<[u8]>>(&self, payloads: &[P]) -> Result<Vec<Lsn>, WalError> {
+        let mut lsns = Vec::with_capacity(payloads.len());
         for payload in payloads {
-            last = Some(self.shared.write_frame(payload.as_ref())?);
+            lsns.push(self.shared.write_frame(payload.as_ref())?);
         }
-        if let Some(lsn) = last {
-            self.shared.commit(lsn)?;
+        if let Some(&last) = lsns.last() {
+            self.shared.commit(last)?;
         }
-        Ok(last)
+        Ok(lsns)
     }
 
     /// The options the log was opened with.
