@@ -343,3 +343,28 @@ fn the_store_handle_keeps_working_in_process() {
     let stats = store.stats();
     assert!(stats.applied_lsn >= 2, "{stats:?}");
 }
+
+#[test]
+fn a_box_whose_producer_is_gone_is_adopted_even_if_its_mark_was_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = MessageBox::open_in_store(dir.path(), "p", BoxOptions::default()).unwrap();
+    for i in 0..3 {
+        order(&outbox, &format!("PO-{i}"));
+    }
+    let box_id = outbox.stats().unwrap().box_id;
+    // A power loss took the mark (written in place, never synced).
+    write_mark(&outbox.dir().join("SYNCED"), box_id, 0);
+    let store = open(dir.path());
+    // While its producer lives, the mark is the producer's to move.
+    assert_eq!(store.import_abandoned_boxes(&[]).unwrap().frames, 0);
+    drop(outbox);
+    // It never comes back: the bus recovers the box itself.
+    assert_eq!(store.import_abandoned_boxes(&[]).unwrap().frames, 3);
+    settle(&store);
+    assert_eq!(count(&store), 3);
+    // And the producer can come back afterwards.
+    let outbox = MessageBox::open_in_store(dir.path(), "p", BoxOptions::default()).unwrap();
+    order(&outbox, "PO-3");
+    assert_eq!(pump(&store), 1);
+    assert_eq!(outbox.stats().unwrap().applied_lsn, 4);
+}

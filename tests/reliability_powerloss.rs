@@ -25,9 +25,12 @@
 //! Needs root and loop devices (`losetup -f`); otherwise prints
 //! `skipped: <why>` and passes. Mounts and loop devices are released by
 //! guards, on failure too.
-//! CI: 50 snapshots per data mode (100 in all). Long form:
+//! The same runs with the writer committing to a producer's message box
+//! (`bamdb ingest --box p`, issue 16): each snapshot is then drained into
+//! its store by `bamdb bus --drain` before the same checks.
+//! CI: 50 snapshots per data mode and target (200 in all). Long form:
 //! `BAMDB_POWERLOSS_SNAPSHOTS=2500 cargo test --release --test reliability_powerloss -- --nocapture`
-//! (the count is per data mode: 5,000 snapshots in all).
+//! (the count is per data mode and target: 10,000 snapshots in all).
 
 mod mount_common;
 mod reliability_common;
@@ -79,7 +82,16 @@ fn signal(pid: u32, sig: &str) {
     sh("kill", &[sig, &pid.to_string()]).unwrap();
 }
 
-fn campaign(data: &str, snapshots: u64, rng: &mut Rng) {
+/// Where the writer commits: the store itself (`bamdb ingest --store`), or
+/// a producer's message box in it (`--box p`), which a bus process run on
+/// each snapshot (`bamdb bus --drain`) imports before the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Store,
+    Box,
+}
+
+fn campaign(data: &str, target: Target, snapshots: u64, rng: &mut Rng) {
     let tmp = tempfile::tempdir().unwrap();
     let image = tmp.path().join("fs.img");
     // The copy is checked in memory (tmpfs) when there is one: opening and
@@ -97,9 +109,12 @@ fn campaign(data: &str, snapshots: u64, rng: &mut Rng) {
     let dir = live.0.join("store");
     deploy(&dir);
 
-    let mut child = Command::new(bin())
-        .args(["ingest", "--store"])
-        .arg(&dir)
+    let mut command = Command::new(bin());
+    command.args(["ingest", "--store"]).arg(&dir);
+    if target == Target::Box {
+        command.args(["--box", "p"]);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -132,9 +147,9 @@ fn campaign(data: &str, snapshots: u64, rng: &mut Rng) {
         committed.extend(more.iter().copied());
         feed.send(text).unwrap();
         // Wait for a random number of receipts, up to all that were sent.
-        let target =
+        let wanted =
             receipts.len() as u64 + rng.below((committed.len() - receipts.len()) as u64 + 1);
-        while (receipts.len() as u64) < target {
+        while (receipts.len() as u64) < wanted {
             let mut line = Vec::new();
             assert!(out.read_until(b'\n', &mut line).unwrap() > 0, "writer died");
             receipts.extend(parse_receipts(&line).unwrap());
@@ -179,8 +194,21 @@ fn campaign(data: &str, snapshots: u64, rng: &mut Rng) {
             let m = Mount::new(&snap, &snap_tmp.path().join("snap"), data)
                 .unwrap_or_else(|e| panic!("{data} snapshot {s}: mount: {e}"));
             let t2 = Instant::now();
-            verify_open_check_from(&m.0.join("store"), &mut view, from)
-                .unwrap_or_else(|e| panic!("{data} snapshot {s} ({acked} acked): {e}"));
+            let store = m.0.join("store");
+            if target == Target::Box {
+                let o = Command::new(bin())
+                    .args(["bus", "--drain", "--store"])
+                    .arg(&store)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "{data} snapshot {s}: bus: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            verify_open_check_from(&store, &mut view, from)
+                .unwrap_or_else(|e| panic!("{data} {target:?} snapshot {s} ({acked} acked): {e}"));
             phase[1] += t2 - t1;
             phase[2] += t2.elapsed();
         }
@@ -203,7 +231,7 @@ fn campaign(data: &str, snapshots: u64, rng: &mut Rng) {
     drop(writer);
     drop(live);
     eprintln!(
-        "powerloss data={data}: {snapshots} snapshots in {:?}, {} commits acknowledged, \
+        "powerloss data={data} {target:?}: {snapshots} snapshots in {:?}, {} commits acknowledged, \
          {full_checks} full checks (copy {:?}, mount {:?}, verify+open+check {:?})",
         started.elapsed(),
         receipts.len(),
@@ -221,7 +249,9 @@ fn power_loss_snapshots_of_a_loop_mounted_ext4_keep_every_acknowledged_commit() 
     }
     let snapshots = env_count("BAMDB_POWERLOSS_SNAPSHOTS", 50);
     let mut rng = Rng::from_env();
-    for data in ["ordered", "writeback"] {
-        campaign(data, snapshots, &mut rng);
+    for target in [Target::Store, Target::Box] {
+        for data in ["ordered", "writeback"] {
+            campaign(data, target, snapshots, &mut rng);
+        }
     }
 }

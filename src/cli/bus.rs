@@ -78,7 +78,9 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         total.bytes += pass.bytes;
         if pass.frames == 0 {
             if args.drain {
-                drain(&store, &args.boxes)?;
+                if drain(&store, &args.boxes, &mut total)? {
+                    continue;
+                }
                 break;
             }
             // Nothing new in any box: producers are in other processes,
@@ -97,8 +99,19 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     Ok(EXIT_OK)
 }
 
-/// Waits for the import of what was copied, then tells the boxes.
-fn drain(store: &Store, boxes: &[PathBuf]) -> Result<(), CliError> {
+/// The end of `--drain`: adopts the boxes no producer has open (what
+/// their producers wrote last is made durable and copied), waits for the
+/// import of everything copied, and tells the boxes. `Ok(true)` if the
+/// adoption found more to copy (another round is needed).
+fn drain(store: &Store, boxes: &[PathBuf], total: &mut BoxImport) -> Result<bool, CliError> {
+    let pass = store
+        .import_abandoned_boxes(boxes)
+        .map_err(|e| CliError::store("import of message boxes", store.dir(), &e))?;
+    total.frames += pass.frames;
+    total.bytes += pass.bytes;
+    if pass.frames > 0 {
+        return Ok(true);
+    }
     wait_for_import(store)?;
     let pass = store
         .import_boxes(boxes)
@@ -106,7 +119,7 @@ fn drain(store: &Store, boxes: &[PathBuf]) -> Result<(), CliError> {
     for problem in &pass.problems {
         err_line(&format!("bamdb bus: {problem}"));
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Problems with boxes, printed when they appear, then at most once a

@@ -65,6 +65,11 @@ pub(crate) const SYNCED_FILE: &str = "SYNCED";
 /// The mark of how far the bus has imported a box (written by the bus).
 pub(crate) const APPLIED_FILE: &str = "APPLIED";
 const LOCK_FILE: &str = "LOCK";
+/// How long opening a box waits for its lock before [`StoreError::BoxLocked`].
+const LOCK_WAIT: Duration = Duration::from_secs(1);
+/// How often it tries again meanwhile (a lock's release is not announced
+/// to other processes).
+const LOCK_RETRY: Duration = Duration::from_millis(10);
 
 /// Options for [`MessageBox::open`].
 #[derive(Debug, Clone)]
@@ -136,7 +141,8 @@ pub struct MessageBox {
 
 impl MessageBox {
     /// Opens the box in `dir`, creating it if needed; takes its lock
-    /// ([`StoreError::BoxLocked`] if another producer holds it).
+    /// ([`StoreError::BoxLocked`] if another producer holds it for more
+    /// than a second).
     pub fn open(dir: impl AsRef<Path>, options: BoxOptions) -> Result<MessageBox, StoreError> {
         MessageBox::open_with_storage(FsStorage::shared(), dir, options)
     }
@@ -188,13 +194,21 @@ impl MessageBox {
             }
         }
         let lock_path = dir.join(LOCK_FILE);
-        let lock = match storage.try_lock(&lock_path) {
-            Ok(Some(lock)) => lock,
-            Ok(None) => return Err(StoreError::BoxLocked { dir }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(not_a_box(&dir, "the directory does not exist"))
+        // The bus holds a box's lock for a moment when it adopts it (see
+        // `Store::import_abandoned_boxes`): a producer starting then waits.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let lock = loop {
+            match storage.try_lock(&lock_path) {
+                Ok(Some(lock)) => break lock,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(LOCK_RETRY);
+                }
+                Ok(None) => return Err(StoreError::BoxLocked { dir }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(not_a_box(&dir, "the directory does not exist"))
+                }
+                Err(e) => return Err(io("lock", &lock_path)(e)),
             }
-            Err(e) => return Err(io("lock", &lock_path)(e)),
         };
         let identity = match read_identity(storage.as_ref(), &dir)? {
             Some(found) => found,

@@ -18,20 +18,26 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::Store;
 use crate::bus::boxed_payload;
 use crate::error::StoreError;
 use crate::producer::{self, read_identity, APPLIED_FILE, LOG_DIR, SYNCED_FILE};
+use crate::storage::Storage;
 use crate::wal::{
     read_mark, read_tail_until, Lsn, MarkWriter, TailPosition, TailStart, WalOptions,
 };
+use crate::{BoxOptions, MessageBox};
 
 /// Payload bytes copied from one box in one go, at most (about).
 const COPY_CHUNK: u64 = 4 << 20;
 /// How long the first copy waits for the store's own log to be imported.
 const CATCH_UP: Duration = Duration::from_secs(600);
+/// How long a box's `SYNCED` mark stays unmoved before the bus adopts the
+/// box if no producer has it open (see [`adopt`]).
+const ADOPT_AFTER: Duration = Duration::from_secs(2);
 /// The header a copied frame gets (`Boxed`: kind, box id, LSN).
 const BOXED_HEADER: usize = 17;
 
@@ -61,6 +67,12 @@ struct Cursor {
     /// be imported.
     in_flight: Vec<(Lsn, Lsn)>,
     applied: Option<MarkWriter>,
+    /// The box's `SYNCED` mark as last read, and since when it is so.
+    synced_seen: Lsn,
+    stalled_since: Instant,
+    /// The mark this bus left when it last adopted the box (see
+    /// [`adopt`]): not adopted again until the mark moves.
+    adopted_at: Option<Lsn>,
 }
 
 /// The copying state of a store's bus: one cursor per box directory.
@@ -82,6 +94,20 @@ impl Store {
     /// The first pass of a store handle waits until the store's own log is
     /// imported, so it knows what each box already gave.
     pub fn import_boxes(&self, extra: &[PathBuf]) -> Result<BoxImport, StoreError> {
+        self.box_pass(extra, false)
+    }
+
+    /// [`Store::import_boxes`], adopting at once every box no producer has
+    /// open: its log is recovered and synced and its `SYNCED` mark set, so
+    /// frames a producer wrote before it stopped are copied even if it never
+    /// comes back, and even if a power loss took its mark. (A normal pass
+    /// does this for a box whose mark has not moved for a few seconds.)
+    /// `bamdb bus --drain` ends with it.
+    pub fn import_abandoned_boxes(&self, extra: &[PathBuf]) -> Result<BoxImport, StoreError> {
+        self.box_pass(extra, true)
+    }
+
+    fn box_pass(&self, extra: &[PathBuf], adopt_now: bool) -> Result<BoxImport, StoreError> {
         let mut pump = crate::bus::lock(&self.pump);
         if !pump.caught_up {
             if !self.sync(CATCH_UP) {
@@ -101,7 +127,7 @@ impl Store {
         };
         let mut copies = Vec::new();
         for dir in &dirs {
-            match self.read_box(&mut pump, dir) {
+            match self.read_box(&mut pump, dir, adopt_now) {
                 Ok(Some(copy)) => copies.push(copy),
                 Ok(None) => {}
                 Err(e) => report
@@ -123,7 +149,12 @@ impl Store {
 
     /// Reads what `dir`'s box holds beyond its cursor, up to its synced
     /// mark and about [`COPY_CHUNK`] bytes, as the payloads of its copies.
-    fn read_box(&self, pump: &mut BoxPump, dir: &Path) -> Result<Option<Copy>, StoreError> {
+    fn read_box(
+        &self,
+        pump: &mut BoxPump,
+        dir: &Path,
+        adopt_now: bool,
+    ) -> Result<Option<Copy>, StoreError> {
         let storage = self.bus.storage().clone();
         let Some(identity) = read_identity(storage.as_ref(), dir)? else {
             return Ok(None); // being made, or not a box (yet)
@@ -151,22 +182,37 @@ impl Store {
                         Vec::new()
                     },
                     applied: None,
+                    synced_seen: 0,
+                    stalled_since: Instant::now(),
+                    adopted_at: None,
                 },
             );
         }
         let Some(cursor) = pump.cursors.get_mut(dir) else {
             return Ok(None);
         };
-        let synced = read_mark(storage.as_ref(), &dir.join(SYNCED_FILE), cursor.box_id)?;
-        let durable = synced.unwrap_or(0);
-        if durable < cursor.next {
-            return Ok(None);
-        }
         let store_limit = self.bus.wal().options().max_frame_size;
         let options = WalOptions {
             max_frame_size: store_limit.saturating_sub(BOXED_HEADER as u32),
             ..WalOptions::default()
         };
+        let synced = read_mark(storage.as_ref(), &dir.join(SYNCED_FILE), cursor.box_id)?;
+        let mut durable = synced.unwrap_or(0);
+        if durable != cursor.synced_seen {
+            cursor.synced_seen = durable;
+            cursor.stalled_since = Instant::now();
+        }
+        let stalled = adopt_now || cursor.stalled_since.elapsed() >= ADOPT_AFTER;
+        if stalled && cursor.adopted_at != Some(durable) {
+            if let Some(adopted) = adopt(storage.clone(), dir, options.max_frame_size)? {
+                cursor.adopted_at = Some(adopted);
+                cursor.synced_seen = adopted;
+                durable = adopted;
+            }
+        }
+        if durable < cursor.next {
+            return Ok(None);
+        }
         let log = dir.join(LOG_DIR);
         let read =
             |start| read_tail_until(storage.as_ref(), &log, start, durable, &options, COPY_CHUNK);
@@ -260,6 +306,37 @@ struct Copy {
     last_box_lsn: Lsn,
     /// Where the box's read stopped.
     end: Option<TailPosition>,
+}
+
+/// Recovers the box in `dir` if no producer has it open, as its producer
+/// would on open: the log's frames that survive recovery are synced, and
+/// its `SYNCED` mark set to the last; returns that mark, or `None` when a
+/// producer holds the box (its mark is then its own to move).
+///
+/// Without this a box whose producer stopped for good after a power loss
+/// took its mark (written in place, not synced) would never be copied.
+fn adopt(
+    storage: Arc<dyn Storage>,
+    dir: &Path,
+    max_frame_size: u32,
+) -> Result<Option<Lsn>, StoreError> {
+    let mut options = BoxOptions {
+        create_if_missing: false,
+        ..BoxOptions::default()
+    };
+    // Recovery must take every frame the bus could copy as a frame, not
+    // as damage: the largest a box's producer may have written.
+    options.wal.max_frame_size = max_frame_size;
+    options.wal.segment_size = options.wal.segment_size.max(u64::from(max_frame_size));
+    match MessageBox::open_with_storage(storage, dir, options) {
+        Ok(outbox) => {
+            let synced = outbox.stats()?.committed_lsn;
+            tracing::info!(dir = %dir.display(), synced, "adopted a message box no producer has open");
+            Ok(Some(synced))
+        }
+        Err(StoreError::BoxLocked { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Advances `dir`'s `APPLIED` mark over the copies the bus has imported
