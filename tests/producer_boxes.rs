@@ -78,6 +78,11 @@ fn each_boxs_flushes_are_imported_once_across_bus_restarts() {
         let stats = outbox.stats().unwrap();
         assert_eq!(stats.applied_lsn, stats.committed_lsn);
     }
+    // The store tells how far each box is imported, by box id.
+    let mut marks: Vec<(String, u64)> = store.stats().boxes.into_iter().collect();
+    marks.sort_by_key(|m| m.1);
+    let id = |b: &MessageBox| format!("{:016x}", b.stats().unwrap().box_id);
+    assert_eq!(marks, vec![(id(&b), 5), (id(&a), 6)]);
     let amount = store.get(PO, "B-4").unwrap().unwrap();
     assert!(amount.end.is_some());
 }

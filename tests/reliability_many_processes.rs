@@ -11,9 +11,10 @@
 //! at all. Checked:
 //! - by every reader process, at the snapshot it reports: no active or
 //!   pending instance (a frame is never half imported), as many completed
-//!   instances as frames imported (none invented, none imported twice),
-//!   nothing quarantined; and per reader thread the applied LSN never
-//!   goes backwards;
+//!   instances as frames imported (none invented, none imported twice) and
+//!   as the boxes' imported LSNs add up to (the oracle at that snapshot:
+//!   box frames 1..=m of each box, one group each), nothing quarantined;
+//!   and per reader thread the applied LSN never goes backwards;
 //! - at the end, after `bamdb bus --drain`: every acknowledged group is in
 //!   the store with its Amount, no id that was never sent is, and the
 //!   frames imported equal the instances present (each exactly once); each
@@ -174,6 +175,18 @@ fn reader_slot(dir: &Path, n: usize, mut rng: Rng, stop: &AtomicBool) -> Seen {
         assert_eq!(
             completed, frames,
             "reader {n}: instances and frames imported differ at LSN {applied}: {stats}"
+        );
+        // The oracle at this snapshot: each box's frames 1..=m are imported
+        // (in order, each one group, so one instance), nothing else.
+        let boxed: u64 = stats["boxes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|m| m.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            completed, boxed,
+            "reader {n}: the boxes' marks say {boxed} frames at LSN {applied}: {stats}"
         );
         assert_eq!(stats["counters"]["frames_quarantined"], 0, "{stats}");
         seen.snapshots += 1;

@@ -144,6 +144,9 @@ impl Store {
                     .push(format!("message box {}: {e}", dir.display()));
             }
         }
+        // Forget boxes that are gone once nothing of theirs is in flight.
+        pump.cursors
+            .retain(|dir, cursor| dirs.contains(dir) || !cursor.in_flight.is_empty());
         Ok(report)
     }
 

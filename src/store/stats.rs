@@ -1,5 +1,7 @@
 //! The store's figures, for monitoring and the `stats` command.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Store;
@@ -44,6 +46,9 @@ pub struct StoreStats {
     /// Sequenced batches skipped because their (producer id, sequence) was
     /// imported before (see [`crate::EventStream::flush_sequenced`]).
     pub duplicates: u64,
+    /// Per producer's message box (its id, 16 hex digits), the highest of
+    /// its LSNs imported: how far `bamdb bus` has brought each box in.
+    pub boxes: BTreeMap<String, Lsn>,
     /// Why the store is degraded, if it is: import retrying or halted,
     /// the message box writer stopped after an error, or too little disk
     /// space for the message box's next growth. Reads work in every case.
@@ -125,6 +130,12 @@ impl StoreStats {
             pending,
             counters: st.counters,
             duplicates: st.sequences.duplicates,
+            boxes: st
+                .sequences
+                .boxes
+                .iter()
+                .map(|(id, lsn)| (format!("{id:016x}"), *lsn))
+                .collect(),
             degraded: None,
             import_halted: false,
             import_retries: 0,
