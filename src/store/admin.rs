@@ -51,7 +51,7 @@ impl Store {
     }
 
     /// Applies a retention policy now (an operator's request; for a
-    /// standing policy set [`StoreOptions::retention`]): completed instances
+    /// standing policy set [`StoreOptions::retention`](crate::StoreOptions::retention)): completed instances
     /// that ended longer ago than the window leave the online store,
     /// archived or dropped. Returns once done.
     pub fn apply_retention(&self, policy: Retention) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use crate::ActivityInstance;
 
 impl Store {
     /// Archived instances of `activity` (past the retention window, see
-    /// [`StoreOptions::retention`]).
+    /// [`StoreOptions::retention`](crate::StoreOptions::retention)).
     pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
         let mut out = Vec::new();
         for file in self.bus.archive_files()? {

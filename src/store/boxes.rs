@@ -93,6 +93,29 @@ impl Store {
     ///
     /// The first pass of a store handle waits until the store's own log is
     /// imported, so it knows what each box already gave.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bamdb::{BoxOptions, EventStream, MessageBox, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// // A producer's box outside the store: the bus is told where it is.
+    /// let outbox = MessageBox::open(dir.path().join("outbox"), BoxOptions::default())?;
+    /// let mut stream = outbox.buffered_stream();
+    /// stream.begin("Order", "O-1")?;
+    /// stream.flush()?;
+    ///
+    /// let store = Store::open(dir.path().join("store"), StoreOptions::default())?;
+    /// store.deploy(serde_json::from_str(r#"{"name":"Order","items":[]}"#)?)?;
+    /// let boxes = [outbox.dir().to_path_buf()];
+    /// let pass = store.import_boxes(&boxes)?;
+    /// assert_eq!((pass.boxes, pass.frames), (1, 1));
+    /// assert!(store.sync(Duration::from_secs(10)));
+    /// assert!(store.get("Order", "O-1")?.is_some());
+    /// // Again: nothing new to copy.
+    /// assert_eq!(store.import_boxes(&boxes)?.frames, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn import_boxes(&self, extra: &[PathBuf]) -> Result<BoxImport, StoreError> {
         self.box_pass(extra, false)
     }
