@@ -116,6 +116,11 @@ fn a_running_bus_imports_producers_as_they_commit_and_readers_query_alongside() 
         "a stopped bus closes cleanly: {err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("bamdb bus: stopped; copied 1 frame ("),
+        "{err}"
+    );
+    assert!(err.contains(" from 1 box"), "{err}");
 }
 
 #[test]

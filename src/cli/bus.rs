@@ -65,6 +65,12 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         }
     }
     let store = open_existing(&args.store)?;
+    if !args.drain {
+        err_line(&format!(
+            "bamdb bus: importing producers' message boxes into store {} (stop with Ctrl-C or SIGTERM)",
+            args.store.display()
+        ));
+    }
     let mut total = BoxImport::default();
     let mut problems = Problems::default();
     let idle = Duration::from_millis(args.poll_ms);
@@ -87,6 +93,18 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             // so there is nothing here to wait on but time.
             std::thread::sleep(idle);
         }
+    }
+    if !args.drain {
+        let count = |n: u64, one: &str, many: &str| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        };
+        err_line(&format!(
+            "bamdb bus: stopped; copied {} ({} bytes) from {}",
+            count(total.frames, "frame", "frames"),
+            total.bytes,
+            count(total.boxes as u64, "box", "boxes")
+        ));
     }
     if args.drain {
         print_line(&serde_json::json!({
