@@ -177,7 +177,27 @@ impl MessageBox {
         dir: impl AsRef<Path>,
         options: BoxOptions,
     ) -> Result<MessageBox, StoreError> {
-        let dir = dir.as_ref().to_path_buf();
+        MessageBox::open_waiting(storage, dir.as_ref(), options, LOCK_WAIT)
+    }
+
+    /// Opens the box only if no producer holds it now
+    /// ([`StoreError::BoxLocked`] at once otherwise): the bus adopting a
+    /// box must not wait for a producer that is alive.
+    pub(crate) fn open_if_free(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        options: BoxOptions,
+    ) -> Result<MessageBox, StoreError> {
+        MessageBox::open_waiting(storage, dir, options, Duration::ZERO)
+    }
+
+    fn open_waiting(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        options: BoxOptions,
+        lock_wait: Duration,
+    ) -> Result<MessageBox, StoreError> {
+        let dir = dir.to_path_buf();
         check_options(&options)?;
         let io = |op: &'static str, path: &Path| {
             let path = path.to_path_buf();
@@ -196,7 +216,7 @@ impl MessageBox {
         let lock_path = dir.join(LOCK_FILE);
         // The bus holds a box's lock for a moment when it adopts it (see
         // `Store::import_abandoned_boxes`): a producer starting then waits.
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let deadline = std::time::Instant::now() + lock_wait;
         let lock = loop {
             match storage.try_lock(&lock_path) {
                 Ok(Some(lock)) => break lock,

@@ -230,10 +230,14 @@ impl Store {
         }
         let stalled = adopt_now || cursor.stalled_since.elapsed() >= ADOPT_AFTER;
         if stalled && cursor.adopted_at != Some(durable) {
-            if let Some(adopted) = adopt(storage.clone(), dir, options.max_frame_size)? {
-                cursor.adopted_at = Some(adopted);
-                cursor.synced_seen = adopted;
-                durable = adopted;
+            match adopt(storage.clone(), dir, options.max_frame_size)? {
+                Some(adopted) => {
+                    cursor.adopted_at = Some(adopted);
+                    cursor.synced_seen = adopted;
+                    durable = adopted;
+                }
+                // Its producer is alive: look again after another stall.
+                None => cursor.stalled_since = Instant::now(),
             }
         }
         if durable < cursor.next {
@@ -354,7 +358,7 @@ fn adopt(
     // as damage: the largest a box's producer may have written.
     options.wal.max_frame_size = max_frame_size;
     options.wal.segment_size = options.wal.segment_size.max(u64::from(max_frame_size));
-    match MessageBox::open_with_storage(storage, dir, options) {
+    match MessageBox::open_if_free(storage, dir, options) {
         Ok(outbox) => {
             let synced = outbox.stats()?.committed_lsn;
             tracing::info!(dir = %dir.display(), synced, "adopted a message box no producer has open");
