@@ -268,6 +268,18 @@ impl MemStorage {
 }
 
 impl MemState {
+    /// Fails if the process has crashed or `dir` does not exist.
+    fn check_dir(&self, dir: &Path) -> io::Result<()> {
+        self.check_alive()?;
+        if !self.dirs.contains(dir) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("directory {} does not exist", dir.display()),
+            ));
+        }
+        Ok(())
+    }
+
     /// Counts one I/O step; fails if the process has crashed, and returns the
     /// fault injected at this step, if any.
     fn step(&mut self) -> io::Result<Option<Fault>> {
@@ -423,13 +435,7 @@ impl Storage for MemStorage {
 
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<String>> {
         let s = self.lock();
-        s.check_alive()?;
-        if !s.dirs.contains(dir) {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("directory {} does not exist", dir.display()),
-            ));
-        }
+        s.check_dir(dir)?;
         Ok(s.names
             .keys()
             .filter(|p| p.parent() == Some(dir))
@@ -439,13 +445,7 @@ impl Storage for MemStorage {
 
     fn list_subdirs(&self, dir: &Path) -> io::Result<Vec<String>> {
         let s = self.lock();
-        s.check_alive()?;
-        if !s.dirs.contains(dir) {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("directory {} does not exist", dir.display()),
-            ));
-        }
+        s.check_dir(dir)?;
         let mut names: Vec<String> = s
             .dirs
             .iter()

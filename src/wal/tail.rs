@@ -113,11 +113,12 @@ pub fn read_tail_until(
     options: &WalOptions,
     max_bytes: u64,
 ) -> Result<Tail, WalError> {
-    match start {
+    let Some(segments) = list_segments(storage, dir)? else {
+        return Ok(Tail::default());
+    };
+    // Where the run starts, and the first LSN it keeps.
+    let (at, from) = match start {
         TailStart::Lsn(from) => {
-            let Some(segments) = list_segments(storage, dir)? else {
-                return Ok(Tail::default());
-            };
             let Some((&first, _)) = segments.range(..=from.max(1)).next_back() else {
                 return Ok(Tail::default());
             };
@@ -126,25 +127,17 @@ pub fn read_tail_until(
                 offset: SEGMENT_HEADER_LEN as u64,
                 next: first,
             };
-            let bounds = Bounds {
-                from,
-                last,
-                max_bytes,
-            };
-            read_run(storage, dir, &segments, at, bounds, options)
+            (at, from)
         }
-        TailStart::After(at) => match list_segments(storage, dir)? {
-            Some(segments) if segments.contains_key(&at.segment) => {
-                let bounds = Bounds {
-                    from: at.next,
-                    last,
-                    max_bytes,
-                };
-                read_run(storage, dir, &segments, at, bounds, options)
-            }
-            _ => Ok(Tail::default()),
-        },
-    }
+        TailStart::After(at) if segments.contains_key(&at.segment) => (at, at.next),
+        TailStart::After(_) => return Ok(Tail::default()),
+    };
+    let bounds = Bounds {
+        from,
+        last,
+        max_bytes,
+    };
+    read_run(storage, dir, &segments, at, bounds, options)
 }
 
 /// Which frames a run keeps: LSNs `from..=last`, up to about `max_bytes`.
