@@ -11,6 +11,7 @@ mod maintain;
 mod quarantine;
 mod reading;
 mod search;
+mod serve;
 mod stats;
 mod table;
 mod verify;
@@ -142,6 +143,9 @@ enum Command {
     /// Runs the event bus as its own process: imports what producer
     /// processes commit to their message boxes, until stopped.
     Bus(bus::Args),
+    /// Serves the store over HTTP: ingest, queries, Prometheus metrics and
+    /// a portal of HTML pages.
+    Serve(serve::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(stats::StatsArgs),
@@ -183,6 +187,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Agg(a) => search::agg(a),
         Command::Maintain(a) => maintain::run(a),
         Command::Bus(a) => bus::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),

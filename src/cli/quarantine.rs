@@ -160,7 +160,7 @@ fn show(store: &Store, id: u64) -> Result<i32, CliError> {
 /// An entry as `show` prints it: its fields, then its events decoded to the
 /// JSON lines form `ingest` reads (so they can be fixed and sent again), or
 /// why they cannot be decoded.
-fn shown(entry: &QuarantineEntry) -> serde_json::Value {
+pub fn shown(entry: &QuarantineEntry) -> serde_json::Value {
     let mut value = serde_json::to_value(entry).unwrap_or(serde_json::Value::Null);
     if let serde_json::Value::Object(map) = &mut value {
         match decoded(entry) {
@@ -203,21 +203,27 @@ fn replay(store: &Store, id: Option<u64>) -> Result<i32, CliError> {
         let outcome = store
             .replay_quarantined(id)
             .map_err(|e| CliError::store(&format!("replay of entry {id}"), store.dir(), &e))?;
-        let (name, reasons) = match &outcome {
-            ReplayOutcome::Imported => ("imported", vec![]),
-            ReplayOutcome::AlreadyResolved => ("already_resolved", vec![]),
-            ReplayOutcome::StillInvalid(r) => ("still_invalid", r.clone()),
-            ReplayOutcome::NotReplayable(r) => ("not_replayable", vec![r.clone()]),
-            ReplayOutcome::Dropped { reason, at } => {
-                ("dropped", vec![format!("dropped at {at}: {reason}")])
-            }
-        };
+        let (name, reasons) = outcome_name(&outcome);
         if !reasons.is_empty() {
             code = EXIT_PARTIAL;
         }
         print_line(&serde_json::json!({ "id": id, "outcome": name, "reasons": reasons }))?;
     }
     Ok(code)
+}
+
+/// A replay's outcome as the CLI and the HTTP API name it, with the
+/// reasons it was not imported (none when it was).
+pub fn outcome_name(outcome: &ReplayOutcome) -> (&'static str, Vec<String>) {
+    match outcome {
+        ReplayOutcome::Imported => ("imported", vec![]),
+        ReplayOutcome::AlreadyResolved => ("already_resolved", vec![]),
+        ReplayOutcome::StillInvalid(r) => ("still_invalid", r.clone()),
+        ReplayOutcome::NotReplayable(r) => ("not_replayable", vec![r.clone()]),
+        ReplayOutcome::Dropped { reason, at } => {
+            ("dropped", vec![format!("dropped at {at}: {reason}")])
+        }
+    }
 }
 
 /// The entries `ids` names (each must exist), or every unresolved one.

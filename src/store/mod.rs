@@ -54,9 +54,10 @@ pub use verify::{Problem, VerifyReport};
 use crate::bus::{self, lock, Bus, Producer};
 use crate::model::ActivityDefinition;
 use crate::model::ActivityInstance;
+use crate::model::{Batch, Event};
 use crate::storage::{FsStorage, Storage};
 use crate::stream::{BufferedEventStream, DirectEventStream};
-use crate::wal::Lsn;
+use crate::wal::{Lsn, SyncHistogram};
 
 /// An open store. Dropping it (or [`Store::close`]) stops the bus after it
 /// has imported everything committed and written a checkpoint. The
@@ -216,6 +217,43 @@ impl Store {
     /// [`Store::buffered_stream_as`].
     pub fn direct_stream_as(&self, producer: u32) -> DirectEventStream {
         DirectEventStream::new(self.producer(), producer)
+    }
+
+    /// Checks events against the deployed definitions without writing
+    /// anything: `Err` holds the reasons the bus would quarantine a batch of
+    /// them for, each naming the event by its position (`event 3 (update
+    /// PurchaseOrder/PO-1): ...`). What a direct stream checks before it
+    /// writes, for callers that buffer elsewhere (an HTTP request).
+    ///
+    /// ```
+    /// # use bamdb::{Store, StoreOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// use bamdb::model::{Event, EventKind, Timestamp};
+    ///
+    /// let begin = Event {
+    ///     ts: Timestamp::from_micros(0),
+    ///     activity: "NotDeployed".into(),
+    ///     id: "X-1".into(),
+    ///     kind: EventKind::Begin,
+    /// };
+    /// let reasons = store.check_events(vec![begin]).unwrap_err();
+    /// assert!(reasons[0].starts_with("event 0 (begin NotDeployed/X-1)"), "{reasons:?}");
+    /// # store.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_events(&self, events: Vec<Event>) -> Result<(), Vec<String>> {
+        self.producer().check(Batch {
+            producer: 0,
+            seq: 0,
+            events,
+        })
+    }
+
+    /// How long the message box's syncs (the fsync of each group commit)
+    /// took since the store was opened.
+    pub fn sync_latency(&self) -> SyncHistogram {
+        self.bus.wal().stats().sync_latency
     }
 
     fn next_producer(&self) -> u32 {

@@ -50,6 +50,7 @@ pub use format::{FrameError, HeaderError, FORMAT_VERSION, FRAME_HEADER_LEN, SEGM
 pub use mark::{read_mark, MarkWriter};
 pub use reader::{CorruptRegion, Frame, ReadItem, WalReader};
 pub use recovery::RecoveryReport;
+pub use shared::{SyncHistogram, SYNC_BUCKETS_MICROS};
 pub use tail::{
     read_tail, read_tail_after, read_tail_until, Tail, TailFrame, TailPosition, TailStart,
 };

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use super::recovery::RecoveryReport;
@@ -49,6 +49,8 @@ pub(super) struct WalShared {
     pub(super) gather: Mutex<()>,
     pub(super) gather_cv: Condvar,
     pub(super) syncs: AtomicU64,
+    /// How long those syncs took.
+    pub(super) sync_times: SyncTimes,
     pub(super) report: RecoveryReport,
     pub(super) _lock: Mutex<LockGuard>,
 }
@@ -96,4 +98,56 @@ impl WalShared {
     pub(super) fn commit_point(&self) -> CommitPoint {
         lock(&self.commit).point
     }
+}
+
+/// Upper bounds (microseconds) of the sync-latency buckets; a last bucket
+/// holds the rest. From a RAM disk's few microseconds to a stalled disk's
+/// quarter second, as Prometheus histograms are usually cut.
+pub const SYNC_BUCKETS_MICROS: [u64; 12] = [
+    25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 250_000,
+];
+
+/// The latency of the log's syncs (fsync/fdatasync of a commit), counted
+/// lock-free by the sync leader.
+#[derive(Debug, Default)]
+pub(super) struct SyncTimes {
+    /// Per bucket of [`SYNC_BUCKETS_MICROS`], then the rest.
+    counts: [AtomicU64; SYNC_BUCKETS_MICROS.len() + 1],
+    sum_micros: AtomicU64,
+}
+
+impl SyncTimes {
+    pub(super) fn record(&self, took: std::time::Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let bucket = SYNC_BUCKETS_MICROS
+            .iter()
+            .position(|&le| micros <= le)
+            .unwrap_or(SYNC_BUCKETS_MICROS.len());
+        if let Some(count) = self.counts.get(bucket) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    pub(super) fn snapshot(&self) -> SyncHistogram {
+        SyncHistogram {
+            counts: std::array::from_fn(|i| {
+                self.counts
+                    .get(i)
+                    .map_or(0, |c| c.load(Ordering::Relaxed))
+            }),
+            sum_micros: self.sum_micros.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// How long the log's syncs took since it was opened, in the buckets of
+/// [`SYNC_BUCKETS_MICROS`] (not cumulative; the last count is the syncs
+/// slower than the last bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncHistogram {
+    /// Syncs per bucket.
+    pub counts: [u64; SYNC_BUCKETS_MICROS.len() + 1],
+    /// Their total time, in microseconds.
+    pub sum_micros: u64,
 }

@@ -30,7 +30,9 @@ use super::format::{encode_frame, frame_len, SEGMENT_HEADER_LEN};
 use super::reader::WalReader;
 use super::recovery::{recover, CleanEndUse, RecoveryReport};
 use super::segment::{create_segment, initial_reservation, next_reservation, reserve, Segment};
-use super::shared::{lock, CommitPoint, CommitState, WalShared, WriterState};
+use super::shared::{
+    lock, CommitPoint, CommitState, SyncHistogram, SyncTimes, WalShared, WriterState,
+};
 use super::{Lsn, WalError, WalOptions};
 use crate::storage::{is_no_space, FsStorage, Storage};
 
@@ -55,6 +57,8 @@ pub struct WalStats {
     pub bytes: u64,
     /// Syncs that made frames durable since open (group commit shares them).
     pub syncs: u64,
+    /// How long those syncs took.
+    pub sync_latency: SyncHistogram,
 }
 
 impl Wal {
@@ -150,6 +154,7 @@ impl Wal {
             gather: Mutex::new(()),
             gather_cv: Condvar::new(),
             syncs: AtomicU64::new(0),
+            sync_times: SyncTimes::default(),
             report: recovered.report,
             options,
             _lock: Mutex::new(guard),
@@ -312,6 +317,7 @@ impl Wal {
             segments: segments.len(),
             bytes,
             syncs: self.shared.syncs.load(Ordering::Relaxed),
+            sync_latency: self.shared.sync_times.snapshot(),
         }
     }
 
@@ -468,11 +474,13 @@ impl WalShared {
                 };
                 (w.active.clone(), target, std::mem::take(&mut w.grew))
             };
+            let started = Instant::now();
             let synced = if full {
                 segment.file.sync_all()
             } else {
                 segment.file.sync_data()
             };
+            self.sync_times.record(started.elapsed());
             self.syncs.fetch_add(1, Ordering::Relaxed);
             c = lock(&self.commit);
             c.syncing = false;
