@@ -60,9 +60,7 @@ pub fn selection(req: &Request, selection: &mut Selection) -> Result<Option<()>,
 
 fn time(req: &Request, name: &str) -> Result<Option<Timestamp>, Response> {
     req.param(name)
-        .map(|t| {
-            Timestamp::parse_rfc3339(t.trim()).map_err(|e| bad(format!("{name} {t:?}: {e}")))
-        })
+        .map(|t| Timestamp::parse_rfc3339(t.trim()).map_err(|e| bad(format!("{name} {t:?}: {e}"))))
         .transpose()
 }
 
@@ -80,7 +78,10 @@ pub fn get(server: &Server, activity: &str, id: &str) -> Response {
             Err(e) => Response::error(500, e.to_string()),
         },
     };
-    server.metrics.query(QueryKind::Get).record(started.elapsed());
+    server
+        .metrics
+        .query(QueryKind::Get)
+        .record(started.elapsed());
     response
 }
 
@@ -88,7 +89,10 @@ pub fn get(server: &Server, activity: &str, id: &str) -> Response {
 pub fn search(server: &Server, activity: &str, req: &Request) -> Response {
     let started = Instant::now();
     let response = search_inner(server, activity, req).unwrap_or_else(|r| r);
-    server.metrics.query(QueryKind::Search).record(started.elapsed());
+    server
+        .metrics
+        .query(QueryKind::Search)
+        .record(started.elapsed());
     response
 }
 
@@ -100,7 +104,11 @@ fn limit(req: &Request) -> Result<usize, Response> {
             .parse::<usize>()
             .ok()
             .filter(|n| *n <= MAX_LIMIT)
-            .ok_or_else(|| bad(format!("limit {text:?}: expected a number from 0 to {MAX_LIMIT}"))),
+            .ok_or_else(|| {
+                bad(format!(
+                    "limit {text:?}: expected a number from 0 to {MAX_LIMIT}"
+                ))
+            }),
     }
 }
 
@@ -139,7 +147,10 @@ fn pending(
             "where and columns do not apply to status=pending (pending records are not instances)",
         ));
     }
-    server.store.definition(activity).map_err(|e| query_error(&e))?;
+    server
+        .store
+        .definition(activity)
+        .map_err(|e| query_error(&e))?;
     let (since, until) = (time(req, "since")?, time(req, "until")?);
     let mut records = server
         .store
@@ -174,7 +185,9 @@ pub fn aggregate(server: &Server, activity: &str, req: &Request) -> Response {
 pub fn parse_aggregate(activity: &str, req: &Request) -> Result<Aggregate, Response> {
     let mut agg = Aggregate::new(activity);
     if selection(req, &mut agg)?.is_none() {
-        return Err(bad("status=pending is for search (pending records are not instances)"));
+        return Err(bad(
+            "status=pending is for search (pending records are not instances)",
+        ));
     }
     agg.group_by = req
         .params("group_by")
@@ -185,14 +198,19 @@ pub fn parse_aggregate(activity: &str, req: &Request) -> Result<Aggregate, Respo
     agg.bucket = match req.param("bucket") {
         None => None,
         Some(text) => {
-            let (unit, field) = text
-                .split_once(':')
-                .ok_or_else(|| bad(format!("bucket {text:?}: expected UNIT:FIELD, e.g. day:end")))?;
+            let (unit, field) = text.split_once(':').ok_or_else(|| {
+                bad(format!(
+                    "bucket {text:?}: expected UNIT:FIELD, e.g. day:end"
+                ))
+            })?;
             let unit = BucketUnit::parse(unit.trim()).map_err(|e| bad(format!("bucket: {e}")))?;
             Some((unit, field.trim().to_owned()))
         }
     };
-    let specs: Vec<&str> = req.params("measure").filter(|m| !m.trim().is_empty()).collect();
+    let specs: Vec<&str> = req
+        .params("measure")
+        .filter(|m| !m.trim().is_empty())
+        .collect();
     agg.measures = if specs.is_empty() {
         vec![Measure::Count]
     } else {
@@ -230,7 +248,10 @@ pub fn stats(server: &Server) -> Response {
 pub fn quarantine_list(server: &Server, req: &Request) -> Response {
     match server.store.quarantine_entries() {
         Ok((mut entries, damaged)) => {
-            if req.param("unresolved").is_some_and(|v| v == "true" || v == "1") {
+            if req
+                .param("unresolved")
+                .is_some_and(|v| v == "true" || v == "1")
+            {
                 entries.retain(|e| e.is_unresolved());
             }
             Response::json(200, &json!({ "entries": entries, "damaged": damaged }))
@@ -269,7 +290,10 @@ pub fn quarantine_replay(server: &Server, id: &str) -> Response {
     match replay(server, id) {
         Ok((name, reasons)) => {
             let status = if reasons.is_empty() { 200 } else { 409 };
-            Response::json(status, &json!({ "id": id, "outcome": name, "reasons": reasons }))
+            Response::json(
+                status,
+                &json!({ "id": id, "outcome": name, "reasons": reasons }),
+            )
         }
         Err(r) => r,
     }
@@ -308,7 +332,10 @@ pub fn quarantine_drop(server: &Server, id: &str, req: &Request) -> Response {
         return bad("a drop needs a reason: {\"reason\": \"...\"} in the body");
     };
     match server.store.drop_quarantined(&[id], &reason) {
-        Ok(()) => Response::json(200, &json!({ "id": id, "outcome": "dropped", "reason": reason.trim() })),
+        Ok(()) => Response::json(
+            200,
+            &json!({ "id": id, "outcome": "dropped", "reason": reason.trim() }),
+        ),
         Err(StoreError::InvalidInput { reason }) => Response::error(409, reason),
         Err(e) => Response::error(500, e.to_string()),
     }

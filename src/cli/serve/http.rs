@@ -307,6 +307,33 @@ impl Connection {
         self.stream.flush()
     }
 
+    /// Closes after a response that was not preceded by reading the whole
+    /// request (a refusal, a busy server): stops writing, then reads and
+    /// discards what the client still sends for a moment, so that closing
+    /// with unread data does not reset the connection before the client
+    /// read the answer (a "lingering close").
+    pub fn linger(mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let mut sink = [0u8; 16 * 1024];
+        let mut left: usize = 1024 * 1024;
+        while left > 0 {
+            let Some(wait) = deadline
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+            else {
+                return;
+            };
+            if self.stream.set_read_timeout(Some(wait)).is_err() {
+                return;
+            }
+            match self.stream.read(&mut sink) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    }
+
     /// Writes a response; `keep_alive`: the connection stays open.
     pub fn respond(
         &mut self,

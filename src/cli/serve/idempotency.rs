@@ -190,7 +190,8 @@ impl Journal {
             }
         }
         records.retain(|_, r| r.outcome != Outcome::Unknown);
-        let mut order: Vec<(i64, String)> = records.iter().map(|(k, r)| (r.at, k.clone())).collect();
+        let mut order: Vec<(i64, String)> =
+            records.iter().map(|(k, r)| (r.at, k.clone())).collect();
         order.sort();
         while order.len() > max_keys {
             let (_, key) = order.remove(0);
@@ -433,7 +434,11 @@ fn read_lines(path: &Path) -> Result<HashMap<String, Record>, JournalError> {
 
 /// Writes the journal anew with `records` (atomically) and opens it for
 /// appending.
-fn rewrite(dir: &Path, path: &Path, records: &HashMap<String, Record>) -> Result<File, JournalError> {
+fn rewrite(
+    dir: &Path,
+    path: &Path,
+    records: &HashMap<String, Record>,
+) -> Result<File, JournalError> {
     let tmp = dir.join("idempotency.jsonl.tmp");
     {
         let mut file = File::create(&tmp).map_err(|e| io_err("cannot create", &tmp, e))?;
@@ -453,7 +458,8 @@ fn rewrite(dir: &Path, path: &Path, records: &HashMap<String, Record>) -> Result
             };
             append(&mut file, &line, false).map_err(|e| io_err("cannot write", &tmp, e))?;
         }
-        file.sync_all().map_err(|e| io_err("cannot sync", &tmp, e))?;
+        file.sync_all()
+            .map_err(|e| io_err("cannot sync", &tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| io_err("cannot rename", &tmp, e))?;
     File::open(dir)

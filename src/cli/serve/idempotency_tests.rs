@@ -25,14 +25,18 @@ fn a_key_is_committed_once_and_then_replayed() {
         panic!("not a commit")
     };
     assert_eq!((producer, seq), (KEYED_BASE, 1));
-    assert_eq!(j.claim("k1", &body, 5, 1).expect("again"), Claim::InProgress);
+    assert_eq!(
+        j.claim("k1", &body, 5, 1).expect("again"),
+        Claim::InProgress
+    );
     j.done("k1", 42);
     assert_eq!(
         j.claim("k1", &body, 5, 1).expect("retry"),
         Claim::Replay { lsn: 42, events: 5 }
     );
     assert_eq!(
-        j.claim("k1", &fingerprint(b"other"), 5, 1).expect("other body"),
+        j.claim("k1", &fingerprint(b"other"), 5, 1)
+            .expect("other body"),
         Claim::Mismatch
     );
     // The next key of the same worker gets the next number.
@@ -52,11 +56,20 @@ fn after_a_crash_open_keys_are_resolved_from_the_store() {
         let j = open(dir.path(), &[]);
         let body = fingerprint(b"a");
         // k1: committed and imported, but its "done" line was lost.
-        assert!(matches!(j.claim("k1", &body, 1, 0), Ok(Claim::Commit { .. })));
+        assert!(matches!(
+            j.claim("k1", &body, 1, 0),
+            Ok(Claim::Commit { .. })
+        ));
         // k2: claimed, never committed (the crash came first).
-        assert!(matches!(j.claim("k2", &body, 1, 0), Ok(Claim::Commit { .. })));
+        assert!(matches!(
+            j.claim("k2", &body, 1, 0),
+            Ok(Claim::Commit { .. })
+        ));
         // k3: acknowledged.
-        assert!(matches!(j.claim("k3", &body, 1, 1), Ok(Claim::Commit { .. })));
+        assert!(matches!(
+            j.claim("k3", &body, 1, 1),
+            Ok(Claim::Commit { .. })
+        ));
         j.done("k3", 9);
     }
     // The store imported producer KEYED_BASE's batch 1, not 2.
@@ -85,7 +98,10 @@ fn a_failed_commit_disables_the_worker_and_is_resolved_on_retry() {
     let dir = tempfile::tempdir().expect("tempdir");
     let j = open(dir.path(), &[]);
     let body = fingerprint(b"x");
-    assert!(matches!(j.claim("k", &body, 1, 0), Ok(Claim::Commit { .. })));
+    assert!(matches!(
+        j.claim("k", &body, 1, 0),
+        Ok(Claim::Commit { .. })
+    ));
     j.failed("k", 0);
     assert_eq!(
         j.claim("k", &body, 1, 1).expect("retry"),
@@ -116,9 +132,14 @@ fn keys_are_checked_and_a_torn_last_line_is_ignored_but_a_damaged_one_is_not() {
     let path = dir.path().join("idempotency.jsonl");
     std::fs::write(&path, "{\"key\":\"a\",\"producer\":1879048192,\"seq\":1,\"events\":1,\"body\":\"b\",\"at\":9999999999999999,\"lsn\":3}\n{\"key\":\"b\",\"pro").expect("write");
     let j = open(dir.path(), &[]);
-    assert_eq!(j.claim("a", "b", 1, 0).expect("a"), Claim::Replay { lsn: 3, events: 1 });
+    assert_eq!(
+        j.claim("a", "b", 1, 0).expect("a"),
+        Claim::Replay { lsn: 3, events: 1 }
+    );
     drop(j);
     std::fs::write(&path, "garbage\n{\"key\":\"a\",\"lsn\":3}\n").expect("write");
-    let err = Journal::open(dir.path(), 1, DAY, 10, |_| None, 0).err().expect("damaged");
+    let err = Journal::open(dir.path(), 1, DAY, 10, |_| None, 0)
+        .err()
+        .expect("damaged");
     assert!(err.0.contains("line 1 is damaged"), "{err}");
 }

@@ -179,8 +179,9 @@ fn keyed(
 ) -> Result<Response, Refusal> {
     let body = fingerprint(&req.body);
     let count = events.len() as u64;
-    let journal_failed =
-        |e: super::idempotency::JournalError| Refusal::new(500, format!("idempotency journal: {e}"));
+    let journal_failed = |e: super::idempotency::JournalError| {
+        Refusal::new(500, format!("idempotency journal: {e}"))
+    };
     // At most two rounds: an unresolved key is resolved, then claimed anew.
     for _ in 0..2 {
         match server.journal.claim(key, &body, count, slot).map_err(journal_failed)? {
@@ -232,7 +233,10 @@ fn keyed(
             }
         }
     }
-    Err(Refusal::new(503, "the Idempotency-Key could not be resolved; retry"))
+    Err(Refusal::new(
+        503,
+        "the Idempotency-Key could not be resolved; retry",
+    ))
 }
 
 fn receipt(server: &Server, lsn: u64, events: u64, replayed: bool) -> Response {
@@ -294,7 +298,9 @@ fn fits_one_frame(events: &[Event], limits: &Limits) -> Result<(), Refusal> {
             Err(ModelError::BatchFull { reason }) => {
                 return Err(Refusal::new(
                     413,
-                    format!("the batch does not fit one commit: {reason}; send it in smaller requests"),
+                    format!(
+                        "the batch does not fit one commit: {reason}; send it in smaller requests"
+                    ),
                 ))
             }
             Err(e) => return Err(Refusal::new(400, e.to_string())),
@@ -376,12 +382,10 @@ fn cloud_events(
     let items = match (batch, value) {
         (true, Value::Array(items)) => items,
         (false, v @ Value::Object(_)) => vec![v],
-        (true, _) => {
-            return Err(Refusal::new(
-                400,
-                "a CloudEvents batch (application/cloudevents-batch+json) is a JSON array of events",
-            ))
-        }
+        (true, _) => return Err(Refusal::new(
+            400,
+            "a CloudEvents batch (application/cloudevents-batch+json) is a JSON array of events",
+        )),
         (false, _) => return Err(Refusal::new(400, "a CloudEvent is a JSON object")),
     };
     let mut parsed = Parsed {
@@ -421,7 +425,11 @@ fn cloud_event(item: Value, limits: &Limits, now: Timestamp) -> Result<Event, St
         return Err("specversion must be \"1.0\"".into());
     }
     for attr in ["id", "source"] {
-        if ce.get(attr).and_then(Value::as_str).is_none_or(str::is_empty) {
+        if ce
+            .get(attr)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(format!("the required attribute {attr} is missing or empty"));
         }
     }
@@ -431,17 +439,26 @@ fn cloud_event(item: Value, limits: &Limits, now: Timestamp) -> Result<Event, St
         .and_then(|t| t.strip_prefix("bamdb."))
         .filter(|op| CLOUD_OPS.contains(op))
         .map(str::to_owned)
-        .ok_or_else(|| format!("type must be one of {}", CLOUD_OPS.map(|o| format!("bamdb.{o}")).join(", ")))?;
+        .ok_or_else(|| {
+            format!(
+                "type must be one of {}",
+                CLOUD_OPS.map(|o| format!("bamdb.{o}")).join(", ")
+            )
+        })?;
     if let Some(t) = ce.get("datacontenttype").and_then(Value::as_str) {
         if !t.starts_with("application/json") {
-            return Err(format!("datacontenttype {t:?}: only application/json data is accepted"));
+            return Err(format!(
+                "datacontenttype {t:?}: only application/json data is accepted"
+            ));
         }
     }
     if ce.contains_key("data_base64") {
         return Err("data_base64 is not accepted: send data as JSON".into());
     }
     let Some(Value::Object(mut fields)) = ce.remove("data") else {
-        return Err("data must be an object with the fields of a JSON line (activity, id, ...)".into());
+        return Err(
+            "data must be an object with the fields of a JSON line (activity, id, ...)".into(),
+        );
     };
     if fields.contains_key("op") {
         return Err("data must not hold op: the type names it".into());

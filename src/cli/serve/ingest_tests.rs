@@ -7,7 +7,9 @@ fn now() -> Timestamp {
 #[test]
 fn json_lines_name_every_bad_line_and_refuse_flush() {
     let body = b"{\"op\":\"begin\",\"activity\":\"A\",\"id\":\"1\"}\n\nnot json\r\n{\"op\":\"flush\"}\n\xff\n";
-    let refusal = json_lines(body, &Limits::default(), now()).err().expect("refused");
+    let refusal = json_lines(body, &Limits::default(), now())
+        .err()
+        .expect("refused");
     assert_eq!(refusal.status, 400);
     let lines: Vec<u64> = refusal
         .errors
@@ -59,9 +61,15 @@ fn cloud_events_map_type_data_and_time() {
 #[test]
 fn definition_reasons_are_located_to_their_line() {
     let origins = vec![json!({"line": 2}), json!({"line": 5})];
-    let v = located(&origins, "event 1 (begin X/1): activity X is not deployed".into());
+    let v = located(
+        &origins,
+        "event 1 (begin X/1): activity X is not deployed".into(),
+    );
     assert_eq!(v["line"], 5);
-    assert!(v["reason"].as_str().expect("reason").contains("not deployed"));
+    assert!(v["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("not deployed"));
     let v = located(&origins, "something else".into());
     assert!(v.get("line").is_none());
 }

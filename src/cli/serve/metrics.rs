@@ -112,32 +112,142 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let c = &stats.counters;
-        counter(&mut out, "bamdb_commits_total", "Ingest requests committed (one flush each).", load(&self.ingest_commits));
-        counter(&mut out, "bamdb_ingested_events_total", "Events in the committed ingest requests.", load(&self.ingest_events));
-        counter(&mut out, "bamdb_ingest_replays_total", "Ingest requests answered from their Idempotency-Key record, not written again.", load(&self.ingest_replays));
-        counter(&mut out, "bamdb_ingest_rejected_total", "Ingest requests refused with a 4xx status; nothing of them was written.", load(&self.ingest_rejected));
-        counter(&mut out, "bamdb_overloaded_total", "Requests refused with 503 (the import is behind, or every worker is busy).", load(&self.overloaded));
-        counter(&mut out, "bamdb_frames_imported_total", "Frames the bus imported since the store was created.", c.frames_imported);
-        counter(&mut out, "bamdb_events_imported_total", "Events the bus imported since the store was created.", c.events_imported);
-        counter(&mut out, "bamdb_frames_quarantined_total", "Frames set aside in quarantine since the store was created.", c.frames_quarantined);
-        counter(&mut out, "bamdb_events_quarantined_total", "Events in quarantined frames since the store was created.", c.events_quarantined);
-        counter(&mut out, "bamdb_instances_completed_total", "Instances completed since the store was created.", c.instances_completed);
-        counter(&mut out, "bamdb_duplicates_total", "Sequenced batches skipped as duplicates.", stats.duplicates);
-        gauge(&mut out, "bamdb_committed_lsn", "The highest durable LSN of the message box.", stats.committed_lsn as f64);
-        gauge(&mut out, "bamdb_applied_lsn", "The highest LSN imported by the bus.", stats.applied_lsn as f64);
-        gauge(&mut out, "bamdb_import_lag_frames", "Frames committed but not yet imported.", stats.lag as f64);
-        gauge(&mut out, "bamdb_message_box_bytes", "Bytes of frames held in the message box.", stats.wal_bytes as f64);
-        gauge(&mut out, "bamdb_active_instances", "Active (begun, not completed) instances.", stats.active as f64);
-        gauge(&mut out, "bamdb_completed_instances", "Completed instances in import files.", stats.completed as f64);
-        gauge(&mut out, "bamdb_pending_records", "Pending records (ids not begun or linked yet).", stats.pending as f64);
-        gauge(&mut out, "bamdb_degraded", "1 when the import is degraded (retrying) or halted, else 0.", f64::from(u8::from(stats.degraded.is_some())));
-        gauge(&mut out, "bamdb_import_halted", "1 when the import has stopped until the store is reopened.", f64::from(u8::from(stats.import_halted)));
+        counter(
+            &mut out,
+            "bamdb_commits_total",
+            "Ingest requests committed (one flush each).",
+            load(&self.ingest_commits),
+        );
+        counter(
+            &mut out,
+            "bamdb_ingested_events_total",
+            "Events in the committed ingest requests.",
+            load(&self.ingest_events),
+        );
+        counter(
+            &mut out,
+            "bamdb_ingest_replays_total",
+            "Ingest requests answered from their Idempotency-Key record, not written again.",
+            load(&self.ingest_replays),
+        );
+        counter(
+            &mut out,
+            "bamdb_ingest_rejected_total",
+            "Ingest requests refused with a 4xx status; nothing of them was written.",
+            load(&self.ingest_rejected),
+        );
+        counter(
+            &mut out,
+            "bamdb_overloaded_total",
+            "Requests refused with 503 (the import is behind, or every worker is busy).",
+            load(&self.overloaded),
+        );
+        counter(
+            &mut out,
+            "bamdb_frames_imported_total",
+            "Frames the bus imported since the store was created.",
+            c.frames_imported,
+        );
+        counter(
+            &mut out,
+            "bamdb_events_imported_total",
+            "Events the bus imported since the store was created.",
+            c.events_imported,
+        );
+        counter(
+            &mut out,
+            "bamdb_frames_quarantined_total",
+            "Frames set aside in quarantine since the store was created.",
+            c.frames_quarantined,
+        );
+        counter(
+            &mut out,
+            "bamdb_events_quarantined_total",
+            "Events in quarantined frames since the store was created.",
+            c.events_quarantined,
+        );
+        counter(
+            &mut out,
+            "bamdb_instances_completed_total",
+            "Instances completed since the store was created.",
+            c.instances_completed,
+        );
+        counter(
+            &mut out,
+            "bamdb_duplicates_total",
+            "Sequenced batches skipped as duplicates.",
+            stats.duplicates,
+        );
+        gauge(
+            &mut out,
+            "bamdb_committed_lsn",
+            "The highest durable LSN of the message box.",
+            stats.committed_lsn as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_applied_lsn",
+            "The highest LSN imported by the bus.",
+            stats.applied_lsn as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_import_lag_frames",
+            "Frames committed but not yet imported.",
+            stats.lag as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_message_box_bytes",
+            "Bytes of frames held in the message box.",
+            stats.wal_bytes as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_active_instances",
+            "Active (begun, not completed) instances.",
+            stats.active as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_completed_instances",
+            "Completed instances in import files.",
+            stats.completed as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_pending_records",
+            "Pending records (ids not begun or linked yet).",
+            stats.pending as f64,
+        );
+        gauge(
+            &mut out,
+            "bamdb_degraded",
+            "1 when the import is degraded (retrying) or halted, else 0.",
+            f64::from(u8::from(stats.degraded.is_some())),
+        );
+        gauge(
+            &mut out,
+            "bamdb_import_halted",
+            "1 when the import has stopped until the store is reopened.",
+            f64::from(u8::from(stats.import_halted)),
+        );
         if let Some(q) = &stats.quarantine {
-            gauge(&mut out, "bamdb_quarantine_unresolved", "Quarantine entries neither replayed nor dropped.", q.unresolved as f64);
+            gauge(
+                &mut out,
+                "bamdb_quarantine_unresolved",
+                "Quarantine entries neither replayed nor dropped.",
+                q.unresolved as f64,
+            );
         }
         let _ = writeln!(out, "# HELP bamdb_responses_total HTTP responses by status class.\n# TYPE bamdb_responses_total counter");
         for (i, n) in self.responses.iter().enumerate() {
-            let _ = writeln!(out, "bamdb_responses_total{{class=\"{}xx\"}} {}", i + 1, load(n));
+            let _ = writeln!(
+                out,
+                "bamdb_responses_total{{class=\"{}xx\"}} {}",
+                i + 1,
+                load(n)
+            );
         }
         histogram(
             &mut out,
@@ -175,11 +285,17 @@ impl Metrics {
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+    );
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }
 
 /// One histogram: cumulative `_bucket` lines with `le` in seconds, `_sum`
@@ -213,7 +329,10 @@ fn histogram(
     } else {
         format!("{{{labels}}}")
     };
-    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}"
+    );
     let _ = writeln!(out, "{name}_sum{braces} {}", sum_micros as f64 / 1e6);
     let _ = writeln!(out, "{name}_count{braces} {cumulative}");
 }

@@ -90,6 +90,14 @@ pub struct Args {
     /// tie-break between events with equal timestamps).
     #[arg(long, value_name = "ID", default_value_t = 1)]
     producer: u32,
+    /// How long a request's head may take to arrive (its body gets this
+    /// plus a second per 256 KiB): a slow or half-open client is answered
+    /// 408 and closed after it.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    request_timeout: u64,
+    /// How long a kept-alive connection may stay idle between requests.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    idle_timeout: u64,
     /// How long an Idempotency-Key is remembered.
     #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
     idempotency_window: u64,
@@ -111,7 +119,7 @@ pub struct Server {
     pub metrics: Metrics,
     pub options: ServeOptions,
     limits: Limits,
-    stop: AtomicBool,
+    stop: Arc<AtomicBool>,
 }
 
 pub fn run(args: Args) -> Result<i32, CliError> {
@@ -152,11 +160,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         },
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
+            head_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
             ..Limits::default()
         },
-        stop: AtomicBool::new(false),
+        stop: Arc::new(AtomicBool::new(false)),
     });
-    watch_signals(server.clone(), local)?;
+    watch_signals(server.stop.clone(), local)?;
     out_line(&format!(
         "bamdb serve: listening on http://{local} (store {})",
         args.store.display()
@@ -173,18 +184,28 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                 .store
                 .buffered_stream_as(KEYED_BASE.saturating_add(slot as u32), 0),
         };
-        handles.push(std::thread::spawn(move || worker(&server, slot, streams, &jobs)));
+        handles.push(std::thread::spawn(move || {
+            worker(&server, slot, streams, &jobs)
+        }));
     }
+    let (refuse, refused) = sync_channel::<TcpStream>(args.workers);
+    let refuser = {
+        let server = server.clone();
+        std::thread::spawn(move || refuse_busy(server, refused))
+    };
     for conn in listener.incoming() {
         if server.stop.load(Ordering::SeqCst) {
             break;
         }
         let Ok(conn) = conn else { continue };
         if let Err(TrySendError::Full(conn)) = queue.try_send(conn) {
-            busy(&server, conn);
+            // Dropped (closed) if the refuser is behind as well.
+            let _ = refuse.try_send(conn);
         }
     }
     drop(queue);
+    drop(refuse);
+    let _ = refuser.join();
     for h in handles {
         let _ = h.join();
     }
@@ -216,7 +237,7 @@ fn read_token(args: &Args) -> Result<Option<String>, CliError> {
 
 /// On SIGTERM or SIGINT: stop accepting (a connection to ourselves wakes
 /// the accept), let the workers finish, close the store.
-fn watch_signals(server: Arc<Server>, local: SocketAddr) -> Result<(), CliError> {
+fn watch_signals(stop: Arc<AtomicBool>, local: SocketAddr) -> Result<(), CliError> {
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
@@ -224,31 +245,34 @@ fn watch_signals(server: Arc<Server>, local: SocketAddr) -> Result<(), CliError>
     .map_err(|e| CliError::fatal(format!("cannot handle signals: {e}")))?;
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
-            server.stop.store(true, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
             let _ = TcpStream::connect_timeout(&local, Duration::from_secs(1));
         }
     });
     Ok(())
 }
 
-/// Every worker is busy and the queue is full: 503 now, not a wait.
-fn busy(server: &Server, stream: TcpStream) {
-    server.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
-    server.metrics.count_response(503);
+/// Answers connections that found every worker busy and the queue full:
+/// 503 now, not a wait. Its own thread, so the accepting thread never
+/// waits on a client; when it is behind too, a connection is just closed.
+fn refuse_busy(server: Arc<Server>, refused: Receiver<TcpStream>) {
     let limits = Limits {
-        write_timeout: Duration::from_millis(100),
+        write_timeout: Duration::from_millis(200),
         ..Limits::default()
     };
-    let response = Response::error(503, "every worker is busy; retry shortly").with("Retry-After", "1");
-    let _ = Connection::new(stream).respond(&response, false, false, &limits);
+    let response =
+        Response::error(503, "every worker is busy; retry shortly").with("Retry-After", "1");
+    for stream in refused {
+        server.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
+        server.metrics.count_response(503);
+        let mut conn = Connection::new(stream);
+        if conn.respond(&response, false, false, &limits).is_ok() {
+            conn.linger();
+        }
+    }
 }
 
-fn worker(
-    server: &Server,
-    slot: usize,
-    mut streams: Streams,
-    jobs: &Mutex<Receiver<TcpStream>>,
-) {
+fn worker(server: &Server, slot: usize, mut streams: Streams, jobs: &Mutex<Receiver<TcpStream>>) {
     loop {
         let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(stream) = next else { return };
@@ -278,8 +302,11 @@ fn serve_connection(server: &Server, slot: usize, streams: &mut Streams, mut con
         if conn
             .respond(&response, keep_alive, head_only, &server.limits)
             .is_err()
-            || !keep_alive
         {
+            return;
+        }
+        if !keep_alive {
+            conn.linger();
             return;
         }
     }
@@ -303,7 +330,8 @@ fn read_error(e: &ReadError) -> Response {
 
 /// Which methods a path allows, for 405.
 fn not_allowed(allowed: &'static str) -> Response {
-    Response::error(405, format!("method not allowed here; allowed: {allowed}")).with("Allow", allowed)
+    Response::error(405, format!("method not allowed here; allowed: {allowed}"))
+        .with("Allow", allowed)
 }
 
 /// Dispatches a request by method and path.
@@ -348,7 +376,10 @@ fn route(server: &Server, slot: usize, streams: &mut Streams, req: &Request) -> 
                 .render(&server.store.stats(), &server.store.sync_latency());
             Response::new(200, "text/plain; version=0.0.4; charset=utf-8", text)
         }
-        ["v1", ..] => Response::error(404, format!("no endpoint {}; see /v1/openapi.json", req.path)),
+        ["v1", ..] => Response::error(
+            404,
+            format!("no endpoint {}; see /v1/openapi.json", req.path),
+        ),
         _ => portal_page(server, &segments, req),
     }
 }
@@ -376,7 +407,11 @@ fn portal_page(server: &Server, segments: &[String], req: &Request) -> Response 
     };
     let response = match portal::page(&ctx, &path, &req.query) {
         Some(page) => Response::new(page.status, "text/html; charset=utf-8", page.body),
-        None => Response::new(404, "text/html; charset=utf-8", "<!doctype html><title>Not found</title><p>Not found. <a href=\"/\">Home</a>"),
+        None => Response::new(
+            404,
+            "text/html; charset=utf-8",
+            "<!doctype html><title>Not found</title><p>Not found. <a href=\"/\">Home</a>",
+        ),
     };
     server
         .metrics
@@ -410,7 +445,8 @@ fn portal_replay(server: &Server, id: &str, req: &Request) -> Response {
         encode(id),
         encode(&outcome)
     );
-    Response::new(303, "text/plain; charset=utf-8", "see the quarantine page").with("Location", location)
+    Response::new(303, "text/plain; charset=utf-8", "see the quarantine page")
+        .with("Location", location)
 }
 
 /// Percent-encodes everything but unreserved characters.
@@ -442,8 +478,11 @@ fn authorized(server: &Server, req: &Request, form_token: Option<&str>) -> Optio
                 .with("WWW-Authenticate", "Bearer error=\"invalid_token\""),
         ),
         None => Some(
-            Response::error(401, "this endpoint needs Authorization: Bearer TOKEN; nothing was done")
-                .with("WWW-Authenticate", "Bearer"),
+            Response::error(
+                401,
+                "this endpoint needs Authorization: Bearer TOKEN; nothing was done",
+            )
+            .with("WWW-Authenticate", "Bearer"),
         ),
     }
 }
