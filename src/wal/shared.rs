@@ -132,9 +132,7 @@ impl SyncTimes {
     pub(super) fn snapshot(&self) -> SyncHistogram {
         SyncHistogram {
             counts: std::array::from_fn(|i| {
-                self.counts
-                    .get(i)
-                    .map_or(0, |c| c.load(Ordering::Relaxed))
+                self.counts.get(i).map_or(0, |c| c.load(Ordering::Relaxed))
             }),
             sum_micros: self.sum_micros.load(Ordering::Relaxed),
         }
