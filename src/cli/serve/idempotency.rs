@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -40,6 +40,10 @@ pub const KEYED_BASE: u32 = 0x7000_0000;
 
 /// The longest key accepted.
 pub const MAX_KEY_BYTES: usize = 255;
+
+/// The longest journal line read (a claim with the longest key is about
+/// 400 bytes).
+const MAX_LINE_BYTES: usize = 4096;
 
 /// One journal line.
 #[derive(Debug, Serialize, Deserialize)]
@@ -387,15 +391,23 @@ fn read_lines(path: &Path) -> Result<HashMap<String, Record>, JournalError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(records),
         Err(e) => return Err(io_err("cannot open", path, e)),
     };
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
-        .map_err(|e| io_err("cannot read", path, e))?;
-    let count = lines.len();
-    for (i, text) in lines.iter().enumerate() {
-        let line: Line = match serde_json::from_str(text) {
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    for i in 0.. {
+        buf.clear();
+        // A line is under 400 bytes; a longer one is damage, and is not
+        // read whole.
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| io_err("cannot read", path, e))?;
+        if read == 0 {
+            break;
+        }
+        let last = !buf.ends_with(b"\n") && buf.len() <= MAX_LINE_BYTES;
+        let line: Line = match serde_json::from_slice(&buf) {
             Ok(line) => line,
-            Err(_) if i + 1 == count => break,
+            Err(_) if last => break,
             Err(e) => {
                 return Err(JournalError(format!(
                     "{} line {} is damaged ({e}); move the file away to start without it \
