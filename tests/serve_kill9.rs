@@ -43,7 +43,10 @@ fn send(server: std::net::SocketAddr, key: &str, body: &str) -> Option<(u64, u64
         server,
         "POST",
         "/v1/events",
-        &[("Idempotency-Key", key), ("Content-Type", "application/x-ndjson")],
+        &[
+            ("Idempotency-Key", key),
+            ("Content-Type", "application/x-ndjson"),
+        ],
         body.as_bytes(),
     )
     .ok()?;
@@ -106,7 +109,10 @@ fn kill9_of_the_server_keeps_every_acknowledged_batch_and_a_retry_counts_once() 
                 server.addr,
                 "POST",
                 "/v1/events",
-                &[("Idempotency-Key", &keys[i]), ("Content-Type", "application/x-ndjson")],
+                &[
+                    ("Idempotency-Key", &keys[i]),
+                    ("Content-Type", "application/x-ndjson"),
+                ],
                 bodies[i].as_bytes(),
             )
             .expect("retry");

@@ -161,12 +161,29 @@ fn accept(
         ));
     }
     let events = parsed.events.len() as u64;
-    match key {
+    let response = match key {
         None => commit(&mut streams.plain, parsed.events, None)
             .map(|lsn| receipt(server, lsn, events, false)),
         Some(key) => keyed(server, slot, &mut streams.keyed, key, req, parsed.events),
+    }?;
+    if req
+        .param("visible")
+        .is_some_and(|v| v == "true" || v == "1")
+    {
+        // As a direct stream: answered once queries see the batch too.
+        let lsn = server.store.stats().committed_lsn;
+        if !server.store.wait_applied(lsn, VISIBLE_WAIT) {
+            return Err(Refusal::new(
+                503,
+                "committed and durable, but not imported within 30 s; it will be, retry the query later",
+            ));
+        }
     }
+    Ok(response)
 }
+
+/// How long `?visible=true` waits for the import.
+const VISIBLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A keyed request: committed at most once per key; see `idempotency`.
 fn keyed(
