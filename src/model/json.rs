@@ -121,11 +121,23 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
-        // A set, not a scan of `items`: a 2 MiB line can hold 200k items.
-        let mut seen = HashSet::new();
+        // A scan of `items` while they are few (the usual update sets a
+        // handful), a set beyond: a 2 MiB line can hold 200k items.
+        const SCAN_UP_TO: usize = 16;
+        let mut seen: Option<HashSet<String>> = None;
         let mut items: Vec<(String, Value)> = Vec::new();
         while let Some((name, value)) = map.next_entry::<String, Value>()? {
-            if !seen.insert(name.clone()) {
+            let duplicate = match &mut seen {
+                Some(set) => !set.insert(name.clone()),
+                None if items.len() < SCAN_UP_TO => items.iter().any(|(n, _)| *n == name),
+                None => {
+                    let mut set: HashSet<String> = items.iter().map(|(n, _)| n.clone()).collect();
+                    let duplicate = !set.insert(name.clone());
+                    seen = Some(set);
+                    duplicate
+                }
+            };
+            if duplicate {
                 return Err(serde::de::Error::custom(format!(
                     "item {name} appears twice in data"
                 )));

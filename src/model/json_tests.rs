@@ -153,6 +153,20 @@ fn bad_lines_give_a_clear_error() {
         error(r#"{"op":"update","activity":"A","id":"1","data":{"X":1,"X":2}}"#)
             .contains("item X appears twice in data")
     );
+    // A duplicate is found whether it comes among the first items (a scan)
+    // or after many (a set): before, at and after the switch.
+    for dup_at in [3, 16, 17, 40] {
+        let items: Vec<String> = (0..dup_at)
+            .map(|i| format!("\"I{i}\":{i}"))
+            .chain(std::iter::once(format!("\"I{}\":0", dup_at / 2)))
+            .collect();
+        let line = format!(
+            r#"{{"op":"update","activity":"A","id":"1","data":{{{}}}}}"#,
+            items.join(",")
+        );
+        let dup = format!("item I{} appears twice in data", dup_at / 2);
+        assert!(error(&line).contains(&dup), "{dup_at}: {}", error(&line));
+    }
     assert!(
         error(r#"{"op":"update","activity":"A","id":"1","data":{"X":null}}"#)
             .contains("bad JSON line")

@@ -25,6 +25,34 @@ impl BufferedEventStream {
     }
 }
 
+impl BufferedEventStream {
+    /// Buffers `event` unless the batch is full: `Ok(false)` then, with
+    /// nothing buffered and nothing committed (where [`EventStream::push`]
+    /// would commit the full batch first). For callers whose batch must be
+    /// one commit or none, such as one HTTP request.
+    ///
+    /// ```
+    /// # use bamdb::{EventStream, Store, StoreOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// let mut stream = store.buffered_stream(0);
+    /// let begin = bamdb::model::Event {
+    ///     ts: stream.now(),
+    ///     activity: "PurchaseOrder".into(),
+    ///     id: "PO-1".into(),
+    ///     kind: bamdb::model::EventKind::Begin,
+    /// };
+    /// assert!(stream.try_push(&begin)?);
+    /// assert_eq!(stream.pending_events(), 1);
+    /// # drop(stream);
+    /// # store.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_push(&mut self, event: &Event) -> Result<bool, StoreError> {
+        self.core.try_push(event)
+    }
+}
+
 impl EventStream for BufferedEventStream {
     fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
         let mut receipt = None;

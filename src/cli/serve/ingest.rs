@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use bamdb::model::{parse_line_with, BatchEncoder, Event, JsonLine, Limits, ModelError, Timestamp};
+use bamdb::model::{parse_line_with, Event, JsonLine, Limits, Timestamp};
 use bamdb::{BufferedEventStream, EventStream, StoreError};
 use serde_json::{json, Map, Value};
 
@@ -138,18 +138,6 @@ fn accept(
     if parsed.events.is_empty() {
         return Err(Refusal::new(400, "the request holds no events"));
     }
-    fits_one_frame(&parsed.events, &limits)?;
-    if let Err(reasons) = server.store.check_events(parsed.events.clone()) {
-        let mut refusal = Refusal::new(
-            422,
-            "events do not match the deployed definitions; nothing was written",
-        );
-        refusal.errors = reasons
-            .into_iter()
-            .map(|reason| located(&parsed.origins, reason))
-            .collect();
-        return Err(refusal);
-    }
     let lag = server.store.stats().lag;
     if lag > server.options.max_lag {
         return Err(Refusal::new(
@@ -161,11 +149,31 @@ fn accept(
         ));
     }
     let events = parsed.events.len() as u64;
+    let stream = match key {
+        None => &mut streams.plain,
+        Some(_) => &mut streams.keyed,
+    };
+    // Encoded once, into the stream; checked (without a copy) after.
+    buffer(stream, &parsed.events)?;
+    if let Err(reasons) = server.store.check_events(parsed.events) {
+        stream.clear();
+        let mut refusal = Refusal::new(
+            422,
+            "events do not match the deployed definitions; nothing was written",
+        );
+        refusal.errors = reasons
+            .into_iter()
+            .map(|reason| located(&parsed.origins, reason))
+            .collect();
+        return Err(refusal);
+    }
     let response = match key {
-        None => commit(&mut streams.plain, parsed.events, None)
-            .map(|lsn| receipt(server, lsn, events, false)),
-        Some(key) => keyed(server, slot, &mut streams.keyed, key, req, parsed.events),
-    }?;
+        None => commit(stream, None).map(|lsn| receipt(server, lsn, events, false)),
+        Some(key) => keyed(server, slot, stream, key, req, events),
+    };
+    // Nothing stays buffered for the next request, whatever happened.
+    stream.clear();
+    let response = response?;
     if req
         .param("visible")
         .is_some_and(|v| v == "true" || v == "1")
@@ -192,10 +200,9 @@ fn keyed(
     stream: &mut BufferedEventStream,
     key: &str,
     req: &Request,
-    events: Vec<Event>,
+    count: u64,
 ) -> Result<Response, Refusal> {
     let body = fingerprint(&req.body);
-    let count = events.len() as u64;
     let journal_failed = |e: super::idempotency::JournalError| {
         Refusal::new(500, format!("idempotency journal: {e}"))
     };
@@ -203,7 +210,7 @@ fn keyed(
     for _ in 0..2 {
         match server.journal.claim(key, &body, count, slot).map_err(journal_failed)? {
             Claim::Commit { producer: _, seq } => {
-                return match commit(stream, events, Some(seq)) {
+                return match commit(stream, Some(seq)) {
                     Ok(lsn) => {
                         server.journal.done(key, lsn);
                         Ok(receipt(server, lsn, count, false))
@@ -270,18 +277,31 @@ fn receipt(server: &Server, lsn: u64, events: u64, replayed: bool) -> Response {
     }
 }
 
-/// Commits the events as one frame; returns its LSN once durable.
-fn commit(
-    stream: &mut BufferedEventStream,
-    events: Vec<Event>,
-    seq: Option<u64>,
-) -> Result<u64, Refusal> {
+/// Buffers the events of one request: all of them, or a 413 and none
+/// (they do not fit one commit).
+fn buffer(stream: &mut BufferedEventStream, events: &[Event]) -> Result<(), Refusal> {
     for event in events {
-        if let Err(e) = stream.push(event) {
-            stream.clear();
-            return Err(store_refusal(&e));
+        match stream.try_push(event) {
+            Ok(true) => {}
+            Ok(false) => {
+                stream.clear();
+                return Err(Refusal::new(
+                    413,
+                    "the batch does not fit one commit (at most 100,000 events and 16 MiB \
+                     encoded); send it in smaller requests",
+                ));
+            }
+            Err(e) => {
+                stream.clear();
+                return Err(Refusal::new(400, e.to_string()));
+            }
         }
     }
+    Ok(())
+}
+
+/// Commits what is buffered as one frame; returns its LSN once durable.
+fn commit(stream: &mut BufferedEventStream, seq: Option<u64>) -> Result<u64, Refusal> {
     let flushed = match seq {
         Some(seq) => stream.flush_sequenced(seq),
         None => stream.flush(),
@@ -289,10 +309,7 @@ fn commit(
     match flushed {
         Ok(Some(receipt)) => Ok(receipt.lsn),
         Ok(None) => Err(Refusal::new(500, "nothing was committed")),
-        Err(e) => {
-            stream.clear();
-            Err(store_refusal(&e))
-        }
+        Err(e) => Err(store_refusal(&e)),
     }
 }
 
@@ -301,29 +318,6 @@ fn store_refusal(e: &StoreError) -> Refusal {
         500,
         format!("the commit failed: {e}; whether it was written is unknown unless an Idempotency-Key was sent"),
     )
-}
-
-/// Refuses a batch that would not fit one frame (the stream would split
-/// it into two commits).
-fn fits_one_frame(events: &[Event], limits: &Limits) -> Result<(), Refusal> {
-    // u64::MAX: the longest sequence number, so the real header is never
-    // longer than this one's.
-    let mut shadow = BatchEncoder::with_limits(u32::MAX, u64::MAX, limits.clone());
-    for event in events {
-        match shadow.push(event) {
-            Ok(()) => {}
-            Err(ModelError::BatchFull { reason }) => {
-                return Err(Refusal::new(
-                    413,
-                    format!(
-                        "the batch does not fit one commit: {reason}; send it in smaller requests"
-                    ),
-                ))
-            }
-            Err(e) => return Err(Refusal::new(400, e.to_string())),
-        }
-    }
-    Ok(())
 }
 
 /// A reason of the definitions check (`event N (...): ...`) with where

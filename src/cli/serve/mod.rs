@@ -380,7 +380,7 @@ fn route(server: &Server, slot: usize, streams: &mut Streams, req: &Request) -> 
             404,
             format!("no endpoint {}; see /v1/openapi.json", req.path),
         ),
-        _ => portal_page(server, &segments, req),
+        _ => portal_page(server, req),
     }
 }
 
@@ -398,14 +398,14 @@ fn health(server: &Server) -> Response {
     )
 }
 
-fn portal_page(server: &Server, segments: &[String], req: &Request) -> Response {
+fn portal_page(server: &Server, req: &Request) -> Response {
     let started = Instant::now();
-    let path = format!("/{}", segments.join("/"));
     let ctx = portal::Context {
         store: &server.store,
         token_required: server.options.token.is_some(),
     };
-    let response = match portal::page(&ctx, &path, &req.query) {
+    // The portal splits and decodes the path itself (an id may hold '/').
+    let response = match portal::page(&ctx, &req.path, &req.query) {
         Some(page) => Response::new(page.status, "text/html; charset=utf-8", page.body),
         None => Response::new(
             404,
