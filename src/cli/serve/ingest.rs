@@ -57,7 +57,32 @@ impl Refusal {
 /// JSON lines, a position for CloudEvents) for error messages.
 struct Parsed {
     events: Vec<Event>,
-    origins: Vec<Value>,
+    origins: Vec<Origin>,
+}
+
+/// Where an event came from: kept cheap (built for every event), turned
+/// into JSON only for an error.
+pub(super) enum Origin {
+    /// A JSON line, by its 1-based number.
+    Line(usize),
+    /// A CloudEvent, by its 1-based position, with its `id` attribute.
+    Event(usize, Value),
+}
+
+impl Origin {
+    fn fields(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        match self {
+            Origin::Line(n) => {
+                out.insert("line".into(), json!(n));
+            }
+            Origin::Event(n, id) => {
+                out.insert("event".into(), json!(n));
+                out.insert("id".into(), id.clone());
+            }
+        }
+        out
+    }
 }
 
 /// How the body is framed, from its Content-Type.
@@ -322,15 +347,14 @@ fn store_refusal(e: &StoreError) -> Refusal {
 
 /// A reason of the definitions check (`event N (...): ...`) with where
 /// that event came from.
-fn located(origins: &[Value], reason: String) -> Value {
+fn located(origins: &[Origin], reason: String) -> Value {
     let index = reason
         .strip_prefix("event ")
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse::<usize>().ok());
-    let mut out = match index.and_then(|i| origins.get(i)) {
-        Some(Value::Object(origin)) => origin.clone(),
-        _ => Map::new(),
-    };
+    let mut out = index
+        .and_then(|i| origins.get(i))
+        .map_or_else(Map::new, Origin::fields);
     out.insert("reason".into(), Value::String(reason));
     Value::Object(out)
 }
@@ -354,7 +378,7 @@ fn json_lines(body: &[u8], limits: &Limits, now: Timestamp) -> Result<Parsed, Re
             Ok(text) => match parse_line_with(text, limits) {
                 Ok(JsonLine::Event(ev)) => {
                     parsed.events.push(ev.into_event(now));
-                    parsed.origins.push(json!({ "line": number }));
+                    parsed.origins.push(Origin::Line(number));
                     continue;
                 }
                 Ok(JsonLine::Flush { .. } | JsonLine::Clear) => {
@@ -410,7 +434,7 @@ fn cloud_events(
         match cloud_event(item, limits, now) {
             Ok(event) => {
                 parsed.events.push(event);
-                parsed.origins.push(json!({ "event": number, "id": ce_id }));
+                parsed.origins.push(Origin::Event(number, ce_id));
             }
             Err(reason) => errors.push(json!({ "event": number, "id": ce_id, "reason": reason })),
         }

@@ -60,7 +60,7 @@ fn cloud_events_map_type_data_and_time() {
 
 #[test]
 fn definition_reasons_are_located_to_their_line() {
-    let origins = vec![json!({"line": 2}), json!({"line": 5})];
+    let origins = vec![Origin::Line(2), Origin::Line(5)];
     let v = located(
         &origins,
         "event 1 (begin X/1): activity X is not deployed".into(),
