@@ -252,7 +252,7 @@ proptest! {
                 s.since = since.map(|h| Timestamp::from_micros(BASE + h * HOUR));
                 s.until = s.since.map(|t| Timestamp::from_micros(t.as_micros() + 40 * HOUR));
             }
-            s.limit = (i % 4 == 1).then_some(7);
+            s.limit = [None, Some(7), Some(1), Some(40)][i % 4];
             prop_assert_eq!(store.search(&s).unwrap(), s.run(all.clone()), "search {:?}", f);
             for mut a in aggregations() {
                 a.filters = parse(f);

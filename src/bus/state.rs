@@ -140,7 +140,10 @@ impl BusState {
     ) -> Result<(), ImportFileError> {
         self.nodes.scan(activity, |key, node| {
             if node.parent.is_none() && node.begun.is_some() {
-                let mut i = self.merge(key, false).into_instance();
+                let merged = self
+                    .merge_alone(key, node)
+                    .unwrap_or_else(|| self.merge(key, false));
+                let mut i = merged.into_instance();
                 i.status = Status::Active;
                 visit(i)
             } else {

@@ -203,12 +203,43 @@ impl BusState {
 
     /// [`BusState::merge`] of the tree's keys, already collected.
     pub(super) fn merge_keys(&self, top: &Key, keys: &[Key], completed: bool) -> StoredInstance {
+        let nodes: Vec<NodeRef<'_>> = keys.iter().filter_map(|k| self.nodes.get(k)).collect();
+        let begun = self.nodes.get(top).and_then(|n| n.begun).map(|s| s.ts);
+        self.merge_nodes(top, keys, &nodes, begun, completed)
+    }
+
+    /// The instance of an active root without continuations, from its
+    /// node already in hand (a scan of the active nodes has it: reading
+    /// it again by key would look it up in the runs twice more).
+    pub(super) fn merge_alone(&self, top: &Key, node: &Node) -> Option<StoredInstance> {
+        if !node.tokens.is_empty() {
+            return None;
+        }
+        let begun = node.begun.map(|s| s.ts);
+        Some(self.merge_nodes(
+            top,
+            std::slice::from_ref(top),
+            &[NodeRef::Dirty(node)],
+            begun,
+            false,
+        ))
+    }
+
+    /// [`BusState::merge_keys`] of the nodes, already read (`keys[0]` is
+    /// `top`; `begun`, its begin).
+    fn merge_nodes(
+        &self,
+        top: &Key,
+        keys: &[Key],
+        nodes: &[NodeRef<'_>],
+        begun: Option<i64>,
+        completed: bool,
+    ) -> StoredInstance {
         let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
         let mut references = Vec::new();
         let mut relations = Vec::new();
         let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
-        let nodes: Vec<NodeRef<'_>> = keys.iter().filter_map(|k| self.nodes.get(k)).collect();
-        for node in &nodes {
+        for node in nodes {
             for (name, (value, stamp)) in &node.items {
                 let newer = items.get(name.as_str()).is_none_or(|(v, s)| {
                     stamp > s || (stamp == s && value_order(value, v).is_gt())
@@ -241,7 +272,6 @@ impl BusState {
         };
         let mut continuations: Vec<String> = keys.iter().skip(1).map(|k| k.1.clone()).collect();
         continuations.sort();
-        let begun = self.nodes.get(top).and_then(|n| n.begun).map(|s| s.ts);
         StoredInstance {
             activity: top.0.clone(),
             id: top.1.clone(),

@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp};
-use crate::segments::columns::{ActivityColumns, ColumnId};
+use crate::segments::columns::{ActivityColumns, Column, ColumnId};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
@@ -246,15 +246,16 @@ impl Snapshot {
         Snapshot::take_first(source, activity, status, None)
     }
 
-    /// [`Snapshot::take`] for a search: one of active instances only with a
-    /// limit reads only the active instances it can return (active
-    /// instances sort by id, the order a scan of them reads).
+    /// [`Snapshot::take`] for a search: one with a limit of `n` reads only
+    /// the first `n` active instances it selects (active instances sort
+    /// by id, the order a scan of them reads, and after every completed
+    /// one: no more than `n` of them can be returned).
     pub(crate) fn for_search(
         source: &dyn Source,
         search: &Search,
     ) -> Result<Snapshot, ImportFileError> {
         let first = match (search.status, search.limit) {
-            (StatusFilter::Active, Some(n)) => Some((&search.selection, n)),
+            (StatusFilter::Active | StatusFilter::All, Some(n)) => Some((&search.selection, n)),
             _ => None,
         };
         Snapshot::take_first(source, &search.activity, search.status, first)
@@ -313,27 +314,56 @@ fn current_instances(
 
 /// Runs `search` over the snapshot; an error names a file that could not
 /// be read.
+///
+/// With a limit of `n`, the rows a file's projection selects are not all
+/// read: results come ordered by end time (then id), so only the rows
+/// whose end is at or before the `n`th smallest end among every file's
+/// selected rows can be among the first `n` (the ties at that end are all
+/// kept, for the id order to decide). Those records are read, the rest
+/// never are.
 pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, ImportFileError> {
     let mut candidates = snapshot.in_memory;
-    for (file, superseded) in &snapshot.files {
+    // (end µs, file index, row) of the rows a limited search may return,
+    // and the columns of their files (for the record offsets).
+    let mut limited: Vec<(i64, usize, u32)> = Vec::new();
+    let mut limited_cols: Vec<Option<ActivityColumns>> = Vec::new();
+    let mut wanted = selection_columns(search);
+    if search.limit.is_some() {
+        wanted.push(ColumnId::End);
+    }
+    for (index, (file, superseded)) in snapshot.files.iter().enumerate() {
+        limited_cols.push(None);
         let scan = plan_scan(file, search)?;
         if scan == FileScan::Skip {
             continue;
         }
-        let wanted = selection_columns(search);
         let Some(cols) = file.activity_columns(&search.activity, &wanted, scan.runs())? else {
             continue;
         };
-        let cols = &cols;
         // The column projection has no ids to skip superseded records by:
         // a file that holds some is read record by record.
         let selected = if superseded.is_empty() {
-            search.select_columns(cols, scan.runs())
+            search.select_columns(&cols, scan.runs())
         } else {
             None
         };
-        match selected {
-            Some(rows) => {
+        match (selected, search.limit, &*cols.end) {
+            (Some(rows), Some(_), Column::Timestamp { values, set }) => {
+                for row in rows {
+                    let at = row as usize;
+                    // A completed instance always has an end; one without
+                    // sorts last, as an active one does.
+                    let end = match (values.get(at), set.get(at)) {
+                        (Some(&v), Some(true)) => v,
+                        _ => i64::MAX,
+                    };
+                    limited.push((end, index, row));
+                }
+                if let Some(slot) = limited_cols.last_mut() {
+                    *slot = Some(cols);
+                }
+            }
+            (Some(rows), ..) => {
                 for row in rows {
                     let offset = cols.offsets.get(row as usize).unwrap_or(0);
                     let rec = file.record(offset)?;
@@ -343,16 +373,45 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
                 // next search would fault them in again, and they are
                 // few (a full scan of the records releases its pages).
             }
-            None => candidates.extend(current_instances(
+            (None, ..) => candidates.extend(current_instances(
                 file,
-                cols,
+                &cols,
                 &scan,
                 &search.activity,
                 superseded,
             )?),
         }
     }
+    if let Some(n) = search.limit {
+        keep_first_ends(&mut limited, n);
+        // Read in file order, each file front to back.
+        limited.sort_unstable_by_key(|&(_, file, row)| (file, row));
+        for (_, index, row) in limited {
+            let (Some((file, _)), Some(Some(cols))) =
+                (snapshot.files.get(index), limited_cols.get(index))
+            else {
+                continue;
+            };
+            let rec = file.record(cols.offsets.get(row as usize).unwrap_or(0))?;
+            candidates.push(rec.into_instance());
+        }
+    }
     Ok(search.run(candidates))
+}
+
+/// Keeps the rows whose end is at or before the `n`th smallest end (all
+/// of them when there are at most `n`; none when `n` is 0).
+fn keep_first_ends(rows: &mut Vec<(i64, usize, u32)>, n: usize) {
+    if n == 0 {
+        rows.clear();
+        return;
+    }
+    if rows.len() <= n {
+        return;
+    }
+    let (_, nth, _) = rows.select_nth_unstable_by_key(n - 1, |&(end, ..)| end);
+    let last_end = nth.0;
+    rows.retain(|&(end, ..)| end <= last_end);
 }
 
 /// A file an aggregation reads record by record: its index in the

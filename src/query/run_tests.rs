@@ -172,3 +172,28 @@ fn a_narrow_window_keeps_only_the_blocks_it_overlaps() {
     sel.since = None;
     assert_eq!(plan_scan_in(&dir, &sel), FileScan::All);
 }
+
+#[test]
+fn a_limited_search_keeps_the_first_ends_and_every_tie_at_the_last() {
+    let rows = |ends: &[i64]| -> Vec<(i64, usize, u32)> {
+        ends.iter()
+            .enumerate()
+            .map(|(i, &e)| (e, 0, i as u32))
+            .collect()
+    };
+    let kept = |mut r: Vec<(i64, usize, u32)>, n| {
+        keep_first_ends(&mut r, n);
+        let mut ends: Vec<i64> = r.iter().map(|x| x.0).collect();
+        ends.sort_unstable();
+        ends
+    };
+    assert_eq!(kept(rows(&[5, 1, 3, 3, 9, 3]), 2), [1, 3, 3, 3]);
+    assert_eq!(kept(rows(&[5, 1, 3]), 3), [1, 3, 5]);
+    assert_eq!(kept(rows(&[5, 1, 3]), 10), [1, 3, 5]);
+    assert_eq!(kept(rows(&[5, 1, 3]), 1), [1]);
+    assert!(kept(rows(&[5, 1, 3]), 0).is_empty());
+    assert_eq!(
+        kept(rows(&[i64::MAX, 2, i64::MAX]), 2),
+        [2, i64::MAX, i64::MAX]
+    );
+}

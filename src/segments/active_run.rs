@@ -84,6 +84,20 @@ impl<'a> RunEntry<'a> {
     }
 }
 
+/// A [`RunEntry`] with its key not yet checked to be UTF-8.
+#[derive(Debug, Clone, Copy)]
+struct RawEntry<'a> {
+    activity: &'a [u8],
+    id: &'a [u8],
+    value: Option<&'a [u8]>,
+}
+
+impl<'a> RawEntry<'a> {
+    fn key(&self) -> (&'a [u8], &'a [u8]) {
+        (self.activity, self.id)
+    }
+}
+
 /// What was written or verified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct RunSummary {
@@ -760,7 +774,10 @@ impl ActiveRun {
     }
 
     /// Index entry `i`: where block `i` starts and its first key.
-    fn index_entry(&self, i: usize) -> Result<(usize, &str, &str), ImportFileError> {
+    /// Index entry `i`: its block's offset and first key, as bytes (a
+    /// lookup compares bytes, which order as the strings do; the keys'
+    /// UTF-8 is checked where entries are read as text).
+    fn index_entry(&self, i: usize) -> Result<(usize, &[u8], &[u8]), ImportFileError> {
         let l = &self.layout;
         let slot = l.table_offset + i * 8;
         let rel = LE::read_u64(self.checked(slot..slot + 8, "the index table")?);
@@ -790,11 +807,7 @@ impl ActiveRun {
         }
         let key = self.checked(at + INDEX_FIXED..key_end, "the index")?;
         let (a, id) = key.split_at(a_len);
-        let text = |b| {
-            std::str::from_utf8(b)
-                .map_err(|_| self.corrupt(at, format!("index entry {i}: key is not UTF-8")))
-        };
-        Ok((block, text(a)?, text(id)?))
+        Ok((block, a, id))
     }
 
     /// How many blocks start with a key at or before `key`.
@@ -803,7 +816,7 @@ impl ActiveRun {
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let (_, a, i) = self.index_entry(mid)?;
-            if key_of(a, i) <= key {
+            if (a, i) <= key {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -839,8 +852,8 @@ impl ActiveRun {
             return Err(self.corrupt(at, format!("block {i} checksum mismatch")));
         }
         let block = Block { at, body };
-        let (first, next) = self.entry(&block, 0)?;
-        if first.key() != key_of(first_a, first_i) {
+        let (first, next) = self.raw_entry(&block, 0)?;
+        if first.key() != (first_a, first_i) {
             return Err(self.corrupt(at, format!("block {i} does not start with its index key")));
         }
         if len > BLOCK_TARGET && next != len {
@@ -852,12 +865,39 @@ impl ActiveRun {
         Ok(block)
     }
 
-    /// The entry at `pos` of `block`'s body, and where the next starts.
+    /// The entry at `pos` of `block`'s body, its key checked to be UTF-8,
+    /// and where the next starts.
     fn entry<'a>(
         &self,
         block: &Block<'a>,
         pos: usize,
     ) -> Result<(RunEntry<'a>, usize), ImportFileError> {
+        let (raw, next) = self.raw_entry(block, pos)?;
+        let text = |b| {
+            std::str::from_utf8(b).map_err(|_| {
+                self.corrupt(
+                    block.at,
+                    format!("entry at {pos} of the block: key is not UTF-8"),
+                )
+            })
+        };
+        Ok((
+            RunEntry {
+                activity: text(raw.activity)?,
+                id: text(raw.id)?,
+                value: raw.value,
+            },
+            next,
+        ))
+    }
+
+    /// The entry at `pos` of `block`'s body with its key as bytes, and
+    /// where the next starts: what a lookup compares.
+    fn raw_entry<'a>(
+        &self,
+        block: &Block<'a>,
+        pos: usize,
+    ) -> Result<(RawEntry<'a>, usize), ImportFileError> {
         let body = block.body;
         let damaged =
             |what: &str| self.corrupt(block.at, format!("entry at {pos} of the block: {what}"));
@@ -870,9 +910,7 @@ impl ActiveRun {
         let a_len = usize::from(LE::read_u16(lens));
         let i_len = usize::from(lens.get(2..).map_or(0, LE::read_u16));
         let key = get(pos + 4, a_len + i_len)?;
-        let (a, i) = key.split_at(a_len);
-        let text = |b| std::str::from_utf8(b).map_err(|_| damaged("key is not UTF-8"));
-        let (activity, id) = (text(a)?, text(i)?);
+        let (activity, id) = key.split_at(a_len);
         let at = pos + 4 + a_len + i_len;
         let tag_len = get(at, 5)?;
         let tag = tag_len.first().copied().unwrap_or(u8::MAX);
@@ -889,7 +927,7 @@ impl ActiveRun {
             _ => return Err(damaged(&format!("unknown tag {tag}"))),
         };
         Ok((
-            RunEntry {
+            RawEntry {
                 activity,
                 id,
                 value,
@@ -912,7 +950,7 @@ impl ActiveRun {
         let block = self.block(i)?;
         let mut pos = 0;
         while pos < block.body.len() {
-            let (entry, next) = self.entry(&block, pos)?;
+            let (entry, next) = self.raw_entry(&block, pos)?;
             match entry.key().cmp(&key) {
                 Ordering::Less => pos = next,
                 Ordering::Equal => {
