@@ -23,8 +23,15 @@ use super::error::ImportFileError;
 use super::record::{StoredInstance, StoredValue};
 
 /// Below this many distinct values a text column is always dictionary
-/// encoded; above it, only while distinct values are at most half the rows.
+/// encoded; above it, only when distinct values are at most half its
+/// rows, decided once the file's rows are all seen (so the order of the
+/// rows does not matter: 5,000 customers that come round-robin are
+/// encoded as well as sorted ones).
 const SMALL_DICTIONARY: usize = 4096;
+
+/// No dictionary grows past this many values while it is built: the
+/// builder's memory stays bounded whatever the file holds.
+const MAX_DICTIONARY: usize = 1 << 16;
 
 /// Code of an unset text value.
 pub(crate) const UNSET: u32 = u32::MAX;
@@ -330,7 +337,7 @@ impl ColumnBuilder {
                 let code = match index.get(text.as_str()) {
                     Some(&code) => code,
                     None => {
-                        let too_many = dict.len() >= SMALL_DICTIONARY && dict.len() > row / 2;
+                        let too_many = dict.len() >= MAX_DICTIONARY;
                         let Ok(code) = u32::try_from(dict.len()) else {
                             *self = ColumnBuilder::Unavailable;
                             return;
@@ -380,6 +387,11 @@ impl ColumnBuilder {
             ColumnBuilder::Timestamp(v, s) => {
                 let (values, set) = pad(v, s, rows);
                 Column::Timestamp { values, set }
+            }
+            ColumnBuilder::Text { dict, .. }
+                if dict.len() > SMALL_DICTIONARY && dict.len() > rows / 2 =>
+            {
+                Column::Unavailable
             }
             ColumnBuilder::Text {
                 mut codes, dict, ..

@@ -90,3 +90,30 @@ fn a_text_column_of_unique_values_is_not_a_dictionary() {
         Column::Unavailable
     ));
 }
+
+#[test]
+fn a_text_column_of_many_repeated_values_is_a_dictionary_whatever_their_order() {
+    // 5,000 customers round-robin over 20,000 rows: the first 5,000 rows
+    // are all distinct, yet the column is a quarter distinct in the end.
+    let customers = SMALL_DICTIONARY + 904;
+    let n = 4 * customers;
+    let cols = FileColumns::build((0..n).map(|i| {
+        Ok((
+            i as u64,
+            rec(
+                &i.to_string(),
+                vec![("C", StoredValue::Text(format!("c{}", i % customers)))],
+                Some(1),
+            ),
+        ))
+    }))
+    .unwrap();
+    match &*cols.activities["A"].items["C"] {
+        Column::Text { codes, dict } => {
+            assert_eq!(dict.len(), customers);
+            assert_eq!(codes.len(), n);
+            assert_eq!(dict[codes[customers + 7] as usize], "c7");
+        }
+        other => panic!("{other:?}"),
+    }
+}

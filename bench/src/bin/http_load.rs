@@ -10,8 +10,8 @@
 //! - `inprocess --dir D [--clients 8] [--per-request 100] [--secs 10]`:
 //!   the same activities through `buffered_stream`s of a `Store` in this
 //!   process, one flush per N activities, until `sync`.
-//! - `fill --dir D --instances N`: a store of N completed instances (the
-//!   query data set of `bamdb::fixture`).
+//! - `fill --dir D --instances N [--active M]`: a store of N completed
+//!   instances (the query data set of `bamdb::fixture`) and M active ones.
 //! - `get --addr A --instances N [--requests 20000] [--clients 1]`: GETs
 //!   of random instances over kept-alive connections; latency percentiles.
 //! - `pages --addr A --path P [--requests 30]`: the latency of one page.
@@ -37,6 +37,7 @@ struct Args {
     per_request: usize,
     secs: f64,
     instances: u64,
+    active: u64,
     requests: usize,
     path: String,
 }
@@ -50,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
         per_request: 100,
         secs: 10.0,
         instances: 0,
+        active: 0,
         requests: 20_000,
         path: "/".into(),
     };
@@ -67,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
             "--per-request" => a.per_request = num(value()?)? as usize,
             "--secs" => a.secs = num(value()?)?,
             "--instances" => a.instances = num(value()?)? as u64,
+            "--active" => a.active = num(value()?)? as u64,
             "--requests" => a.requests = num(value()?)? as usize,
             "--path" => a.path = value()?,
             other => return Err(format!("unknown argument {other}")),
@@ -281,6 +284,24 @@ fn fill(a: &Args) {
     let mut s = store.buffered_stream(0);
     for i in 0..a.instances {
         CompletedOrder::new(i).report(&mut s).expect("push");
+        if i % 100 == 99 {
+            s.flush().expect("flush");
+        }
+    }
+    // Then `--active` orders begun and never ended (ids after the
+    // completed ones), with a Customer and a Region.
+    for i in a.instances..a.instances + a.active {
+        let o = CompletedOrder::new(i);
+        s.begin(ACTIVITY, &o.id).expect("push");
+        s.update(
+            ACTIVITY,
+            &o.id,
+            [
+                ("Customer", bamdb::model::Value::from(o.customer.as_str())),
+                ("Region", bamdb::model::Value::from(o.region)),
+            ],
+        )
+        .expect("push");
         if i % 100 == 99 {
             s.flush().expect("flush");
         }
