@@ -380,6 +380,8 @@ fn route(server: &Server, slot: usize, streams: &mut Streams, req: &Request) -> 
             404,
             format!("no endpoint {}; see /v1/openapi.json", req.path),
         ),
+        // Browsers ask for it; an empty answer keeps their consoles quiet.
+        ["favicon.ico"] => Response::new(204, "image/x-icon", Vec::new()),
         _ => portal_page(server, req),
     }
 }
