@@ -279,6 +279,15 @@ fn each_limit_is_enforced_with_a_clear_message() {
         ]),
         "invalid input: item A appears twice in one update",
     );
+    // Past the scan, a set finds it too.
+    let mut many: Vec<(String, Value)> =
+        (0..40).map(|i| (format!("I{i}"), Value::Int(i))).collect();
+    many.push(("I3".into(), Value::Int(0)));
+    refused(
+        l(),
+        update(many),
+        "invalid input: item I3 appears twice in one update",
+    );
     refused(
         l(),
         update(vec![("A".into(), Value::Float(f64::NAN))]),

@@ -217,10 +217,18 @@ impl EventKind {
                         limits.max_items_per_update
                     )));
                 }
-                let mut seen = HashSet::with_capacity(items.len());
-                for (name, value) in items {
+                // A scan while the items are few (an update usually sets a
+                // handful), a set beyond (up to the item limit).
+                const SCAN_UP_TO: usize = 16;
+                let mut seen: Option<HashSet<&str>> =
+                    (items.len() > SCAN_UP_TO).then(|| HashSet::with_capacity(items.len()));
+                for (i, (name, value)) in items.iter().enumerate() {
                     check_chars("item name", name, limits.max_name_chars)?;
-                    if !seen.insert(name.as_str()) {
+                    let twice = match &mut seen {
+                        Some(set) => !set.insert(name.as_str()),
+                        None => items.iter().take(i).any(|(n, _)| n == name),
+                    };
+                    if twice {
                         return Err(invalid(format!("item {name} appears twice in one update")));
                     }
                     check_value(name, value, limits)?;
@@ -273,9 +281,19 @@ impl Event {
     /// in one update, text lengths, finite floats, timestamps in years
     /// 0000..=9999. The error names the field and the limit.
     pub fn validate(&self, limits: &Limits) -> Result<(), ModelError> {
-        check_ts("timestamp", self.ts)?;
-        check_chars("activity", &self.activity, limits.max_name_chars)?;
-        check_chars("id", &self.id, limits.max_name_chars)?;
+        Event::validate_head(self.ts, &self.activity, &self.id, limits)?;
         self.kind.validate(limits)
+    }
+
+    /// The checks of [`Event::validate`] that do not depend on the kind.
+    pub(crate) fn validate_head(
+        ts: Timestamp,
+        activity: &str,
+        id: &str,
+        limits: &Limits,
+    ) -> Result<(), ModelError> {
+        check_ts("timestamp", ts)?;
+        check_chars("activity", activity, limits.max_name_chars)?;
+        check_chars("id", id, limits.max_name_chars)
     }
 }

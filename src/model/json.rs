@@ -181,9 +181,9 @@ pub fn parse_line_with(line: &str, limits: &Limits) -> Result<JsonLine, ModelErr
             limits.max_json_line_bytes
         )));
     }
-    let raw: RawLine = serde_json::from_str(line.trim_end_matches(['\r', '\n']))
+    let mut raw: RawLine = serde_json::from_str(line.trim_end_matches(['\r', '\n']))
         .map_err(|e| invalid(format!("bad JSON line: {e}")))?;
-    let op = raw.op.clone();
+    let op = std::mem::take(&mut raw.op);
     let allowed: &[&str] = match op.as_str() {
         "flush" => &["seq"],
         "clear" => &[],
@@ -244,13 +244,12 @@ pub fn parse_line_with(line: &str, limits: &Limits) -> Result<JsonLine, ModelErr
         id: need(raw.id, "id")?,
         kind,
     };
-    let check = Event {
-        ts: event.ts.unwrap_or(Timestamp::EPOCH),
-        activity: event.activity.clone(),
-        id: event.id.clone(),
-        kind: EventKind::Begin,
-    };
-    check.validate(limits)?;
+    Event::validate_head(
+        event.ts.unwrap_or(Timestamp::EPOCH),
+        &event.activity,
+        &event.id,
+        limits,
+    )?;
     event.kind.validate(limits)?;
     Ok(JsonLine::Event(event))
 }
