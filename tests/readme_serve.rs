@@ -4,17 +4,9 @@
 //! commands print. Needs `curl` (`.ci/run` installs it); without it the
 //! test says so and passes.
 
-use std::process::Command;
+mod readme_common;
 
-fn serve_block(readme: &str) -> String {
-    let start = readme
-        .find("## Serve and portal")
-        .expect("README has the serve section");
-    let rest = &readme[start..];
-    let open = rest.find("```sh\n").expect("a sh block under the heading") + 6;
-    let close = rest[open..].find("\n```\n").expect("the block ends") + open;
-    rest[open..close].to_string()
-}
+use std::process::Command;
 
 #[test]
 fn readme_serve_section_works_as_written() {
@@ -22,14 +14,12 @@ fn readme_serve_section_works_as_written() {
         eprintln!("skipped: curl is not installed");
         return;
     }
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("read README.md");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
     let mut script = String::from("set -eux\n");
-    for line in serve_block(&readme).lines() {
+    for line in readme_common::sh_block("## Serve and portal").lines() {
         let line = line.replace("8080", &port.to_string());
         script.push_str(&line);
         script.push('\n');
@@ -47,22 +37,7 @@ fn readme_serve_section_works_as_written() {
         bamdb::fixture::definitions_json(bamdb::fixture::BRIEF),
     )
     .expect("defs.json");
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_bamdb"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(tmp.path())
-        .env("PATH", path)
-        .output()
-        .expect("run bash");
+    let out = readme_common::run_script(&script, tmp.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");

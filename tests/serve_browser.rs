@@ -31,6 +31,17 @@ fn chromium() -> Option<&'static str> {
 /// a screenshot into `shot`. Returns the DOM (or nothing) and the console
 /// lines it logged.
 fn browse(bin: &str, profile: &Path, url: &str, shot: Option<&Path>) -> (String, Vec<String>) {
+    browse_at(bin, profile, url, shot, "1000,1000")
+}
+
+/// [`browse`] in a window of `size` (`W,H` pixels).
+fn browse_at(
+    bin: &str,
+    profile: &Path,
+    url: &str,
+    shot: Option<&Path>,
+    size: &str,
+) -> (String, Vec<String>) {
     let mut cmd = Command::new(bin);
     cmd.args([
         "--headless",
@@ -42,8 +53,8 @@ fn browse(bin: &str, profile: &Path, url: &str, shot: Option<&Path>) -> (String,
         "--no-first-run",
         "--enable-logging=stderr",
         "--v=0",
-        "--window-size=1000,1000",
     ])
+    .arg(format!("--window-size={size}"))
     .arg(format!("--user-data-dir={}", profile.display()));
     match shot {
         Some(path) => cmd.arg(format!("--screenshot={}", path.display())),
@@ -138,6 +149,15 @@ fn the_portal_works_in_headless_chromium_without_console_errors() {
         .replace("&amp;", "&");
     let (_, console) = browse(bin, &profile, &search, Some(&shots.join("search.png")));
     assert!(console.is_empty(), "search: {console:?}");
+    // On a phone's width (the page scales to it, tables scroll).
+    let (_, console) = browse_at(
+        bin,
+        &profile,
+        &search,
+        Some(&shots.join("search-phone.png")),
+        "390,844",
+    );
+    assert!(console.is_empty(), "search on a phone: {console:?}");
 
     let instance = format!("{base}{link}");
     let (dom, console) = browse(bin, &profile, &instance, None);
@@ -164,7 +184,7 @@ fn the_portal_works_in_headless_chromium_without_console_errors() {
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "not a screenshot"
     );
-    for name in ["search.png", "instance.png"] {
+    for name in ["search.png", "search-phone.png", "instance.png"] {
         let bytes = std::fs::read(shots.join(name)).expect("screenshot");
         assert!(bytes.starts_with(b"\x89PNG"), "{name}");
     }

@@ -231,8 +231,22 @@ fn ingest(a: &Args) {
         std::thread::sleep(Duration::from_millis(2));
     }
     let caught_up = started.elapsed();
-    let mut out = print_latencies("ack", lat);
-    out["mode"] = "http".into();
+    print_ingest("http", a, lat, events, acked, caught_up);
+}
+
+/// One ingest figure: latencies, events/s until the last acknowledgement
+/// and until the import caught up.
+fn print_ingest(
+    mode: &str,
+    a: &Args,
+    lat: Vec<Duration>,
+    events: u64,
+    acked: Duration,
+    caught_up: Duration,
+) {
+    let what = if mode == "http" { "ack" } else { "flush" };
+    let mut out = print_latencies(what, lat);
+    out["mode"] = mode.into();
     out["clients"] = a.clients.into();
     out["per_request"] = a.per_request.into();
     out["events"] = events.into();
@@ -283,14 +297,7 @@ fn inprocess(a: &Args) {
     let acked = started.elapsed();
     assert!(store.sync(Duration::from_secs(3600)));
     let caught_up = started.elapsed();
-    let mut out = print_latencies("flush", lat);
-    out["mode"] = "inprocess".into();
-    out["clients"] = a.clients.into();
-    out["per_request"] = a.per_request.into();
-    out["events"] = events.into();
-    out["events_per_s_acked"] = ((events as f64 / acked.as_secs_f64()).round()).into();
-    out["events_per_s_imported"] = ((events as f64 / caught_up.as_secs_f64()).round()).into();
-    println!("{out}");
+    print_ingest("inprocess", a, lat, events, acked, caught_up);
     store.close().expect("close");
 }
 

@@ -27,17 +27,11 @@ pub fn render(ctx: &Context<'_>, activity: &str, params: Params<'_>) -> Page {
     };
     let form = AggregateForm::read(params);
     let mut body = String::new();
-    let _ = writeln!(
-        body,
-        "<p>{} · <a href=\"/\">all activities</a></p>",
-        link(
-            &format!(
-                "{}{}",
-                html::search_href(activity),
-                query_string(&form.selection.pairs())
-            ),
-            "Search this selection"
-        )
+    html::other_view(
+        &mut body,
+        &html::search_href(activity),
+        &form.selection.pairs(),
+        "Search this selection",
     );
     form.render(&mut body, &html::aggregate_href(activity), &def);
     let status = match form.parse(activity) {

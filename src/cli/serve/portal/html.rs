@@ -119,6 +119,22 @@ pub fn instance_href(activity: &str, id: &str) -> String {
     format!("/activities/{}/instances/{}", encode(activity), encode(id))
 }
 
+/// The line under a search or aggregation page's title: a link to the
+/// other view of the same selection (`href` with `pairs` as its query),
+/// and one to the home page.
+pub fn other_view<K: AsRef<str>, V: AsRef<str>>(
+    out: &mut String,
+    href: &str,
+    pairs: &[(K, V)],
+    label: &str,
+) {
+    let _ = writeln!(
+        out,
+        "<p>{} · <a href=\"/\">all activities</a></p>",
+        link(&format!("{href}{}", query_string(pairs)), label)
+    );
+}
+
 /// `<a href="...">text</a>` with both escaped.
 pub fn link(href: &str, text: &str) -> String {
     format!("<a href=\"{}\">{}</a>", esc(href), esc(text))

@@ -9,7 +9,7 @@ use bamdb::model::{ActivityDefinition, Value};
 use bamdb::query::{Row, Search};
 
 use super::form::{Params, SearchForm};
-use super::html::{self, esc, link, query_string, value_text, TABLE_END};
+use super::html::{self, esc, link, value_text, TABLE_END};
 use super::{definition, query_failure, Context, Page};
 
 /// The default columns of a search, in the CLI's order, before the items.
@@ -23,17 +23,11 @@ pub fn render(ctx: &Context<'_>, activity: &str, params: Params<'_>) -> Page {
     };
     let form = SearchForm::read(params);
     let mut body = String::new();
-    let _ = writeln!(
-        body,
-        "<p>{} · <a href=\"/\">all activities</a></p>",
-        link(
-            &format!(
-                "{}{}",
-                html::aggregate_href(activity),
-                query_string(&form.selection.pairs())
-            ),
-            "Aggregate this selection"
-        )
+    html::other_view(
+        &mut body,
+        &html::aggregate_href(activity),
+        &form.selection.pairs(),
+        "Aggregate this selection",
     );
     form.render(&mut body, &html::search_href(activity), &def);
     let status = match form.parse(activity) {
