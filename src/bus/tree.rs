@@ -15,9 +15,45 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::nodes::NodeRef;
 use super::parts;
 use super::state::{value_order, BusState, Key, Node, Stamp};
+use crate::model::{InstancePart, PartItem, Timestamp};
+use crate::segments::error::ImportFileError;
 use crate::segments::record::{StoredInstance, StoredValue};
 
 impl BusState {
+    /// The parts of the instance with this id (or token), root first, as
+    /// their producers reported them; `None` if it is not an instance
+    /// (unknown, or pending). A completed instance's parts come from its
+    /// record (empty for records of version-1 files, which keep none).
+    pub fn parts(&self, key: &Key) -> Result<Option<Vec<InstancePart>>, ImportFileError> {
+        if self.nodes.contains_key(key) {
+            let top = self.top(key);
+            if self.nodes.get(&top).is_none_or(|n| n.begun.is_none()) {
+                return Ok(None);
+            }
+            let keys = self.subtree(&top);
+            let parts = keys
+                .iter()
+                .filter_map(|k| self.nodes.get(k).map(|n| part(&k.1, &n)))
+                .collect();
+            self.check_fault()?;
+            return Ok(Some(parts));
+        }
+        let Some(found) = self.find_completed(key)? else {
+            return Ok(None);
+        };
+        if found.record.parts.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let decoded = parts::decode(&found.record).map_err(|why| {
+            ImportFileError::corrupt(
+                std::path::Path::new("segments"),
+                None,
+                format!("instance {}/{}: {why}", found.root.0, found.root.1),
+            )
+        })?;
+        Ok(Some(decoded.iter().map(|(id, n)| part(id, n)).collect()))
+    }
+
     /// The top of the tree `key` belongs to (itself if it has no parent).
     pub fn top(&self, key: &Key) -> Key {
         let mut current = key.clone();
@@ -308,3 +344,24 @@ pub(super) fn decode_parts(rec: &StoredInstance) -> Result<Vec<(String, Node)>, 
 #[cfg(test)]
 #[path = "tree_tests.rs"]
 mod tests;
+
+/// A node as the part a caller sees.
+fn part(id: &str, node: &Node) -> InstancePart {
+    let at = |s: &Stamp| Timestamp::from_micros(s.ts);
+    InstancePart {
+        id: id.to_owned(),
+        parent: node.parent.clone(),
+        begin: node.begun.as_ref().map(at),
+        end: node.ended.as_ref().map(at),
+        items: node
+            .items
+            .iter()
+            .map(|(name, (value, stamp))| PartItem {
+                name: name.clone(),
+                value: value.clone().into(),
+                at: at(stamp),
+                producer: stamp.producer,
+            })
+            .collect(),
+    }
+}

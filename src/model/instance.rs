@@ -93,6 +93,39 @@ pub struct ActivityInstance {
     pub relationships: Vec<Relationship>,
 }
 
+/// One part of an instance as its producers reported it: the root (the
+/// instance's own id) or a continuation (its token), with each item's
+/// value, when it was set and by which producer id. What
+/// [`crate::Store::parts`] returns: "which application reported what".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstancePart {
+    /// The root's id or the continuation token.
+    pub id: String,
+    /// The continuation token it continues (the root's id or another
+    /// token); `None` for the root.
+    pub parent: Option<String>,
+    /// Its earliest begin.
+    pub begin: Option<Timestamp>,
+    /// Its latest end.
+    pub end: Option<Timestamp>,
+    /// Its items, by name: the value this part holds, with the time and
+    /// producer id of the event that set it.
+    pub items: Vec<PartItem>,
+}
+
+/// One item of an [`InstancePart`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartItem {
+    /// The item name.
+    pub name: String,
+    /// Its value in this part.
+    pub value: Value,
+    /// The timestamp of the event that set it.
+    pub at: Timestamp,
+    /// The producer id of the frame that carried that event.
+    pub producer: u32,
+}
+
 impl ActivityInstance {
     /// The value of an item, if set.
     pub fn item(&self, name: &str) -> Option<&Value> {

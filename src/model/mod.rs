@@ -42,7 +42,9 @@ pub use definition::{
     MAX_TEXT_LEN, SYSTEM_FIELDS,
 };
 pub use event::{Event, EventKind, Limits};
-pub use instance::{ActivityInstance, Reference, Relationship, Status, StatusFilter};
+pub use instance::{
+    ActivityInstance, InstancePart, PartItem, Reference, Relationship, Status, StatusFilter,
+};
 pub use json::{event_to_json, parse_line, parse_line_with, JsonEvent, JsonLine};
 pub use source::Source;
 pub use timestamp::{Timestamp, TimestampError};

@@ -288,6 +288,42 @@ impl Store {
         queries::get(self, activity, id)
     }
 
+    /// The parts of the instance with this id (or continuation token),
+    /// root first: for each, its items with the time and producer id of
+    /// the event that set them, so a caller can tell which application
+    /// reported what. `None` if unknown or still pending.
+    ///
+    /// ```
+    /// # use bamdb::{EventStream, Store, StoreOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// # store.deploy(bamdb::fixture::definition(bamdb::fixture::BRIEF))?;
+    /// let mut orders = store.direct_stream_as(7);
+    /// orders.begin("PurchaseOrder", "PO-1")?;
+    /// orders.enable_continuation("PurchaseOrder", "PO-1", "SHIP-1")?;
+    /// orders.update("PurchaseOrder", "PO-1", [("Amount", 10.5)])?;
+    /// orders.flush()?;
+    /// let mut shipping = store.direct_stream_as(9);
+    /// shipping.update("PurchaseOrder", "SHIP-1", [("Region", "EU")])?;
+    /// shipping.flush()?;
+    ///
+    /// let parts = store.parts("PurchaseOrder", "PO-1")?.expect("an instance");
+    /// assert_eq!(parts[0].id, "PO-1");
+    /// assert_eq!((parts[0].items[0].name.as_str(), parts[0].items[0].producer), ("Amount", 7));
+    /// assert_eq!(parts[1].id, "SHIP-1");
+    /// assert_eq!((parts[1].items[0].name.as_str(), parts[1].items[0].producer), ("Region", 9));
+    /// # drop((orders, shipping));
+    /// # store.close()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parts(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<Vec<crate::model::InstancePart>>, StoreError> {
+        queries::parts(self, activity, id)
+    }
+
     /// Every visible instance of `activity`, active and completed, in no
     /// particular order. (A full scan; richer queries build on it.)
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {

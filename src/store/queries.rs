@@ -8,7 +8,7 @@ use std::sync::RwLockReadGuard;
 use super::PendingInstance;
 use crate::bus::state::BusState;
 use crate::error::StoreError;
-use crate::model::{ActivityDefinition, ActivityInstance};
+use crate::model::{ActivityDefinition, ActivityInstance, InstancePart};
 use crate::query::run::{self, Snapshot};
 use crate::query::{Aggregate, AggregateResult, Row, Search};
 
@@ -24,6 +24,15 @@ pub(super) fn get(
 ) -> Result<Option<ActivityInstance>, StoreError> {
     let key = (activity.to_owned(), id.to_owned());
     Ok(h.state().get(&key)?)
+}
+
+pub(super) fn parts(
+    h: &impl ReadState,
+    activity: &str,
+    id: &str,
+) -> Result<Option<Vec<InstancePart>>, StoreError> {
+    let key = (activity.to_owned(), id.to_owned());
+    Ok(h.state().parts(&key)?)
 }
 
 pub(super) fn instances(

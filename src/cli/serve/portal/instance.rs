@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use bamdb::model::{ActivityDefinition, ItemType, Value};
+use bamdb::model::{ActivityDefinition, InstancePart, ItemType, Value};
 use bamdb::query::Cell;
 use bamdb::ActivityInstance;
 
@@ -56,7 +56,18 @@ pub fn render(ctx: &Context<'_>, activity: &str, id: &str) -> Page {
     summary(&mut body, &inst);
     items(&mut body, &def, &inst);
     timeline(&mut body, &def, &inst);
-    parts(&mut body, &inst);
+    let known = match ctx.store.parts(activity, &inst.id) {
+        Ok(parts) => parts,
+        Err(e) => {
+            // The rest of the page is still true: say what is missing.
+            body.push_str(&html::error_box(&format!(
+                "the instance's parts could not be read: {}",
+                store_message(&e)
+            )));
+            None
+        }
+    };
+    parts(&mut body, &inst, known.as_deref());
     references(&mut body, &inst);
     relationships(&mut body, &inst);
     Page {
@@ -160,12 +171,63 @@ fn timeline(out: &mut String, def: &ActivityDefinition, inst: &ActivityInstance)
     out.push_str("</div>\n");
 }
 
-fn parts(out: &mut String, inst: &ActivityInstance) {
-    out.push_str("<h2>Continuations</h2>\n");
+/// The instance's parts (the root and each continuation) and, for each,
+/// which producer (application) reported which item, when.
+fn parts(out: &mut String, inst: &ActivityInstance, parts: Option<&[InstancePart]>) {
+    out.push_str("<h2>Parts</h2>\n");
+    if let Some(parts) = parts.filter(|p| !p.is_empty()) {
+        out.push_str(
+            "<p class=\"muted\">Who reported what: each part is the instance's own id or a \
+             continuation token another application reported under; each item with the \
+             producer id of the application that set it, and when. The merged values are \
+             above.</p>\n",
+        );
+        html::table_start(
+            out,
+            &[
+                "part",
+                "continues",
+                "begin",
+                "end",
+                "item",
+                "value",
+                "set at",
+                "producer",
+            ],
+        );
+        for part in parts {
+            let head = format!(
+                "<td><code>{}</code></td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td>",
+                esc(&part.id),
+                part.parent.as_deref().map(esc).unwrap_or_default(),
+                esc(&opt_time_text(part.begin)),
+                esc(&opt_time_text(part.end)),
+            );
+            if part.items.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<tr>{head}<td colspan=\"4\" class=\"muted\">(no items)</td></tr>"
+                );
+            }
+            for item in &part.items {
+                let _ = writeln!(
+                    out,
+                    "<tr>{head}<td>{}</td><td>{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td></tr>",
+                    esc(&item.name),
+                    esc(&value_text(&item.value)),
+                    esc(&html::time_text(item.at)),
+                    item.producer
+                );
+            }
+        }
+        out.push_str(TABLE_END);
+        return;
+    }
     if inst.continuations.is_empty() {
         out.push_str("<p>No continuation: every event came under the instance's own id.</p>\n");
         return;
     }
+    // A record of a version-1 file keeps no parts: only the tokens are known.
     out.push_str(
         "<p class=\"muted\">Other applications reported into this instance under these \
          tokens; their events are merged above.</p>\n<ul>",

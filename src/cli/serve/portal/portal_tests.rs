@@ -351,6 +351,24 @@ fn instance_page_shows_items_milestones_parts_and_relations() {
         body.contains(">Shipped<"),
         "reported under the token, merged"
     );
+    // The parts table: the token is a part of its own, with what it set.
+    let parts = body
+        .split("<h2>Parts</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2>").next())
+        .expect("a parts section");
+    assert!(
+        parts.contains("<th scope=\"col\">producer</th>") || parts.contains(">producer<"),
+        "{parts}"
+    );
+    assert!(
+        parts.contains("<code>&lt;script&gt;token&lt;/script&gt;</code>"),
+        "the token's part: {parts}"
+    );
+    assert!(
+        parts.contains(">Shipped<"),
+        "what the token's part set: {parts}"
+    );
     assert!(
         body.contains("href=\"/activities/PurchaseOrder/instances/PO-ACTIVE\""),
         "related"
