@@ -345,13 +345,39 @@ fn a_token_guards_writes_and_admin_actions_but_not_reads() {
     );
     assert_eq!(committed_lsn(&server), before, "a refused request wrote");
 
+    // A page of another site cannot post here, token or not.
     let bearer = format!("Bearer {token}");
+    for (name, value) in [
+        ("Origin", "http://evil.example"),
+        ("Origin", "null"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
+        let reply = server.post(
+            "/v1/events",
+            &[NDJSON, ("Authorization", bearer.as_str()), (name, value)],
+            body.as_bytes(),
+        );
+        assert_eq!(reply.status, 403, "{name}: {value}: {}", reply.text());
+    }
+    assert_eq!(committed_lsn(&server), before, "a cross-site request wrote");
+    let same_origin = format!("http://{}", server.addr);
     let ok = server.post(
         "/v1/events",
         &[NDJSON, ("Authorization", bearer.as_str())],
         body.as_bytes(),
     );
     assert_eq!(ok.status, 200, "{}", ok.text());
+    let portal_form = server.post(
+        "/v1/events",
+        &[
+            NDJSON,
+            ("Authorization", bearer.as_str()),
+            ("Origin", same_origin.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(portal_form.status, 200, "{}", portal_form.text());
     assert_eq!(server.get("/v1/stats").status, 200);
     assert_eq!(server.get("/metrics").status, 200);
     assert_eq!(server.get("/").status, 200);

@@ -345,6 +345,11 @@ fn route(server: &Server, slot: usize, streams: &mut Streams, req: &Request) -> 
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     let get = matches!(req.method.as_str(), "GET" | "HEAD");
     let post = req.method == "POST";
+    if post {
+        if let Some(refused) = cross_site(req) {
+            return refused;
+        }
+    }
     match parts.as_slice() {
         ["v1", "events"] => match post {
             true => authorized(server, req, None)
@@ -462,6 +467,29 @@ fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// A write sent by a web page of another site (a form posted from it to
+/// this loopback address needs no token when none is set): refused with
+/// 403. Browsers name the page's origin on such a request (`Origin`,
+/// `Sec-Fetch-Site`); clients that are not browsers send neither, and the
+/// portal's own forms are same-origin.
+fn cross_site(req: &Request) -> Option<Response> {
+    let host = req.header("host").unwrap_or("");
+    // An origin is `scheme://host[:port]`; "null" (a sandboxed or local
+    // page) names no host, so it is foreign too.
+    let foreign_origin = req
+        .header("origin")
+        .is_some_and(|o| o.split_once("://").map(|(_, h)| h) != Some(host));
+    let foreign_fetch = req
+        .header("sec-fetch-site")
+        .is_some_and(|s| s == "cross-site" || s == "same-site");
+    (foreign_origin || foreign_fetch).then(|| {
+        Response::error(
+            403,
+            "a write from a web page of another origin is refused; nothing was done",
+        )
+    })
 }
 
 /// `None` when the request may write; otherwise the 401 to send. With no
