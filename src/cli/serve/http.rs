@@ -81,17 +81,12 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    fn first_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .find(|v| !v.trim().is_empty())
-    }
-
     /// The first value of a query parameter, if given and not empty.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.first_param(name)
+        self.query
+            .iter()
+            .find(|(n, v)| n == name && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -197,8 +197,8 @@ impl Journal {
         let mut order: Vec<(i64, String)> =
             records.iter().map(|(k, r)| (r.at, k.clone())).collect();
         order.sort();
-        while order.len() > max_keys {
-            let (_, key) = order.remove(0);
+        let excess = order.len().saturating_sub(max_keys);
+        for (_, key) in order.drain(..excess) {
             records.remove(&key);
         }
         let slots = (0..workers)

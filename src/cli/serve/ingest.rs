@@ -70,6 +70,13 @@ pub(super) enum Origin {
 }
 
 impl Origin {
+    /// The error entry for this origin: where, then why.
+    fn error(&self, reason: String) -> Value {
+        let mut out = self.fields();
+        out.insert("reason".into(), Value::String(reason));
+        Value::Object(out)
+    }
+
     fn fields(&self) -> Map<String, Value> {
         let mut out = Map::new();
         match self {
@@ -352,11 +359,10 @@ fn located(origins: &[Origin], reason: String) -> Value {
         .strip_prefix("event ")
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse::<usize>().ok());
-    let mut out = index
-        .and_then(|i| origins.get(i))
-        .map_or_else(Map::new, Origin::fields);
-    out.insert("reason".into(), Value::String(reason));
-    Value::Object(out)
+    match index.and_then(|i| origins.get(i)) {
+        Some(origin) => origin.error(reason),
+        None => json!({ "reason": reason }),
+    }
 }
 
 /// JSON lines: every bad line is named; `flush` and `clear` are refused.
@@ -389,7 +395,7 @@ fn json_lines(body: &[u8], limits: &Limits, now: Timestamp) -> Result<Parsed, Re
                 Err(e) => e.to_string(),
             },
         };
-        errors.push(json!({ "line": number, "reason": reason }));
+        errors.push(Origin::Line(number).error(reason));
     }
     if errors.is_empty() {
         Ok(parsed)
@@ -436,7 +442,7 @@ fn cloud_events(
                 parsed.events.push(event);
                 parsed.origins.push(Origin::Event(number, ce_id));
             }
-            Err(reason) => errors.push(json!({ "event": number, "id": ce_id, "reason": reason })),
+            Err(reason) => errors.push(Origin::Event(number, ce_id).error(reason)),
         }
     }
     if errors.is_empty() {

@@ -449,24 +449,11 @@ fn portal_replay(server: &Server, id: &str, req: &Request) -> Response {
     };
     let location = format!(
         "/quarantine?replayed={}&outcome={}",
-        encode(id),
-        encode(&outcome)
+        portal::html::encode(id),
+        portal::html::encode(&outcome)
     );
     Response::new(303, "text/plain; charset=utf-8", "see the quarantine page")
         .with("Location", location)
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A write sent by a web page of another site (a form posted from it to

@@ -20,7 +20,7 @@
 mod aggregate;
 mod form;
 mod home;
-mod html;
+pub(super) mod html;
 mod instance;
 mod quarantine;
 mod search;
