@@ -5,7 +5,7 @@
 use bamdb::model::ItemType;
 
 use super::reading::{open_reading, ReadStore};
-use super::search::Format;
+use super::selection::Format;
 use super::table::{table, Cell};
 use super::{out_line, print_pretty, CliError, EXIT_OK};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bamdb::model::{StatusFilter, Timestamp, Value};
 use bamdb::query::Search;
 
-use super::search::{query_failed, usage};
+use super::selection::{query_failed, usage};
 use super::{close_store, open_imported, print_line, CliError, ExistingStore, EXIT_OK};
 
 /// Arguments of `maintain`.

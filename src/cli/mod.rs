@@ -1,6 +1,7 @@
 //! The command line: one module per command group. Every command uses only
 //! the public library API.
 
+mod agg;
 mod bus;
 mod definitions;
 mod demo;
@@ -11,6 +12,7 @@ mod maintain;
 mod quarantine;
 mod reading;
 mod search;
+mod selection;
 mod serve;
 mod stats;
 mod table;
@@ -137,7 +139,7 @@ enum Command {
     Search(search::SearchArgs),
     /// Groups instances and computes counts, sums, averages and durations;
     /// a table, or JSON.
-    Agg(search::AggArgs),
+    Agg(agg::AggArgs),
     /// Lists dangling active instances; completes or removes them by hand.
     Maintain(maintain::Args),
     /// Runs the event bus as its own process: imports what producer
@@ -184,7 +186,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Ingest(a) => ingest::run(a),
         Command::Get(a) => get::run(a),
         Command::Search(a) => search::search(a),
-        Command::Agg(a) => search::agg(a),
+        Command::Agg(a) => agg::agg(a),
         Command::Maintain(a) => maintain::run(a),
         Command::Bus(a) => bus::run(a),
         Command::Serve(a) => serve::run(a),

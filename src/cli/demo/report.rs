@@ -6,7 +6,7 @@ use bamdb::Store;
 
 use super::apps::{self, CANCELLED, GHOSTS};
 use super::Run;
-use crate::cli::search::escaped;
+use crate::cli::agg::escaped;
 use crate::cli::{outln, CliError};
 
 pub fn print(store: &Store, run: &Run, kept: bool) -> Result<(), CliError> {

@@ -1,0 +1,117 @@
+//! `bamdb agg`: an aggregation of the instances a selection selects.
+
+use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Measure};
+
+use super::reading::{open_reading, ReadStore};
+use super::selection::{query_failed, usage, Format, Selection};
+use super::table::escape;
+use super::{out_line, print_line, CliError, EXIT_OK};
+
+/// Arguments of `agg`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Measures: count, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM, and durations
+between two timestamp items: avg:duration(Received,Shipped), max:duration(A,B)
+(instances missing either milestone are left out). With no --measure, count.
+Durations print as text in the table and as microseconds in JSON. Table
+cells show control characters and terminal escapes escaped (\n, \u{1b}).
+
+Examples:
+  bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
+  bamdb agg --store DIR PurchaseOrder --group-by Region --bucket day:end --format json
+
+Exit codes:
+  0  success
+  2  bad expression, measure or bucket, unknown field, an activity that is not
+     deployed, --status pending (search only), or the store could not be used"
+)]
+pub struct AggArgs {
+    #[command(flatten)]
+    store: ReadStore,
+    /// The activity name, e.g. PurchaseOrder.
+    activity: String,
+    /// Fields to group by, comma-separated or repeated.
+    #[arg(long, value_name = "ITEM[,ITEM]", value_delimiter = ',')]
+    group_by: Vec<String>,
+    /// A time bucket of a timestamp field: UNIT:FIELD with UNIT minute, hour, day or week.
+    #[arg(long, value_name = "UNIT:ITEM")]
+    bucket: Option<String>,
+    /// What to compute per group; repeat for several.
+    #[arg(long = "measure", value_name = "SPEC")]
+    measures: Vec<String>,
+    #[command(flatten)]
+    selection: Selection,
+    /// table: aligned columns for people; json: {"columns":[...],"rows":[[...],...]}.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+pub fn agg(args: AggArgs) -> Result<i32, CliError> {
+    let sel = args.selection.parse()?;
+    let mut agg = Aggregate::new(&args.activity);
+    agg.group_by = args
+        .group_by
+        .iter()
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty())
+        .collect();
+    agg.bucket = args.bucket.as_deref().map(parse_bucket).transpose()?;
+    let specs = if args.measures.is_empty() {
+        vec!["count".to_owned()]
+    } else {
+        args.measures
+    };
+    agg.measures = specs
+        .iter()
+        .map(|m| Measure::parse(m).map_err(|e| usage(&format!("--measure: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.filters = sel.filters;
+    agg.status = sel.status.ok_or_else(|| {
+        usage("agg: --status pending is for search (pending records are not instances)")
+    })?;
+    agg.since = sel.since;
+    agg.until = sel.until;
+    let dir = &args.store.store;
+    let store = open_reading(&args.store)?;
+    let result = store
+        .aggregate(&agg)
+        .map_err(|e| query_failed("agg", dir, &e))?;
+    store.close()?;
+    match args.format {
+        Format::Table => out_line(escaped(result).to_table().trim_end())?,
+        Format::Json => print_line(&result)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// The result with its text cells and column names escaped for a table
+/// (numbers keep the library's table formatting).
+pub fn escaped(mut result: AggregateResult) -> AggregateResult {
+    for c in &mut result.columns {
+        *c = escape(c);
+    }
+    for row in &mut result.rows {
+        for cell in &mut row.cells {
+            if let AggCell::Text(t) = cell {
+                *t = escape(t);
+            }
+        }
+    }
+    result
+}
+
+fn parse_bucket(text: &str) -> Result<(BucketUnit, String), CliError> {
+    let (unit, field) = text.split_once(':').ok_or_else(|| {
+        usage(&format!(
+            "--bucket {text:?}: expected UNIT:FIELD, e.g. hour:end or day:Received"
+        ))
+    })?;
+    let unit = BucketUnit::parse(unit).map_err(|e| usage(&format!("--bucket: {e}")))?;
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(usage(&format!(
+            "--bucket {text:?}: missing the field after ':'"
+        )));
+    }
+    Ok((unit, field.to_owned()))
+}

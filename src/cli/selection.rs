@@ -1,0 +1,123 @@
+//! What `bamdb search` and `bamdb agg` share: the selection flags
+//! (activity, status, conditions, time range), the output format, and how
+//! a query error is told. Expressions are parsed before the store is
+//! opened, so a typo fails fast with exit code 2.
+
+use std::path::Path;
+
+use bamdb::model::{StatusFilter, Timestamp};
+use bamdb::query::{Filter, QueryError};
+use bamdb::StoreError;
+use clap::ValueEnum;
+
+use super::CliError;
+
+const WHERE_HELP: &str =
+    "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
+Operators: = != > >= < <= (spaces around them optional), `is empty`,
+`is not empty`, `starts with`. Fields: items of the activity or the system
+fields id, status, begin, end, last_modified. Timestamps in RFC 3339.
+Examples: 'Amount>500'  'Region = EU'  'Status is empty'
+          'Customer starts with Con'  'end >= 2026-11-01T00:00:00Z'";
+
+/// Which instances by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Only active (begun, not ended) instances.
+    Active,
+    /// Only completed instances.
+    Completed,
+    /// Both active and completed.
+    All,
+    /// search only: pending records instead of instances (events for ids
+    /// not begun, and not linked to a begun instance, yet).
+    Pending,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON (search: one object per line; agg: {"columns":[...],"rows":[[...]]}).
+    Json,
+    /// An aligned text table for people.
+    Table,
+}
+
+/// Selection arguments shared by `search` and `agg`.
+#[derive(Debug, clap::Args)]
+pub struct Selection {
+    /// A condition (see below); repeat for several, all must hold.
+    #[arg(long = "where", value_name = "EXPR", help_heading = "Selection", long_help = WHERE_HELP)]
+    filters: Vec<String>,
+    /// Active, completed or all (both) instances; search also takes
+    /// pending: pending records instead of instances.
+    #[arg(long, value_enum, default_value = "all", help_heading = "Selection")]
+    status: StatusArg,
+    /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+    #[arg(long, value_name = "T", help_heading = "Selection")]
+    since: Option<String>,
+    /// Only instances last modified before T (RFC 3339).
+    #[arg(long, value_name = "T", help_heading = "Selection")]
+    until: Option<String>,
+}
+
+pub(super) struct Parsed {
+    pub(super) filters: Vec<Filter>,
+    /// `None`: pending records.
+    pub(super) status: Option<StatusFilter>,
+    pub(super) since: Option<Timestamp>,
+    pub(super) until: Option<Timestamp>,
+}
+
+impl Selection {
+    pub(super) fn parse(&self) -> Result<Parsed, CliError> {
+        let filters = self
+            .filters
+            .iter()
+            .map(|e| Filter::parse(e).map_err(|e| usage(&format!("--where: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let status = match self.status {
+            StatusArg::Active => Some(StatusFilter::Active),
+            StatusArg::Completed => Some(StatusFilter::Completed),
+            StatusArg::All => Some(StatusFilter::All),
+            StatusArg::Pending => None,
+        };
+        Ok(Parsed {
+            filters,
+            status,
+            since: parse_time("--since", self.since.as_deref())?,
+            until: parse_time("--until", self.until.as_deref())?,
+        })
+    }
+}
+
+fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>, CliError> {
+    text.map(|t| Timestamp::parse_rfc3339(t).map_err(|e| usage(&format!("{flag}: {e}"))))
+        .transpose()
+}
+
+pub(super) fn usage(message: &str) -> CliError {
+    CliError::fatal(format!("{message}; see --help for the syntax"))
+}
+
+/// A store error of a query: query and input errors are usage errors with
+/// their own message; the rest gets the store advice.
+pub(super) fn query_failed(what: &str, dir: &Path, err: &StoreError) -> CliError {
+    match err {
+        StoreError::Query(q) => CliError::fatal(query_advice(q)),
+        StoreError::InvalidInput { reason } => CliError::fatal(format!(
+            "{what} in store {}: {reason}; check the activity name (case-sensitive) or deploy it first",
+            dir.display()
+        )),
+        other => CliError::store(what, dir, other),
+    }
+}
+
+fn query_advice(q: &QueryError) -> String {
+    match q {
+        QueryError::UnknownField { .. } => {
+            format!("{q}; check the spelling (names are case-sensitive)")
+        }
+        _ => format!("{q}; see --help for the syntax"),
+    }
+}
