@@ -132,3 +132,8 @@ fn regenerate_event_batch_seeds() {
     bad[0] = 9;
     fs::write(dir.join("seed_bad_version.bin"), bad).unwrap();
 }
+
+#[test]
+fn query_filter_corpus() {
+    replay("query_filter", bamdb::fuzz::query::filter, 8);
+}

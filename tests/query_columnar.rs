@@ -176,11 +176,30 @@ fn filters() -> Vec<Vec<&'static str>> {
         vec!["status = active"],
         // Answered from the records, not the projection.
         vec!["id starts with O-00", "Amount < 50"],
+        // The query language: or, not, in, between, text and field operands.
+        vec!["Region = EU or Region = US"],
+        vec!["Region in (EU, 'APAC') or Amount between -10 and 10"],
+        vec!["Region not in (EU, US)", "not Express = true"],
+        vec!["Customer contains 1 or Customer iends with '3'"],
+        vec!["Shipped > Received"],
+        vec!["Quantity < Amount or Region is null"],
+        vec!["(Received is not null and Shipped is null) or status = completed"],
+        vec!["Region is not empty and not (Quantity between -5 and 5)"],
     ]
 }
 
+/// Parsed, and resolved as a store query resolves them (bare words
+/// naming fields are those fields), so the row-by-row scan reads the same.
 fn parse(filters: &[&str]) -> Vec<Filter> {
-    filters.iter().map(|f| Filter::parse(f).unwrap()).collect()
+    let def = definition();
+    filters
+        .iter()
+        .map(|f| {
+            let mut f = Filter::parse(f).unwrap();
+            f.resolve(&def);
+            f
+        })
+        .collect()
 }
 
 fn aggregations() -> Vec<Aggregate> {

@@ -6,19 +6,32 @@
 use std::path::Path;
 
 use bamdb::model::{StatusFilter, Timestamp};
-use bamdb::query::{Filter, QueryError};
+use bamdb::query::{Filter, Literal, QueryError};
 use bamdb::StoreError;
 use clap::ValueEnum;
 
 use super::CliError;
 
-const WHERE_HELP: &str =
-    "A condition, `FIELD OPERATOR [OPERAND]`; repeat for several (all must hold).
-Operators: = != > >= < <= (spaces around them optional), `is empty`,
-`is not empty`, `starts with`. Fields: items of the activity or the system
-fields id, status, begin, end, last_modified. Timestamps in RFC 3339.
-Examples: 'Amount>500'  'Region = EU'  'Status is empty'
-          'Customer starts with Con'  'end >= 2026-11-01T00:00:00Z'";
+const WHERE_HELP: &str = "A condition; repeat --where for several (all must hold). Grammar:
+  FIELD OP VALUE     OP: = != <> > >= < <=
+  FIELD in (A, B, ...)            FIELD not in (A, B, ...)
+  FIELD between A and B           FIELD not between A and B   (inclusive)
+  FIELD contains X | starts with X | ends with X              (text)
+  FIELD icontains X | istarts with X | iends with X | ieq X   (ignoring case)
+  FIELD is null | is not null     (unset)
+  FIELD is empty | is not empty   (unset, or the empty text)
+  COND and COND | COND or COND | not COND | ( ... )   (and binds tighter)
+Fields: items of the activity or the system fields id, status, begin, end,
+last_modified. Values: bare (up to and/or/')') or quoted with ' or \"
+(double the quote inside: 'O''Brien'). A bare word naming a field compares
+with that field (Shipped > Received); quote it for the text. Times: RFC 3339
+(2026-11-01T00:00:00Z) or relative: now, now-7d, now+2h (units s m h d w).
+An unset field fails every condition but is null / is empty, so
+'Region != EU' leaves out instances without a Region; 'not Region = EU'
+keeps them. Errors point at the column of the bad token.
+Examples: 'Region = EU or Region = US'   'Status in (Shipped, Invoiced)'
+          'Amount between 100 and 500'   'Customer icontains contoso'
+          'Shipped > Received'           'end >= now-7d'";
 
 /// Which instances by status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,10 +66,10 @@ pub struct Selection {
     /// pending: pending records instead of instances.
     #[arg(long, value_enum, default_value = "all", help_heading = "Selection")]
     status: StatusArg,
-    /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+    /// Only instances last modified at or after T (RFC 3339, e.g. 2026-11-01T00:00:00Z, or now-7d).
     #[arg(long, value_name = "T", help_heading = "Selection")]
     since: Option<String>,
-    /// Only instances last modified before T (RFC 3339).
+    /// Only instances last modified before T (RFC 3339, or relative: now-1h).
     #[arg(long, value_name = "T", help_heading = "Selection")]
     until: Option<String>,
 }
@@ -91,9 +104,17 @@ impl Selection {
     }
 }
 
+/// An RFC 3339 time, or one relative to now (`now-7d`), as in `--where`.
 fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>, CliError> {
-    text.map(|t| Timestamp::parse_rfc3339(t).map_err(|e| usage(&format!("{flag}: {e}"))))
-        .transpose()
+    text.map(|t| {
+        Literal::new(t.trim(), false).timestamp().ok_or_else(|| {
+            usage(&format!(
+                "{flag} {t:?}: not a time; write RFC 3339 like 2026-11-01T00:00:00Z, or \
+                 now, now-7d, now+2h (units s, m, h, d, w)"
+            ))
+        })
+    })
+    .transpose()
 }
 
 pub(super) fn usage(message: &str) -> CliError {

@@ -7,6 +7,7 @@
 
 pub mod boxes;
 pub mod model;
+pub mod query;
 pub mod segments;
 pub mod store;
 pub mod wal;

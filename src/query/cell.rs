@@ -8,8 +8,8 @@ use serde::{Serialize, Serializer};
 
 use crate::model::Timestamp;
 
+use super::condition::cmp_int_float;
 use super::field::ValueRef;
-use super::filter::cmp_int_float;
 
 /// One typed value in an [`super::AggregateResult`].
 ///

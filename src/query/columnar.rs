@@ -141,7 +141,23 @@ pub(crate) fn select(
         });
     }
     for filter in filters {
-        match View::of(cols, filter.field())? {
+        let Some(field) = filter.single_field() else {
+            // Several fields (`A = 1 or B = 2`, `Shipped > Received`):
+            // each row reads each of them.
+            let fields = filter.fields();
+            let views = fields
+                .iter()
+                .map(|f| View::of(cols, f))
+                .collect::<Option<Vec<View<'_>>>>()?;
+            sel.retain(|&r| {
+                filter.eval(&mut |f: &Field| {
+                    let at = fields.iter().position(|g| *g == f)?;
+                    views.get(at)?.get(r as usize)
+                })
+            });
+            continue;
+        };
+        match View::of(cols, field)? {
             View::Const(v) => {
                 if !filter.matches_value(v) {
                     sel.clear();

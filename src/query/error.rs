@@ -7,10 +7,12 @@
 #[non_exhaustive]
 pub enum QueryError {
     /// A filter expression is malformed.
-    #[error("invalid filter {expr:?}: {reason}")]
+    #[error("invalid filter {expr:?} at column {column}: {reason}")]
     FilterSyntax {
         /// The expression as given.
         expr: String,
+        /// Where the bad token starts, in characters from 1.
+        column: usize,
         /// What is wrong.
         reason: String,
     },

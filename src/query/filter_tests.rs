@@ -3,14 +3,19 @@
 
 use std::cmp::Ordering;
 
+use super::condition::cmp_int_float;
 use super::field::ValueRef;
-use super::filter::cmp_int_float;
 use super::test_util::{done, inst, ts};
 use super::{Field, Filter, Operator, QueryError};
 use crate::model::{ActivityInstance, Value};
 
 fn f(expr: &str) -> Filter {
     Filter::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"))
+}
+
+/// The one condition of a single-condition filter.
+fn cond(filter: &Filter) -> &super::Condition {
+    filter.condition().expect("a single condition")
 }
 
 fn matches(expr: &str, i: &ActivityInstance) -> bool {
@@ -62,18 +67,24 @@ fn parses_the_cli_forms() {
     ];
     for (expr, field, op, operand) in cases {
         let filter = f(expr);
-        assert_eq!(filter.field().name(), field, "{expr}");
-        assert_eq!(filter.operator(), op, "{expr}");
-        assert_eq!(filter.operand(), operand, "{expr}");
+        assert_eq!(cond(&filter).field().name(), field, "{expr}");
+        assert_eq!(cond(&filter).operator(), op, "{expr}");
+        assert_eq!(cond(&filter).operand_text(), operand, "{expr}");
     }
 }
 
 #[test]
 fn system_fields_are_lowercase_and_exact() {
-    assert_eq!(f("status = active").field(), &Field::Status);
-    assert_eq!(f("last_modified is empty").field(), &Field::LastModified);
-    assert_eq!(f("Status = x").field(), &Field::Item("Status".into()));
-    assert_eq!(f("END is empty").field(), &Field::Item("END".into()));
+    assert_eq!(cond(&f("status = active")).field(), &Field::Status);
+    assert_eq!(
+        cond(&f("last_modified is empty")).field(),
+        &Field::LastModified
+    );
+    assert_eq!(
+        cond(&f("Status = x")).field(),
+        &Field::Item("Status".into())
+    );
+    assert_eq!(cond(&f("END is empty")).field(), &Field::Item("END".into()));
 }
 
 #[test]
@@ -93,25 +104,93 @@ fn display_parses_back_to_the_same_filter() {
 
 #[test]
 fn syntax_errors_name_the_expression_and_the_problem() {
+    // (expression, what the message says, the column it points at)
     let cases = [
-        ("", "expected a field name"),
-        (">5", "expected a field name"),
-        ("Amount", "expected an operator"),
-        ("Amount ~ 5", "unknown operator"),
-        ("Amount is 5", "unknown operator"),
-        ("Customer startswith x", "unknown operator"),
-        ("Amount is emptyish", "unknown operator"),
-        ("Amount is empty 5", "takes no operand"),
-        ("Amount =", "missing operand"),
-        ("Amount >=   ", "missing operand"),
-        ("Note = \"abc", "unterminated double quote"),
+        ("", "expected a condition, found nothing", 1),
+        (">5", "expected a field name", 1),
+        ("Amount", "expected an operator", 7),
+        (
+            "Amount ~ 5",
+            "expected an operator after \"Amount\", found \"~\"",
+            8,
+        ),
+        ("Amount is 5", "expected an operator", 8),
+        ("Customer startswith x", "expected an operator", 10),
+        ("Amount is emptyish", "expected an operator", 8),
+        (
+            "Amount is empty 5",
+            "expected `and`, `or` or the end, found \"5\"",
+            17,
+        ),
+        ("Amount =", "missing operand", 9),
+        ("Amount >=   ", "missing operand", 13),
+        ("Note = \"abc", "unterminated \" quote", 8),
+        ("Note = 'abc", "unterminated ' quote", 8),
+        (
+            "Region = EU or or Amount > 5",
+            "expected a condition, found `or`",
+            16,
+        ),
+        ("Region = EU and", "expected a condition after `and`", 13),
+        (
+            "(Region = EU",
+            "expected ')' to close the '(' at column 1, found the end",
+            13,
+        ),
+        ("Region = EU)", "a ')' without its '('", 12),
+        ("Region in EU", "expected '(' after `in`", 11),
+        (
+            "Region in (EU US)",
+            "expected ',' or ')' in the list of `in`, found \"US)\"",
+            15,
+        ),
+        ("Region in ()", "expected a value for `in`, found \")\"", 12),
+        (
+            "Amount between 1 or 5",
+            "expected `and` between the bounds of `between`",
+            18,
+        ),
+        (
+            "Amount between 1 and",
+            "expected a value for `between`, found the end",
+            21,
+        ),
+        ("Amount < `Limit", "unterminated ` quote", 10),
+        ("Note contains `Limit`", "does not take a field", 15),
+        ("Ünïcode = 1", "expected a field name", 1),
+        (
+            "Näme = 1",
+            "expected an operator after \"N\", found \"äme\"",
+            2,
+        ),
     ];
-    for (expr, needle) in cases {
+    for (expr, needle, column) in cases {
         let err = Filter::parse(expr).expect_err(expr);
-        assert!(matches!(err, QueryError::FilterSyntax { .. }), "{expr}");
+        let QueryError::FilterSyntax { column: at, .. } = &err else {
+            panic!("{expr}: {err:?}");
+        };
+        assert_eq!(*at, column, "{expr}: {err}");
         let msg = err.to_string();
         assert!(msg.contains(needle), "{expr}: {msg}");
         assert!(msg.contains(&format!("{expr:?}")), "{expr}: {msg}");
+    }
+    let deep = format!("{}X = 1{}", "(".repeat(100), ")".repeat(100));
+    let msg = Filter::parse(&deep).unwrap_err().to_string();
+    assert!(msg.contains("nested"), "{msg}");
+}
+
+#[test]
+fn old_single_condition_forms_still_parse_the_same() {
+    // Forms of the grammar before `and`/`or`: a bare operand keeps its
+    // inner spacing and may hold symbols.
+    for (expr, operand) in [
+        ("Note = two  words", "two  words"),
+        ("Note = a=b", "a=b"),
+        ("Note = \" padded \"", " padded "),
+        ("Customer starts with Con Ltd", "Con Ltd"),
+        ("Amount>-5", "-5"),
+    ] {
+        assert_eq!(cond(&f(expr)).operand_text(), operand, "{expr}");
     }
 }
 
@@ -269,7 +348,7 @@ fn status_and_bools() {
 #[test]
 fn emptiness_filters_ignore_the_operand_given_to_new() {
     let filter = Filter::new(Field::Item("X".into()), Operator::IsEmpty, "junk");
-    assert_eq!(filter.operand(), "");
+    assert_eq!(cond(&filter).operand_text(), "");
     assert_eq!(filter.to_string(), "X is empty");
 }
 
@@ -284,7 +363,7 @@ fn a_range_rules_a_filter_out_only_when_no_value_in_it_can_pass() {
         for lo in 0..10i64 {
             for hi in lo..10 {
                 let some_pass = (lo..=hi).any(|v| filter.matches_value(Some(ValueRef::Int(v))));
-                let may = filter.may_match_range(ValueRef::Int(lo), ValueRef::Int(hi));
+                let may = cond(&filter).may_match_range(ValueRef::Int(lo), ValueRef::Int(hi));
                 // Never ruled out when a value passes; for integers and
                 // these operators, ruled out whenever none does.
                 assert!(may || !some_pass, "{expr} over {lo}..={hi}");
@@ -296,5 +375,5 @@ fn a_range_rules_a_filter_out_only_when_no_value_in_it_can_pass() {
     }
     // An operand that does not read as the column's type decides nothing.
     let filter = Filter::parse("X > abc").unwrap();
-    assert!(filter.may_match_range(ValueRef::Int(0), ValueRef::Int(1)));
+    assert!(cond(&filter).may_match_range(ValueRef::Int(0), ValueRef::Int(1)));
 }

@@ -7,8 +7,10 @@
 //! (in-memory instances and import files), read through a small trait the
 //! store implements, so nothing here imports the bus or the store.
 //!
-//! - [`Filter`]: `field operator operand`, parsed from the CLI form
-//!   (`Amount>500`, `Customer starts with Con`, `end is empty`).
+//! - [`Filter`]: conditions (`field operator operand`) combined with
+//!   `and`, `or`, `not` and parentheses, parsed from the `--where` grammar
+//!   (`Region in (EU, US) and Amount between 100 and 500`,
+//!   `Customer icontains contoso`, `Shipped > Received`, `end >= now-7d`).
 //! - [`Selection`]: which instances: an activity, filters, a status
 //!   ([`crate::model::StatusFilter`]) and a `last_modified` time range.
 //! - [`Search`]: a selection, a stable order (end time, active last, then
@@ -24,7 +26,8 @@
 //!
 //! # Layering
 //! Each file imports only files listed before it (no circles):
-//! `error`, `field`, `filter`, `cell`, `exact_sum`, `measure`, `bucket`,
+//! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
+//! `cell`, `exact_sum`, `measure`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
@@ -70,14 +73,18 @@ mod aggregate;
 mod bucket;
 mod cell;
 pub(crate) mod columnar;
+mod condition;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use columnar::rows_examined;
 mod error;
 mod exact_sum;
+mod expr;
 mod field;
 mod filter;
+mod grammar;
 mod incremental;
+mod literal;
 mod measure;
 mod plan;
 mod result;
@@ -90,6 +97,8 @@ mod totals_image;
 mod aggregate_tests;
 #[cfg(test)]
 mod filter_tests;
+#[cfg(test)]
+mod grammar_tests;
 #[cfg(test)]
 mod incremental_tests;
 #[cfg(test)]
@@ -105,10 +114,13 @@ pub use crate::model::StatusFilter;
 pub use aggregate::Aggregate;
 pub use bucket::BucketUnit;
 pub use cell::Cell;
+pub use condition::{Condition, Operand, Operator};
 pub use error::QueryError;
+pub use expr::Expr;
 pub use field::Field;
-pub use filter::{Filter, Operator};
+pub use filter::Filter;
 pub use incremental::IncrementalAggregate;
+pub use literal::Literal;
 pub use measure::Measure;
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search};

@@ -25,7 +25,9 @@ use crate::segments::record::StoredValue;
 use crate::segments::stored_columns::{ColumnRef, Directory};
 
 use super::aggregate::{Aggregate, AggregateRun, Groups};
+use super::expr::Knowledge;
 use super::field::{Field, ValueRef};
+use super::filter::Filter;
 use super::search::{Row, Search};
 use super::selection::Selection;
 
@@ -66,11 +68,17 @@ fn column_id(field: &Field) -> Option<ColumnId<'_>> {
 /// The columns a selection reads: its filters' fields, and
 /// `last_modified` for a time range.
 fn selection_columns(selection: &Selection) -> Vec<ColumnId<'_>> {
-    let mut wanted: Vec<ColumnId<'_>> = selection
+    let mut wanted: Vec<ColumnId<'_>> = Vec::new();
+    for id in selection
         .filters
         .iter()
-        .filter_map(|f| column_id(f.field()))
-        .collect();
+        .flat_map(Filter::fields)
+        .filter_map(column_id)
+    {
+        if !wanted.contains(&id) {
+            wanted.push(id);
+        }
+    }
     if selection.since.is_some() || selection.until.is_some() {
         wanted.push(ColumnId::LastModified);
     }
@@ -123,20 +131,13 @@ fn value(v: &StoredValue) -> ValueRef<'_> {
 /// rejects unset values over a field no row sets or whose range it
 /// cannot match, or a time range outside `last_modified`'s.
 fn excludes<'a>(selection: &Selection, known: impl Fn(&Field) -> Known<'a>) -> bool {
-    for filter in &selection.filters {
-        if filter.matches_value(None) {
-            // Unset rows may pass: the range decides nothing.
-            continue;
-        }
-        match known(filter.field()) {
-            Known::Nothing => {}
-            Known::Unset => return true,
-            Known::Range(lo, hi) => {
-                if !filter.may_match_range(value(lo), value(hi)) {
-                    return true;
-                }
-            }
-        }
+    let knowledge = |field: &Field| match known(field) {
+        Known::Nothing => Knowledge::Nothing,
+        Known::Unset => Knowledge::Unset,
+        Known::Range(lo, hi) => Knowledge::Range(value(lo), value(hi)),
+    };
+    if selection.filters.iter().any(|f| !f.may_match(&knowledge)) {
+        return true;
     }
     if selection.since.is_none() && selection.until.is_none() {
         return false;

@@ -171,7 +171,7 @@ fn validate_explains_what_is_wrong() {
     let cases = [
         (
             "Amount > abc",
-            "filter `Amount > abc`: operand \"abc\" is not a number (Amount is int)",
+            "condition `Amount > abc`: operand \"abc\" is not a number (Amount is int)",
         ),
         (
             "Price = x1",
@@ -179,18 +179,18 @@ fn validate_explains_what_is_wrong() {
         ),
         (
             "Amount starts with 5",
-            "`starts with` is for text, and Amount is int",
+            "`starts with` compares text with a text operand, and Amount is int",
         ),
         (
             "end starts with 2026",
-            "`starts with` is for text, and end is timestamp",
+            "`starts with` compares text with a text operand, and end is timestamp",
         ),
-        ("Received > monday", "is not an RFC 3339 timestamp"),
+        ("Received > monday", "is not a time: write RFC 3339"),
         (
             "status = running",
             "status is active or completed, not \"running\"",
         ),
-        ("status > active", "only supports = and !="),
+        ("status > active", "only supports =, !=, in and not in"),
         ("Urgent = yes", "is not true or false"),
         (
             "Colour = red",

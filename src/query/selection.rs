@@ -23,7 +23,8 @@ use super::filter::Filter;
 pub struct Selection {
     /// The activity; instances of other activities are skipped.
     pub activity: String,
-    /// Conditions, all of which must hold.
+    /// Conditions, all of which must hold (each may combine conditions
+    /// with `and`, `or` and `not`).
     pub filters: Vec<Filter>,
     /// Active, completed or all (default all).
     pub status: StatusFilter,
@@ -73,9 +74,17 @@ impl Selection {
             });
         }
         for filter in &self.filters {
-            let ty = filter.field().resolve(def, "filter field")?;
-            filter.check_type(ty)?;
+            filter.validate(def)?;
         }
         Ok(())
+    }
+
+    /// Resolves the bare words of the filters that name fields of `def`
+    /// into field operands ([`Filter::resolve`]); a store query does this
+    /// before it runs.
+    pub fn resolve(&mut self, def: &ActivityDefinition) {
+        for filter in &mut self.filters {
+            filter.resolve(def);
+        }
     }
 }

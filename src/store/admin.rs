@@ -70,8 +70,21 @@ impl Store {
         name: &str,
         aggregate: &crate::query::Aggregate,
     ) -> Result<(), StoreError> {
-        aggregate.validate(&self.definition(&aggregate.activity)?)?;
-        let spec = crate::bus::aggregations::AggregationSpec::new(name, aggregate);
+        let def = self.definition(&aggregate.activity)?;
+        aggregate.validate(&def)?;
+        if let Some(f) = aggregate.filters.iter().find(|f| f.has_relative_time()) {
+            return Err(StoreError::InvalidInput {
+                reason: format!(
+                    "aggregation {name}: filter `{f}` has a time relative to now, which a \
+                     maintained aggregation cannot follow; write an RFC 3339 time"
+                ),
+            });
+        }
+        // Stored as text: bare words naming fields are written as
+        // `Field`, so the stored filters read back the same.
+        let mut aggregate = aggregate.clone();
+        aggregate.resolve(&def);
+        let spec = crate::bus::aggregations::AggregationSpec::new(name, &aggregate);
         self.admin(&bus::AdminOp::Declare(spec))
     }
 

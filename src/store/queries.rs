@@ -43,7 +43,11 @@ pub(super) fn instances(
 }
 
 pub(super) fn search(h: &impl ReadState, search: &Search) -> Result<Vec<Row>, StoreError> {
-    search.validate(&definition(h, &search.activity)?)?;
+    let def = definition(h, &search.activity)?;
+    search.validate(&def)?;
+    let mut search = search.clone();
+    search.resolve(&def);
+    let search = &search;
     let snapshot = Snapshot::for_search(&*h.state(), search)?;
     Ok(run::search(snapshot, search)?)
 }
@@ -52,7 +56,11 @@ pub(super) fn aggregate(
     h: &impl ReadState,
     aggregate: &Aggregate,
 ) -> Result<AggregateResult, StoreError> {
-    aggregate.validate(&definition(h, &aggregate.activity)?)?;
+    let def = definition(h, &aggregate.activity)?;
+    aggregate.validate(&def)?;
+    let mut aggregate = aggregate.clone();
+    aggregate.resolve(&def);
+    let aggregate = &aggregate;
     let snapshot = Snapshot::take(&*h.state(), &aggregate.activity, aggregate.status)?;
     let run = run::aggregate(snapshot, aggregate)?;
     Ok(run.finish()?)
