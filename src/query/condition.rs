@@ -247,15 +247,16 @@ impl Condition {
     }
 
     /// Resolves a bare word operand naming a field into that field
-    /// (`is_field` says which names are fields of the activity).
+    /// (`is_field(field, word)` says whether `word` is a field to compare
+    /// `field` with).
     /// Only the comparisons (`=`, `!=`, `<`, ...) take a field.
-    pub(crate) fn resolve(&mut self, is_field: &impl Fn(&str) -> bool) {
+    pub(crate) fn resolve(&mut self, is_field: &impl Fn(&Field, &str) -> bool) {
         let comparison = matches!(
             self.op,
             Operator::Eq | Operator::Ne | Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le
         );
         if let (true, Operand::Value(lit)) = (comparison, &self.operand) {
-            if let Some(word) = lit.as_word().filter(|w| is_field(w)) {
+            if let Some(word) = lit.as_word().filter(|w| is_field(&self.field, w)) {
                 self.operand = Operand::Field(Field::new(word));
             }
         }
@@ -443,8 +444,7 @@ fn check_literal(lit: &Literal, ty: FieldType, field: &str) -> Result<(), String
         FieldType::Text => Ok(()),
         FieldType::Int | FieldType::Float if lit.int.is_none() && lit.float.is_none() => {
             Err(format!(
-                "operand {operand:?} is not a number ({field} is {}); if it names a \
-                 field, the activity has no item {operand}",
+                "operand {operand:?} is not a number ({field} is {})",
                 ty.name()
             ))
         }

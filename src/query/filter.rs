@@ -18,12 +18,15 @@
 //!   stands for itself: `'O''Brien'`). In lists and `between`, a bare
 //!   value is one word.
 //! - **Fields as operands**: in a comparison (`=`, `!=`, `<>`, `<`, `<=`,
-//!   `>`, `>=`), a bare word that names a field of the activity (an item
-//!   or `id`, `status`, `begin`, `end`, `last_modified`) is that field
-//!   (`Shipped > Received`); quote it to compare with the text instead.
-//!   A store query resolves such words against the activity's definition
-//!   ([`Filter::resolve`]); unresolved, they are text. `` `Received` ``
-//!   (backticks) is always the field.
+//!   `>`, `>=`) of a number, time or bool field, a bare word that names a
+//!   field of a type it compares with (an item, or `begin`, `end`,
+//!   `last_modified`) is that field: `Shipped > Received`,
+//!   `Price > Limit`. A store query resolves such words against the
+//!   activity's definition ([`Filter::resolve`]); unresolved, they are
+//!   text. Beside a text field a bare word is always text
+//!   (`Status = Shipped` is the text even where an item is named
+//!   Shipped); write a field in backticks to compare text fields:
+//!   ``Billing = `Shipping` ``.
 //! - **Times**: RFC 3339 with any offset, or relative to when the filter
 //!   is parsed: `now`, `now-7d`, `now+2h` (units `s`, `m`, `h`, `d`, `w`).
 //! - **Unset fields**: `is null` matches an unset field; `is empty` an
@@ -41,7 +44,7 @@ use crate::model::{ActivityDefinition, ActivityInstance};
 use super::condition::{Condition, Operand, Operator};
 use super::error::QueryError;
 use super::expr::{Expr, Knowledge};
-use super::field::{Field, ValueRef};
+use super::field::{Field, FieldType, ValueRef};
 use super::grammar;
 use super::literal::Literal;
 
@@ -167,8 +170,16 @@ impl Filter {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn resolve(&mut self, def: &ActivityDefinition) {
-        let is_field =
-            |name: &str| !matches!(Field::new(name), Field::Item(_)) || def.item(name).is_some();
+        // A word is a field only beside a number, time or bool field, and
+        // only one of a type that compares with it: `Status = Shipped`
+        // stays the text "Shipped" even where an item is named Shipped.
+        let is_field = |left: &Field, word: &str| {
+            let ty = |f: &Field| f.resolve(def, "filter field").ok();
+            match (ty(left), ty(&Field::new(word))) {
+                (Some(FieldType::Text | FieldType::Status) | None, _) | (_, None) => false,
+                (Some(a), Some(b)) => a == b || (a.is_numeric() && b.is_numeric()),
+            }
+        };
         self.expr.conditions_mut(&mut |c| c.resolve(&is_field));
     }
 
@@ -192,6 +203,25 @@ impl Filter {
         resolved.resolve(def);
         for c in resolved.expr.conditions() {
             let ty = c.field().resolve(def, "filter field")?;
+            if let Operand::Value(lit) = c.operand() {
+                // A word left unresolved though it names a field: one of a
+                // type that does not compare (`Amount = Region`).
+                let named = lit.as_word().map(Field::new);
+                if let Some(Ok(other)) = named.as_ref().map(|f| f.resolve(def, "")) {
+                    if ty != FieldType::Text && ty != FieldType::Status && other != ty {
+                        return Err(QueryError::TypeMismatch {
+                            context: format!("condition `{c}`"),
+                            reason: format!(
+                                "{} is {} and {} is {}: they do not compare",
+                                c.field(),
+                                ty.name(),
+                                lit.text(),
+                                other.name()
+                            ),
+                        });
+                    }
+                }
+            }
             let other = c
                 .other_field()
                 .map(|f| f.resolve(def, "filter operand"))

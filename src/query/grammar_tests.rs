@@ -233,10 +233,12 @@ fn a_bare_word_naming_a_field_is_that_field() {
             ("Amount > Price", true),
             ("Price >= Amount", false),
             ("Amount != Price", true),
-            // Quoted: the text, not the field.
+            // Beside a text field a word is text; backticks make it the
+            // field.
             ("Region = 'Customer'", true),
-            ("Region = Customer", false),
+            ("Region = Customer", true),
             ("Region = `Customer`", false),
+            ("Customer = `Customer`", true),
             // A field that is unset on either side matches nothing.
             ("Shipped > end", false),
             ("end != Shipped", false),
@@ -251,8 +253,14 @@ fn a_bare_word_naming_a_field_is_that_field() {
     // Unresolved, the word is text (here: not a time, so no match).
     assert!(!f("Shipped > Received").matches(&i));
     // Fields that do not compare are refused by validation.
-    let err = resolved("Amount > Region").validate(&def()).unwrap_err();
+    let err = resolved("Amount > `Region`").validate(&def()).unwrap_err();
     assert!(err.to_string().contains("do not compare"), "{err}");
+    let err = resolved("Amount = Region").validate(&def()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Amount is int and Region is text: they do not compare"),
+        "{err}"
+    );
     let err = resolved("Urgent < `Urgent`").validate(&def()).unwrap_err();
     assert!(err.to_string().contains("only supports"), "{err}");
     let err = resolved("Amount > `Nope`").validate(&def()).unwrap_err();
