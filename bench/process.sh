@@ -9,6 +9,7 @@
 # three engines are checked against each other before the table is printed.
 #
 #   bench/process.sh [--n 100000] [--runs 5] [--keep]
+#   QUESTIONS="q6 q7 q8 q9" bench/process.sh ...   (a subset of the questions)
 #
 # Writes bench/results/process_<N>.md (machine, date, versions, commands,
 # load times, sizes, timings, the answers check) and prints it. Stores go to
@@ -138,6 +139,25 @@ CMD[q5_bamdb]="$B search $A --where \"Region = EU\" --where \"Amount >= 990\" --
 Q5="SELECT id FROM po WHERE region = 'EU' AND amount >= 990 ORDER BY shipped, id"
 CMD[q5_sqlite]="$S \"$Q5\""
 CMD[q5_duckdb]="$D \"$Q5\""
+# The query language (issue 18): OR and IN, a substring, an order-by-limit,
+# a percentile. SQLite 3.40 has no percentile function: q9's SQL is the
+# window-function form a SQLite user writes (continuous, as DuckDB's
+# quantile_cont and bamdb's p95).
+CMD[q6_bamdb]="$B search $A --where \"(Region = EU or Region in (UK, NORDIC)) and Amount >= 990\" --columns id"
+Q6="SELECT id FROM po WHERE (region = 'EU' OR region IN ('UK', 'NORDIC')) AND amount >= 990 ORDER BY shipped, id"
+CMD[q6_sqlite]="$S \"$Q6\""
+CMD[q6_duckdb]="$D \"$Q6\""
+CMD[q7_bamdb]="$B search $A --where \"Customer contains 0042\" --columns id"
+Q7="SELECT id FROM po WHERE customer LIKE '%0042%' ORDER BY shipped, id"
+CMD[q7_sqlite]="$S \"$Q7\""
+CMD[q7_duckdb]="$D \"$Q7\""
+CMD[q8_bamdb]="$B search $A --order-by \"Amount desc\" --limit 20 --columns id,Amount"
+Q8="SELECT id, amount FROM po ORDER BY amount DESC, id LIMIT 20"
+CMD[q8_sqlite]="$S \"$Q8\""
+CMD[q8_duckdb]="$D \"$Q8\""
+CMD[q9_bamdb]="$B agg $A --group-by Region --measure \"p95:duration(Received,Shipped)\" --format json"
+CMD[q9_sqlite]="$S \"WITH d AS (SELECT region, shipped - received AS v, row_number() OVER (PARTITION BY region ORDER BY shipped - received) AS rn, count(*) OVER (PARTITION BY region) AS n FROM po), p AS (SELECT region, 0.95 * (max(n) - 1) AS pos FROM d GROUP BY region) SELECT d.region, sum(CASE WHEN d.rn = CAST(p.pos AS INTEGER) + 1 THEN d.v * (1 - (p.pos - CAST(p.pos AS INTEGER))) ELSE d.v * (p.pos - CAST(p.pos AS INTEGER)) END) AS p95 FROM d JOIN p USING (region) WHERE d.rn IN (CAST(p.pos AS INTEGER) + 1, CAST(p.pos AS INTEGER) + 2) GROUP BY d.region ORDER BY d.region\""
+CMD[q9_duckdb]="$D \"SELECT region, quantile_cont(shipped - received, 0.95) AS p95 FROM po GROUP BY region ORDER BY region\""
 
 # Times one command line: hyperfine's JSON, or the same shape from a loop.
 time_cmd() { # key command
@@ -162,7 +182,7 @@ PY
 }
 
 : >"$W/commands.tsv"
-for q in q1 q2 q3 q4 q5; do
+for q in ${QUESTIONS:-q1 q2 q3 q4 q5 q6 q7 q8 q9}; do
     for e in bamdb sqlite duckdb; do
         k="${q}_$e"
         say "timing $k"
@@ -219,7 +239,7 @@ import datetime, json, math, os, sys
 
 W, REPORT = sys.argv[1], sys.argv[2]
 meta = dict(l.rstrip("\n").split("=", 1) for l in open(f"{W}/meta.txt"))
-Q = ["q1", "q2", "q3", "q4", "q5"]
+Q = [q for q in ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"] if os.path.exists(f"{W}/hf/{q}_bamdb.json")]
 E = ["bamdb", "sqlite", "duckdb"]
 NAMES = {
     "q1": "get by id",
@@ -227,6 +247,10 @@ NAMES = {
     "q3": "count/avg Amount by Region x day(Received)",
     "q4": "avg/max duration (Shipped - Received) by Region",
     "q5": "search Region = EU and Amount >= 990, ids",
+    "q6": "search (Region = EU or Region in (UK, NORDIC)) and Amount >= 990, ids",
+    "q7": "search Customer contains 0042, ids",
+    "q8": "search order by Amount desc, limit 20",
+    "q9": "p95 of duration (Shipped - Received) by Region",
 }
 
 def out(k):
@@ -251,55 +275,84 @@ checks = []  # (question, what, ok, detail)
 def check(q, what, ok, detail=""):
     checks.append((q, what, bool(ok), detail))
 
-# q1: the same instance and values in all three.
-b = json.loads(out("q1_bamdb"))
-it = b["items"]
-bam_row = {"id": b["id"], "customer": it["Customer"], "region": it["Region"],
-           "amount": it["Amount"], "quantity": it["Quantity"],
-           "received": int(datetime.datetime.fromisoformat(it["Received"].replace("Z", "+00:00")).timestamp() * 1_000_000),
-           "shipped": int(datetime.datetime.fromisoformat(it["Shipped"].replace("Z", "+00:00")).timestamp() * 1_000_000)}
-for e in ["sqlite", "duckdb"]:
-    r = rows_sql(f"q1_{e}")
-    same = len(r) == 1 and all(
-        close(r[0][c], bam_row[c]) if isinstance(bam_row[c], float) else r[0][c] == bam_row[c]
-        for c in bam_row)
-    check("q1", f"bamdb = {e}: {bam_row['id']} and its six values", same, "" if same else f"{r} vs {bam_row}")
+# q1 to q5 (all of them, or none: QUESTIONS may pick a subset).
+if all(q in Q for q in ["q1", "q2", "q3", "q4", "q5"]):
+    # q1: the same instance and values in all three.
+    b = json.loads(out("q1_bamdb"))
+    it = b["items"]
+    bam_row = {"id": b["id"], "customer": it["Customer"], "region": it["Region"],
+               "amount": it["Amount"], "quantity": it["Quantity"],
+               "received": int(datetime.datetime.fromisoformat(it["Received"].replace("Z", "+00:00")).timestamp() * 1_000_000),
+               "shipped": int(datetime.datetime.fromisoformat(it["Shipped"].replace("Z", "+00:00")).timestamp() * 1_000_000)}
+    for e in ["sqlite", "duckdb"]:
+        r = rows_sql(f"q1_{e}")
+        same = len(r) == 1 and all(
+            close(r[0][c], bam_row[c]) if isinstance(bam_row[c], float) else r[0][c] == bam_row[c]
+            for c in bam_row)
+        check("q1", f"bamdb = {e}: {bam_row['id']} and its six values", same, "" if same else f"{r} vs {bam_row}")
 
-# q2: per region count exact, sum and avg to 1e-9 relative.
-cols, rows = bam_agg("q2_bamdb")
-bam = {r[0]: r[1:] for r in rows}
-for e in ["sqlite", "duckdb"]:
-    sql = {r["region"]: [r["count"], r["sum"], r["avg"]] for r in rows_sql(f"q2_{e}")}
-    counts = {k: v[0] for k, v in bam.items()} == {k: v[0] for k, v in sql.items()}
-    sums = bam.keys() == sql.keys() and all(close(bam[k][1], sql[k][1]) and close(bam[k][2], sql[k][2]) for k in bam)
-    check("q2", f"bamdb = {e}: count per region ({len(bam)} regions, {sum(v[0] for v in bam.values())} in all)", counts)
-    check("q2", f"bamdb = {e}: sum and avg per region (1e-9 relative)", sums)
+    # q2: per region count exact, sum and avg to 1e-9 relative.
+    cols, rows = bam_agg("q2_bamdb")
+    bam = {r[0]: r[1:] for r in rows}
+    for e in ["sqlite", "duckdb"]:
+        sql = {r["region"]: [r["count"], r["sum"], r["avg"]] for r in rows_sql(f"q2_{e}")}
+        counts = {k: v[0] for k, v in bam.items()} == {k: v[0] for k, v in sql.items()}
+        sums = bam.keys() == sql.keys() and all(close(bam[k][1], sql[k][1]) and close(bam[k][2], sql[k][2]) for k in bam)
+        check("q2", f"bamdb = {e}: count per region ({len(bam)} regions, {sum(v[0] for v in bam.values())} in all)", counts)
+        check("q2", f"bamdb = {e}: sum and avg per region (1e-9 relative)", sums)
 
-# q3: per (region, day) count exact, avg close.
-cols, rows = bam_agg("q3_bamdb")
-bam = {(r[0], day_of(r[1])): (r[2], r[3]) for r in rows}
-for e in ["sqlite", "duckdb"]:
-    sql = {(r["region"], int(r["day"])): (r["count"], r["avg"]) for r in rows_sql(f"q3_{e}")}
-    counts = {k: v[0] for k, v in bam.items()} == {k: v[0] for k, v in sql.items()}
-    avgs = bam.keys() == sql.keys() and all(close(bam[k][1], sql[k][1]) for k in bam)
-    check("q3", f"bamdb = {e}: count per (region, day) ({len(bam)} groups)", counts)
-    check("q3", f"bamdb = {e}: avg per (region, day)", avgs)
+    # q3: per (region, day) count exact, avg close.
+    cols, rows = bam_agg("q3_bamdb")
+    bam = {(r[0], day_of(r[1])): (r[2], r[3]) for r in rows}
+    for e in ["sqlite", "duckdb"]:
+        sql = {(r["region"], int(r["day"])): (r["count"], r["avg"]) for r in rows_sql(f"q3_{e}")}
+        counts = {k: v[0] for k, v in bam.items()} == {k: v[0] for k, v in sql.items()}
+        avgs = bam.keys() == sql.keys() and all(close(bam[k][1], sql[k][1]) for k in bam)
+        check("q3", f"bamdb = {e}: count per (region, day) ({len(bam)} groups)", counts)
+        check("q3", f"bamdb = {e}: avg per (region, day)", avgs)
 
-# q4: avg within 1 µs (bamdb prints whole microseconds), max exact.
-cols, rows = bam_agg("q4_bamdb")
-bam = {r[0]: (r[1], r[2]) for r in rows}
-for e in ["sqlite", "duckdb"]:
-    sql = {r["region"]: (r["avg"], r["max"]) for r in rows_sql(f"q4_{e}")}
-    ok = bam.keys() == sql.keys() and all(abs(bam[k][0] - sql[k][0]) <= 1.0 and bam[k][1] == sql[k][1] for k in bam)
-    check("q4", f"bamdb = {e}: avg (to 1 µs) and max duration per region", ok)
+    # q4: avg within 1 µs (bamdb prints whole microseconds), max exact.
+    cols, rows = bam_agg("q4_bamdb")
+    bam = {r[0]: (r[1], r[2]) for r in rows}
+    for e in ["sqlite", "duckdb"]:
+        sql = {r["region"]: (r["avg"], r["max"]) for r in rows_sql(f"q4_{e}")}
+        ok = bam.keys() == sql.keys() and all(abs(bam[k][0] - sql[k][0]) <= 1.0 and bam[k][1] == sql[k][1] for k in bam)
+        check("q4", f"bamdb = {e}: avg (to 1 µs) and max duration per region", ok)
 
-# q5: the same ids in the same order.
-bam_ids = [json.loads(l)["id"] for l in out("q5_bamdb").splitlines() if l.strip()]
-for e in ["sqlite", "duckdb"]:
-    ids = [r["id"] for r in rows_sql(f"q5_{e}")]
-    ok = ids == bam_ids
-    check("q5", f"bamdb = {e}: {len(bam_ids)} ids, same list and order", ok,
-          "" if ok else f"{len(ids)} ids, first difference at {next((i for i, (a, b) in enumerate(zip(ids, bam_ids)) if a != b), min(len(ids), len(bam_ids)))}")
+    # q5: the same ids in the same order.
+    bam_ids = [json.loads(l)["id"] for l in out("q5_bamdb").splitlines() if l.strip()]
+    for e in ["sqlite", "duckdb"]:
+        ids = [r["id"] for r in rows_sql(f"q5_{e}")]
+        ok = ids == bam_ids
+        check("q5", f"bamdb = {e}: {len(bam_ids)} ids, same list and order", ok,
+              "" if ok else f"{len(ids)} ids, first difference at {next((i for i, (a, b) in enumerate(zip(ids, bam_ids)) if a != b), min(len(ids), len(bam_ids)))}")
+
+# q6, q7: the same ids in the same order (as q5).
+for q in ["q6", "q7"]:
+    if q not in Q:
+        continue
+    bam_ids = [json.loads(l)["id"] for l in out(f"{q}_bamdb").splitlines() if l.strip()]
+    for e in ["sqlite", "duckdb"]:
+        ids = [r["id"] for r in rows_sql(f"{q}_{e}")]
+        check(q, f"bamdb = {e}: {len(bam_ids)} ids, same list and order", ids == bam_ids)
+
+# q8: the same 20 (id, amount) in the same order.
+if "q8" in Q:
+    bam_rows = [json.loads(l) for l in out("q8_bamdb").splitlines() if l.strip()]
+    bam = [(r["id"], r["Amount"]) for r in bam_rows]
+    for e in ["sqlite", "duckdb"]:
+        sql = [(r["id"], r["amount"]) for r in rows_sql(f"q8_{e}")]
+        ok = len(sql) == len(bam) == 20 and all(a[0] == b[0] and close(a[1], b[1]) for a, b in zip(bam, sql))
+        check("q8", f"bamdb = {e}: the same 20 ids and amounts in order", ok, "" if ok else f"{bam[:3]} vs {sql[:3]}")
+
+# q9: p95 per region within 1 µs (bamdb prints whole microseconds).
+if "q9" in Q:
+    cols, rows = bam_agg("q9_bamdb")
+    bam = {r[0]: r[1] for r in rows}
+    for e in ["sqlite", "duckdb"]:
+        sql = {r["region"]: r["p95"] for r in rows_sql(f"q9_{e}")}
+        ok = bam.keys() == sql.keys() and all(abs(bam[k] - sql[k]) <= 1.0 for k in bam)
+        check("q9", f"bamdb = {e}: p95 duration per region (to 1 µs)", ok, "" if ok else f"{bam} vs {sql}")
 
 # --- timings ---
 def result(k):

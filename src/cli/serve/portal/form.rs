@@ -455,10 +455,13 @@ pub fn timestamp_fields(def: &ActivityDefinition) -> impl Iterator<Item = &str> 
 fn syntax_help(out: &mut String) {
     out.push_str(
         "<details class=\"muted\"><summary>Syntax (as in bamdb search and agg)</summary><ul>\
-<li>where: <code>FIELD OPERATOR [OPERAND]</code>; operators <code>= != &gt; &gt;= &lt; &lt;=</code>, \
-<code>is empty</code>, <code>is not empty</code>, <code>starts with</code>; \
-e.g. <code>Amount&gt;500</code>, <code>Region = EU</code>, <code>Customer starts with Con</code>, \
-<code>Note = \"two words \"</code>, <code>end &gt;= 2026-11-01T00:00:00Z</code>. All must hold.</li>\
+<li>where: conditions <code>FIELD OPERATOR [OPERAND]</code>; operators <code>= != &lt;&gt; &gt; &gt;= &lt; &lt;=</code>, \
+<code>in (A, B)</code>, <code>not in (A, B)</code>, <code>between A and B</code>, <code>contains</code>, \
+<code>starts with</code>, <code>ends with</code>, <code>icontains</code> (and <code>ieq</code>, <code>istarts with</code>, \
+<code>iends with</code>: ignoring case), <code>is [not] null</code>, <code>is [not] empty</code>; combined with \
+<code>and</code>, <code>or</code>, <code>not</code> and parentheses; e.g. <code>Region = EU or Region = US</code>, \
+<code>Amount between 100 and 500</code>, <code>Customer icontains contoso</code>, <code>Shipped &gt; Received</code>, \
+<code>end &gt;= now-7d</code>, <code>Note = 'two words '</code>. Every where input must hold.</li>\
 <li>since / until: RFC 3339 times bounding last_modified (since inclusive, until exclusive).</li>\
 <li>columns, group by: field names, comma-separated.</li>\
 <li>measure: <code>count</code>, <code>sum:F</code>, <code>avg:F</code>, <code>min:F</code>, <code>max:F</code>, \
