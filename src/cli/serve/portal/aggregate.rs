@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use bamdb::model::Timestamp;
-use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell};
+use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell, Field, Filter, Operator};
 
 use super::form::{AggregateForm, Params};
 use super::html::{self, cell_text, esc, is_numeric_cell, link, query_string, TABLE_END};
@@ -268,19 +268,18 @@ fn drill_down(activity: &str, form: &AggregateForm, agg: &Aggregate, cells: &[Ce
                     pairs.push(("where", format!("{field} < {end}")));
                 }
             }
-            _ => pairs.push(("where", format!("{field} is empty"))),
+            _ => pairs.push(("where", format!("{field} is null"))),
         }
     }
     format!("{}{}", html::search_href(activity), query_string(&pairs))
 }
 
 /// The condition selecting a group's key cell, in the filter syntax; text
-/// in double quotes, which keep any character (the parser strips one
-/// surrounding pair and reads no escapes).
+/// quoted by the library's own printer, which keeps any character.
 fn equals(field: &str, cell: &Cell) -> String {
     match cell {
-        Cell::Null => format!("{field} is empty"),
-        Cell::Text(t) => format!("{field} = \"{t}\""),
+        Cell::Null => format!("{field} is null"),
+        Cell::Text(t) => Filter::new(Field::new(field), Operator::Eq, t.as_str()).to_string(),
         // Full precision (not the rounded table text), so the filter
         // meets the group's value exactly.
         other => format!("{field} = {other}"),
