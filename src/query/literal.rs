@@ -33,7 +33,7 @@ impl Literal {
         // Quotes matter only to a word that could name a field: kept
         // there, dropped elsewhere, so equal literals compare equal
         // however they were written.
-        let quoted = quoted && is_name_like(&text);
+        let quoted = quoted && is_name_like(&text) && !is_keyword(&text);
         Literal {
             int: text.parse().ok(),
             float: text.parse::<f64>().ok().filter(|f| f.is_finite()),
@@ -77,10 +77,11 @@ impl Literal {
     }
 
     /// An unquoted name-like word (`Received`): it names a field when the
-    /// activity has one by that name (see [`super::Filter`]).
+    /// activity has one by that name (see [`super::Filter`]). Never one of
+    /// the grammar's keywords (write `` `empty` `` for a field so named).
     pub(crate) fn as_word(&self) -> Option<&str> {
         let t = self.text.as_str();
-        (!self.quoted && is_name_like(t) && self.boolean.is_none()).then_some(t)
+        (!self.quoted && is_name_like(t) && self.boolean.is_none() && !is_keyword(t)).then_some(t)
     }
 }
 
