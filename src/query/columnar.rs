@@ -140,26 +140,29 @@ pub(crate) fn select(
             _ => false,
         });
     }
-    for filter in filters {
-        let Some(field) = filter.single_field() else {
+    // Each part of a top-level `and` on its own: most read one field and
+    // take the fast paths below.
+    for part in filters.iter().flat_map(|f| f.expr().conjuncts()) {
+        let fields = part.fields();
+        let [field] = fields.as_slice() else {
             // Several fields (`A = 1 or B = 2`, `Shipped > Received`):
             // each row reads each of them.
-            let fields = filter.fields();
             let views = fields
                 .iter()
                 .map(|f| View::of(cols, f))
                 .collect::<Option<Vec<View<'_>>>>()?;
             sel.retain(|&r| {
-                filter.eval(&mut |f: &Field| {
+                part.eval(&mut |f: &Field| {
                     let at = fields.iter().position(|g| *g == f)?;
                     views.get(at)?.get(r as usize)
                 })
             });
             continue;
         };
+        let passes = |v: Option<ValueRef<'_>>| part.eval(&mut |_: &Field| v);
         match View::of(cols, field)? {
             View::Const(v) => {
-                if !filter.matches_value(v) {
+                if !passes(v) {
                     sel.clear();
                 }
             }
@@ -167,15 +170,15 @@ pub(crate) fn select(
                 // Decide once per distinct text, then per row by code.
                 let pass: Vec<bool> = dict
                     .iter()
-                    .map(|s| filter.matches_value(Some(ValueRef::Text(s))))
+                    .map(|s| passes(Some(ValueRef::Text(s))))
                     .collect();
-                let unset = filter.matches_value(None);
+                let unset = passes(None);
                 sel.retain(|&r| match codes.get(r as usize) {
                     Some(&UNSET) | None => unset,
                     Some(&c) => pass.get(c as usize).copied().unwrap_or(unset),
                 });
             }
-            view => sel.retain(|&r| filter.matches_value(view.get(r as usize))),
+            view => sel.retain(|&r| passes(view.get(r as usize))),
         }
     }
     Some(sel)

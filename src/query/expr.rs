@@ -51,6 +51,29 @@ impl Expr {
         }
     }
 
+    /// The parts of a top-level `and` (each holds for a row to pass), or
+    /// the expression itself: a query can test each on its own, the
+    /// cheapest way its fields allow.
+    pub(crate) fn conjuncts(&self) -> Vec<&Expr> {
+        match self {
+            Expr::And(parts) => parts.iter().flat_map(Expr::conjuncts).collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The fields the expression reads, each once, in order of appearance.
+    pub fn fields(&self) -> Vec<&Field> {
+        let mut out: Vec<&Field> = Vec::new();
+        for c in self.conditions() {
+            for f in std::iter::once(c.field()).chain(c.other_field()) {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
     /// Every condition, depth first.
     pub fn conditions(&self) -> Vec<&Condition> {
         let mut out = Vec::new();

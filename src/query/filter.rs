@@ -44,7 +44,9 @@ use crate::model::{ActivityDefinition, ActivityInstance};
 use super::condition::{Condition, Operand, Operator};
 use super::error::QueryError;
 use super::expr::{Expr, Knowledge};
-use super::field::{Field, FieldType, ValueRef};
+#[cfg(test)]
+use super::field::ValueRef;
+use super::field::{Field, FieldType};
 use super::grammar;
 use super::literal::Literal;
 
@@ -109,24 +111,7 @@ impl Filter {
 
     /// The fields the filter reads, each once, in order of appearance.
     pub fn fields(&self) -> Vec<&Field> {
-        let mut out: Vec<&Field> = Vec::new();
-        for c in self.expr.conditions() {
-            for f in std::iter::once(c.field()).chain(c.other_field()) {
-                if !out.contains(&f) {
-                    out.push(f);
-                }
-            }
-        }
-        out
-    }
-
-    /// The one field the filter reads, if it reads exactly one (then
-    /// [`Self::matches_value`] decides it from that field's value).
-    pub(crate) fn single_field(&self) -> Option<&Field> {
-        match self.fields().as_slice() {
-            [only] => Some(*only),
-            _ => None,
-        }
+        self.expr.fields()
     }
 
     /// Whether `inst` satisfies the filter.
@@ -134,13 +119,9 @@ impl Filter {
         self.expr.eval(&mut |f: &Field| f.get(inst))
     }
 
-    /// Whether the filter passes, reading fields through `get`.
-    pub(crate) fn eval<'a>(&self, get: &mut impl FnMut(&Field) -> Option<ValueRef<'a>>) -> bool {
-        self.expr.eval(get)
-    }
-
-    /// Whether a filter over one field ([`Self::single_field`]) passes
+    /// Whether a filter over one field passes
     /// with that field's value (`None`: unset).
+    #[cfg(test)]
     pub(crate) fn matches_value(&self, value: Option<ValueRef<'_>>) -> bool {
         self.expr.eval(&mut |_: &Field| value)
     }
