@@ -92,7 +92,7 @@ impl std::fmt::Display for Literal {
         let t = &self.text;
         let bare = !self.quoted
             && !t.is_empty()
-            && !t.starts_with(['"', '\''])
+            && !t.starts_with(['"', '\'', '`'])
             && !t.contains(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ','))
             && !is_keyword(t);
         if bare {
