@@ -33,8 +33,8 @@ pub use model::{Counters, Source};
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use producer::{BoxOptions, BoxStats, MessageBox};
 pub use store::{
-    BoxImport, PendingInstance, Problem, ReplayOutcome, Store, StoreReader, StoreStats,
-    VerifyReport,
+    BoxImport, PendingInstance, Problem, ReplayOutcome, SearchStream, Store, StoreReader,
+    StoreStats, VerifyReport,
 };
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 

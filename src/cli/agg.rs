@@ -2,6 +2,7 @@
 
 use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Measure};
 
+use super::output::{Delimited, Out};
 use super::reading::{open_reading, ReadStore};
 use super::selection::{query_failed, usage, Format, Selection};
 use super::table::escape;
@@ -13,8 +14,9 @@ use super::{out_line, print_line, CliError, EXIT_OK};
     after_help = "Measures: count, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM, and durations
 between two timestamp items: avg:duration(Received,Shipped), max:duration(A,B)
 (instances missing either milestone are left out). With no --measure, count.
-Durations print as text in the table and as microseconds in JSON. Table
-cells show control characters and terminal escapes escaped (\n, \u{1b}).
+Durations print as text in the table and as microseconds in JSON, CSV and
+TSV. Table cells show control characters and terminal escapes escaped (\n,
+\u{1b}); CSV follows RFC 4180, TSV escapes tabs, line breaks and backslashes.
 
 Examples:
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
@@ -41,9 +43,13 @@ pub struct AggArgs {
     measures: Vec<String>,
     #[command(flatten)]
     selection: Selection,
-    /// table: aligned columns for people; json: {"columns":[...],"rows":[[...],...]}.
+    /// table: aligned columns for people; json: {"columns":[...],"rows":[[...],...]};
+    /// jsonl: one object per group; csv, tsv: a header line, then one line per group.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+    /// csv and tsv: leave out the header line.
+    #[arg(long)]
+    no_header: bool,
 }
 
 pub fn agg(args: AggArgs) -> Result<i32, CliError> {
@@ -77,11 +83,50 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
         .aggregate(&agg)
         .map_err(|e| query_failed("agg", dir, &e))?;
     store.close()?;
-    match args.format {
-        Format::Table => out_line(escaped(result).to_table().trim_end())?,
-        Format::Json => print_line(&result)?,
-    }
+    write_result(result, args.format, args.no_header)?;
     Ok(EXIT_OK)
+}
+
+/// Writes the result in `format` (see `agg --help`).
+fn write_result(result: AggregateResult, format: Format, no_header: bool) -> Result<(), CliError> {
+    let delimited = match format {
+        Format::Table => return out_line(escaped(result).to_table().trim_end()),
+        Format::Json => return print_line(&result),
+        Format::Jsonl => {
+            let mut out = Out::new();
+            for row in &result.rows {
+                let object: serde_json::Map<String, serde_json::Value> = result
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(row.cells.iter().map(|c| serde_json::json!(c)))
+                    .collect();
+                out.json_line(&object)?;
+            }
+            return out.finish();
+        }
+        Format::Csv => Delimited::Csv,
+        Format::Tsv => Delimited::Tsv,
+    };
+    let mut out = Out::new();
+    if !no_header {
+        out.line(&delimited.record(result.columns.iter().map(String::as_str)))?;
+    }
+    for row in &result.rows {
+        let fields: Vec<String> = row.cells.iter().map(cell_text).collect();
+        out.line(&delimited.record(fields.iter().map(String::as_str)))?;
+    }
+    out.finish()
+}
+
+/// A cell as a delimited field: its JSON form unquoted (text as it is,
+/// times in RFC 3339, durations in microseconds), null as empty.
+fn cell_text(cell: &AggCell) -> String {
+    match serde_json::json!(cell) {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
 }
 
 /// The result with its text cells and column names escaped for a table

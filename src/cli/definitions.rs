@@ -5,9 +5,17 @@
 use bamdb::model::ItemType;
 
 use super::reading::{open_reading, ReadStore};
-use super::selection::Format;
 use super::table::{table, Cell};
 use super::{out_line, print_pretty, CliError, EXIT_OK};
+
+/// Output format of `definitions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An array of definitions, as `deploy` reads them.
+    Json,
+    /// An aligned text table for people, one row per item.
+    Table,
+}
 
 /// Arguments of `definitions`.
 #[derive(Debug, clap::Args)]

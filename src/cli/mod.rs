@@ -9,6 +9,7 @@ mod deploy;
 mod get;
 mod ingest;
 mod maintain;
+mod output;
 mod quarantine;
 mod reading;
 mod search;

@@ -12,8 +12,8 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 
 use bamdb::model::{ActivityDefinition, ActivityInstance};
-use bamdb::query::{Aggregate, AggregateResult, Row, Search};
-use bamdb::{PendingInstance, Store, StoreError, StoreReader, StoreStats};
+use bamdb::query::{Aggregate, AggregateResult, Search};
+use bamdb::{PendingInstance, SearchStream, Store, StoreError, StoreReader, StoreStats};
 
 use super::{await_import, close_store, err_line, existing_options, CliError};
 
@@ -166,10 +166,10 @@ impl Reading {
         }
     }
 
-    pub fn search(&self, search: &Search) -> Result<Vec<Row>, StoreError> {
+    pub fn search_stream(&self, search: &Search) -> Result<SearchStream, StoreError> {
         match self {
-            Reading::Writer(s) => s.search(search),
-            Reading::Snapshot { reader: r, .. } => self.noted(r.search(search)),
+            Reading::Writer(s) => s.search_stream(search),
+            Reading::Snapshot { reader: r, .. } => self.noted(r.search_stream(search)),
         }
     }
 

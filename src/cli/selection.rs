@@ -50,10 +50,17 @@ pub enum StatusArg {
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// JSON (search: one object per line; agg: {"columns":[...],"rows":[[...]]}).
+    /// One JSON document (search: an array of row objects; agg:
+    /// {"columns":[...],"rows":[[...]]}).
     Json,
+    /// JSON lines: one object per row (search) or per group (agg).
+    Jsonl,
     /// An aligned text table for people.
     Table,
+    /// Comma-separated values (RFC 4180), with a header line.
+    Csv,
+    /// Tab-separated values (tabs, line breaks and backslashes escaped), with a header line.
+    Tsv,
 }
 
 /// Selection arguments shared by `search` and `agg`.

@@ -66,6 +66,21 @@ pub enum QueryError {
         /// What does not fit, naming the types.
         reason: String,
     },
+    /// An `--order-by` spec is malformed (`FIELD [asc|desc]`).
+    #[error("invalid order {spec:?}: {reason}")]
+    OrderSyntax {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A paging cursor cannot be used: damaged, or made by a search with
+    /// another order.
+    #[error("invalid cursor: {reason}")]
+    Cursor {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A measure's exact value lies beyond the float range
     /// (±1.7976931348623157e308), so no float can show it.
     #[error(

@@ -13,8 +13,9 @@
 //!   `Customer icontains contoso`, `Shipped > Received`, `end >= now-7d`).
 //! - [`Selection`]: which instances: an activity, filters, a status
 //!   ([`crate::model::StatusFilter`]) and a `last_modified` time range.
-//! - [`Search`]: a selection, a stable order (end time, active last, then
-//!   id), a limit and a column choice, giving [`Row`]s.
+//! - [`Search`]: a selection, an order ([`OrderBy`] keys, then id; by
+//!   default end time, active last), a page (a [`Cursor`] to resume after,
+//!   an offset, a limit) and a column choice, giving [`Row`]s.
 //! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`], with
 //!   [`Measure`]s, giving an [`AggregateResult`] of typed [`Cell`]s.
 //! - [`IncrementalAggregate`]: the same result, maintained one instance
@@ -27,7 +28,7 @@
 //! # Layering
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
-//! `cell`, `exact_sum`, `measure`, `bucket`,
+//! `order`, `cell`, `exact_sum`, `measure`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
@@ -86,6 +87,7 @@ mod grammar;
 mod incremental;
 mod literal;
 mod measure;
+mod order;
 mod plan;
 mod result;
 pub(crate) mod run;
@@ -122,7 +124,8 @@ pub use filter::Filter;
 pub use incremental::IncrementalAggregate;
 pub use literal::Literal;
 pub use measure::Measure;
+pub use order::{Cursor, OrderBy};
 pub use result::{AggRow, AggregateResult};
-pub use search::{Row, Search};
+pub use search::{Row, Search, SearchPage};
 pub use selection::Selection;
 pub(crate) use totals_image::TotalsImage;

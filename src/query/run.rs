@@ -13,12 +13,13 @@
 //! The state is read through [`Source`], which the store implements for
 //! the bus's state: this module knows neither the bus nor the store.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::model::{ActivityInstance, Status, StatusFilter, Timestamp};
-use crate::segments::columns::{ActivityColumns, Column, ColumnId};
+use crate::segments::columns::{ActivityColumns, Column, ColumnId, UNSET};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredValue;
@@ -28,7 +29,8 @@ use super::aggregate::{Aggregate, AggregateRun, Groups};
 use super::expr::Knowledge;
 use super::field::{Field, ValueRef};
 use super::filter::Filter;
-use super::search::{Row, Search};
+use super::order::{cmp_keys, Key};
+use super::search::{Search, SearchPage};
 use super::selection::Selection;
 
 /// What a query reads of the store's state.
@@ -247,16 +249,22 @@ impl Snapshot {
         Snapshot::take_first(source, activity, status, None)
     }
 
-    /// [`Snapshot::take`] for a search: one with a limit of `n` reads only
-    /// the first `n` active instances it selects (active instances sort
-    /// by id, the order a scan of them reads, and after every completed
-    /// one: no more than `n` of them can be returned).
+    /// [`Snapshot::take`] for a search: one ordered by `end` alone, with
+    /// no cursor, that can return `n` rows (offset, limit and one more)
+    /// reads only the first `n` active instances it selects (active
+    /// instances have no end, so they sort by id, the order a scan of them
+    /// reads, and after every completed one: no more than `n` of them can
+    /// be returned).
     pub(crate) fn for_search(
         source: &dyn Source,
         search: &Search,
     ) -> Result<Snapshot, ImportFileError> {
-        let first = match (search.status, search.limit) {
-            (StatusFilter::Active | StatusFilter::All, Some(n)) => Some((&search.selection, n)),
+        let first = match (search.status, search.depth()) {
+            (StatusFilter::Active | StatusFilter::All, Some(n))
+                if search.order().is_by_end() && search.after.is_none() =>
+            {
+                Some((&search.selection, n))
+            }
             _ => None,
         };
         Snapshot::take_first(source, &search.activity, search.status, first)
@@ -316,24 +324,34 @@ fn current_instances(
 /// Runs `search` over the snapshot; an error names a file that could not
 /// be read.
 ///
-/// With a limit of `n`, the rows a file's projection selects are not all
-/// read: results come ordered by end time (then id), so only the rows
-/// whose end is at or before the `n`th smallest end among every file's
-/// selected rows can be among the first `n` (the ties at that end are all
-/// kept, for the id order to decide). Those records are read, the rest
-/// never are.
-pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, ImportFileError> {
-    let mut candidates = snapshot.in_memory;
-    // (end µs, file index, row) of the rows a limited search may return,
-    // and the columns of their files (for the record offsets).
-    let mut limited: Vec<(i64, usize, u32)> = Vec::new();
-    let mut limited_cols: Vec<Option<ActivityColumns>> = Vec::new();
+/// With a limit, the rows a file's projection selects are not all read:
+/// only the first `offset + limit + 1` rows of the order can be returned
+/// (the one more tells whether a next page exists), so only the rows whose
+/// first order key is at or before the one at that depth among every
+/// file's selected rows after the cursor can be (the ties at that key are
+/// all kept, for the later keys and the id to decide). With a cursor, rows
+/// whose first key is before the cursor's are left out, and those whose
+/// first key equals it are all read. Those records are read, the rest
+/// never are. A first key that is no column (`id`, `status`), or a text
+/// column with too many distinct values to project, reads every selected
+/// record.
+pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage, ImportFileError> {
+    let order = search.order();
+    let (first_field, descending) = order.first();
+    let first_column = column_id(first_field);
+    let depth = search.depth();
+    let mut candidates: Vec<Cow<'_, ActivityInstance>> =
+        snapshot.in_memory.iter().map(Cow::Borrowed).collect();
+    // The files whose selected rows a limited search judges by their
+    // first order key: (snapshot index, columns, selected rows).
+    let mut judged: Vec<(usize, ActivityColumns, Vec<u32>)> = Vec::new();
     let mut wanted = selection_columns(search);
-    if search.limit.is_some() {
-        wanted.push(ColumnId::End);
+    if let (Some(_), Some(id)) = (depth, first_column) {
+        if !wanted.contains(&id) {
+            wanted.push(id);
+        }
     }
     for (index, (file, superseded)) in snapshot.files.iter().enumerate() {
-        limited_cols.push(None);
         let scan = plan_scan(file, search)?;
         if scan == FileScan::Skip {
             continue;
@@ -348,61 +366,99 @@ pub(crate) fn search(snapshot: Snapshot, search: &Search) -> Result<Vec<Row>, Im
         } else {
             None
         };
-        match (selected, search.limit, &*cols.end) {
-            (Some(rows), Some(_), Column::Timestamp { values, set }) => {
-                for row in rows {
-                    let at = row as usize;
-                    // A completed instance always has an end; one without
-                    // sorts last, as an active one does.
-                    let end = match (values.get(at), set.get(at)) {
-                        (Some(&v), Some(true)) => v,
-                        _ => i64::MAX,
-                    };
-                    limited.push((end, index, row));
-                }
-                if let Some(slot) = limited_cols.last_mut() {
-                    *slot = Some(cols);
-                }
-            }
-            (Some(rows), ..) => {
+        let keyed =
+            depth.is_some() && first_column.is_some_and(|id| order_column(&cols, id).is_some());
+        match selected {
+            Some(rows) if keyed => judged.push((index, cols, rows)),
+            Some(rows) => {
                 for row in rows {
                     let offset = cols.offsets.get(row as usize).unwrap_or(0);
                     let rec = file.record(offset)?;
-                    candidates.push(rec.into_instance());
+                    candidates.push(Cow::Owned(rec.into_instance()));
                 }
                 // The pages of the selected records stay mapped: the
                 // next search would fault them in again, and they are
                 // few (a full scan of the records releases its pages).
             }
-            (None, ..) => candidates.extend(current_instances(
-                file,
-                &cols,
-                &scan,
-                &search.activity,
-                superseded,
-            )?),
+            None => candidates.extend(
+                current_instances(file, &cols, &scan, &search.activity, superseded)?
+                    .into_iter()
+                    .map(Cow::Owned),
+            ),
         }
     }
-    if let Some(n) = search.limit {
-        keep_first_ends(&mut limited, n);
+    if let (Some(n), Some(id)) = (depth, first_column) {
+        // (first key, index into `judged`, row); the rows whose first key
+        // equals the cursor's may lie on either side of it (the later
+        // keys and the id decide): they are all read, and do not count
+        // towards the depth.
+        let mut keyed: Vec<(Option<Key<'_>>, usize, u32)> = Vec::new();
+        let mut at_cursor: Vec<(Option<Key<'_>>, usize, u32)> = Vec::new();
+        for (j, (_, cols, rows)) in judged.iter().enumerate() {
+            let column = order_column(cols, id).flatten();
+            for &row in rows {
+                let key = column.and_then(|c| key_at(c, row as usize));
+                match search.after.as_ref().map(|c| order.against_cursor(key, c)) {
+                    Some(std::cmp::Ordering::Less) => {}
+                    Some(std::cmp::Ordering::Equal) => at_cursor.push((key, j, row)),
+                    _ => keyed.push((key, j, row)),
+                }
+            }
+        }
+        keep_first_keys(&mut keyed, n, descending);
+        keyed.append(&mut at_cursor);
         // Read in file order, each file front to back.
-        limited.sort_unstable_by_key(|&(_, file, row)| (file, row));
-        for (_, index, row) in limited {
-            let (Some((file, _)), Some(Some(cols))) =
-                (snapshot.files.get(index), limited_cols.get(index))
-            else {
+        keyed.sort_unstable_by_key(|&(_, j, row)| (j, row));
+        for (_, j, row) in keyed {
+            let Some((index, cols, _)) = judged.get(j) else {
+                continue;
+            };
+            let Some((file, _)) = snapshot.files.get(*index) else {
                 continue;
             };
             let rec = file.record(cols.offsets.get(row as usize).unwrap_or(0))?;
-            candidates.push(rec.into_instance());
+            candidates.push(Cow::Owned(rec.into_instance()));
         }
     }
-    Ok(search.run(candidates))
+    Ok(search.page_of(candidates))
 }
 
-/// Keeps the rows whose end is at or before the `n`th smallest end (all
-/// of them when there are at most `n`; none when `n` is 0).
-fn keep_first_ends(rows: &mut Vec<(i64, usize, u32)>, n: usize) {
+/// The column of `id` in `cols` that order keys can be read from:
+/// `Some(None)` for an item no row sets (every key unset), `None` when
+/// the column is not projected (mixed types, or too many distinct texts).
+fn order_column<'c>(cols: &'c ActivityColumns, id: ColumnId<'_>) -> Option<Option<&'c Column>> {
+    let column = match id {
+        ColumnId::Begin => Some(&*cols.begin),
+        ColumnId::End => Some(&*cols.end),
+        ColumnId::LastModified => Some(&*cols.last_modified),
+        ColumnId::Item(name) => cols.items.get(name).map(|c| &**c),
+    };
+    match column {
+        Some(Column::Unavailable) => None,
+        other => Some(other),
+    }
+}
+
+/// Row `row`'s value in `column` as an order key; `None` where unset.
+fn key_at(column: &Column, row: usize) -> Option<Key<'_>> {
+    let set = |set: &[bool]| set.get(row).copied().unwrap_or(false);
+    match column {
+        Column::Int { values, set: s } if set(s) => values.get(row).map(|&v| Key::Int(v)),
+        Column::Float { values, set: s } if set(s) => values.get(row).map(|&v| Key::Float(v)),
+        Column::Bool { values, set: s } if set(s) => values.get(row).map(|&v| Key::Bool(v)),
+        Column::Timestamp { values, set: s } if set(s) => values.get(row).map(|&v| Key::Time(v)),
+        Column::Text { codes, dict } => codes
+            .get(row)
+            .filter(|&&code| code != UNSET)
+            .and_then(|&code| dict.get(code as usize))
+            .map(|s| Key::Text(s)),
+        _ => None,
+    }
+}
+
+/// Keeps the rows whose first key is at or before the `n`th in the order
+/// (all of them when there are at most `n`; none when `n` is 0).
+fn keep_first_keys(rows: &mut Vec<(Option<Key<'_>>, usize, u32)>, n: usize, descending: bool) {
     if n == 0 {
         rows.clear();
         return;
@@ -410,9 +466,9 @@ fn keep_first_ends(rows: &mut Vec<(i64, usize, u32)>, n: usize) {
     if rows.len() <= n {
         return;
     }
-    let (_, nth, _) = rows.select_nth_unstable_by_key(n - 1, |&(end, ..)| end);
-    let last_end = nth.0;
-    rows.retain(|&(end, ..)| end <= last_end);
+    let (_, nth, _) = rows.select_nth_unstable_by(n - 1, |a, b| cmp_keys(a.0, b.0, descending));
+    let last = nth.0;
+    rows.retain(|r| cmp_keys(r.0, last, descending) != std::cmp::Ordering::Greater);
 }
 
 /// A file an aggregation reads record by record: its index in the

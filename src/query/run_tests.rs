@@ -174,26 +174,30 @@ fn a_narrow_window_keeps_only_the_blocks_it_overlaps() {
 }
 
 #[test]
-fn a_limited_search_keeps_the_first_ends_and_every_tie_at_the_last() {
-    let rows = |ends: &[i64]| -> Vec<(i64, usize, u32)> {
-        ends.iter()
+fn a_limited_search_keeps_the_first_keys_and_every_tie_at_the_last() {
+    // `None` is an unset key: last in both directions.
+    let rows = |keys: &[Option<i64>]| -> Vec<(Option<Key<'static>>, usize, u32)> {
+        keys.iter()
             .enumerate()
-            .map(|(i, &e)| (e, 0, i as u32))
+            .map(|(i, &k)| (k.map(Key::Int), 0, i as u32))
             .collect()
     };
-    let kept = |mut r: Vec<(i64, usize, u32)>, n| {
-        keep_first_ends(&mut r, n);
-        let mut ends: Vec<i64> = r.iter().map(|x| x.0).collect();
-        ends.sort_unstable();
-        ends
+    let kept = |keys: &[Option<i64>], n, descending| {
+        let mut r = rows(keys);
+        keep_first_keys(&mut r, n, descending);
+        let mut kept: Vec<u32> = r.iter().map(|x| x.2).collect();
+        kept.sort_unstable();
+        kept
     };
-    assert_eq!(kept(rows(&[5, 1, 3, 3, 9, 3]), 2), [1, 3, 3, 3]);
-    assert_eq!(kept(rows(&[5, 1, 3]), 3), [1, 3, 5]);
-    assert_eq!(kept(rows(&[5, 1, 3]), 10), [1, 3, 5]);
-    assert_eq!(kept(rows(&[5, 1, 3]), 1), [1]);
-    assert!(kept(rows(&[5, 1, 3]), 0).is_empty());
-    assert_eq!(
-        kept(rows(&[i64::MAX, 2, i64::MAX]), 2),
-        [2, i64::MAX, i64::MAX]
-    );
+    let keys = [Some(5), Some(1), Some(3), Some(3), Some(9), Some(3)];
+    assert_eq!(kept(&keys, 2, false), [1, 2, 3, 5]);
+    assert_eq!(kept(&keys, 2, true), [0, 4]);
+    assert_eq!(kept(&keys[..3], 3, false), [0, 1, 2]);
+    assert_eq!(kept(&keys[..3], 10, false), [0, 1, 2]);
+    assert_eq!(kept(&keys[..3], 1, false), [1]);
+    assert!(kept(&keys[..3], 0, false).is_empty());
+    let unset = [None, Some(2), None];
+    assert_eq!(kept(&unset, 1, false), [1]);
+    assert_eq!(kept(&unset, 1, true), [1]);
+    assert_eq!(kept(&unset, 2, true), [0, 1, 2]);
 }

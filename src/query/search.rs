@@ -1,22 +1,28 @@
 //! [`Search`]: select instances by a [`Selection`] (filters, status and a
 //! time range), in a stable order, projected to [`Row`]s.
 //!
-//! # Order
-//! By `end` ascending, active instances (no end) last, then by `id`; ties
-//! (the same id twice) keep the input order. The limit applies after
-//! ordering, so it keeps the earliest-completed instances.
+//! # Order and pages
+//! By the search's [`OrderBy`] keys, then `id` (see [`super::order`] for
+//! how values compare; unset values sort last). With no key, by `end`
+//! ascending, active instances (no end) last, then by `id`. Ties (the same
+//! id twice, which a store never returns) keep the input order. Then the
+//! rows after the [`Cursor`] (if any) are kept, `offset` of them skipped,
+//! and at most `limit` returned; [`Search::run_page`] also returns the
+//! cursor for the next page.
 
+use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::model::{ActivityDefinition, ActivityInstance, Timestamp, Value};
+use crate::model::{ActivityDefinition, ActivityInstance, Value};
 use crate::segments::columns::ActivityColumns;
 
 use super::columnar;
 use super::error::QueryError;
 use super::field::{status_name, Field};
+use super::order::{Cursor, Order, OrderBy};
 use super::selection::Selection;
 
 /// A search over the instances of one activity.
@@ -27,7 +33,14 @@ use super::selection::Selection;
 pub struct Search {
     /// Which instances (activity, status, time range, filters).
     pub selection: Selection,
-    /// At most this many rows (after ordering); `None` for all.
+    /// The order of the rows: keys, each then the next, then `id`; empty
+    /// for `end` ascending (active instances last).
+    pub order_by: Vec<OrderBy>,
+    /// Only rows after this position (a page's [`SearchPage::next`]).
+    pub after: Option<Cursor>,
+    /// Skip this many rows (after the cursor).
+    pub offset: usize,
+    /// At most this many rows (after ordering and `offset`); `None` for all.
     pub limit: Option<usize>,
     /// The columns of each row, in order; `None` for the default: `id`,
     /// `status`, `begin`, `end`, `last_modified`, then every set item.
@@ -53,29 +66,105 @@ impl Search {
     pub fn new(activity: impl Into<String>) -> Search {
         Search {
             selection: Selection::new(activity),
+            order_by: Vec::new(),
+            after: None,
+            offset: 0,
             limit: None,
             columns: None,
         }
     }
 
-    /// Runs the search: selects, orders (see the module docs), limits and
+    /// Runs the search: selects, orders (see the module docs), pages and
     /// projects.
     pub fn run(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> Vec<Row> {
-        let mut hits: Vec<ActivityInstance> = instances
+        self.run_page(instances).rows
+    }
+
+    /// [`Search::run`], with the cursor of the next page.
+    ///
+    /// ```
+    /// use bamdb::model::{Timestamp, Value};
+    /// use bamdb::query::{OrderBy, Search};
+    /// use bamdb::{ActivityInstance, Status};
+    ///
+    /// let order = |id: &str, amount: i64| ActivityInstance {
+    ///     activity: "PurchaseOrder".into(),
+    ///     id: id.into(),
+    ///     status: Status::Active,
+    ///     begin: Some(Timestamp::from_micros(0)),
+    ///     end: None,
+    ///     last_modified: Some(Timestamp::from_micros(0)),
+    ///     items: vec![("Amount".into(), Value::Int(amount))],
+    ///     continuations: vec![],
+    ///     references: vec![],
+    ///     relationships: vec![],
+    /// };
+    /// let data = vec![order("PO-1", 700), order("PO-2", 300), order("PO-3", 900)];
+    ///
+    /// let mut search = Search::new("PurchaseOrder");
+    /// search.order_by = vec![OrderBy::desc("Amount")];
+    /// search.limit = Some(2);
+    /// let first = search.run_page(data.clone());
+    /// let ids: Vec<_> = first.rows.iter().map(|r| r.get("id").cloned()).collect();
+    /// assert_eq!(ids, [Some(Value::from("PO-3")), Some(Value::from("PO-1"))]);
+    ///
+    /// search.after = first.next;
+    /// let second = search.run_page(data);
+    /// assert_eq!(second.rows.len(), 1);
+    /// assert_eq!(second.rows[0].get("id"), Some(&Value::from("PO-2")));
+    /// assert!(second.next.is_none(), "nothing after the last row");
+    /// ```
+    pub fn run_page(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> SearchPage {
+        self.page_of(instances.into_iter().map(Cow::Owned))
+    }
+
+    /// [`Search::run_page`] over instances some of which are borrowed
+    /// (a store's snapshot, paged through): only the rows of the page are
+    /// copied.
+    pub(crate) fn page_of<'a>(
+        &self,
+        instances: impl IntoIterator<Item = Cow<'a, ActivityInstance>>,
+    ) -> SearchPage {
+        let order = Order::of(&self.order_by);
+        let mut hits: Vec<Cow<'a, ActivityInstance>> = instances
             .into_iter()
-            .filter(|i| self.selection.selects(i))
+            .filter(|i| {
+                self.selection.selects(i)
+                    && self.after.as_ref().is_none_or(|c| order.is_after(i, c))
+            })
             .collect();
-        hits.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
-        if let Some(limit) = self.limit {
-            hits.truncate(limit);
-        }
+        hits.sort_by(|a, b| order.cmp(a, b));
+        let mut hits = hits.into_iter().skip(self.offset);
+        let page: Vec<Cow<'a, ActivityInstance>> = match self.limit {
+            Some(limit) => hits.by_ref().take(limit).collect(),
+            None => hits.by_ref().collect(),
+        };
+        let next = match (hits.next(), page.last()) {
+            (Some(_), Some(last)) => Some(order.cursor_at(last)),
+            _ => None,
+        };
         let columns: Option<Vec<Field>> = self
             .columns
             .as_ref()
             .map(|cols| cols.iter().map(|c| Field::new(c)).collect());
-        hits.into_iter()
-            .map(|inst| Row::project(inst, columns.as_deref()))
-            .collect()
+        let rows = page
+            .into_iter()
+            .map(|inst| Row::project(inst.into_owned(), columns.as_deref()))
+            .collect();
+        SearchPage { rows, next }
+    }
+
+    /// The resolved order (its keys, then id).
+    pub(crate) fn order(&self) -> Order {
+        Order::of(&self.order_by)
+    }
+
+    /// How many rows from the top of the order the search can return
+    /// (after the cursor): `offset + limit`, and one more to tell whether
+    /// a next page exists; `None` without a limit.
+    pub(crate) fn depth(&self) -> Option<usize> {
+        self.limit
+            .map(|l| self.offset.saturating_add(l).saturating_add(1))
     }
 
     /// The rows of a file's projection of the activity that the search
@@ -95,7 +184,8 @@ impl Search {
     /// Checks the search against the activity's definition: the activity
     /// name, every filter field and column exists, and every operand reads
     /// as its field's type (`Amount > abc` and `starts with` on a number are
-    /// refused), and no column is chosen twice (a JSON row is an object).
+    /// refused), no column is chosen twice (a JSON row is an object),
+    /// every order field exists, and the cursor was made for this order.
     pub fn validate(&self, def: &ActivityDefinition) -> Result<(), QueryError> {
         self.selection.validate(def)?;
         let columns = self.columns.as_deref().unwrap_or_default();
@@ -110,13 +200,24 @@ impl Search {
                 });
             }
         }
+        for key in &self.order_by {
+            Field::new(&key.field).resolve(def, "order field")?;
+        }
+        if let Some(cursor) = &self.after {
+            self.order().check(cursor)?;
+        }
         Ok(())
     }
 }
 
-/// The ordering key: completed by end time first, then id.
-fn order_key(inst: &ActivityInstance) -> (bool, Option<Timestamp>, &str) {
-    (inst.end.is_none(), inst.end, &inst.id)
+/// One page of a search's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    /// The rows, in order.
+    pub rows: Vec<Row>,
+    /// Where the next page starts (set as [`Search::after`]), or `None`
+    /// when no row follows this page.
+    pub next: Option<Cursor>,
 }
 
 /// One search result: an instance projected to the chosen columns.

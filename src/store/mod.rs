@@ -29,6 +29,7 @@ mod quarantine;
 mod queries;
 mod reader;
 mod scan;
+mod search_stream;
 mod stats;
 mod verify;
 
@@ -48,6 +49,7 @@ pub use crate::options::{
 pub use boxes::BoxImport;
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
 pub use reader::StoreReader;
+pub use search_stream::SearchStream;
 pub use stats::StoreStats;
 pub use verify::{Problem, VerifyReport};
 
@@ -337,6 +339,52 @@ impl Store {
         search: &crate::query::Search,
     ) -> Result<Vec<crate::query::Row>, StoreError> {
         queries::search(self, search)
+    }
+
+    /// [`Store::search`], with the cursor of the next page: set it as the
+    /// next search's [`Search::after`](crate::query::Search::after) to go
+    /// on where this page ended (see [`crate::query::Cursor`]).
+    pub fn search_page(
+        &self,
+        search: &crate::query::Search,
+    ) -> Result<crate::query::SearchPage, StoreError> {
+        queries::search_page(self, search)
+    }
+
+    /// [`Store::search`] as a stream of rows, for results too long to
+    /// hold: the rows come from one consistent snapshot, read a page at a
+    /// time (see [`SearchStream`]).
+    ///
+    /// ```
+    /// use bamdb::model::Value;
+    /// use bamdb::query::{OrderBy, Search};
+    /// use bamdb::{EventStream, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// store.deploy(serde_json::from_str(
+    ///     r#"{"name":"Order","items":[{"name":"Amount","type":"int"}]}"#,
+    /// )?)?;
+    /// let mut stream = store.direct_stream();
+    /// for i in 0..3_i64 {
+    ///     let id = format!("O-{i}");
+    ///     stream.begin("Order", &id)?;
+    ///     stream.update("Order", &id, [("Amount", 10 * i)])?;
+    /// }
+    /// stream.flush()?;
+    ///
+    /// let mut search = Search::new("Order");
+    /// search.order_by = vec![OrderBy::desc("Amount")];
+    /// let ids: Vec<Option<Value>> = store
+    ///     .search_stream(&search)?
+    ///     .map(|row| row.map(|r| r.get("id").cloned()))
+    ///     .collect::<Result<_, _>>()?;
+    /// let o = |id: &str| Some(Value::from(id));
+    /// assert_eq!(ids, [o("O-2"), o("O-1"), o("O-0")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn search_stream(&self, search: &crate::query::Search) -> Result<SearchStream, StoreError> {
+        queries::search_stream(self, search)
     }
 
     /// Runs an aggregation over the active and completed instances of its

@@ -5,12 +5,13 @@
 
 use std::sync::RwLockReadGuard;
 
+use super::search_stream::SearchStream;
 use super::PendingInstance;
 use crate::bus::state::BusState;
 use crate::error::StoreError;
 use crate::model::{ActivityDefinition, ActivityInstance, InstancePart};
 use crate::query::run::{self, Snapshot};
-use crate::query::{Aggregate, AggregateResult, Row, Search};
+use crate::query::{Aggregate, AggregateResult, Row, Search, SearchPage};
 
 /// How a handle read-locks its state.
 pub(super) trait ReadState {
@@ -43,13 +44,31 @@ pub(super) fn instances(
 }
 
 pub(super) fn search(h: &impl ReadState, search: &Search) -> Result<Vec<Row>, StoreError> {
+    Ok(search_page(h, search)?.rows)
+}
+
+pub(super) fn search_page(h: &impl ReadState, search: &Search) -> Result<SearchPage, StoreError> {
+    let (snapshot, search) = search_snapshot(h, search)?;
+    Ok(run::search(&snapshot, &search)?)
+}
+
+pub(super) fn search_stream(
+    h: &impl ReadState,
+    search: &Search,
+) -> Result<SearchStream, StoreError> {
+    let (snapshot, search) = search_snapshot(h, search)?;
+    Ok(SearchStream::new(snapshot, search))
+}
+
+/// The search checked and resolved against its definition, and the
+/// snapshot it reads.
+fn search_snapshot(h: &impl ReadState, search: &Search) -> Result<(Snapshot, Search), StoreError> {
     let def = definition(h, &search.activity)?;
     search.validate(&def)?;
     let mut search = search.clone();
     search.resolve(&def);
-    let search = &search;
-    let snapshot = Snapshot::for_search(&*h.state(), search)?;
-    Ok(run::search(snapshot, search)?)
+    let snapshot = Snapshot::for_search(&*h.state(), &search)?;
+    Ok((snapshot, search))
 }
 
 pub(super) fn aggregate(

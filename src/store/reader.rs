@@ -199,6 +199,18 @@ impl StoreReader {
         queries::search(self, search)
     }
 
+    /// Runs a search for one page; see
+    /// [`Store::search_page`](super::Store::search_page).
+    pub fn search_page(&self, search: &Search) -> Result<crate::query::SearchPage, StoreError> {
+        queries::search_page(self, search)
+    }
+
+    /// Runs a search as a stream of rows; see
+    /// [`Store::search_stream`](super::Store::search_stream).
+    pub fn search_stream(&self, search: &Search) -> Result<super::SearchStream, StoreError> {
+        queries::search_stream(self, search)
+    }
+
     /// Runs an aggregation; see [`Store::aggregate`](super::Store::aggregate).
     pub fn aggregate(&self, aggregate: &Aggregate) -> Result<AggregateResult, StoreError> {
         queries::aggregate(self, aggregate)

@@ -1,0 +1,105 @@
+//! [`SearchStream`]: a search's rows one at a time, read from one
+//! snapshot a page at a time, so that a long result is never held whole.
+
+use crate::error::StoreError;
+use crate::query::run::{self, Snapshot};
+use crate::query::{Cursor, Field, Row, Search};
+
+/// Rows read per page of a stream: a few megabytes of instances at a
+/// time, and few enough pages that re-judging the files' order columns
+/// for each costs little beside reading the records.
+const PAGE_ROWS: usize = 16_384;
+
+/// The rows of a search, in its order, from one consistent snapshot of
+/// the store (see [`Store::search_stream`](super::Store::search_stream)).
+///
+/// It reads [`PAGE_ROWS`] rows at a time, each page after the last one's
+/// position, so memory stays bounded however many rows there are, while
+/// every page sees the same instances: the snapshot holds the import files
+/// it was taken with (and the instances then held in memory) until the
+/// stream is dropped. A search ordered first by `id` or `status`, which
+/// the files' columns cannot judge, reads its rows in one page.
+pub struct SearchStream {
+    snapshot: Snapshot,
+    /// The search of the next page (its cursor, offset and limit move on
+    /// page by page).
+    search: Search,
+    /// Rows still to return under the caller's limit; `None` for all.
+    remaining: Option<usize>,
+    /// Whether the search can read page by page (see above).
+    paged: bool,
+    rows: std::vec::IntoIter<Row>,
+    done: bool,
+    /// Where the rows after the caller's limit start, once it is reached.
+    more: Option<Cursor>,
+}
+
+impl SearchStream {
+    pub(super) fn new(snapshot: Snapshot, search: Search) -> SearchStream {
+        let paged = !matches!(search.order().first().0, Field::Id | Field::Status);
+        SearchStream {
+            snapshot,
+            remaining: search.limit,
+            search,
+            paged,
+            rows: Vec::new().into_iter(),
+            done: false,
+            more: None,
+        }
+    }
+
+    /// Once the stream has ended at the search's limit with rows left
+    /// after it: the cursor that starts the next page (set it as
+    /// [`Search::after`] of the same search). `None` before the end, and
+    /// when no row was left.
+    pub fn next_page(&self) -> Option<&Cursor> {
+        self.more.as_ref()
+    }
+
+    /// Reads the next page.
+    fn fetch(&mut self) -> Result<(), StoreError> {
+        self.search.limit = match (self.paged, self.remaining) {
+            (_, Some(0)) => {
+                self.done = true;
+                return Ok(());
+            }
+            (true, Some(r)) => Some(r.min(PAGE_ROWS)),
+            (true, None) => Some(PAGE_ROWS),
+            (false, r) => r,
+        };
+        let page = run::search(&self.snapshot, &self.search)?;
+        self.search.offset = 0;
+        if let Some(r) = &mut self.remaining {
+            *r = r.saturating_sub(page.rows.len());
+        }
+        match page.next {
+            Some(cursor) if self.remaining == Some(0) || !self.paged => {
+                self.more = Some(cursor);
+                self.done = true;
+            }
+            Some(cursor) => self.search.after = Some(cursor),
+            None => self.done = true,
+        }
+        self.rows = page.rows.into_iter();
+        Ok(())
+    }
+}
+
+impl Iterator for SearchStream {
+    type Item = Result<Row, StoreError>;
+
+    fn next(&mut self) -> Option<Result<Row, StoreError>> {
+        loop {
+            if let Some(row) = self.rows.next() {
+                return Some(Ok(row));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(e) = self.fetch() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
