@@ -27,7 +27,7 @@
 //! # Layering
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
-//! `cell`, `exact_sum`, `measure`, `bucket`,
+//! `cell`, `exact_sum`, `held`, `measure`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
@@ -83,6 +83,7 @@ mod expr;
 mod field;
 mod filter;
 mod grammar;
+mod held;
 mod incremental;
 mod literal;
 mod measure;
@@ -121,7 +122,7 @@ pub use field::Field;
 pub use filter::Filter;
 pub use incremental::IncrementalAggregate;
 pub use literal::Literal;
-pub use measure::Measure;
+pub use measure::{Measure, MAX_HELD_VALUES};
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search};
 pub use selection::Selection;
