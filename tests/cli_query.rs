@@ -176,7 +176,8 @@ fn bad_expressions_are_one_clear_line_and_exit_2() {
         (vec!["search", "--where", "Amount >"], "operand"),
         (vec!["search", "--columns", "id,Nope"], "Nope"),
         (vec!["search", "--since", "yesterday"], "yesterday"),
-        (vec!["agg", "--measure", "median:Amount"], "median:Amount"),
+        (vec!["agg", "--measure", "mode:Amount"], "mode:Amount"),
+        (vec!["agg", "--measure", "p95:Region"], "Region"),
         (vec!["agg", "--measure", "avg:Region"], "Region"),
         (
             vec!["agg", "--measure", "avg:duration(Received"],

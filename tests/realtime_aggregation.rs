@@ -75,6 +75,26 @@ fn a_status_change_moves_the_contribution_between_groups() {
     assert!(store.aggregation("by_status").is_none());
 }
 
+#[test]
+fn measures_that_hold_every_value_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for spec in [
+        "p95:duration(Received,Shipped)",
+        "median:Amount",
+        "count_distinct:Status",
+    ] {
+        let mut agg = by_status();
+        agg.measures.push(Measure::parse(spec).unwrap());
+        let err = store.declare_aggregation("held", &agg).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(spec), "{msg}");
+        assert!(msg.contains("bounded memory"), "{msg}");
+        assert!(msg.contains("bamdb agg"), "{msg}");
+        assert!(store.aggregation("held").is_none());
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     /// Root of instance n: begin, Status, Amount, Received, token, end?

@@ -11,9 +11,20 @@ use super::{out_line, print_line, CliError, EXIT_OK};
 /// Arguments of `agg`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Measures: count, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM, and durations
-between two timestamp items: avg:duration(Received,Shipped), max:duration(A,B)
-(instances missing either milestone are left out). With no --measure, count.
+    after_help = "Measures: count, count_distinct:FIELD, sum:ITEM, avg:ITEM, min:ITEM, max:ITEM,
+median:ITEM and percentiles p50:ITEM, p90:ITEM, p95:ITEM, p99:ITEM (any pN, N
+from 0 to 100), and the same over durations between two timestamp fields:
+avg:duration(Received,Shipped), max:duration(A,B), median:duration(A,B),
+p95:duration(A,B) (instances missing either milestone are left out). With no
+--measure, count. Unset values are ignored.
+  count_distinct  different values of any field (text exactly: EU and eu are two)
+  median, pN      exact, interpolated between the two closest ranks as DuckDB's
+                  quantile_cont (pos = N/100 * (n-1)); numbers give a float,
+                  durations a duration rounded to the microsecond. Together
+                  with count_distinct they hold one value per selected instance:
+                  a query holding more than 16,777,216 is refused (narrow it
+                  with --where or --since/--until). Real-time aggregations
+                  refuse them.
 Durations print as text in the table and as microseconds in JSON, CSV and
 TSV. Table cells show control characters and terminal escapes escaped (\n,
 \u{1b}); CSV follows RFC 4180, TSV escapes tabs, line breaks and backslashes.
@@ -21,6 +32,7 @@ TSV. Table cells show control characters and terminal escapes escaped (\n,
 Examples:
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
   bamdb agg --store DIR PurchaseOrder --group-by Region --bucket day:end --format json
+  bamdb agg --store DIR PurchaseOrder --group-by Region --measure 'p95:duration(Received,Shipped)'
 
 Exit codes:
   0  success

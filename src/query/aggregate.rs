@@ -31,6 +31,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::model::{ActivityDefinition, ActivityInstance};
 use crate::segments::columns::ActivityColumns;
@@ -39,7 +40,7 @@ use super::bucket::BucketUnit;
 use super::columnar;
 use super::error::QueryError;
 use super::field::{Field, FieldType};
-use super::measure::Measure;
+use super::measure::{Measure, MAX_HELD_VALUES};
 use super::plan::{self, Group, GroupKey, Plan};
 use super::result::AggregateResult;
 use super::selection::Selection;
@@ -105,18 +106,30 @@ impl Aggregate {
     /// Runs the aggregation over `instances`.
     /// A float `sum` beyond the float range shows as ±`f64::MAX` here
     /// (see [`Measure`]); [`crate::Store::aggregate`] refuses it instead.
+    /// The measures that hold their values have no cap here: the
+    /// instances are in memory already.
     pub fn run(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> AggregateResult {
-        let mut run = self.start();
+        let mut run = self.start_with_cap(u64::MAX);
         run.add_rows(instances);
         run.plan.finish(&run.groups)
     }
 
-    /// An aggregation in progress, fed rows and column projections.
+    /// An aggregation in progress, fed rows and column projections; the
+    /// measures that hold values may hold [`MAX_HELD_VALUES`] in all.
     pub(crate) fn start(&self) -> AggregateRun<'_> {
+        self.start_with_cap(MAX_HELD_VALUES)
+    }
+
+    /// [`Self::start`] with another cap on the values held.
+    pub(crate) fn start_with_cap(&self, cap: u64) -> AggregateRun<'_> {
         AggregateRun {
             agg: self,
             plan: self.plan(false),
             groups: BTreeMap::new(),
+            holders: self.measures.iter().filter(|m| m.holds_values()).count() as u64,
+            held: AtomicU64::new(0),
+            cap,
+            refused: AtomicBool::new(false),
         }
     }
 
@@ -150,13 +163,44 @@ pub(crate) struct AggregateRun<'a> {
     agg: &'a Aggregate,
     plan: Plan,
     groups: BTreeMap<GroupKey, Group>,
+    /// How many measures hold their values.
+    holders: u64,
+    /// An upper bound of the values they hold, over every thread's
+    /// groups: one per selected instance per holding measure.
+    held: AtomicU64,
+    /// The most `held` may reach.
+    cap: u64,
+    /// Set when `held` would pass `cap`: nothing more is added, and
+    /// [`Self::finish`] refuses the query.
+    refused: AtomicBool,
 }
 
 impl AggregateRun<'_> {
+    /// Whether `rows` more selected instances fit under the cap of values
+    /// held; if not, the run is refused (see [`Self::finish`]).
+    fn reserve(&self, rows: usize) -> bool {
+        if self.holders == 0 {
+            return true;
+        }
+        if self.refused.load(Ordering::Relaxed) {
+            return false;
+        }
+        let more = (rows as u64).saturating_mul(self.holders);
+        let before = self.held.fetch_add(more, Ordering::Relaxed);
+        if before.saturating_add(more) > self.cap {
+            self.refused.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
     /// Adds the selected ones of `instances`.
     pub(crate) fn add_rows(&mut self, instances: impl IntoIterator<Item = ActivityInstance>) {
         for inst in instances {
             if self.agg.selection.selects(&inst) {
+                if !self.reserve(1) {
+                    return;
+                }
                 self.groups
                     .entry(self.plan.key(&inst))
                     .or_insert_with(|| self.plan.new_group())
@@ -185,7 +229,14 @@ impl AggregateRun<'_> {
         runs: Option<&[std::ops::Range<usize>]>,
         groups: &mut Groups,
     ) -> bool {
-        columnar::aggregate_into(&self.plan, &self.agg.selection, cols, runs, groups)
+        columnar::aggregate_into(
+            &self.plan,
+            &self.agg.selection,
+            cols,
+            runs,
+            groups,
+            &|rows| self.reserve(rows),
+        )
     }
 
     /// Merges groups filled by [`Self::add_columns_to`].
@@ -198,6 +249,16 @@ impl AggregateRun<'_> {
     /// The result; an error if a measure overflows the float range (see
     /// [`QueryError::Overflow`]).
     pub(crate) fn finish(self) -> Result<AggregateResult, QueryError> {
+        if self.refused.load(Ordering::Relaxed) {
+            let holding: Vec<String> = (self.agg.measures.iter())
+                .filter(|m| m.holds_values())
+                .map(ToString::to_string)
+                .collect();
+            return Err(QueryError::TooManyValues {
+                measures: holding.join(", "),
+                limit: self.cap,
+            });
+        }
         self.plan.check_overflow(&self.groups)?;
         Ok(self.plan.finish(&self.groups))
     }

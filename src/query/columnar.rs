@@ -287,13 +287,16 @@ fn bucket_index(t: i64, base: i64, width: i64) -> u64 {
 
 /// Adds the selected rows of `cols` (of those in `runs`, as [`select`])
 /// to `groups`; `false` (and `groups` untouched) when the projection
-/// cannot answer.
+/// cannot answer. `reserve(rows)` is asked, once the projection can
+/// answer, whether the measures may hold values of that many rows; when
+/// not, nothing is added and the answer is `true` (the run is refused).
 pub(crate) fn aggregate_into(
     plan: &Plan,
     selection: &Selection,
     cols: &ActivityColumns,
     runs: Option<&[Range<usize>]>,
     groups: &mut BTreeMap<GroupKey, Group>,
+    reserve: &dyn Fn(usize) -> bool,
 ) -> bool {
     let Some(sel) = select(cols, selection, runs) else {
         return false;
@@ -320,6 +323,9 @@ pub(crate) fn aggregate_into(
     else {
         return false;
     };
+    if !reserve(sel.len()) {
+        return true;
+    }
 
     let mut slots: Vec<(u64, Group)> = Vec::new();
     let mut dense: Vec<u32> = Vec::new();
@@ -371,6 +377,38 @@ pub(crate) fn aggregate_into(
         }
         match (a, template.accs().get(i)) {
             (_, Some(Acc::Count)) => {}
+            (
+                View::Col(Column::Timestamp {
+                    values: from,
+                    set: from_set,
+                }),
+                Some(Acc::PercentileDuration(..)),
+            ) => {
+                // Both milestones straight from their columns.
+                let View::Col(Column::Timestamp {
+                    values: to,
+                    set: to_set,
+                }) = b
+                else {
+                    for (&r, &slot) in rows {
+                        let row = r as usize;
+                        if let Some(acc) = acc_of(&mut slots, slot, i) {
+                            acc.apply(a.get(row), b.get(row), true);
+                        }
+                    }
+                    continue;
+                };
+                for (&r, &slot) in rows {
+                    let row = r as usize;
+                    if from_set.get(row) == Some(&true) && to_set.get(row) == Some(&true) {
+                        if let (Some(acc), Some(&x), Some(&y)) =
+                            (acc_of(&mut slots, slot, i), from.get(row), to.get(row))
+                        {
+                            acc.add_duration_micros(x, y);
+                        }
+                    }
+                }
+            }
             (View::Col(Column::Float { values, set }), Some(Acc::Sum(..) | Acc::Avg(..))) => {
                 for (&r, &slot) in rows {
                     let row = r as usize;

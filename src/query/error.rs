@@ -81,6 +81,20 @@ pub enum QueryError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The measures that hold their values (`count_distinct`, `median`,
+    /// percentiles) would hold more than
+    /// [`MAX_HELD_VALUES`](super::measure::MAX_HELD_VALUES) in one query.
+    #[error(
+        "the query's {measures} would hold more than {limit} values (one per selected \
+         instance per such measure); narrow it with --where, --since/--until or a \
+         shorter time range, or ask fewer of these measures at once"
+    )]
+    TooManyValues {
+        /// The measures that hold values, comma-separated.
+        measures: String,
+        /// The cap ([`MAX_HELD_VALUES`](super::measure::MAX_HELD_VALUES)).
+        limit: u64,
+    },
     /// A measure's exact value lies beyond the float range
     /// (±1.7976931348623157e308), so no float can show it.
     #[error(

@@ -24,6 +24,12 @@ fn all_measures() -> Vec<Measure> {
         "avg:duration(Received,Shipped)",
         "min:duration(Received,Shipped)",
         "max:duration(begin,end)",
+        "count_distinct:Region",
+        "count_distinct:Price",
+        "median:Amount",
+        "p90:Price",
+        "p95:duration(Received,Shipped)",
+        "median:duration(begin,end)",
     ]
     .iter()
     .map(|s| Measure::parse(s).unwrap())

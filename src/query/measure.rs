@@ -2,10 +2,13 @@
 //! and the accumulators that compute it (shared by the full scan and the
 //! incremental maintenance, so both agree by construction).
 //!
-//! Spec syntax ([`Measure::parse`]): `count`, `sum:F`, `avg:F`, `min:F`,
-//! `max:F`, and `avg:duration(A,B)`, `min:duration(A,B)`,
-//! `max:duration(A,B)`; function names ignore ASCII case, field names are
-//! exact, spaces around them are allowed.
+//! Spec syntax ([`Measure::parse`]): `count`, `count_distinct:F`,
+//! `sum:F`, `avg:F`, `min:F`, `max:F`, `median:F`, `pN:F` (a percentile,
+//! `N` a whole number from 0 to 100: `p50`, `p90`, `p95`, `p99`), and over
+//! durations `avg:duration(A,B)`, `min:duration(A,B)`,
+//! `max:duration(A,B)`, `median:duration(A,B)`, `pN:duration(A,B)`;
+//! function names ignore ASCII case, field names are exact, spaces around
+//! them are allowed.
 //!
 //! # Rules
 //! - Unset values are ignored: `sum`/`avg`/`min`/`max` see only instances
@@ -26,6 +29,31 @@
 //!   set; an instance missing either milestone is excluded from that
 //!   measure (not counted as zero). A negative duration (B before A) is
 //!   kept as is. `avg` rounds down to the microsecond.
+//! - `count_distinct`: how many different values the field takes in the
+//!   group (unset not counted; 0 when none is set), over any field type.
+//!   Values compare as group keys do: text exactly (case and accents
+//!   count: `EU`, `eu` and `Eu` are three), `-0.0` and `0.0` as one.
+//! - `median` (= `p50`) and `pN`: over numeric items (a float) or
+//!   durations (a duration), exact and interpolated linearly between the
+//!   two closest ranks, as DuckDB's `quantile_cont` and numpy's default:
+//!   with the `n` values sorted, `pos = N/100 * (n - 1)`, and the answer
+//!   `v[floor(pos)] + (v[ceil(pos)] - v[floor(pos)]) * (pos - floor(pos))`.
+//!   A duration percentile is then rounded to the nearest microsecond (a
+//!   tie to the later). Null when no value is set.
+//!
+//! # Memory
+//! `count_distinct` and the percentiles hold their values (selected at
+//! the end in linear time, not sorted; merging two partial results
+//! concatenates, so the answer does not depend on how a scan was split).
+//! A store query ([`crate::Store::aggregate`]) holds at most
+//! [`MAX_HELD_VALUES`] (2^24) of them in all, counting one value per
+//! selected instance per such measure; beyond it the query is refused with
+//! [`QueryError::TooManyValues`] (narrow it with filters or a time range)
+//! rather than answered approximately. [`super::Aggregate::run`] over
+//! instances already in memory has no such cap. A real-time aggregation
+//! ([`crate::Store::declare_aggregation`]) refuses these measures: its
+//! state must stay bounded whatever the data
+//! ([`super::IncrementalAggregate`] itself maintains them exactly).
 //!
 //! (About 500 lines: each measure's parser and accumulator sit together so
 //! the full scan and the incremental path cannot drift apart.)
@@ -40,6 +68,9 @@ use super::cell::{Cell, OrdCell};
 use super::error::QueryError;
 use super::exact_sum::{ExactSum, Rounded};
 use super::field::{Field, FieldType, ValueRef};
+use super::held::{Distinct, Held};
+
+pub use super::held::MAX_HELD_VALUES;
 
 /// One aggregate measure.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,6 +92,18 @@ pub enum Measure {
     MaxDuration(String, String),
     /// `min:duration(from,to)`: shortest `to - from`.
     MinDuration(String, String),
+    /// `count_distinct:F`: how many different values a field takes.
+    CountDistinct(String),
+    /// `median:F`: the middle value of a numeric field (the 50th
+    /// percentile, interpolated).
+    Median(String),
+    /// `pN:F`: the `N`th percentile (0 to 100) of a numeric field.
+    Percentile(u8, String),
+    /// `median:duration(from,to)`: the middle `to - from`.
+    MedianDuration(String, String),
+    /// `pN:duration(from,to)`: the `N`th percentile (0 to 100) of
+    /// `to - from`.
+    PercentileDuration(u8, String, String),
 }
 
 impl Measure {
@@ -87,10 +130,20 @@ impl Measure {
             return Ok(Measure::Count);
         }
         let (func, arg) = text.split_once(':').ok_or_else(|| {
-            err("expected count or FUNCTION:FIELD with FUNCTION one of sum, avg, min, max")
+            err(
+                "expected count or FUNCTION:FIELD with FUNCTION one of count_distinct, \
+                 sum, avg, min, max, median, p50, p90, p95, p99 (any pN, N from 0 to 100)",
+            )
         })?;
         let func = func.trim().to_ascii_lowercase();
         let arg = arg.trim();
+        let percent = percentile_of(&func);
+        let digits = func.strip_prefix('p').unwrap_or_default();
+        if percent.is_none() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err(
+                "a percentile is pN with N a whole number from 0 to 100 (p95)",
+            ));
+        }
         if let Some(inner) = duration_args(arg) {
             let (from, to) = inner
                 .split_once(',')
@@ -99,22 +152,32 @@ impl Measure {
             let (Some(from), Some(to)) = (from, to) else {
                 return Err(err("duration fields must be names (letters, digits, _)"));
             };
-            return match func.as_str() {
-                "avg" => Ok(Measure::AvgDuration(from, to)),
-                "min" => Ok(Measure::MinDuration(from, to)),
-                "max" => Ok(Measure::MaxDuration(from, to)),
-                _ => Err(err("durations support avg, min and max")),
+            return match (func.as_str(), percent) {
+                ("avg", _) => Ok(Measure::AvgDuration(from, to)),
+                ("min", _) => Ok(Measure::MinDuration(from, to)),
+                ("max", _) => Ok(Measure::MaxDuration(from, to)),
+                ("median", _) => Ok(Measure::MedianDuration(from, to)),
+                (_, Some(p)) => Ok(Measure::PercentileDuration(p, from, to)),
+                _ => Err(err(
+                    "durations support avg, min, max, median and percentiles (p95)",
+                )),
             };
         }
         let field = field_name(arg).ok_or_else(|| {
             err("expected a field name (letters, digits, _) or duration(FROM,TO) after ':'")
         })?;
-        match func.as_str() {
-            "sum" => Ok(Measure::Sum(field)),
-            "avg" => Ok(Measure::Avg(field)),
-            "min" => Ok(Measure::Min(field)),
-            "max" => Ok(Measure::Max(field)),
-            _ => Err(err("unknown function: expected sum, avg, min or max")),
+        match (func.as_str(), percent) {
+            ("sum", _) => Ok(Measure::Sum(field)),
+            ("avg", _) => Ok(Measure::Avg(field)),
+            ("min", _) => Ok(Measure::Min(field)),
+            ("max", _) => Ok(Measure::Max(field)),
+            ("count_distinct", _) => Ok(Measure::CountDistinct(field)),
+            ("median", _) => Ok(Measure::Median(field)),
+            (_, Some(p)) => Ok(Measure::Percentile(p, field)),
+            _ => Err(err(
+                "unknown function: expected count_distinct, sum, avg, min, max, median \
+                 or a percentile pN (p50, p90, p95, p99)",
+            )),
         }
     }
 
@@ -127,7 +190,8 @@ impl Measure {
         };
         match self {
             Measure::Count => Ok(()),
-            Measure::Sum(f) | Measure::Avg(f) => {
+            Measure::CountDistinct(f) => Field::new(f).resolve(def, "measure field").map(|_| ()),
+            Measure::Sum(f) | Measure::Avg(f) | Measure::Median(f) | Measure::Percentile(_, f) => {
                 let ty = Field::new(f).resolve(def, "measure field")?;
                 if ty.is_numeric() {
                     Ok(())
@@ -148,7 +212,9 @@ impl Measure {
             }
             Measure::AvgDuration(a, b)
             | Measure::MaxDuration(a, b)
-            | Measure::MinDuration(a, b) => {
+            | Measure::MinDuration(a, b)
+            | Measure::MedianDuration(a, b)
+            | Measure::PercentileDuration(_, a, b) => {
                 for f in [a, b] {
                     let ty = Field::new(f).resolve(def, "measure field")?;
                     if ty != FieldType::Timestamp {
@@ -179,8 +245,43 @@ impl Measure {
             Measure::AvgDuration(a, b) => Acc::AvgDuration(Field::new(a), Field::new(b), 0, 0),
             Measure::MinDuration(a, b) => Acc::MinDuration(Field::new(a), Field::new(b), extreme()),
             Measure::MaxDuration(a, b) => Acc::MaxDuration(Field::new(a), Field::new(b), extreme()),
+            Measure::CountDistinct(f) => Acc::Distinct(Field::new(f), Distinct::default()),
+            Measure::Median(f) => Acc::Percentile(Field::new(f), 50, Held::default()),
+            Measure::Percentile(p, f) => Acc::Percentile(Field::new(f), *p, Held::default()),
+            Measure::MedianDuration(a, b) => {
+                Acc::PercentileDuration(Field::new(a), Field::new(b), 50, Held::default())
+            }
+            Measure::PercentileDuration(p, a, b) => {
+                Acc::PercentileDuration(Field::new(a), Field::new(b), *p, Held::default())
+            }
         }
     }
+
+    /// Whether the measure holds its values (`count_distinct`, `median`,
+    /// percentiles): capped in a store query, refused in a real-time
+    /// aggregation (see the module docs).
+    pub fn holds_values(&self) -> bool {
+        matches!(
+            self,
+            Measure::CountDistinct(_)
+                | Measure::Median(_)
+                | Measure::Percentile(..)
+                | Measure::MedianDuration(..)
+                | Measure::PercentileDuration(..)
+        )
+    }
+}
+
+/// `p95` → 95 (`p0` to `p100`, no sign, no leading zero but `p0`).
+fn percentile_of(func: &str) -> Option<u8> {
+    let digits = func.strip_prefix('p')?;
+    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    digits.parse::<u8>().ok().filter(|p| *p <= 100)
 }
 
 impl fmt::Display for Measure {
@@ -196,6 +297,11 @@ impl fmt::Display for Measure {
             Measure::AvgDuration(a, b) => write!(f, "avg:duration({a},{b})"),
             Measure::MaxDuration(a, b) => write!(f, "max:duration({a},{b})"),
             Measure::MinDuration(a, b) => write!(f, "min:duration({a},{b})"),
+            Measure::CountDistinct(x) => write!(f, "count_distinct:{x}"),
+            Measure::Median(x) => write!(f, "median:{x}"),
+            Measure::Percentile(p, x) => write!(f, "p{p}:{x}"),
+            Measure::MedianDuration(a, b) => write!(f, "median:duration({a},{b})"),
+            Measure::PercentileDuration(p, a, b) => write!(f, "p{p}:duration({a},{b})"),
         }
     }
 }
@@ -393,6 +499,11 @@ pub(crate) enum Acc {
     AvgDuration(Field, Field, u64, i128),
     MinDuration(Field, Field, Extreme),
     MaxDuration(Field, Field, Extreme),
+    Distinct(Field, Distinct),
+    /// A percentile (0 to 100) of a numeric field.
+    Percentile(Field, u8, Held),
+    /// A percentile (0 to 100) of a duration.
+    PercentileDuration(Field, Field, u8, Held),
 }
 
 /// `to - from` in microseconds when both are set timestamps.
@@ -429,10 +540,16 @@ impl Acc {
     pub(crate) fn fields(&self) -> (Option<&Field>, Option<&Field>) {
         match self {
             Acc::Count => (None, None),
-            Acc::Sum(f, _) | Acc::Avg(f, _) | Acc::Min(f, _) | Acc::Max(f, _) => (Some(f), None),
-            Acc::AvgDuration(a, b, ..) | Acc::MinDuration(a, b, _) | Acc::MaxDuration(a, b, _) => {
-                (Some(a), Some(b))
-            }
+            Acc::Sum(f, _)
+            | Acc::Avg(f, _)
+            | Acc::Min(f, _)
+            | Acc::Max(f, _)
+            | Acc::Distinct(f, _)
+            | Acc::Percentile(f, ..) => (Some(f), None),
+            Acc::AvgDuration(a, b, ..)
+            | Acc::MinDuration(a, b, _)
+            | Acc::MaxDuration(a, b, _)
+            | Acc::PercentileDuration(a, b, ..) => (Some(a), Some(b)),
         }
     }
 
@@ -472,6 +589,30 @@ impl Acc {
                     e.update(Cell::Duration(d), add, true);
                 }
             }
+            Acc::Distinct(_, d) => {
+                if let Some(v) = a {
+                    d.update(v, add);
+                }
+            }
+            Acc::Percentile(_, _, h) => {
+                if let Some(v) = a {
+                    h.update(v, add);
+                }
+            }
+            Acc::PercentileDuration(_, _, _, h) => {
+                if let Some(d) = duration(a, b) {
+                    h.int(d, add);
+                }
+            }
+        }
+    }
+
+    /// [`Self::apply`] of two set timestamps (microseconds), added: the
+    /// column loop's path for duration percentiles.
+    #[inline]
+    pub(crate) fn add_duration_micros(&mut self, from: i64, to: i64) {
+        if let Acc::PercentileDuration(_, _, _, h) = self {
+            h.int(to.saturating_sub(from), true);
         }
     }
 
@@ -500,6 +641,11 @@ impl Acc {
                 *n += on;
                 *sum += osum;
             }
+            (Acc::Distinct(_, d), Acc::Distinct(_, o)) => d.merge(o),
+            (Acc::Percentile(_, _, h), Acc::Percentile(_, _, o))
+            | (Acc::PercentileDuration(_, _, _, h), Acc::PercentileDuration(_, _, _, o)) => {
+                h.merge(o);
+            }
             _ => {}
         }
     }
@@ -524,6 +670,9 @@ impl Acc {
                 let avg = sum.div_euclid(i128::from(*n));
                 Cell::Duration(i64::try_from(avg).unwrap_or(i64::MAX))
             }
+            Acc::Distinct(_, d) => Cell::Int(i64::try_from(d.len()).unwrap_or(i64::MAX)),
+            Acc::Percentile(_, p, h) => h.number(*p),
+            Acc::PercentileDuration(_, _, p, h) => h.duration(*p),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Tests of [`Measure`] specs (parsing, printing, errors), of
 //! [`BucketUnit::floor`], and of [`Aggregate::validate`].
 
-use super::test_util::{def, ts};
-use super::{Aggregate, BucketUnit, Filter, Measure, QueryError};
-use crate::model::Timestamp;
+use super::test_util::{def, inst, ts};
+use super::{Aggregate, BucketUnit, Cell, Filter, Measure, QueryError};
+use crate::model::{Timestamp, Value};
 
 fn m(spec: &str) -> Measure {
     Measure::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"))
@@ -37,6 +37,22 @@ fn measure_specs_parse_and_print() {
             "min:Duration(begin,end)",
             Measure::MinDuration("begin".into(), "end".into()),
         ),
+        (
+            "count_distinct:Region",
+            Measure::CountDistinct("Region".into()),
+        ),
+        ("Median:Amount", Measure::Median("Amount".into())),
+        ("p95:Price", Measure::Percentile(95, "Price".into())),
+        ("P0:Price", Measure::Percentile(0, "Price".into())),
+        ("p100:Price", Measure::Percentile(100, "Price".into())),
+        (
+            "p95:duration(Received, Shipped)",
+            Measure::PercentileDuration(95, "Received".into(), "Shipped".into()),
+        ),
+        (
+            "median:duration(begin,end)",
+            Measure::MedianDuration("begin".into(), "end".into()),
+        ),
     ];
     for (spec, want) in cases {
         let got = m(spec);
@@ -50,12 +66,15 @@ fn measure_spec_errors_are_clear() {
     let cases = [
         ("", "expected count or FUNCTION:FIELD"),
         ("total", "expected count or FUNCTION:FIELD"),
-        ("median:Amount", "unknown function"),
+        ("mean:Amount", "unknown function"),
+        ("p101:Amount", "a percentile is pN"),
+        ("p9x:Amount", "unknown function"),
+        ("p:Amount", "unknown function"),
         ("sum:", "expected a field name"),
         ("sum:Amount Total", "expected a field name"),
         (
             "sum:duration(Received,Shipped)",
-            "durations support avg, min and max",
+            "durations support avg, min, max, median and percentiles",
         ),
         ("avg:duration(Received)", "duration needs two fields"),
         ("avg:duration(Received,)", "duration fields must be names"),
@@ -201,6 +220,10 @@ fn merged_accumulators_equal_one_over_all_instances() {
         "avg:duration(Received,Shipped)",
         "min:duration(Received,Shipped)",
         "max:duration(Received,Shipped)",
+        "count_distinct:Amount",
+        "median:Quantity",
+        "p90:Amount",
+        "p95:duration(Received,Shipped)",
     ];
     for spec in specs {
         for removable in [false, true] {
@@ -222,4 +245,186 @@ fn merged_accumulators_equal_one_over_all_instances() {
             );
         }
     }
+}
+
+/// One cell of a one-group aggregation of `measure` over `data`.
+fn only(measure: &str, data: Vec<crate::ActivityInstance>) -> Cell {
+    let r = agg(&[], &[measure]).run(data);
+    r.rows[0].cells[0].clone()
+}
+
+fn amounts(values: &[i64]) -> Vec<crate::ActivityInstance> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| inst(&format!("PO-{i}"), &[("Amount", Value::Int(*v))]))
+        .collect()
+}
+
+fn prices(values: &[f64]) -> Vec<crate::ActivityInstance> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| inst(&format!("PO-{i}"), &[("Price", Value::Float(*v))]))
+        .collect()
+}
+
+/// Instances whose Shipped - Received is each of `micros` (and one
+/// without Shipped, left out).
+fn durations(micros: &[i64]) -> Vec<crate::ActivityInstance> {
+    let base = ts("2026-11-01T00:00:00Z").as_micros();
+    let mut out: Vec<_> = micros
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            inst(
+                &format!("PO-{i}"),
+                &[
+                    ("Received", Value::Timestamp(Timestamp::from_micros(base))),
+                    (
+                        "Shipped",
+                        Value::Timestamp(Timestamp::from_micros(base + d)),
+                    ),
+                ],
+            )
+        })
+        .collect();
+    out.push(inst(
+        "PO-x",
+        &[("Received", Value::Timestamp(Timestamp::from_micros(base)))],
+    ));
+    out
+}
+
+#[test]
+fn percentiles_interpolate_between_the_closest_ranks() {
+    // Sorted: 1 2 3 4 10 (given shuffled). pos = q * 4.
+    let data = || amounts(&[10, 3, 1, 4, 2]);
+    assert_eq!(only("median:Amount", data()), Cell::Float(3.0));
+    assert_eq!(only("p50:Amount", data()), Cell::Float(3.0));
+    assert_eq!(only("p0:Amount", data()), Cell::Float(1.0));
+    assert_eq!(only("p100:Amount", data()), Cell::Float(10.0));
+    // pos 3.6: 4 + (10 - 4) * 0.6
+    assert_eq!(
+        only("p90:Amount", data()),
+        Cell::Float(4.0 + 6.0 * (0.9 * 4.0 - 3.0))
+    );
+    // An even count: the median is the mean of the middle two.
+    assert_eq!(
+        only("median:Amount", amounts(&[1, 2, 3, 4])),
+        Cell::Float(2.5)
+    );
+    // One value: every percentile is it.
+    assert_eq!(only("p99:Amount", amounts(&[-7])), Cell::Float(-7.0));
+    // Negative numbers and extremes: no overflow in the difference.
+    assert_eq!(only("median:Amount", amounts(&[-5, -1])), Cell::Float(-3.0));
+    let wide = only("median:Amount", amounts(&[i64::MIN, i64::MAX]));
+    assert_eq!(wide, Cell::Float(0.0));
+    // Floats, as numpy.percentile(..., method="linear").
+    let p = only("p95:Price", prices(&[0.5, -1.25, 3.0, 2.0, 10.0, 7.5]));
+    // sorted -1.25 0.5 2 3 7.5 10; pos = 0.95 * 5 = 4.75
+    assert_eq!(p, Cell::Float(7.5 + (10.0 - 7.5) * (0.95 * 5.0 - 4.0)));
+    assert_eq!(only("median:Price", prices(&[-0.0, 0.0])), Cell::Float(0.0));
+}
+
+#[test]
+fn percentiles_of_nothing_are_null() {
+    assert_eq!(only("median:Amount", vec![]), Cell::Null);
+    assert_eq!(only("p95:Price", amounts(&[1, 2])), Cell::Null);
+    assert_eq!(
+        only("p95:duration(Received,Shipped)", durations(&[])),
+        Cell::Null
+    );
+    assert_eq!(only("count_distinct:Region", amounts(&[1])), Cell::Int(0));
+}
+
+#[test]
+fn duration_percentiles_round_to_the_microsecond() {
+    // Sorted 0 1 2 3: the median lies between 1 and 2, at 1.5: a tie,
+    // rounded to the later.
+    let d = only(
+        "median:duration(Received,Shipped)",
+        durations(&[3, 0, 2, 1]),
+    );
+    assert_eq!(d, Cell::Duration(2));
+    // Negative durations (shipped before received) count as they are:
+    // sorted -10 -4; pos 0.9: -10 + 6 * 0.9 = -4.6 → -5.
+    let d = only("p90:duration(Received,Shipped)", durations(&[-4, -10]));
+    assert_eq!(d, Cell::Duration(-5));
+    // pos = 0.95 * 19 = 18.05 over 0, 1h, .., 19h: 18h + 3 min.
+    const HOUR: i64 = 3_600_000_000;
+    let hours: Vec<i64> = (0..20).rev().map(|h| h * HOUR).collect();
+    let d = only("p95:duration(Received,Shipped)", durations(&hours));
+    assert_eq!(d, Cell::Duration(18 * HOUR + 3 * 60_000_000));
+}
+
+#[test]
+fn count_distinct_counts_values_exactly() {
+    let regions = ["EU", "eu", "Eu", "EU", "Ärzte", "ärzte", "Ärzte", ""];
+    let mut data: Vec<_> = regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| inst(&format!("PO-{i}"), &[("Region", Value::from(*r))]))
+        .collect();
+    data.push(inst("PO-unset", &[]));
+    // Case and accents count; the empty text is a value; unset is not.
+    assert_eq!(only("count_distinct:Region", data.clone()), Cell::Int(6));
+    assert_eq!(only("count_distinct:id", data.clone()), Cell::Int(9));
+    assert_eq!(only("count_distinct:status", data), Cell::Int(1));
+    assert_eq!(
+        only("count_distinct:Price", prices(&[-0.0, 0.0, 0.5])),
+        Cell::Int(2)
+    );
+    assert_eq!(
+        only("count_distinct:Amount", amounts(&[-1, 1, -1])),
+        Cell::Int(2)
+    );
+}
+
+#[test]
+fn holding_measures_validate_their_types() {
+    let d = def();
+    assert_eq!(agg(&[], &["count_distinct:Urgent"]).validate(&d), Ok(()));
+    assert_eq!(agg(&[], &["count_distinct:Received"]).validate(&d), Ok(()));
+    for bad in [
+        "median:Region",
+        "p95:Received",
+        "p90:duration(Amount,Shipped)",
+    ] {
+        let err = agg(&[], &[bad]).validate(&d).unwrap_err();
+        assert!(
+            matches!(err, QueryError::TypeMismatch { .. }),
+            "{bad}: {err}"
+        );
+    }
+    let err = agg(&[], &["count_distinct:Nope"]).validate(&d).unwrap_err();
+    assert!(matches!(err, QueryError::UnknownField { .. }), "{err}");
+    assert!(Measure::parse("p95:Amount").unwrap().holds_values());
+    assert!(!Measure::parse("max:Amount").unwrap().holds_values());
+}
+
+#[test]
+fn a_query_holding_too_many_values_is_refused() {
+    let mut a = agg(&[], &["count", "p95:Amount", "count_distinct:Region"]);
+    a.group_by.push("Region".into());
+    let data = amounts(&[1, 2, 3]);
+    // Two holding measures, three instances: six values.
+    let mut run = a.start_with_cap(6);
+    run.add_rows(data.clone());
+    assert!(run.finish().is_ok());
+    let mut run = a.start_with_cap(5);
+    run.add_rows(data);
+    let err = run.finish().unwrap_err();
+    assert!(
+        matches!(err, QueryError::TooManyValues { limit: 5, .. }),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("p95:Amount, count_distinct:Region"), "{msg}");
+    assert!(msg.contains("--where"), "{msg}");
+    // Without holding measures there is no cap.
+    let counting = agg(&[], &["count"]);
+    let mut run = counting.start_with_cap(0);
+    run.add_rows(amounts(&[1, 2]));
+    assert!(run.finish().is_ok());
 }

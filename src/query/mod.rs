@@ -28,7 +28,7 @@
 //! # Layering
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
-//! `order`, `cell`, `exact_sum`, `measure`, `bucket`,
+//! `order`, `cell`, `exact_sum`, `held`, `measure`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
@@ -84,6 +84,7 @@ mod expr;
 mod field;
 mod filter;
 mod grammar;
+mod held;
 mod incremental;
 mod literal;
 mod measure;
@@ -123,7 +124,7 @@ pub use field::Field;
 pub use filter::Filter;
 pub use incremental::IncrementalAggregate;
 pub use literal::Literal;
-pub use measure::Measure;
+pub use measure::{Measure, MAX_HELD_VALUES};
 pub use order::{Cursor, OrderBy};
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search, SearchPage};

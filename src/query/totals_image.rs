@@ -173,6 +173,13 @@ impl Acc {
                 }
             }),
             Acc::AvgDuration(_, _, n, sum) => AccImage::AvgDuration { n: *n, sum: *sum },
+            // Never maintained by a store: a real-time aggregation refuses
+            // the measures that hold their values (`Measure::holds_values`),
+            // so no image of them is written; were one, restoring would
+            // reject it as totals of another kind.
+            Acc::Distinct(..) | Acc::Percentile(..) | Acc::PercentileDuration(..) => {
+                AccImage::Count
+            }
         }
     }
 

@@ -80,6 +80,15 @@ impl Store {
                 ),
             });
         }
+        if let Some(m) = aggregate.measures.iter().find(|m| m.holds_values()) {
+            return Err(StoreError::InvalidInput {
+                reason: format!(
+                    "aggregation {name}: measure `{m}` holds every value it sees, which a \
+                     maintained aggregation cannot keep within bounded memory; ask it with \
+                     Store::aggregate (bamdb agg) instead"
+                ),
+            });
+        }
         // Stored as text: bare words naming fields are written as
         // `Field`, so the stored filters read back the same.
         let mut aggregate = aggregate.clone();
