@@ -80,3 +80,27 @@ fn a_damaged_archive_file_is_corrupt_with_its_name_and_the_byte() {
         other => panic!("expected corruption, got {other:?}"),
     }
 }
+
+/// A read-only reader finds what the writer archived, and searches and
+/// aggregations read the archive only when their selection asks.
+#[test]
+fn readers_and_queries_read_the_archive_when_asked() {
+    use bamdb::query::{Aggregate, Search};
+    let disk = MemStorage::new();
+    let (store, _) = store_with_archive(&disk);
+    let mut search = Search::new(PO);
+    assert!(store.search(&search).unwrap().is_empty());
+    search.include_archived = true;
+    assert_eq!(store.search(&search).unwrap().len(), 2);
+    let mut agg = Aggregate::new(PO);
+    agg.measures = vec![bamdb::query::Measure::Count];
+    agg.include_archived = true;
+    let counted = store.aggregate(&agg).unwrap();
+    assert_eq!(counted.rows[0].cells[0], bamdb::query::Cell::Int(2));
+    store.close().unwrap();
+
+    let reader = bamdb::StoreReader::open_with_storage(disk.shared(), "/s").unwrap();
+    assert_eq!(reader.archived(PO).unwrap().len(), 2);
+    assert!(reader.get_archived(PO, "OLD-2").unwrap().is_some());
+    assert_eq!(reader.search(&search).unwrap().len(), 2);
+}

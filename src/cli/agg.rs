@@ -89,6 +89,7 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
     })?;
     agg.since = sel.since;
     agg.until = sel.until;
+    agg.include_archived = sel.archived;
     let dir = &args.store.store;
     let store = open_reading(&args.store)?;
     let result = store

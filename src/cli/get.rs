@@ -10,15 +10,17 @@ use super::{
 /// Arguments of `get`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Looks the id up among active and completed instances (not archived ones);
-a continuation token finds the instance it belongs to. Pending records (ids
+    after_help = "Looks the id up among active and completed instances; with --archived, then
+in the retention archive (instances past the retention window; without it,
+an archived id is reported as archived). A continuation token finds the
+instance it belongs to. Pending records (ids
 not begun or linked yet) are not instances: `bamdb search --status pending`
 lists them.
 
 Exit codes:
   0  found; the instance is printed as JSON
-  1  no such instance of a deployed activity (unknown id, or only reported
-     under a continuation not linked yet)
+  1  no such instance of a deployed activity (unknown id, archived and no
+     --archived, or only reported under a continuation not linked yet)
   2  usage error, an activity that is not deployed (as search and agg), or
      the store could not be used (not a store, locked, damaged, I/O)"
 )]
@@ -29,6 +31,9 @@ pub struct GetArgs {
     activity: String,
     /// The instance id (or a continuation token of it).
     id: String,
+    /// Also look in the retention archive.
+    #[arg(long, alias = "include-archived")]
+    archived: bool,
 }
 
 pub fn run(args: GetArgs) -> Result<i32, CliError> {
@@ -46,13 +51,29 @@ pub fn run(args: GetArgs) -> Result<i32, CliError> {
             dir.display()
         )));
     }
-    let found = store
+    let failed = |e: &bamdb::StoreError| CliError::store("get", dir, e);
+    let mut found = store
         .get(&args.activity, &args.id)
-        .map_err(|e| CliError::store("get", dir, &e))?;
+        .map_err(|e| failed(&e))?;
+    let mut archived = false;
+    if found.is_none() {
+        found = store
+            .get_archived(&args.activity, &args.id)
+            .map_err(|e| failed(&e))?;
+        archived = found.is_some();
+    }
     let code = match found {
-        Some(instance) => {
+        Some(instance) if !archived || args.archived => {
             print_pretty(&instance)?;
             EXIT_OK
+        }
+        Some(_) => {
+            err_line(&format!(
+                "bamdb: {} {:?} is archived (it left the online store past the retention \
+                 window); add --archived to read it from the archive",
+                args.activity, args.id
+            ));
+            EXIT_PARTIAL
         }
         None => {
             err_line(&format!(

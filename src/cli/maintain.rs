@@ -20,8 +20,9 @@ completes those instances now (whatever parts have not ended) or removes them
 (every part), printing {\"action\",\"activity\",\"id\",\"ok\",\"reason\"} per
 action; the actions go through the message box and survive a restart.
 With --retain DURATION, first moves completed instances that ended longer ago
-than DURATION out of the online store: archived (readable by the library's
-Store::archived) or, with --drop, deleted; prints {\"retained\":DURATION}.
+than DURATION out of the online store: archived (read by get, search and agg
+with --archived, and by the library's Store::archived) or, with --drop,
+deleted; prints {\"retained\":DURATION}.
 Like every command but deploy, ingest and demo, maintain needs an existing
 store, with or without an action: it never creates one. Pending records are
 listed by `bamdb search ACTIVITY --status pending`.

@@ -124,6 +124,17 @@ impl Reading {
         }
     }
 
+    pub fn get_archived(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<ActivityInstance>, StoreError> {
+        match self {
+            Reading::Writer(s) => s.get_archived(activity, id),
+            Reading::Snapshot { reader: r, .. } => r.get_archived(activity, id),
+        }
+    }
+
     pub fn definition(&self, activity: &str) -> Result<ActivityDefinition, StoreError> {
         match self {
             Reading::Writer(s) => s.definition(activity),

@@ -105,6 +105,7 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
     search.status = status;
     search.since = sel.since;
     search.until = sel.until;
+    search.include_archived = sel.archived;
     search.limit = args.limit;
     search.offset = args.offset;
     search.order_by = args
@@ -242,6 +243,7 @@ fn count(args: &SearchArgs, selection: bamdb::query::Selection) -> Result<i32, C
 /// `search --status pending`: the pending records of the activity.
 fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
     if !sel.filters.is_empty()
+        || sel.archived
         || args.columns.is_some()
         || !args.order_by.is_empty()
         || args.after.is_some()
@@ -249,7 +251,8 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
         || args.count
     {
         return Err(usage(
-            "--where, --columns, --order-by, --offset, --after and --count do not apply to \
+            "--where, --archived, --columns, --order-by, --offset, --after and --count do not \
+             apply to \
              --status pending (pending records are not instances yet); --since, --until and \
              --limit do",
         ));

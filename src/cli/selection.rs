@@ -79,6 +79,10 @@ pub struct Selection {
     /// Only instances last modified before T (RFC 3339, or relative: now-1h).
     #[arg(long, value_name = "T", help_heading = "Selection")]
     until: Option<String>,
+    /// Also read the retention archive (completed instances past the
+    /// retention window, see `bamdb maintain --retain`); reads it whole.
+    #[arg(long, alias = "include-archived", help_heading = "Selection")]
+    archived: bool,
 }
 
 pub(super) struct Parsed {
@@ -87,6 +91,7 @@ pub(super) struct Parsed {
     pub(super) status: Option<StatusFilter>,
     pub(super) since: Option<Timestamp>,
     pub(super) until: Option<Timestamp>,
+    pub(super) archived: bool,
 }
 
 impl Selection {
@@ -107,6 +112,7 @@ impl Selection {
             status,
             since: parse_time("--since", self.since.as_deref())?,
             until: parse_time("--until", self.until.as_deref())?,
+            archived: self.archived,
         })
     }
 }

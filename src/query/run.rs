@@ -270,6 +270,12 @@ impl Snapshot {
         Snapshot::take_first(source, &search.activity, search.status, first)
     }
 
+    /// Adds instances read elsewhere (the archive) to those the query
+    /// reads row by row.
+    pub(crate) fn add_instances(&mut self, more: Vec<ActivityInstance>) {
+        self.in_memory.extend(more);
+    }
+
     fn take_first(
         source: &dyn Source,
         activity: &str,

@@ -32,6 +32,11 @@ pub struct Selection {
     pub since: Option<Timestamp>,
     /// Exclusive upper bound on `last_modified`.
     pub until: Option<Timestamp>,
+    /// Also read the retention archive: completed instances that left the
+    /// online store past the retention window
+    /// ([`crate::StoreOptions::retention`]). The archive is read record by
+    /// record, so this costs a full read of it.
+    pub include_archived: bool,
 }
 
 impl Selection {
@@ -43,6 +48,7 @@ impl Selection {
             status: StatusFilter::All,
             since: None,
             until: None,
+            include_archived: false,
         }
     }
 

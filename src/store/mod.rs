@@ -477,15 +477,19 @@ impl Drop for Store {
     }
 }
 
-/// Fails with [`StoreError::NotAStore`] unless `dir` holds a store: a
-/// directory with a `segments/` subdirectory (see
-/// [`StoreOptions::create_if_missing`]). Reads only; creates nothing.
 impl queries::ReadState for Store {
     fn state(&self) -> std::sync::RwLockReadGuard<'_, crate::bus::state::BusState> {
         self.bus.read_state()
     }
+
+    fn archive_files(&self) -> Result<Vec<crate::segments::file::ImportFile>, StoreError> {
+        self.bus.archive_files()
+    }
 }
 
+/// Fails with [`StoreError::NotAStore`] unless `dir` holds a store: a
+/// directory with a `segments/` subdirectory (see
+/// [`StoreOptions::create_if_missing`]). Reads only; creates nothing.
 pub(crate) fn check_is_store(storage: &dyn Storage, dir: &Path) -> Result<(), StoreError> {
     use std::io::ErrorKind;
     let not_a_store = |reason: &str| StoreError::NotAStore {

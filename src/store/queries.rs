@@ -12,10 +12,43 @@ use crate::error::StoreError;
 use crate::model::{ActivityDefinition, ActivityInstance, InstancePart};
 use crate::query::run::{self, Snapshot};
 use crate::query::{Aggregate, AggregateResult, Row, Search, SearchPage};
+use crate::segments::file::ImportFile;
 
-/// How a handle read-locks its state.
+/// How a handle read-locks its state, and opens its archive.
 pub(super) trait ReadState {
     fn state(&self) -> RwLockReadGuard<'_, BusState>;
+
+    /// The archive files, opened, oldest first.
+    fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError>;
+}
+
+pub(super) fn archived(
+    h: &impl ReadState,
+    activity: &str,
+) -> Result<Vec<ActivityInstance>, StoreError> {
+    let mut out = Vec::new();
+    for file in h.archive_files()? {
+        for rec in file.records() {
+            let rec = rec?;
+            if rec.activity == activity {
+                out.push(rec.to_instance());
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn get_archived(
+    h: &impl ReadState,
+    activity: &str,
+    id: &str,
+) -> Result<Option<ActivityInstance>, StoreError> {
+    for file in h.archive_files()?.iter().rev() {
+        if let Some(rec) = file.get(activity, id)? {
+            return Ok(Some(rec.to_instance()));
+        }
+    }
+    Ok(None)
 }
 
 pub(super) fn get(
@@ -67,7 +100,10 @@ fn search_snapshot(h: &impl ReadState, search: &Search) -> Result<(Snapshot, Sea
     search.validate(&def)?;
     let mut search = search.clone();
     search.resolve(&def);
-    let snapshot = Snapshot::for_search(&*h.state(), &search)?;
+    let mut snapshot = Snapshot::for_search(&*h.state(), &search)?;
+    if search.include_archived {
+        snapshot.add_instances(archived(h, &search.activity)?);
+    }
     Ok((snapshot, search))
 }
 
@@ -80,7 +116,10 @@ pub(super) fn aggregate(
     let mut aggregate = aggregate.clone();
     aggregate.resolve(&def);
     let aggregate = &aggregate;
-    let snapshot = Snapshot::take(&*h.state(), &aggregate.activity, aggregate.status)?;
+    let mut snapshot = Snapshot::take(&*h.state(), &aggregate.activity, aggregate.status)?;
+    if aggregate.include_archived {
+        snapshot.add_instances(archived(h, &aggregate.activity)?);
+    }
     let run = run::aggregate(snapshot, aggregate)?;
     Ok(run.finish()?)
 }

@@ -24,13 +24,14 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use super::queries::{self, ReadState};
 use super::{check_is_store, PendingInstance, StoreStats};
-use crate::bus::lock;
 use crate::bus::state::BusState;
+use crate::bus::{archive_dir, lock};
 use crate::bus::{load_state, Loaded};
 use crate::error::StoreError;
 use crate::model::{ActivityDefinition, ActivityInstance};
 use crate::options::StoreOptions;
 use crate::query::{Aggregate, AggregateResult, Row, Search};
+use crate::segments::file::ImportFile;
 use crate::segments::manifest::Manifest;
 use crate::storage::{FsStorage, Storage};
 use crate::wal::{read_tail, read_tail_after, Lsn, TailPosition};
@@ -194,6 +195,22 @@ impl StoreReader {
         queries::instances(self, activity)
     }
 
+    /// Archived instances of `activity`; see
+    /// [`Store::archived`](super::Store::archived).
+    pub fn archived(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {
+        queries::archived(self, activity)
+    }
+
+    /// An archived instance by id or continuation token; see
+    /// [`Store::get_archived`](super::Store::get_archived).
+    pub fn get_archived(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<ActivityInstance>, StoreError> {
+        queries::get_archived(self, activity, id)
+    }
+
     /// Runs a search; see [`Store::search`](super::Store::search).
     pub fn search(&self, search: &Search) -> Result<Vec<Row>, StoreError> {
         queries::search(self, search)
@@ -256,6 +273,15 @@ impl StoreReader {
 impl ReadState for StoreReader {
     fn state(&self) -> RwLockReadGuard<'_, BusState> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError> {
+        let names = lock(&self.manifest).archives.clone();
+        let dir = archive_dir(&self.files_dir);
+        names
+            .iter()
+            .map(|n| Ok(ImportFile::open(self.storage.as_ref(), &dir, n)?))
+            .collect()
     }
 }
 
