@@ -73,6 +73,39 @@ fn ingest_then_every_query_endpoint_answers() {
     assert_eq!(limited["count"], 2);
     assert_eq!(limited["truncated"], true);
     assert!(limited["rows"][0].get("Region").is_none());
+    // Ordered pages by cursor: Amount descending, one row a page.
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = server
+            .get(&format!(
+                "/v1/activities/PurchaseOrder/search?order_by=Amount+desc&limit=1&columns=id{after}"
+            ))
+            .json();
+        ids.extend(
+            page["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].clone()),
+        );
+        match page["next"].as_str() {
+            Some(cursor) => after = format!("&after={cursor}"),
+            None => break,
+        }
+        assert!(ids.len() <= 3, "pages overlap: {ids:?}");
+    }
+    assert_eq!(ids, ["PO-3", "PO-2", "PO-1"]);
+    let skipped = server
+        .get("/v1/activities/PurchaseOrder/search?order_by=Amount&offset=1&columns=id")
+        .json();
+    assert_eq!(skipped["rows"][0]["id"], "PO-2", "{skipped}");
+    assert_eq!(
+        server
+            .get("/v1/activities/PurchaseOrder/search?order_by=Amount+sideways")
+            .status,
+        400
+    );
 
     let agg = server
         .get("/v1/activities/PurchaseOrder/aggregate?group_by=Region&measure=count&measure=sum:Amount")
@@ -273,7 +306,7 @@ fn refused_requests_have_their_status_and_write_nothing() {
     );
     assert_eq!(
         server
-            .get("/v1/activities/PurchaseOrder/aggregate?measure=median:Amount")
+            .get("/v1/activities/PurchaseOrder/aggregate?measure=mode:Amount")
             .status,
         400
     );

@@ -1,12 +1,16 @@
 //! The JSON query and admin endpoints under `/v1/` (documented in
 //! `openapi.json` beside this file). Their query parameters are the CLI's
-//! flags: `where` (repeated), `status`, `since`, `until`, `limit`,
-//! `columns`; for aggregates `group_by`, `bucket`, `measure` (repeated).
+//! flags: `where` (repeated), `status`, `since`, `until`, `archived`,
+//! and for searches `order_by` (repeated), `limit`, `offset`, `after` (a
+//! cursor) and `columns`; for aggregates `group_by`, `bucket`, `measure`
+//! (repeated).
 
 use std::time::Instant;
 
 use bamdb::model::{StatusFilter, Timestamp};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search, Selection};
+use bamdb::query::{
+    Aggregate, BucketUnit, Cursor, Filter, Literal, Measure, OrderBy, Search, Selection,
+};
 use bamdb::StoreError;
 use serde_json::{json, Value};
 
@@ -55,12 +59,25 @@ pub fn selection(req: &Request, selection: &mut Selection) -> Result<Option<()>,
     };
     selection.since = time(req, "since")?;
     selection.until = time(req, "until")?;
+    selection.include_archived = match req.param("archived") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(bad(format!("archived {other:?}: expected true or false"))),
+    };
     Ok(Some(()))
 }
 
+/// An RFC 3339 time, or one relative to now (`now-7d`), as `--since` reads.
 fn time(req: &Request, name: &str) -> Result<Option<Timestamp>, Response> {
     req.param(name)
-        .map(|t| Timestamp::parse_rfc3339(t.trim()).map_err(|e| bad(format!("{name} {t:?}: {e}"))))
+        .map(|t| {
+            Literal::new(t.trim(), false).timestamp().ok_or_else(|| {
+                bad(format!(
+                    "{name} {t:?}: not a time; write RFC 3339 like 2026-11-01T00:00:00Z, or \
+                     now, now-7d, now+2h (units s, m, h, d, w)"
+                ))
+            })
+        })
         .transpose()
 }
 
@@ -118,20 +135,41 @@ fn search_inner(server: &Server, activity: &str, req: &Request) -> Result<Respon
     if selection(req, &mut search)?.is_none() {
         return pending(server, activity, req, limit);
     }
-    // One more than asked, to tell whether the answer was cut.
-    search.limit = Some(limit + 1);
+    search.limit = Some(limit);
+    search.order_by = req
+        .params("order_by")
+        .map(|o| OrderBy::parse(o).map_err(|e| bad(format!("order_by {o:?}: {e}"))))
+        .collect::<Result<_, _>>()?;
+    search.offset = match req.param("offset") {
+        None => 0,
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("offset {text:?}: expected a whole number")))?,
+    };
+    search.after = req
+        .param("after")
+        .map(|c| Cursor::parse(c).map_err(|e| bad(format!("after: {e}"))))
+        .transpose()?;
     search.columns = req.param("columns").map(|c| {
         c.split(',')
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect()
     });
-    let mut rows = server.store.search(&search).map_err(|e| query_error(&e))?;
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
+    let page = server
+        .store
+        .search_page(&search)
+        .map_err(|e| query_error(&e))?;
+    let next = page.next.as_ref().map(|c| c.to_string());
     Ok(Response::json(
         200,
-        &json!({ "rows": rows, "count": rows.len(), "truncated": truncated }),
+        &json!({
+            "rows": page.rows,
+            "count": page.rows.len(),
+            "truncated": next.is_some(),
+            "next": next,
+        }),
     ))
 }
 
