@@ -134,6 +134,11 @@ fn regenerate_event_batch_seeds() {
 }
 
 #[test]
+fn query_cursor_corpus() {
+    replay("query_cursor", bamdb::fuzz::query::cursor, 6);
+}
+
+#[test]
 fn query_filter_corpus() {
     replay("query_filter", bamdb::fuzz::query::filter, 8);
 }
