@@ -22,4 +22,11 @@ fn readme_cli_quick_start_works_as_written() {
     assert!(stdout.contains("\"Contoso\""), "{stdout}");
     assert!(stdout.contains("\"outcome\":\"imported\""), "{stdout}");
     assert!(stdout.contains("sound"), "{stdout}");
+    // The query-language questions answered.
+    assert!(
+        stdout.contains("id,status,begin,end,last_modified,Customer,Region,Amount"),
+        "csv header: {stdout}"
+    );
+    assert!(stdout.contains("count_distinct:Customer"), "{stdout}");
+    assert!(stdout.contains("p95:Amount"), "{stdout}");
 }
