@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use bamdb::model::{ActivityDefinition, StatusFilter, Timestamp, Value};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
+use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search, Zone};
 use bamdb::storage::MemStorage;
 use bamdb::{EventStream, Store, StoreOptions};
 use proptest::prelude::*;
@@ -215,26 +215,54 @@ fn aggregations() -> Vec<Aggregate> {
         "min:duration(Received,Shipped)",
         "min:Received",
         "max:end",
+        "count_distinct:Customer",
+        "median:Amount",
+        "p90:Quantity",
+        "p95:duration(Received,Shipped)",
     ]
     .iter()
     .map(|m| Measure::parse(m).unwrap())
     .collect();
-    type Shape = (Vec<&'static str>, Option<(BucketUnit, &'static str)>);
+    type Shape = (
+        Vec<&'static str>,
+        Option<(BucketUnit, &'static str)>,
+        &'static str,
+    );
     let shapes: Vec<Shape> = vec![
-        (vec![], None),
-        (vec!["Region"], None),
-        (vec!["Region", "Express"], None),
-        (vec!["Customer"], Some((BucketUnit::Day, "end"))),
-        (vec!["Region"], Some((BucketUnit::Hour, "Received"))),
-        (vec![], Some((BucketUnit::Week, "Shipped"))),
-        (vec!["status"], Some((BucketUnit::Minute, "last_modified"))),
+        (vec![], None, "UTC"),
+        (vec!["Region"], None, "UTC"),
+        (vec!["Region", "Express"], None, "UTC"),
+        (vec!["Customer"], Some((BucketUnit::Day, "end")), "UTC"),
+        (vec!["Region"], Some((BucketUnit::Hour, "Received")), "UTC"),
+        (vec![], Some((BucketUnit::Week, "Shipped")), "UTC"),
+        (
+            vec!["status"],
+            Some((BucketUnit::Minute, "last_modified")),
+            "UTC",
+        ),
+        // Buckets of varying width, and grids at an offset.
+        (vec!["Region"], Some((BucketUnit::Month, "Received")), "UTC"),
+        (vec![], Some((BucketUnit::Hour, "Shipped")), "Europe/Paris"),
+        (
+            vec!["Express"],
+            Some((BucketUnit::Day, "end")),
+            "America/New_York",
+        ),
+        (vec![], Some((BucketUnit::Quarter, "Received")), "-08:00"),
+        (
+            vec!["Region"],
+            Some((BucketUnit::Day, "Received")),
+            "+05:30",
+        ),
+        (vec![], Some((BucketUnit::Year, "end")), "Europe/Paris"),
         // Answered from the records.
-        (vec!["Quantity"], None),
-        (vec!["Amount"], None),
+        (vec!["Quantity"], None, "UTC"),
+        (vec!["Amount"], None, "UTC"),
     ];
     let mut out = Vec::new();
-    for (i, (group_by, bucket)) in shapes.into_iter().enumerate() {
+    for (i, (group_by, bucket, zone)) in shapes.into_iter().enumerate() {
         let mut a = Aggregate::new(A);
+        a.zone = Zone::parse(zone).unwrap();
         a.group_by = group_by.into_iter().map(String::from).collect();
         a.bucket = bucket.map(|(u, f)| (u, f.to_owned()));
         a.measures = measures.clone();

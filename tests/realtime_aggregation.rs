@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use bamdb::model::{Timestamp, Value};
-use bamdb::query::{Aggregate, Measure};
+use bamdb::query::{Aggregate, BucketUnit, Measure, Zone};
 use bamdb::storage::{CrashMode, MemStorage};
 use bamdb::{EventStream, Store, StoreOptions};
 use common::*;
@@ -93,6 +93,25 @@ fn measures_that_hold_every_value_are_refused_with_a_reason() {
         assert!(msg.contains("bamdb agg"), "{msg}");
         assert!(store.aggregation("held").is_none());
     }
+    // Buckets in a zone other than UTC are asked, not maintained.
+    let mut agg = by_status();
+    agg.bucket = Some((BucketUnit::Month, "Received".into()));
+    agg.zone = Zone::parse("Europe/Paris").unwrap();
+    let msg = store
+        .declare_aggregation("zoned", &agg)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("Europe/Paris") && msg.contains("--tz"),
+        "{msg}"
+    );
+    // Calendar units in UTC are maintained (their keys are timestamps).
+    agg.zone = Zone::utc();
+    store.declare_aggregation("monthly", &agg).unwrap();
+    assert_eq!(
+        store.aggregation("monthly").unwrap(),
+        store.aggregate(&agg).unwrap()
+    );
 }
 
 #[derive(Debug, Clone)]

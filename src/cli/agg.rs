@@ -1,6 +1,6 @@
 //! `bamdb agg`: an aggregation of the instances a selection selects.
 
-use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Measure};
+use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Measure, Zone};
 
 use super::output::{Delimited, Out};
 use super::reading::{open_reading, ReadStore};
@@ -25,6 +25,13 @@ p95:duration(A,B) (instances missing either milestone are left out). With no
                   a query holding more than 16,777,216 is refused (narrow it
                   with --where or --since/--until). Real-time aggregations
                   refuse them.
+Buckets: --bucket UNIT:FIELD with UNIT minute, hour, day, week (ISO, Monday),
+month, quarter or year; each bucket is shown by its start. --tz ZONE cuts them
+in a time zone: UTC (default), a fixed offset (+05:30, -08:00) or an IANA name
+(Europe/Paris, America/New_York; bundled database, daylight saving included:
+a day is 23 or 25 hours across a change, and the repeated hour of a fall-back
+is two hour buckets). Outside UTC a bucket prints with the zone's offset at its
+start (2026-03-01T00:00:00.000000+01:00); in UTC with Z, as without --tz.
 Durations print as text in the table and as microseconds in JSON, CSV and
 TSV. Table cells show control characters and terminal escapes escaped (\n,
 \u{1b}); CSV follows RFC 4180, TSV escapes tabs, line breaks and backslashes.
@@ -33,10 +40,11 @@ Examples:
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
   bamdb agg --store DIR PurchaseOrder --group-by Region --bucket day:end --format json
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure 'p95:duration(Received,Shipped)'
+  bamdb agg --store DIR PurchaseOrder --bucket month:end --tz Europe/Paris --measure count
 
 Exit codes:
   0  success
-  2  bad expression, measure or bucket, unknown field, an activity that is not
+  2  bad expression, measure, bucket or zone, unknown field, an activity that is not
      deployed, --status pending (search only), or the store could not be used"
 )]
 pub struct AggArgs {
@@ -47,9 +55,14 @@ pub struct AggArgs {
     /// Fields to group by, comma-separated or repeated.
     #[arg(long, value_name = "ITEM[,ITEM]", value_delimiter = ',')]
     group_by: Vec<String>,
-    /// A time bucket of a timestamp field: UNIT:FIELD with UNIT minute, hour, day or week.
+    /// A time bucket of a timestamp field: UNIT:FIELD with UNIT minute, hour, day, week
+    /// (ISO, from Monday), month, quarter or year.
     #[arg(long, value_name = "UNIT:ITEM")]
     bucket: Option<String>,
+    /// The time zone buckets are cut in: UTC (the default), a fixed offset such as +05:30
+    /// or -08:00, or an IANA name such as Europe/Paris (daylight saving included).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
     /// What to compute per group; repeat for several.
     #[arg(long = "measure", value_name = "SPEC")]
     measures: Vec<String>,
@@ -74,6 +87,9 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
         .filter(|g| !g.is_empty())
         .collect();
     agg.bucket = args.bucket.as_deref().map(parse_bucket).transpose()?;
+    if let Some(tz) = &args.tz {
+        agg.zone = Zone::parse(tz).map_err(|e| usage(&format!("--tz: {e}")))?;
+    }
     let specs = if args.measures.is_empty() {
         vec!["count".to_owned()]
     } else {

@@ -14,12 +14,16 @@
 //! instances (count 0, other measures null), as in SQL.
 //!
 //! # Buckets
-//! A bucket is the start of the UTC minute, hour, day, or ISO week (Monday
-//! 00:00 UTC) holding the field's time, shown as a timestamp cell. The one
-//! exception is the first week of the supported range: 0000-01-01 was a
-//! Saturday, and the Monday before it cannot be written, so that week's
-//! bucket is shown starting at 0000-01-01T00:00:00Z (`Timestamp::MIN`);
-//! see [`BucketUnit`].
+//! A bucket is the instant where the local minute, hour, day, ISO week
+//! (Monday), month, quarter or year holding the field's time begins in
+//! the aggregation's [`Zone`] (UTC by default), shown as a timestamp cell
+//! in UTC, or with the zone's offset at that instant
+//! ([`Cell::ZonedTimestamp`](super::Cell::ZonedTimestamp)) in another
+//! zone. Across a daylight-saving change a day is 23 or 25 hours and the
+//! repeated hour of a fall-back is two buckets (see
+//! [`BucketUnit::floor_in`]). Buckets starting before the supported range
+//! (the first week: 0000-01-01 was a Saturday) are shown starting at
+//! 0000-01-01T00:00:00Z (`Timestamp::MIN`).
 //!
 //! # Keys
 //! Group keys compare values as filters do: `-0.0` and `0.0` are one group
@@ -44,6 +48,7 @@ use super::measure::{Measure, MAX_HELD_VALUES};
 use super::plan::{self, Group, GroupKey, Plan};
 use super::result::AggregateResult;
 use super::selection::Selection;
+use super::zone::Zone;
 
 /// An aggregation over the instances of one activity.
 ///
@@ -60,6 +65,9 @@ pub struct Aggregate {
     pub bucket: Option<(BucketUnit, String)>,
     /// What to compute per group, in column order. None: just the groups.
     pub measures: Vec<Measure>,
+    /// The time zone buckets are cut in (default UTC); see
+    /// [`BucketUnit::floor_in`].
+    pub zone: Zone,
 }
 
 impl Deref for Aggregate {
@@ -84,6 +92,7 @@ impl Aggregate {
             group_by: Vec::new(),
             bucket: None,
             measures: Vec::new(),
+            zone: Zone::utc(),
         }
     }
 
@@ -98,6 +107,7 @@ impl Aggregate {
         Plan::new(
             &self.group_by,
             self.bucket.as_ref(),
+            &self.zone,
             &self.measures,
             removable,
         )

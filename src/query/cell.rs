@@ -15,6 +15,8 @@ use super::field::ValueRef;
 ///
 /// JSON form: text and timestamps (RFC 3339) as strings, numbers as
 /// numbers, `Duration` as a number of **microseconds**, `Null` as `null`.
+/// A [`Cell::ZonedTimestamp`] prints its local time with its offset
+/// (`2026-03-01T00:00:00.000000+01:00`), a `Timestamp` in UTC (`...Z`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// A text value.
@@ -27,6 +29,15 @@ pub enum Cell {
     Bool(bool),
     /// A point in time (timestamp keys, time buckets, min/max of timestamps).
     Timestamp(Timestamp),
+    /// A time bucket's start in a zone other than UTC: the instant, and
+    /// the zone's offset from UTC there, which it prints with. Compares
+    /// with timestamps by instant.
+    ZonedTimestamp {
+        /// The instant.
+        at: Timestamp,
+        /// The zone's offset from UTC at `at`, in seconds (east positive).
+        offset_seconds: i32,
+    },
     /// A span of time in microseconds (duration measures); may be negative
     /// when the second milestone precedes the first.
     Duration(i64),
@@ -56,12 +67,21 @@ impl Cell {
         }
     }
 
+    /// A timestamp's instant and offset, for ordering.
+    fn instant(&self) -> (Option<Timestamp>, i32) {
+        match self {
+            Cell::Timestamp(t) => (Some(*t), 0),
+            Cell::ZonedTimestamp { at, offset_seconds } => (Some(*at), *offset_seconds),
+            _ => (None, 0),
+        }
+    }
+
     fn rank(&self) -> u8 {
         match self {
             Cell::Bool(_) => 0,
             Cell::Int(_) | Cell::Float(_) => 1,
             Cell::Text(_) => 2,
-            Cell::Timestamp(_) => 3,
+            Cell::Timestamp(_) | Cell::ZonedTimestamp { .. } => 3,
             Cell::Duration(_) => 4,
             Cell::Null => 5,
         }
@@ -83,7 +103,10 @@ impl Cell {
                 .then(Ordering::Less)
                 .reverse(),
             (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
-            (Cell::Timestamp(a), Cell::Timestamp(b)) => a.cmp(b),
+            (
+                Cell::Timestamp(_) | Cell::ZonedTimestamp { .. },
+                Cell::Timestamp(_) | Cell::ZonedTimestamp { .. },
+            ) => self.instant().cmp(&other.instant()),
             (Cell::Duration(a), Cell::Duration(b)) => a.cmp(b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
@@ -98,6 +121,7 @@ impl Serialize for Cell {
             Cell::Float(v) => s.serialize_f64(*v),
             Cell::Bool(v) => s.serialize_bool(*v),
             Cell::Timestamp(v) => v.serialize(s),
+            Cell::ZonedTimestamp { .. } => s.collect_str(self),
             Cell::Duration(v) => s.serialize_i64(*v),
             Cell::Null => s.serialize_unit(),
         }
@@ -114,10 +138,34 @@ impl fmt::Display for Cell {
             Cell::Float(v) => write!(f, "{v}"),
             Cell::Bool(v) => write!(f, "{v}"),
             Cell::Timestamp(v) => write!(f, "{v}"),
+            Cell::ZonedTimestamp { at, offset_seconds } => write_local(f, *at, *offset_seconds),
             Cell::Duration(v) => write_duration(f, *v),
             Cell::Null => f.write_str("(empty)"),
         }
     }
+}
+
+/// RFC 3339 with the offset: the local time, then `+HH:MM` (seconds of
+/// an offset are dropped from the text, as RFC 3339 has no place for
+/// them); in UTC when the local time cannot be written.
+fn write_local(f: &mut fmt::Formatter<'_>, at: Timestamp, offset_seconds: i32) -> fmt::Result {
+    let local = at
+        .as_micros()
+        .checked_add(i64::from(offset_seconds) * 1_000_000)
+        .map(Timestamp::from_micros)
+        .and_then(Timestamp::to_rfc3339);
+    let Some(local) = local else {
+        return write!(f, "{at}");
+    };
+    let sign = if offset_seconds < 0 { '-' } else { '+' };
+    let minutes = offset_seconds.unsigned_abs() / 60;
+    write!(
+        f,
+        "{}{sign}{:02}:{:02}",
+        local.trim_end_matches('Z'),
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 fn write_duration(f: &mut fmt::Formatter<'_>, micros: i64) -> fmt::Result {

@@ -14,16 +14,22 @@ use std::ops::Range;
 use crate::model::{Status, Timestamp};
 use crate::segments::columns::{ActivityColumns, Column, UNSET};
 
-use super::bucket::clamp_start;
+use super::bucket::bucket_cell;
 use super::cell::{Cell, OrdCell};
 use super::field::{status_name, Field, ValueRef};
 use super::measure::Acc;
 use super::plan::{Group, GroupKey, Plan};
 use super::selection::Selection;
+use super::zone::Zone;
 
 /// Above this many possible groups in one file, slots go in a hash map
 /// instead of a table indexed by the group code.
 const DENSE_SLOTS: u64 = 1 << 16;
+
+/// At most this many buckets of varying width (calendar units, zones
+/// with daylight saving) in one file's range; more, and the file is read
+/// by records.
+const MAX_BUCKET_STARTS: usize = 1 << 20;
 
 /// How a query reads one field over a file's rows.
 #[derive(Clone, Copy)]
@@ -193,11 +199,21 @@ enum KeyPart<'a> {
         dict: &'a [String],
     },
     Bool(View<'a>),
+    /// Buckets of one width (units up to a week, in UTC or at a fixed
+    /// offset): counted from `base`.
     Bucket {
         view: View<'a>,
         base: i64,
         width: i64,
         buckets: u64,
+        zone: &'a Zone,
+    },
+    /// Buckets of varying width: each start, ascending; a time's bucket
+    /// is the last start not after it.
+    Calendar {
+        view: View<'a>,
+        starts: Vec<i64>,
+        zone: &'a Zone,
     },
 }
 
@@ -209,6 +225,7 @@ impl KeyPart<'_> {
             KeyPart::Bool(_) => 3,
             // The buckets, then one for unset.
             KeyPart::Bucket { buckets, .. } => buckets + 1,
+            KeyPart::Calendar { starts, .. } => starts.len() as u64 + 1,
         }
     }
 
@@ -235,6 +252,13 @@ impl KeyPart<'_> {
                 Some(ValueRef::Timestamp(t)) => bucket_index(t.as_micros(), *base, *width),
                 _ => *buckets,
             },
+            KeyPart::Calendar { view, starts, .. } => match view.get(row) {
+                Some(ValueRef::Timestamp(t)) => {
+                    let t = t.as_micros();
+                    starts.partition_point(|&s| s <= t).saturating_sub(1) as u64
+                }
+                _ => starts.len() as u64,
+            },
         }
     }
 
@@ -254,6 +278,7 @@ impl KeyPart<'_> {
                 base,
                 width,
                 buckets,
+                zone,
                 ..
             } => {
                 if code >= *buckets {
@@ -265,8 +290,19 @@ impl KeyPart<'_> {
                 let start = i128::from(*base) + i128::from(code) * i128::from(*width);
                 let end = start + i128::from(*width) - 1;
                 match (i64::try_from(start), i64::try_from(end)) {
-                    (Ok(s), Ok(e)) => Cell::Timestamp(clamp_start(s, Timestamp::from_micros(e))),
+                    (Ok(s), Ok(e)) => bucket_cell(s, Timestamp::from_micros(e), zone),
                     _ => Cell::Null,
+                }
+            }
+            KeyPart::Calendar { starts, zone, .. } => {
+                let at = usize::try_from(code).ok();
+                match at.and_then(|i| Some((starts.get(i)?, starts.get(i + 1)))) {
+                    // The last microsecond in the bucket, for the clamp.
+                    Some((&s, next)) => {
+                        let inside = next.map_or(s, |&n| n.saturating_sub(1).max(s));
+                        bucket_cell(s, Timestamp::from_micros(inside), zone)
+                    }
+                    None => Cell::Null,
                 }
             }
         }
@@ -447,7 +483,11 @@ pub(crate) fn aggregate_into(
 }
 
 /// The key parts of `plan` over `cols`: group-by fields, then the bucket.
-fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<Vec<KeyPart<'a>>> {
+fn key_parts<'a>(
+    plan: &'a Plan,
+    cols: &'a ActivityColumns,
+    sel: &[u32],
+) -> Option<Vec<KeyPart<'a>>> {
     let mut parts = Vec::new();
     for field in &plan.group_by {
         parts.push(match View::of(cols, field)? {
@@ -460,24 +500,37 @@ fn key_parts<'a>(plan: &Plan, cols: &'a ActivityColumns, sel: &[u32]) -> Option<
     }
     if let Some((unit, field)) = &plan.bucket {
         let view = View::of(cols, field)?;
-        let width = unit.width();
+        let zone = &plan.zone;
         let times = sel.iter().filter_map(|&r| match view.get(r as usize) {
             Some(ValueRef::Timestamp(t)) => Some(t.as_micros()),
             _ => None,
         });
         let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-        let (base, buckets) = if lo > hi {
-            (0, 0)
-        } else {
-            let base = unit.grid_start(lo);
-            (base, bucket_index(hi, base, width) + 1)
-        };
-        parts.push(KeyPart::Bucket {
-            view,
-            base,
-            width,
-            buckets,
-        });
+        match (unit.grid(), zone.fixed_offset()) {
+            (Some((width, _)), Some(_)) => {
+                let (base, buckets) = if lo > hi {
+                    (0, 0)
+                } else {
+                    let base = unit.start(lo, zone);
+                    (base, bucket_index(hi, base, width) + 1)
+                };
+                parts.push(KeyPart::Bucket {
+                    view,
+                    base,
+                    width,
+                    buckets,
+                    zone,
+                });
+            }
+            _ => {
+                let starts = if lo > hi {
+                    Vec::new()
+                } else {
+                    unit.starts_between(lo, hi, zone, MAX_BUCKET_STARTS)?
+                };
+                parts.push(KeyPart::Calendar { view, starts, zone });
+            }
+        }
     }
     Some(parts)
 }

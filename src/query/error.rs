@@ -25,11 +25,22 @@ pub enum QueryError {
         /// What is wrong.
         reason: String,
     },
-    /// A time bucket unit other than minute, hour, day or week.
-    #[error("invalid time bucket {unit:?}: expected minute, hour, day or week")]
+    /// A time bucket unit other than minute, hour, day, week, month,
+    /// quarter or year.
+    #[error(
+        "invalid time bucket {unit:?}: expected minute, hour, day, week, month, quarter or year"
+    )]
     BucketSyntax {
         /// The unit as given.
         unit: String,
+    },
+    /// A time zone that is neither UTC, a fixed offset nor an IANA name.
+    #[error("invalid time zone {zone:?}: {reason}")]
+    ZoneSyntax {
+        /// The zone as given (its first 64 characters).
+        zone: String,
+        /// What is wrong.
+        reason: String,
     },
     /// The query names an activity other than the definition's.
     #[error("the query is on activity {query:?} but the definition is of {definition:?}")]

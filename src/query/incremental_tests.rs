@@ -126,8 +126,14 @@ fn arb_aggregate() -> impl Strategy<Value = Aggregate> {
         vec!["Region", "Urgent"],
     ]);
     let buckets = proptest::option::of((
-        prop::sample::select(vec![BucketUnit::Hour, BucketUnit::Day, BucketUnit::Week]),
+        prop::sample::select(vec![
+            BucketUnit::Hour,
+            BucketUnit::Day,
+            BucketUnit::Week,
+            BucketUnit::Month,
+        ]),
         prop::sample::select(vec!["Received", "end", "last_modified"]),
+        prop::sample::select(vec!["UTC", "Europe/Paris", "+05:30"]),
     ));
     let filters = prop::sample::select(vec![None, Some("Amount > 0"), Some("Region != EU")]);
     let statuses = prop::sample::select(vec![
@@ -138,7 +144,10 @@ fn arb_aggregate() -> impl Strategy<Value = Aggregate> {
     (groupings, buckets, filters, statuses).prop_map(|(g, b, f, s)| {
         let mut a = Aggregate::new("PurchaseOrder");
         a.group_by = g.into_iter().map(String::from).collect();
-        a.bucket = b.map(|(u, f)| (u, f.to_owned()));
+        if let Some((_, _, z)) = b {
+            a.zone = super::Zone::parse(z).unwrap();
+        }
+        a.bucket = b.map(|(u, f, _)| (u, f.to_owned()));
         a.filters = f.into_iter().map(|f| Filter::parse(f).unwrap()).collect();
         a.status = s;
         a.measures = all_measures();

@@ -85,10 +85,11 @@ fn measure_spec_errors_are_clear() {
         assert!(msg.contains(&format!("{spec:?}")), "{spec}: {msg}");
     }
     assert_eq!(BucketUnit::parse("Day"), Ok(BucketUnit::Day));
-    let msg = BucketUnit::parse("month").unwrap_err().to_string();
+    assert_eq!(BucketUnit::parse("Quarter"), Ok(BucketUnit::Quarter));
+    let msg = BucketUnit::parse("fortnight").unwrap_err().to_string();
     assert_eq!(
         msg,
-        "invalid time bucket \"month\": expected minute, hour, day or week"
+        "invalid time bucket \"fortnight\": expected minute, hour, day, week, month, quarter or year"
     );
 }
 

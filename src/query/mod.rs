@@ -28,7 +28,7 @@
 //! # Layering
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
-//! `order`, `cell`, `exact_sum`, `held`, `measure`, `bucket`,
+//! `order`, `cell`, `exact_sum`, `held`, `measure`, `zone`, `bucket`,
 //! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
@@ -95,9 +95,12 @@ pub(crate) mod run;
 mod search;
 mod selection;
 mod totals_image;
+mod zone;
 
 #[cfg(test)]
 mod aggregate_tests;
+#[cfg(test)]
+mod bucket_tests;
 #[cfg(test)]
 mod filter_tests;
 #[cfg(test)]
@@ -130,3 +133,4 @@ pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search, SearchPage};
 pub use selection::Selection;
 pub(crate) use totals_image::TotalsImage;
+pub use zone::Zone;

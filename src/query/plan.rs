@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 
 use crate::model::ActivityInstance;
 
-use super::bucket::BucketUnit;
+use super::bucket::{bucket_cell, BucketUnit};
 use super::cell::{Cell, OrdCell};
 use super::error::QueryError;
 use super::field::{Field, ValueRef};
 use super::measure::{Acc, Measure};
 use super::result::{AggRow, AggregateResult};
+use super::zone::Zone;
 
 /// A group key: one cell per key column.
 pub(crate) type GroupKey = Vec<OrdCell>;
@@ -22,6 +23,8 @@ pub(crate) type GroupKey = Vec<OrdCell>;
 pub(crate) struct Plan {
     pub(crate) group_by: Vec<Field>,
     pub(crate) bucket: Option<(BucketUnit, Field)>,
+    /// The zone buckets are cut in.
+    pub(crate) zone: Zone,
     measures: Vec<Measure>,
     columns: Vec<String>,
     removable: bool,
@@ -49,12 +52,14 @@ impl Plan {
     pub(crate) fn new(
         group_by: &[String],
         bucket: Option<&(BucketUnit, String)>,
+        zone: &Zone,
         measures: &[Measure],
         removable: bool,
     ) -> Plan {
         Plan {
             group_by: group_by.iter().map(|g| Field::new(g)).collect(),
             bucket: bucket.map(|(u, f)| (*u, Field::new(f))),
+            zone: zone.clone(),
             measures: measures.to_vec(),
             columns: columns(group_by, bucket, measures),
             removable,
@@ -69,7 +74,9 @@ impl Plan {
             .collect();
         if let Some((unit, field)) = &self.bucket {
             key.push(OrdCell(match field.get(inst) {
-                Some(ValueRef::Timestamp(t)) => Cell::Timestamp(unit.floor(t)),
+                Some(ValueRef::Timestamp(t)) => {
+                    bucket_cell(unit.start(t.as_micros(), &self.zone), t, &self.zone)
+                }
                 _ => Cell::Null,
             }));
         }

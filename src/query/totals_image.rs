@@ -135,6 +135,9 @@ impl CellImage {
             Cell::Float(x) => CellImage::Float(*x),
             Cell::Bool(b) => CellImage::Bool(*b),
             Cell::Timestamp(t) => CellImage::Timestamp(t.as_micros()),
+            // Never in a store's totals: a real-time aggregation refuses a
+            // zone other than UTC, whose buckets are these.
+            Cell::ZonedTimestamp { at, .. } => CellImage::Timestamp(at.as_micros()),
             Cell::Duration(d) => CellImage::Duration(*d),
             Cell::Null => CellImage::Null,
         }

@@ -89,6 +89,15 @@ impl Store {
                 ),
             });
         }
+        if !aggregate.zone.is_utc() {
+            return Err(StoreError::InvalidInput {
+                reason: format!(
+                    "aggregation {name}: buckets in zone {} are not maintained in real time \
+                     (only UTC); ask it with Store::aggregate (bamdb agg --tz) instead",
+                    aggregate.zone
+                ),
+            });
+        }
         // Stored as text: bare words naming fields are written as
         // `Field`, so the stored filters read back the same.
         let mut aggregate = aggregate.clone();

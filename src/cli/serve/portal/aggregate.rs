@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use bamdb::model::Timestamp;
-use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell, Field, Filter, Operator};
+use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell, Field, Filter, Operator, Zone};
 
 use super::form::{AggregateForm, Params};
 use super::html::{self, cell_text, esc, is_numeric_cell, link, query_string, TABLE_END};
@@ -289,14 +289,6 @@ fn equals(field: &str, cell: &Cell) -> String {
 /// Where the bucket starting at `start` ends (the start of the next one);
 /// `None` past the last writable time.
 fn bucket_end(unit: BucketUnit, start: Timestamp) -> Option<Timestamp> {
-    let width: i64 = match unit {
-        BucketUnit::Minute => 60_000_000,
-        BucketUnit::Hour => 3_600_000_000,
-        BucketUnit::Day => 86_400_000_000,
-        BucketUnit::Week => 7 * 86_400_000_000,
-    };
-    // Flooring the time one width on lands on the next bucket's start,
-    // also for the first week, whose bucket is shown from Timestamp::MIN.
-    let next = Timestamp::from_micros(start.as_micros().checked_add(width)?);
-    next.in_range().then(|| unit.floor(next))
+    // Also for the first week, whose bucket is shown from Timestamp::MIN.
+    unit.next_start_in(start, &Zone::utc())
 }
