@@ -1,6 +1,7 @@
 //! Queries over completed PurchaseOrder instances in import files: get by
 //! id, aggregations (count/sum/avg by Region, by Region and day, durations
-//! Shipped − Received) and a two-filter search selecting about 1%.
+//! Shipped − Received), a two-filter search selecting about 1%, one with
+//! `or` and `in`, and the 20 largest by an order key.
 //! Throughput is in instances scanned. The side-by-side comparison with
 //! SQLite on the same data is `bench/` (`bamdb-query-bench`), kept out of
 //! this crate's dependencies.
@@ -10,7 +11,7 @@
 use std::time::Duration;
 
 use bamdb::fixture::{self, CompletedOrder, ACTIVITY as PO};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
+use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, OrderBy, Search};
 use bamdb::{EventStream, Store, StoreOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -98,6 +99,20 @@ fn queries(c: &mut Criterion) {
     ];
     g.bench_function("search Region = EU and Amount >= 920 (~1%)", |b| {
         b.iter(|| assert!(!store.search(&search).unwrap().is_empty()))
+    });
+    let mut either = Search::new(PO);
+    either.filters =
+        vec![Filter::parse("(Region = EU or Region in (UK, NORDIC)) and Amount >= 990").unwrap()];
+    either.columns = Some(vec!["id".into()]);
+    g.bench_function("search OR/IN and Amount >= 990", |b| {
+        b.iter(|| assert!(!store.search(&either).unwrap().is_empty()))
+    });
+    let mut largest = Search::new(PO);
+    largest.order_by = vec![OrderBy::desc("Amount")];
+    largest.limit = Some(20);
+    largest.columns = Some(vec!["id".into(), "Amount".into()]);
+    g.bench_function("search order by Amount desc, limit 20", |b| {
+        b.iter(|| assert_eq!(store.search(&largest).unwrap().len(), 20))
     });
     g.finish();
 }
