@@ -223,6 +223,13 @@ proptest! {
         let streamed: Vec<bamdb::query::Row> =
             store.search_stream(&search).unwrap().collect::<Result<_, _>>().unwrap();
         prop_assert_eq!(ids(&streamed), want.clone(), "stream {}", what);
+        let streamed: Vec<bamdb::query::Row> = store
+            .search_stream(&search)
+            .unwrap()
+            .page_rows(page)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(ids(&streamed), want.clone(), "stream by pages of {} {}", page, what);
 
         // One window by offset and limit.
         search.offset = offset;
@@ -231,9 +238,10 @@ proptest! {
         let got = store.search_page(&search).unwrap();
         prop_assert_eq!(ids(&got.rows), window, "offset {} limit {} {}", offset, limit, what);
         prop_assert_eq!(got.next.is_some(), offset + limit < want.len());
-        let streamed: Vec<bamdb::query::Row> =
-            store.search_stream(&search).unwrap().collect::<Result<_, _>>().unwrap();
+        let mut stream = store.search_stream(&search).unwrap().page_rows(page);
+        let streamed: Vec<bamdb::query::Row> = stream.by_ref().collect::<Result<_, _>>().unwrap();
         prop_assert_eq!(ids(&streamed), ids(&got.rows), "stream window {}", what);
+        prop_assert_eq!(stream.next_page(), got.next.as_ref(), "the stream's next page");
 
         // Every page by cursor: the whole order, each row once.
         search.offset = 0;
@@ -302,4 +310,60 @@ fn a_cursor_of_another_order_or_damaged_is_refused() {
     search.after = None;
     let err = store.search(&search).unwrap_err().to_string();
     assert!(err.contains("Nope"), "{err}");
+}
+
+/// A first order key whose column a file does not project (a text item
+/// with thousands of distinct values) still pages and streams in order,
+/// across several pages of a stream.
+#[test]
+fn an_order_by_a_text_of_many_values_streams_in_order() {
+    let disk = MemStorage::new();
+    let store = Store::open_with_storage(disk.shared(), "/s", StoreOptions::default()).unwrap();
+    store
+        .deploy(
+            serde_json::from_str(
+                r#"{"name":"Order","items":[{"name":"Customer","type":"text","max_len":16}]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let n = 6000;
+    // Distinct customers, in an order unlike the ids'.
+    let customer = |i: usize| format!("C-{:05}", (i * 7919) % n);
+    let mut s = store.buffered_stream(0);
+    for i in 0..n {
+        let id = id(i);
+        s.begin(A, &id).unwrap();
+        s.update(A, &id, [("Customer", Value::from(customer(i)))])
+            .unwrap();
+        s.end(A, &id).unwrap();
+    }
+    s.flush().unwrap();
+    drop(s);
+    store.close().unwrap();
+    let store = Store::open_with_storage(disk.shared(), "/s", StoreOptions::default()).unwrap();
+    let mut want: Vec<(String, String)> = (0..n).map(|i| (customer(i), id(i))).collect();
+    want.sort();
+    want.reverse();
+    let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+
+    let mut search = Search::new(A);
+    search.order_by = vec![OrderBy::desc("Customer")];
+    search.columns = Some(vec!["id".into()]);
+    let streamed: Vec<bamdb::query::Row> = store
+        .search_stream(&search)
+        .unwrap()
+        .page_rows(700)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids(&streamed), want);
+    search.limit = Some(1000);
+    search.offset = 2500;
+    let page = store.search_page(&search).unwrap();
+    assert_eq!(ids(&page.rows), want[2500..3500]);
+    search.offset = 0;
+    search.after = page.next;
+    search.limit = None;
+    let rest = store.search(&search).unwrap();
+    assert_eq!(ids(&rest), want[3500..]);
 }

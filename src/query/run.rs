@@ -342,6 +342,18 @@ fn current_instances(
 /// column with too many distinct values to project, reads every selected
 /// record.
 pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage, ImportFileError> {
+    Ok(search_reporting(snapshot, search)?.0)
+}
+
+/// [`search`], and whether some file's selected records were all read
+/// (no column told the first order key, or the projection could not
+/// select): a caller paging through the snapshot then does better to read
+/// the rest in one page than to read them again for every page.
+pub(crate) fn search_reporting(
+    snapshot: &Snapshot,
+    search: &Search,
+) -> Result<(SearchPage, bool), ImportFileError> {
+    let mut read_whole = false;
     let order = search.order();
     let (first_field, descending) = order.first();
     let first_column = column_id(first_field);
@@ -377,6 +389,7 @@ pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage,
         match selected {
             Some(rows) if keyed => judged.push((index, cols, rows)),
             Some(rows) => {
+                read_whole = true;
                 for row in rows {
                     let offset = cols.offsets.get(row as usize).unwrap_or(0);
                     let rec = file.record(offset)?;
@@ -386,11 +399,14 @@ pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage,
                 // next search would fault them in again, and they are
                 // few (a full scan of the records releases its pages).
             }
-            None => candidates.extend(
-                current_instances(file, &cols, &scan, &search.activity, superseded)?
-                    .into_iter()
-                    .map(Cow::Owned),
-            ),
+            None => {
+                read_whole = true;
+                candidates.extend(
+                    current_instances(file, &cols, &scan, &search.activity, superseded)?
+                        .into_iter()
+                        .map(Cow::Owned),
+                );
+            }
         }
     }
     if let (Some(n), Some(id)) = (depth, first_column) {
@@ -426,7 +442,7 @@ pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage,
             candidates.push(Cow::Owned(rec.into_instance()));
         }
     }
-    Ok(search.page_of(candidates))
+    Ok((search.page_of(candidates), read_whole))
 }
 
 /// The column of `id` in `cols` that order keys can be read from:

@@ -13,12 +13,15 @@ const PAGE_ROWS: usize = 16_384;
 /// The rows of a search, in its order, from one consistent snapshot of
 /// the store (see [`Store::search_stream`](super::Store::search_stream)).
 ///
-/// It reads [`PAGE_ROWS`] rows at a time, each page after the last one's
+/// It reads 16,384 rows at a time (see [`SearchStream::page_rows`]), each page after the last one's
 /// position, so memory stays bounded however many rows there are, while
 /// every page sees the same instances: the snapshot holds the import files
 /// it was taken with (and the instances then held in memory) until the
 /// stream is dropped. A search ordered first by `id` or `status`, which
-/// the files' columns cannot judge, reads its rows in one page.
+/// the files' columns cannot judge, reads its rows in one page, and so does
+/// the rest of one whose first page had to read some file's selected
+/// records whole (a first key with too many distinct texts to project, or
+/// a file holding old versions of amended instances).
 pub struct SearchStream {
     snapshot: Snapshot,
     /// The search of the next page (its cursor, offset and limit move on
@@ -28,6 +31,8 @@ pub struct SearchStream {
     remaining: Option<usize>,
     /// Whether the search can read page by page (see above).
     paged: bool,
+    /// Rows per page.
+    page_rows: usize,
     rows: std::vec::IntoIter<Row>,
     done: bool,
     /// Where the rows after the caller's limit start, once it is reached.
@@ -42,10 +47,19 @@ impl SearchStream {
             remaining: search.limit,
             search,
             paged,
+            page_rows: PAGE_ROWS,
             rows: Vec::new().into_iter(),
             done: false,
             more: None,
         }
+    }
+
+    /// Reads `rows` rows per page instead of 16,384 (at least 1): fewer
+    /// hold less in memory at a time, more re-judge the files' order
+    /// columns less often. Set it before the first row is read.
+    pub fn page_rows(mut self, rows: usize) -> SearchStream {
+        self.page_rows = rows.max(1);
+        self
     }
 
     /// Once the stream has ended at the search's limit with rows left
@@ -63,17 +77,23 @@ impl SearchStream {
                 self.done = true;
                 return Ok(());
             }
-            (true, Some(r)) => Some(r.min(PAGE_ROWS)),
-            (true, None) => Some(PAGE_ROWS),
+            (true, Some(r)) => Some(r.min(self.page_rows)),
+            (true, None) => Some(self.page_rows),
             (false, r) => r,
         };
-        let page = run::search(&self.snapshot, &self.search)?;
+        let paged = self.paged;
+        let (page, read_whole) = run::search_reporting(&self.snapshot, &self.search)?;
+        // A page that had to read some file's selected records whole
+        // would read them again for each page: read the rest at once.
+        if read_whole {
+            self.paged = false;
+        }
         self.search.offset = 0;
         if let Some(r) = &mut self.remaining {
             *r = r.saturating_sub(page.rows.len());
         }
         match page.next {
-            Some(cursor) if self.remaining == Some(0) || !self.paged => {
+            Some(cursor) if self.remaining == Some(0) || !paged => {
                 self.more = Some(cursor);
                 self.done = true;
             }
