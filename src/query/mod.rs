@@ -28,7 +28,7 @@
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
 //! `cell`, `exact_sum`, `held`, `measure`, `zone`, `bucket`,
-//! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
+//! `selection`, `result`, `shaping`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
 //! (`selection`, `plan`); only `run` knows import files as such;
@@ -92,6 +92,7 @@ mod result;
 pub(crate) mod run;
 mod search;
 mod selection;
+mod shaping;
 mod totals_image;
 mod zone;
 
@@ -109,6 +110,8 @@ mod incremental_tests;
 mod measure_tests;
 #[cfg(test)]
 mod search_tests;
+#[cfg(test)]
+mod shaping_tests;
 #[cfg(test)]
 mod test_util;
 
@@ -129,5 +132,6 @@ pub use measure::{Measure, MAX_HELD_VALUES};
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search};
 pub use selection::Selection;
+pub use shaping::GroupOrder;
 pub(crate) use totals_image::TotalsImage;
 pub use zone::Zone;
