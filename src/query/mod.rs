@@ -15,8 +15,12 @@
 //!   ([`crate::model::StatusFilter`]) and a `last_modified` time range.
 //! - [`Search`]: a selection, a stable order (end time, active last, then
 //!   id), a limit and a column choice, giving [`Row`]s.
-//! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`], with
-//!   [`Measure`]s, giving an [`AggregateResult`] of typed [`Cell`]s.
+//! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`]
+//!   (minute to year, cut in a [`Zone`]: UTC, a fixed offset or an IANA
+//!   zone), with [`Measure`]s (count, count_distinct, sum, avg, min, max,
+//!   median and percentiles of numbers and durations), `having` conditions
+//!   over its columns and a [`GroupOrder`] and limit, giving an
+//!   [`AggregateResult`] of typed [`Cell`]s.
 //! - [`IncrementalAggregate`]: the same result, maintained one instance
 //!   version at a time.
 //!
