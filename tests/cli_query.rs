@@ -387,3 +387,100 @@ fn maintain_lists_dangling_active_instances() {
     let o = bamdb(&["maintain", "--store", s(&dir), "--retain", "soon"], "");
     assert_eq!(code(&o), 2);
 }
+
+/// Percentiles, a zone, having, order and limit through the command line.
+#[test]
+fn agg_percentiles_zones_having_order_and_limit() {
+    let (_tmp, dir) = store();
+    let json = |extra: &[&str]| -> J {
+        let mut args = extra.to_vec();
+        args.extend_from_slice(&["--format", "json"]);
+        let o = on_orders(&dir, "agg", &args);
+        assert_eq!(code(&o), 0, "{extra:?}: {}", stderr(&o));
+        serde_json::from_str(stdout(&o).trim()).expect("one JSON document")
+    };
+    let hour = 3_600_000_000i64;
+    // EU durations 2 h and 6 h (PO-3 not shipped): p95 at 2 + 4 * 0.95 h.
+    let v = json(&[
+        "--group-by",
+        "Region",
+        "--measure",
+        "p95:duration(Received,Shipped)",
+        "--measure",
+        "median:Amount",
+        "--measure",
+        "count_distinct:Customer",
+    ]);
+    assert_eq!(v["rows"][0][0], "EU");
+    assert_eq!(v["rows"][0][1].as_i64(), Some(2 * hour + 38 * hour / 10));
+    assert_eq!(v["rows"][0][2].as_f64(), Some(700.0));
+    assert_eq!(v["rows"][0][3].as_i64(), Some(2));
+    // Days in Los Angeles (UTC-7 on Oct 31, UTC-8 from Nov 1 09:00Z):
+    // every order is on Oct 31 or Nov 1 local, printed with its offset.
+    let v = json(&["--bucket", "day:Received", "--tz", "America/Los_Angeles"]);
+    assert_eq!(v["rows"][0][0], "2026-10-31T00:00:00.000000-07:00", "{v}");
+    assert_eq!(v["rows"][0][1], 1);
+    assert_eq!(v["rows"][1][0], "2026-11-01T00:00:00.000000-07:00", "{v}");
+    assert_eq!(v["rows"][1][1], 3);
+    let v = json(&["--bucket", "month:Received", "--tz", "+05:30"]);
+    assert_eq!(v["rows"][0][0], "2026-10-01T00:00:00.000000+05:30", "{v}");
+    assert_eq!(v["rows"][1][0], "2026-11-01T00:00:00.000000+05:30", "{v}");
+    // Having on a backticked measure, order descending, limit.
+    let v = json(&[
+        "--group-by",
+        "Customer",
+        "--measure",
+        "count",
+        "--measure",
+        "sum:Amount",
+        "--having",
+        "`sum:Amount` >= 300",
+        "--order-by",
+        "sum:Amount desc",
+        "--limit",
+        "2",
+    ]);
+    // PO-3 has no customer: its group (null key) has the largest sum.
+    assert_eq!(
+        v["rows"],
+        serde_json::json!([[null, 1, 900.5], ["Contoso", 1, 700.0]])
+    );
+    // Bad zone and unknown having column: one clear line, exit 2.
+    for (args, needle) in [
+        (vec!["--tz", "Mars/Base"], "Mars/Base"),
+        (vec!["--having", "`sum:Price` > 1"], "sum:Price"),
+        (vec!["--order-by", "Amount desc"], "Amount"),
+    ] {
+        let o = on_orders(&dir, "agg", &args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn agg_help_documents_the_new_measures_buckets_and_options() {
+    let o = bamdb(&["agg", "--help"], "");
+    assert_eq!(code(&o), 0);
+    let help = stdout(&o);
+    for needle in [
+        "count_distinct:FIELD",
+        "median:ITEM",
+        "p95:duration(A,B)",
+        "quantile_cont",
+        "month, quarter or year",
+        "--tz <ZONE>",
+        "Europe/Paris",
+        "+05:30",
+        "--having <EXPR>",
+        "`sum:Amount` > 1000",
+        "--order-by <COLUMN [asc|desc]>",
+        "--limit <N>",
+        "(\\n, \\u{1b})",
+    ] {
+        assert!(
+            help.contains(needle),
+            "agg --help mentions {needle}:\n{help}"
+        );
+    }
+}

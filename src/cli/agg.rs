@@ -1,6 +1,8 @@
 //! `bamdb agg`: an aggregation of the instances a selection selects.
 
-use bamdb::query::{Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Measure, Zone};
+use bamdb::query::{
+    Aggregate, AggregateResult, BucketUnit, Cell as AggCell, Filter, GroupOrder, Measure, Zone,
+};
 
 use super::output::{Delimited, Out};
 use super::reading::{open_reading, ReadStore};
@@ -32,20 +34,32 @@ in a time zone: UTC (default), a fixed offset (+05:30, -08:00) or an IANA name
 a day is 23 or 25 hours across a change, and the repeated hour of a fall-back
 is two hour buckets). Outside UTC a bucket prints with the zone's offset at its
 start (2026-03-01T00:00:00.000000+01:00); in UTC with Z, as without --tz.
+Groups: --having EXPR keeps the groups meeting a condition over the result's
+columns (group fields, the bucket column such as day(end), and measure columns
+such as count, `sum:Amount`, `p95:duration(Received,Shipped)`), in the --where
+grammar; names with punctuation go in backticks. Durations compare as whole
+microseconds (3600000000 is an hour); an empty (null) measure passes only
+'is null'. --order-by 'COLUMN [asc|desc]' (repeatable) sorts the groups, empty
+cells last; ties and the default order are the group keys ascending.
+--limit N keeps the first N groups.
 Durations print as text in the table and as microseconds in JSON, CSV and
-TSV. Table cells show control characters and terminal escapes escaped (\n,
-\u{1b}); CSV follows RFC 4180, TSV escapes tabs, line breaks and backslashes.
+TSV. Table cells show control characters and terminal escapes escaped
+(\\n, \\u{1b}); CSV follows RFC 4180, TSV escapes tabs, line breaks and
+backslashes.
 
 Examples:
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure count --measure avg:Amount
   bamdb agg --store DIR PurchaseOrder --group-by Region --bucket day:end --format json
   bamdb agg --store DIR PurchaseOrder --group-by Region --measure 'p95:duration(Received,Shipped)'
   bamdb agg --store DIR PurchaseOrder --bucket month:end --tz Europe/Paris --measure count
+  bamdb agg --store DIR PurchaseOrder --group-by Customer --measure count --measure sum:Amount \\
+      --having '`sum:Amount` > 1000 and count >= 10' --order-by 'sum:Amount desc' --limit 20
 
 Exit codes:
   0  success
-  2  bad expression, measure, bucket or zone, unknown field, an activity that is not
-     deployed, --status pending (search only), or the store could not be used"
+  2  bad expression, measure, bucket, zone, --having or --order-by column,
+     unknown field, an activity that is not deployed, --status pending (search
+     only), or the store could not be used"
 )]
 pub struct AggArgs {
     #[command(flatten)]
@@ -66,6 +80,22 @@ pub struct AggArgs {
     /// What to compute per group; repeat for several.
     #[arg(long = "measure", value_name = "SPEC")]
     measures: Vec<String>,
+    /// Keep only the groups meeting EXPR, a condition over the result's columns in the
+    /// --where grammar; repeat to require several. Columns with punctuation in
+    /// backticks: --having '`sum:Amount` > 1000 and count >= 10'.
+    #[arg(long, value_name = "EXPR", help_heading = "Groups")]
+    having: Vec<String>,
+    /// Order the groups by a result column, "COLUMN [asc|desc]" (e.g. "count desc");
+    /// repeat for ties. Default: the group keys ascending, which also break ties.
+    #[arg(
+        long = "order-by",
+        value_name = "COLUMN [asc|desc]",
+        help_heading = "Groups"
+    )]
+    order_by: Vec<String>,
+    /// At most N groups (after --having and --order-by).
+    #[arg(long, value_name = "N", help_heading = "Groups")]
+    limit: Option<usize>,
     #[command(flatten)]
     selection: Selection,
     /// table: aligned columns for people; json: {"columns":[...],"rows":[[...],...]};
@@ -99,6 +129,17 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
         .iter()
         .map(|m| Measure::parse(m).map_err(|e| usage(&format!("--measure: {e}"))))
         .collect::<Result<_, _>>()?;
+    agg.having = args
+        .having
+        .iter()
+        .map(|h| Filter::parse(h).map_err(|e| usage(&format!("--having: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.order_by = args
+        .order_by
+        .iter()
+        .map(|o| GroupOrder::parse(o).map_err(|e| usage(&format!("--order-by: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.limit = args.limit;
     agg.filters = sel.filters;
     agg.status = sel.status.ok_or_else(|| {
         usage("agg: --status pending is for search (pending records are not instances)")

@@ -44,10 +44,12 @@ use super::bucket::BucketUnit;
 use super::columnar;
 use super::error::QueryError;
 use super::field::{Field, FieldType};
+use super::filter::Filter;
 use super::measure::{Measure, MAX_HELD_VALUES};
 use super::plan::{self, Group, GroupKey, Plan};
 use super::result::AggregateResult;
 use super::selection::Selection;
+use super::shaping::{self, GroupOrder};
 use super::zone::Zone;
 
 /// An aggregation over the instances of one activity.
@@ -68,6 +70,14 @@ pub struct Aggregate {
     /// The time zone buckets are cut in (default UTC); see
     /// [`BucketUnit::floor_in`].
     pub zone: Zone,
+    /// Conditions over the result's columns a group must meet to be kept
+    /// (all of them); see [`GroupOrder`] for the grammar's use here.
+    pub having: Vec<Filter>,
+    /// The order of the groups, by result columns (default: the group
+    /// keys ascending, which also break ties).
+    pub order_by: Vec<GroupOrder>,
+    /// At most this many groups (after `having` and the order).
+    pub limit: Option<usize>,
 }
 
 impl Deref for Aggregate {
@@ -93,6 +103,9 @@ impl Aggregate {
             bucket: None,
             measures: Vec::new(),
             zone: Zone::utc(),
+            having: Vec::new(),
+            order_by: Vec::new(),
+            limit: None,
         }
     }
 
@@ -121,7 +134,12 @@ impl Aggregate {
     pub fn run(&self, instances: impl IntoIterator<Item = ActivityInstance>) -> AggregateResult {
         let mut run = self.start_with_cap(u64::MAX);
         run.add_rows(instances);
-        run.plan.finish(&run.groups)
+        self.shape(run.plan.finish(&run.groups))
+    }
+
+    /// Applies `having`, `order_by` and `limit` to a result in key order.
+    pub(crate) fn shape(&self, result: AggregateResult) -> AggregateResult {
+        shaping::shape(result, &self.having, &self.order_by, self.limit)
     }
 
     /// An aggregation in progress, fed rows and column projections; the
@@ -161,7 +179,8 @@ impl Aggregate {
                 });
             }
         }
-        self.measures.iter().try_for_each(|m| m.validate(def))
+        self.measures.iter().try_for_each(|m| m.validate(def))?;
+        shaping::validate(&self.columns(), &self.having, &self.order_by)
     }
 }
 
@@ -270,6 +289,6 @@ impl AggregateRun<'_> {
             });
         }
         self.plan.check_overflow(&self.groups)?;
-        Ok(self.plan.finish(&self.groups))
+        Ok(self.agg.shape(self.plan.finish(&self.groups)))
     }
 }

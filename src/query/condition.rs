@@ -498,12 +498,21 @@ fn compare_values(a: ValueRef<'_>, b: ValueRef<'_>) -> Option<Ordering> {
 impl fmt::Display for Condition {
     /// The canonical form; it parses back to an equal condition.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A name other than letters, digits and _ (a result column such
+        // as `sum:Amount` in a having) is written in backticks.
+        let name = self.field.name();
+        let field =
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                name.to_owned()
+            } else {
+                format!("`{name}`")
+            };
         match &self.operand {
-            Operand::None => write!(f, "{} {}", self.field, self.op),
-            Operand::Value(l) => write!(f, "{} {} {l}", self.field, self.op),
-            Operand::Field(other) => write!(f, "{} {} `{other}`", self.field, self.op),
+            Operand::None => write!(f, "{field} {}", self.op),
+            Operand::Value(l) => write!(f, "{field} {} {l}", self.op),
+            Operand::Field(other) => write!(f, "{field} {} `{other}`", self.op),
             Operand::List(_) | Operand::Range(..) => {
-                write!(f, "{} {} {}", self.field, self.op, self.operand_text())
+                write!(f, "{field} {} {}", self.op, self.operand_text())
             }
         }
     }

@@ -63,6 +63,26 @@ pub enum QueryError {
         /// The activity.
         activity: String,
     },
+    /// A `--having` or `--order-by` column that is not one of the
+    /// aggregation's result columns.
+    #[error(
+        "unknown {role} column {column:?}: the result's columns are {columns}; write a \
+         name with punctuation in backticks, like `sum:Amount`"
+    )]
+    UnknownColumn {
+        /// `--having` or `--order-by`.
+        role: &'static str,
+        /// The name as given.
+        column: String,
+        /// The result's columns, comma-separated.
+        columns: String,
+    },
+    /// A group order that is not `COLUMN [asc|desc]`.
+    #[error("invalid group order {order:?}: expected COLUMN, COLUMN asc or COLUMN desc")]
+    GroupOrderSyntax {
+        /// The order as given.
+        order: String,
+    },
     /// A search column chosen twice.
     #[error("column {column:?} is chosen twice")]
     DuplicateColumn {

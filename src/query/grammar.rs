@@ -60,7 +60,7 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn rest(&self) -> &str {
         &self.text[self.pos..]
     }
@@ -223,6 +223,13 @@ impl Parser<'_> {
 
     fn condition(&mut self) -> Result<Condition, QueryError> {
         let start = self.pos;
+        if self.peek() == Some('`') {
+            // `` `sum:Amount` > 5 ``: a name with punctuation (the result
+            // columns a having reads).
+            let name = self.quoted_name()?;
+            self.pos += name.len() + 2;
+            return self.condition_on(Field::new(name));
+        }
         let len = self
             .rest()
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -240,7 +247,26 @@ impl Parser<'_> {
             )));
         }
         self.pos += len;
-        let field = Field::new(name);
+        self.condition_on(Field::new(name))
+    }
+
+    /// The text between the backticks at the position (not consumed): a
+    /// name, not empty, without control characters.
+    fn quoted_name(&self) -> Result<&'a str, QueryError> {
+        let open = self.pos;
+        let inner = self.text.get(open + 1..).unwrap_or_default();
+        let len = inner
+            .find('`')
+            .ok_or_else(|| self.error_at(open, "unterminated ` quote"))?;
+        let name = inner.get(..len).unwrap_or_default();
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            return Err(self.error_at(open, &format!("`{name}` is not a field name")));
+        }
+        Ok(name)
+    }
+
+    /// The operator and operand after `field`.
+    fn condition_on(&mut self, field: Field) -> Result<Condition, QueryError> {
         self.skip_space();
         let op_at = self.pos;
         let op = self.operator().ok_or_else(|| {
@@ -252,9 +278,10 @@ impl Parser<'_> {
             self.error_at(
                 op_at,
                 &format!(
-                    "expected an operator after {name:?}, found {found} (=, !=, <>, >, >=, <, <=, \
+                    "expected an operator after {:?}, found {found} (=, !=, <>, >, >=, <, <=, \
                      in, not in, between, not between, contains, starts with, ends with, ieq, \
-                     icontains, istarts with, iends with, is [not] empty, is [not] null)"
+                     icontains, istarts with, iends with, is [not] empty, is [not] null)",
+                    field.name()
                 ),
             )
         })?;
@@ -324,18 +351,9 @@ impl Parser<'_> {
     /// activity's items are (a bare word is one only when it names one).
     fn field_ref(&mut self, op: Operator) -> Result<Field, QueryError> {
         let open = self.pos;
+        let name = self.quoted_name()?;
+        let len = name.len();
         self.pos += 1;
-        let len = self
-            .rest()
-            .find('`')
-            .ok_or_else(|| self.error_at(open, "unterminated ` quote"))?;
-        let name = &self.text[self.pos..self.pos + len];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(self.error_at(
-                open,
-                &format!("`{name}` is not a field name (letters, digits, _)"),
-            ));
-        }
         if !matches!(
             op,
             Operator::Eq | Operator::Ne | Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le

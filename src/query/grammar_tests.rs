@@ -352,3 +352,16 @@ fn ranges_rule_out_only_what_cannot_match() {
         );
     }
 }
+
+#[test]
+fn a_backticked_field_may_hold_punctuation_and_prints_back() {
+    let f = Filter::parse("`sum:Amount` > 1000 and count >= 10").unwrap();
+    assert_eq!(f.to_string(), "`sum:Amount` > 1000 and count >= 10");
+    assert_eq!(Filter::parse(&f.to_string()).unwrap(), f);
+    let f = Filter::parse("`p95:duration(A, B)` < `avg:duration(A,B)`").unwrap();
+    assert_eq!(Filter::parse(&f.to_string()).unwrap(), f);
+    for bad in ["`` > 1", "`sum:Amount > 1", "`a\u{7}b` = 1"] {
+        let msg = Filter::parse(bad).unwrap_err().to_string();
+        assert!(msg.contains("column 1"), "{bad}: {msg}");
+    }
+}

@@ -111,6 +111,6 @@ impl IncrementalAggregate {
     /// The current result, equal to [`Aggregate::run`] over the current
     /// versions (see the module docs about float sums).
     pub fn result(&self) -> AggregateResult {
-        self.plan.finish(&self.groups)
+        self.aggregate.shape(self.plan.finish(&self.groups))
     }
 }

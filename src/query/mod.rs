@@ -16,8 +16,12 @@
 //! - [`Search`]: a selection, an order ([`OrderBy`] keys, then id; by
 //!   default end time, active last), a page (a [`Cursor`] to resume after,
 //!   an offset, a limit) and a column choice, giving [`Row`]s.
-//! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`], with
-//!   [`Measure`]s, giving an [`AggregateResult`] of typed [`Cell`]s.
+//! - [`Aggregate`]: a selection grouped by fields and/or a time [`BucketUnit`]
+//!   (minute to year, cut in a [`Zone`]: UTC, a fixed offset or an IANA
+//!   zone), with [`Measure`]s (count, count_distinct, sum, avg, min, max,
+//!   median and percentiles of numbers and durations), `having` conditions
+//!   over its columns and a [`GroupOrder`] and limit, giving an
+//!   [`AggregateResult`] of typed [`Cell`]s.
 //! - [`IncrementalAggregate`]: the same result, maintained one instance
 //!   version at a time.
 //!
@@ -29,7 +33,7 @@
 //! Each file imports only files listed before it (no circles):
 //! `error`, `field`, `literal`, `condition`, `expr`, `grammar`, `filter`,
 //! `order`, `cell`, `exact_sum`, `held`, `measure`, `zone`, `bucket`,
-//! `selection`, `result`, `plan`, `columnar`, `search`, `aggregate`,
+//! `selection`, `result`, `shaping`, `plan`, `columnar`, `search`, `aggregate`,
 //! `incremental`, `totals_image`, `run`. The row path (`search`,
 //! `aggregate`) and the column path (`columnar`) share what lies below them
 //! (`selection`, `plan`); only `run` knows import files as such;
@@ -94,6 +98,7 @@ mod result;
 pub(crate) mod run;
 mod search;
 mod selection;
+mod shaping;
 mod totals_image;
 mod zone;
 
@@ -111,6 +116,8 @@ mod incremental_tests;
 mod measure_tests;
 #[cfg(test)]
 mod search_tests;
+#[cfg(test)]
+mod shaping_tests;
 #[cfg(test)]
 mod test_util;
 
@@ -132,5 +139,6 @@ pub use order::{Cursor, OrderBy};
 pub use result::{AggRow, AggregateResult};
 pub use search::{Row, Search, SearchPage};
 pub use selection::Selection;
+pub use shaping::GroupOrder;
 pub(crate) use totals_image::TotalsImage;
 pub use zone::Zone;

@@ -89,6 +89,17 @@ impl Store {
                 ),
             });
         }
+        if !aggregate.having.is_empty()
+            || !aggregate.order_by.is_empty()
+            || aggregate.limit.is_some()
+        {
+            return Err(StoreError::InvalidInput {
+                reason: format!(
+                    "aggregation {name}: having, order and limit are not kept with a real-time \
+                     aggregation; declare it without them and filter, sort or cut its result"
+                ),
+            });
+        }
         if !aggregate.zone.is_utc() {
             return Err(StoreError::InvalidInput {
                 reason: format!(
