@@ -107,6 +107,14 @@ fn ingest_then_every_query_endpoint_answers() {
         400
     );
 
+    let top = server
+        .get(
+            "/v1/activities/PurchaseOrder/aggregate?group_by=Region&measure=count\
+             &having=count+%3E%3D+1&order_by=count+desc&limit=1&tz=Europe/Paris",
+        )
+        .json();
+    assert_eq!(top["rows"].as_array().map(Vec::len), Some(1), "{top}");
+    assert_eq!(top["rows"][0][0], "EU", "{top}");
     let agg = server
         .get("/v1/activities/PurchaseOrder/aggregate?group_by=Region&measure=count&measure=sum:Amount")
         .json();

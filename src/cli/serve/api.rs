@@ -2,14 +2,15 @@
 //! `openapi.json` beside this file). Their query parameters are the CLI's
 //! flags: `where` (repeated), `status`, `since`, `until`, `archived`,
 //! and for searches `order_by` (repeated), `limit`, `offset`, `after` (a
-//! cursor) and `columns`; for aggregates `group_by`, `bucket`, `measure`
-//! (repeated).
+//! cursor) and `columns`; for aggregates `group_by`, `bucket`, `tz`,
+//! `measure`, `having`, `order_by` (each repeatable) and `limit`.
 
 use std::time::Instant;
 
 use bamdb::model::{StatusFilter, Timestamp};
 use bamdb::query::{
-    Aggregate, BucketUnit, Cursor, Filter, Literal, Measure, OrderBy, Search, Selection,
+    Aggregate, BucketUnit, Cursor, Filter, GroupOrder, Literal, Measure, OrderBy, Search,
+    Selection, Zone,
 };
 use bamdb::StoreError;
 use serde_json::{json, Value};
@@ -257,6 +258,26 @@ pub fn parse_aggregate(activity: &str, req: &Request) -> Result<Aggregate, Respo
             .map(|m| Measure::parse(m.trim()).map_err(|e| bad(format!("measure {m:?}: {e}"))))
             .collect::<Result<_, _>>()?
     };
+    if let Some(tz) = req.param("tz") {
+        agg.zone = Zone::parse(tz.trim()).map_err(|e| bad(format!("tz {tz:?}: {e}")))?;
+    }
+    agg.having = req
+        .params("having")
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| Filter::parse(h).map_err(|e| bad(format!("having {h:?}: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.order_by = req
+        .params("order_by")
+        .map(|o| GroupOrder::parse(o).map_err(|e| bad(format!("order_by {o:?}: {e}"))))
+        .collect::<Result<_, _>>()?;
+    agg.limit = req
+        .param("limit")
+        .map(|n| {
+            n.trim()
+                .parse()
+                .map_err(|_| bad(format!("limit {n:?}: expected a whole number")))
+        })
+        .transpose()?;
     Ok(agg)
 }
 
