@@ -182,7 +182,7 @@ fn search_agg_stats_definitions() {
                     d,
                     "PurchaseOrder",
                     "--measure",
-                    "median:Amount",
+                    "mode:Amount",
                 ],
                 2,
             ),

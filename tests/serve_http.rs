@@ -273,7 +273,7 @@ fn refused_requests_have_their_status_and_write_nothing() {
     );
     assert_eq!(
         server
-            .get("/v1/activities/PurchaseOrder/aggregate?measure=median:Amount")
+            .get("/v1/activities/PurchaseOrder/aggregate?measure=mode:Amount")
             .status,
         400
     );
