@@ -26,7 +26,8 @@ error (\"more rows: continue with --after c1...\"); the same search with
 however the store changes meanwhile (a row whose own order key changes can
 move across the boundary: order by id or begin to page a store being
 written). Rows are written as they are read, a page at a time, so a long
-result is never held whole (ordered first by id or status: read at once).
+result is never held whole (ordered first by id or status: read at once;
+a table holds its rows to align them).
 
 Formats: jsonl (default; one object per row), json (one array), table,
 csv (RFC 4180), tsv (tabs, line breaks and backslashes escaped as \\t \\n \\\\).
