@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use bamdb::model::{ActivityDefinition, ItemType, StatusFilter, Timestamp};
-use bamdb::query::{Aggregate, BucketUnit, Filter, Measure, Search};
+use bamdb::query::{Aggregate, BucketUnit, Cursor, Filter, Literal, Measure, OrderBy, Search};
 
 use super::html::esc;
 
@@ -166,13 +166,21 @@ pub struct ParsedSelection {
     until: Option<Timestamp>,
 }
 
+/// An RFC 3339 time, or one relative to now (`now-7d`), as `--since`
+/// reads.
 fn parse_time(name: &str, text: &str) -> Result<Option<Timestamp>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    Timestamp::parse_rfc3339(text)
+    Literal::new(text, false)
+        .timestamp()
         .map(Some)
-        .map_err(|e| format!("{name}: {e}"))
+        .ok_or_else(|| {
+            format!(
+            "{name}: {text:?} is not a time; write RFC 3339 like 2026-11-01T00:00:00Z, or now, \
+             now-7d, now+2h (units s, m, h, d, w)"
+        )
+        })
 }
 
 /// The search page's parameters, as typed.
@@ -184,6 +192,10 @@ pub struct SearchForm {
     pub limit: String,
     /// `columns`: comma-separated (repeatable).
     pub columns: Vec<String>,
+    /// `order_by`: keys `FIELD [asc|desc]`, comma-separated (repeatable).
+    pub order_by: Vec<String>,
+    /// `after`: the cursor of the page before (the "next page" link).
+    pub after: String,
 }
 
 impl SearchForm {
@@ -193,7 +205,25 @@ impl SearchForm {
             selection: SelectionForm::read(p),
             limit: p.last("limit").unwrap_or_default().to_owned(),
             columns: p.list("columns"),
+            order_by: p.list("order_by"),
+            after: p.last("after").unwrap_or_default().to_owned(),
         }
+    }
+
+    /// The parameters that make this search, without the cursor: the
+    /// "next page" link adds its own.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = self.selection.pairs();
+        for (key, value) in [
+            ("limit", self.limit.clone()),
+            ("columns", self.columns.join(",")),
+            ("order_by", self.order_by.join(",")),
+        ] {
+            if !value.is_empty() {
+                pairs.push((key, value));
+            }
+        }
+        pairs
     }
 
     /// The search, and a note when the limit was lowered to the most a
@@ -226,6 +256,14 @@ impl SearchForm {
             },
         };
         search.limit = Some(limit);
+        search.order_by = self
+            .order_by
+            .iter()
+            .map(|o| OrderBy::parse(o).map_err(|e| format!("order by: {e}")))
+            .collect::<Result<_, _>>()?;
+        if !self.after.trim().is_empty() {
+            search.after = Some(Cursor::parse(&self.after).map_err(|e| format!("next page: {e}"))?);
+        }
         if !self.columns.is_empty() {
             let mut columns = self.columns.clone();
             if !columns.iter().any(|c| c == "id") {
@@ -251,9 +289,12 @@ impl SearchForm {
              value=\"{}\"></label>\n\
              <label>columns <input type=\"text\" name=\"columns\" value=\"{}\" \
              placeholder=\"id,status,Customer\"></label>\n\
+             <label>order by <input type=\"text\" name=\"order_by\" value=\"{}\" \
+             placeholder=\"Amount desc, id\"></label>\n\
              <button type=\"submit\">Search</button></form>\n",
             esc(&limit),
-            esc(&self.columns.join(","))
+            esc(&self.columns.join(",")),
+            esc(&self.order_by.join(", "))
         );
         syntax_help(out);
     }

@@ -1,6 +1,7 @@
 //! `/activities/{name}`: the search page, a filter form and the matching
-//! instances (at most `limit` of them, so the page stays bounded), each
-//! linked to its instance page.
+//! instances in the chosen order (at most `limit` of them, so the page
+//! stays bounded, with a link to the next page), each linked to its
+//! instance page.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -39,9 +40,19 @@ pub fn render(ctx: &Context<'_>, activity: &str, params: Params<'_>) -> Page {
             if let Some(note) = note {
                 let _ = writeln!(body, "<p class=\"note\">{}</p>", esc(&note));
             }
-            match ctx.store.search(&search) {
-                Ok(rows) => {
-                    results(&mut body, activity, &def, &search, &rows);
+            match ctx.store.search_page(&search) {
+                Ok(page) => {
+                    results(&mut body, activity, &def, &search, &page.rows);
+                    if let Some(next) = page.next {
+                        let mut pairs = form.pairs();
+                        pairs.push(("after", next.to_string()));
+                        let href = format!(
+                            "{}{}",
+                            html::search_href(activity),
+                            html::query_string(&pairs)
+                        );
+                        let _ = writeln!(body, "<p>{}</p>", link(&href, "Next page"));
+                    }
                     200
                 }
                 Err(e) => {
@@ -75,14 +86,13 @@ fn results(
             .chain(def.items.iter().map(|i| i.name.as_str()))
             .collect(),
     };
-    let limit = search.limit.unwrap_or(usize::MAX);
     let _ = writeln!(
         out,
         "<h2>{} instance{}{}</h2>",
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
-        if rows.len() >= limit {
-            " (the limit: there may be more; narrow the filters or raise the limit)"
+        if search.after.is_some() {
+            " (a next page)"
         } else {
             ""
         }
@@ -91,7 +101,17 @@ fn results(
         out.push_str("<p>No instance matches.</p>\n");
         return;
     }
-    out.push_str("<p class=\"muted\">Ordered by end time (active instances last), then id.</p>\n");
+    let order = if search.order_by.is_empty() {
+        "end time (active instances last)".to_owned()
+    } else {
+        let keys: Vec<String> = search.order_by.iter().map(|o| o.to_string()).collect();
+        keys.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">Ordered by {}, then id; unset values last.</p>",
+        esc(&order)
+    );
     // Column positions by name: a row is laid out in one pass over its
     // values, however many items the definition has.
     let position: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (*c, i)).collect();
