@@ -307,7 +307,8 @@ pub struct AggregateForm {
     pub selection: SelectionForm,
     /// `group_by`: fields, comma-separated (repeatable).
     pub group_by: Vec<String>,
-    /// `bucket_unit`: minute, hour, day or week (empty or `none`: no bucket).
+    /// `bucket_unit`: minute, hour, day, week, month, quarter or year (empty
+    /// or `none`: no bucket).
     pub bucket_unit: String,
     /// `bucket_field`: the timestamp field bucketed.
     pub bucket_field: String,
@@ -410,7 +411,9 @@ impl AggregateForm {
             esc(&self.group_by.join(","))
         );
         let unit = self.bucket_unit.to_ascii_lowercase();
-        let known = ["", "minute", "hour", "day", "week"];
+        let known = [
+            "", "minute", "hour", "day", "week", "month", "quarter", "year",
+        ];
         for u in known {
             let selected = if unit == u || (u.is_empty() && unit == "none") {
                 " selected"
@@ -503,11 +506,13 @@ fn syntax_help(out: &mut String) {
 <code>and</code>, <code>or</code>, <code>not</code> and parentheses; e.g. <code>Region = EU or Region = US</code>, \
 <code>Amount between 100 and 500</code>, <code>Customer icontains contoso</code>, <code>Shipped &gt; Received</code>, \
 <code>end &gt;= now-7d</code>, <code>Note = 'two words '</code>. Every where input must hold.</li>\
-<li>since / until: RFC 3339 times bounding last_modified (since inclusive, until exclusive).</li>\
+<li>since / until: RFC 3339 times (or relative: <code>now-7d</code>) bounding last_modified (since inclusive, until exclusive).</li>\
 <li>columns, group by: field names, comma-separated.</li>\
-<li>measure: <code>count</code>, <code>sum:F</code>, <code>avg:F</code>, <code>min:F</code>, <code>max:F</code>, \
-<code>avg:duration(Received,Shipped)</code> (also min, max).</li>\
-<li>bucket: minute, hour, day or week of a timestamp field.</li></ul></details>\n",
+<li>measure: <code>count</code>, <code>count_distinct:F</code>, <code>sum:F</code>, <code>avg:F</code>, \
+<code>min:F</code>, <code>max:F</code>, <code>median:F</code>, <code>p95:F</code> (any pN), \
+<code>avg:duration(Received,Shipped)</code> (also min, max, median, pN).</li>\
+<li>bucket: minute, hour, day, week, month, quarter or year of a timestamp field (UTC).</li>\
+<li>order by (search): <code>FIELD [asc|desc]</code>, comma-separated; then id; unset values last.</li></ul></details>\n",
     );
 }
 
