@@ -347,8 +347,9 @@ pub(crate) fn search(snapshot: &Snapshot, search: &Search) -> Result<SearchPage,
 
 /// [`search`], and whether some file's selected records were all read
 /// (no column told the first order key, or the projection could not
-/// select): a caller paging through the snapshot then does better to read
-/// the rest in one page than to read them again for every page.
+/// select), or more rows than the page tied with the cursor's first key:
+/// a caller paging through the snapshot then does better to read the rest
+/// in one page than to read them again for every page.
 pub(crate) fn search_reporting(
     snapshot: &Snapshot,
     search: &Search,
@@ -426,6 +427,12 @@ pub(crate) fn search_reporting(
                     _ => keyed.push((key, j, row)),
                 }
             }
+        }
+        // Many rows tied with the cursor (a long run of one value, or of
+        // unset ones) are read again for every page after it: a caller
+        // paging through is told to read the rest at once.
+        if at_cursor.len() > n {
+            read_whole = true;
         }
         keep_first_keys(&mut keyed, n, descending);
         keyed.append(&mut at_cursor);

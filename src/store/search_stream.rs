@@ -19,9 +19,11 @@ const PAGE_ROWS: usize = 16_384;
 /// it was taken with (and the instances then held in memory) until the
 /// stream is dropped. A search ordered first by `id` or `status`, which
 /// the files' columns cannot judge, reads its rows in one page, and so does
-/// the rest of one whose first page had to read some file's selected
-/// records whole (a first key with too many distinct texts to project, or
-/// a file holding old versions of amended instances).
+/// the rest of one whose page had to read some file's selected records
+/// whole (a first key with too many distinct texts to project, or a file
+/// holding old versions of amended instances), or more rows tied with the
+/// page's last first key than a page holds (a long run of one value, or
+/// of unset ones).
 pub struct SearchStream {
     snapshot: Snapshot,
     /// The search of the next page (its cursor, offset and limit move on
