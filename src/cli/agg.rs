@@ -7,7 +7,7 @@ use bamdb::query::{
 use super::output::{Delimited, Out};
 use super::reading::{open_reading, ReadStore};
 use super::selection::{query_failed, usage, Format, Selection};
-use super::table::escape;
+use super::table::{escape, lines};
 use super::{out_line, print_line, CliError, EXIT_OK};
 
 /// Arguments of `agg`.
@@ -75,7 +75,7 @@ pub struct AggArgs {
     bucket: Option<String>,
     /// The time zone buckets are cut in: UTC (the default), a fixed offset such as +05:30
     /// or -08:00, or an IANA name such as Europe/Paris (daylight saving included).
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<String>,
     /// What to compute per group; repeat for several.
     #[arg(long = "measure", value_name = "SPEC")]
@@ -160,7 +160,7 @@ pub fn agg(args: AggArgs) -> Result<i32, CliError> {
 /// Writes the result in `format` (see `agg --help`).
 fn write_result(result: AggregateResult, format: Format, no_header: bool) -> Result<(), CliError> {
     let delimited = match format {
-        Format::Table => return out_line(escaped(result).to_table().trim_end()),
+        Format::Table => return out_line(lines(&escaped(result).to_table())),
         Format::Json => return print_line(&result),
         Format::Jsonl => {
             let mut out = Out::new();
@@ -180,22 +180,22 @@ fn write_result(result: AggregateResult, format: Format, no_header: bool) -> Res
     };
     let mut out = Out::new();
     if !no_header {
-        out.line(&delimited.record(result.columns.iter().map(String::as_str)))?;
+        out.line(&delimited.header(&result.columns))?;
     }
     for row in &result.rows {
-        let fields: Vec<String> = row.cells.iter().map(cell_text).collect();
-        out.line(&delimited.record(fields.iter().map(String::as_str)))?;
+        let fields: Vec<Option<String>> = row.cells.iter().map(cell_text).collect();
+        out.line(&delimited.record(fields.iter().map(Option::as_deref)))?;
     }
     out.finish()
 }
 
 /// A cell as a delimited field: its JSON form unquoted (text as it is,
-/// times in RFC 3339, durations in microseconds), null as empty.
-fn cell_text(cell: &AggCell) -> String {
+/// times in RFC 3339, durations in microseconds); `None` for null.
+fn cell_text(cell: &AggCell) -> Option<String> {
     match serde_json::json!(cell) {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@
 use bamdb::model::ItemType;
 
 use super::reading::{open_reading, ReadStore};
-use super::table::{table, Cell};
+use super::table::{lines, table, Cell};
 use super::{out_line, print_pretty, CliError, EXIT_OK};
 
 /// Output format of `definitions`.
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                     ]);
                 }
             }
-            out_line(table(&columns, &rows).trim_end())?;
+            out_line(lines(&table(&columns, &rows)))?;
             let items: usize = defs.iter().map(|d| d.items.len()).sum();
             out_line(&format!(
                 "({} activit{}, {items} item{})",

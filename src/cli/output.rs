@@ -5,11 +5,12 @@
 //! - **CSV** follows RFC 4180: fields separated by `,`, records by `\n`; a
 //!   field holding `,`, `"`, a line break, or leading or trailing spaces is
 //!   quoted with `"`, and a `"` inside doubled. Unset values are empty
-//!   fields.
+//!   fields; the empty text is `""` (as DuckDB writes them), so the two
+//!   stay apart and a one-column row is never a blank line.
 //! - **TSV** is one record per line, fields separated by a tab; a tab, line
 //!   break or backslash inside a value is written `\t`, `\n`, `\r`, `\\`
 //!   (so every line is one record, as `cut`, `awk` and spreadsheets read
-//!   it). Unset values are empty fields.
+//!   it). Unset values and the empty text are both empty fields.
 //!
 //! Text is written as it is (UTF-8), numbers as the JSON output writes
 //! them, times in RFC 3339, bools as `true`/`false`.
@@ -83,8 +84,8 @@ pub enum Delimited {
 }
 
 impl Delimited {
-    /// One record of `fields`.
-    pub fn record<'a>(self, fields: impl IntoIterator<Item = &'a str>) -> String {
+    /// One record of `fields`; `None` is an unset value.
+    pub fn record<'a>(self, fields: impl IntoIterator<Item = Option<&'a str>>) -> String {
         let (sep, field): (char, fn(&str) -> Cow<'_, str>) = match self {
             Delimited::Csv => (',', csv_field),
             Delimited::Tsv => ('\t', tsv_field),
@@ -94,9 +95,18 @@ impl Delimited {
             if i > 0 {
                 out.push(sep);
             }
-            out.push_str(&field(f));
+            match f {
+                None => {}
+                Some("") if self == Delimited::Csv => out.push_str("\"\""),
+                Some(f) => out.push_str(&field(f)),
+            }
         }
         out
+    }
+
+    /// A header record of column names.
+    pub fn header<'a>(self, names: impl IntoIterator<Item = &'a String>) -> String {
+        self.record(names.into_iter().map(|n| Some(n.as_str())))
     }
 }
 
@@ -130,14 +140,13 @@ pub fn tsv_field(text: &str) -> Cow<'_, str> {
 }
 
 /// A value as a delimited field: text as it is, the rest as in JSON
-/// (times in RFC 3339); unset is empty.
-pub fn plain(value: Option<&Value>) -> Cow<'_, str> {
-    match value {
-        None => Cow::Borrowed(""),
-        Some(Value::Text(t)) => Cow::Borrowed(t),
-        Some(Value::Timestamp(t)) => Cow::Owned(t.to_string()),
-        Some(other) => Cow::Owned(other.to_string()),
-    }
+/// (times in RFC 3339); `None` where unset.
+pub fn plain(value: Option<&Value>) -> Option<Cow<'_, str>> {
+    Some(match value? {
+        Value::Text(t) => Cow::Borrowed(t),
+        Value::Timestamp(t) => Cow::Owned(t.to_string()),
+        other => Cow::Owned(other.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -11,23 +11,33 @@ fn csv_quotes_only_what_needs_it() {
     assert_eq!(csv_field(" padded"), "\" padded\"");
     assert_eq!(csv_field(""), "");
     assert_eq!(
-        Delimited::Csv.record(["id", "a,b", ""]),
-        "id,\"a,b\",".to_owned()
+        Delimited::Csv.record([Some("id"), Some("a,b"), Some(""), None]),
+        "id,\"a,b\",\"\",".to_owned()
     );
+    // A lone unset value is an empty field, the empty text is "".
+    assert_eq!(Delimited::Csv.record([None]), "");
+    assert_eq!(Delimited::Csv.record([Some("")]), "\"\"");
 }
 
 #[test]
 fn tsv_escapes_tabs_breaks_and_backslashes() {
     assert_eq!(tsv_field("plain text"), "plain text");
     assert_eq!(tsv_field("a\tb\nc\\d\re"), "a\\tb\\nc\\\\d\\re");
-    assert_eq!(Delimited::Tsv.record(["x", "y z", ""]), "x\ty z\t");
+    assert_eq!(
+        Delimited::Tsv.record([Some("x"), Some("y z"), Some(""), None]),
+        "x\ty z\t\t"
+    );
 }
 
 #[test]
 fn values_are_plain() {
-    assert_eq!(plain(None), "");
-    assert_eq!(plain(Some(&Value::from("Ärzte \"x\""))), "Ärzte \"x\"");
-    assert_eq!(plain(Some(&Value::Int(-5))), "-5");
-    assert_eq!(plain(Some(&Value::Float(2.5))), "2.5");
-    assert_eq!(plain(Some(&Value::Bool(true))), "true");
+    assert_eq!(plain(None), None);
+    let text = |v: Value| plain(Some(&v)).map(|c| c.into_owned());
+    assert_eq!(
+        text(Value::from("Ärzte \"x\"")).as_deref(),
+        Some("Ärzte \"x\"")
+    );
+    assert_eq!(text(Value::Int(-5)).as_deref(), Some("-5"));
+    assert_eq!(text(Value::Float(2.5)).as_deref(), Some("2.5"));
+    assert_eq!(text(Value::Bool(true)).as_deref(), Some("true"));
 }

@@ -8,7 +8,7 @@ use bamdb::StoreError;
 use super::output::{plain, Delimited, Out};
 use super::reading::{open_reading, ReadStore};
 use super::selection::{query_failed, usage, Format, Parsed, Selection};
-use super::table::{table, Cell};
+use super::table::{lines, table, Cell};
 use super::{err_line, out_line, print_line, CliError, EXIT_OK};
 
 /// Arguments of `search`.
@@ -172,12 +172,12 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
                     .collect()
             });
             if !args.no_header {
-                out.line(&delimited.record(columns.iter().map(String::as_str)))?;
+                out.line(&delimited.header(&columns))?;
             }
             for row in rows.by_ref() {
                 let row = row.map_err(|e| failed(&e))?;
                 let fields: Vec<_> = columns.iter().map(|c| plain(row.get(c))).collect();
-                out.line(&delimited.record(fields.iter().map(|f| f.as_ref())))?;
+                out.line(&delimited.record(fields.iter().map(|f| f.as_deref())))?;
             }
         }
         Format::Table => {
@@ -208,7 +208,7 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
                         .collect()
                 })
                 .collect();
-            out.line(table(&columns, &cells).trim_end())?;
+            out.line(lines(&table(&columns, &cells)))?;
             let n = rows.len();
             out.line(&format!("({n} row{})", if n == 1 { "" } else { "s" }))?;
         }
@@ -319,7 +319,7 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
                 Format::Csv => Delimited::Csv,
                 Format::Tsv => Delimited::Tsv,
                 _ => {
-                    out_line(table(&columns, &cells).trim_end())?;
+                    out_line(lines(&table(&columns, &cells)))?;
                     let n = records.len();
                     out_line(&format!(
                         "({n} pending record{})",
@@ -330,10 +330,17 @@ fn pending(args: SearchArgs, sel: Parsed) -> Result<i32, CliError> {
             };
             let mut out = Out::new();
             if !args.no_header {
-                out.line(&delimited.record(columns.iter().map(String::as_str)))?;
+                out.line(&delimited.header(&columns))?;
             }
+            // Pending cells do not tell an unset item from the empty text:
+            // both are written as unset.
             for row in &cells {
-                out.line(&delimited.record(row.iter().map(|(text, _)| text.as_str())))?;
+                out.line(
+                    &delimited.record(
+                        row.iter()
+                            .map(|(text, _)| (!text.is_empty()).then_some(text.as_str())),
+                    ),
+                )?;
             }
             out.finish()?;
         }

@@ -22,13 +22,16 @@ const WHERE_HELP: &str = "A condition; repeat --where for several (all must hold
   FIELD is empty | is not empty   (unset, or the empty text)
   COND and COND | COND or COND | not COND | ( ... )   (and binds tighter)
 Fields: items of the activity or the system fields id, status, begin, end,
-last_modified. Values: bare (up to and/or/')') or quoted with ' or \"
-(double the quote inside: 'O''Brien'). A bare word naming a field compares
-with that field (Shipped > Received); quote it for the text. Times: RFC 3339
+last_modified; a name in backticks (`and`) may be any item. Values: bare
+(up to and/or/')') or quoted with ' or \" (double the quote inside:
+'O''Brien'); quote a value holding operators or spaces. Another field as the
+value: a bare word naming a number, time or bool field compares with that
+field (Shipped > Received); beside a text field a bare word is text, so write
+the other field in backticks (Customer = `Region`). Times: RFC 3339
 (2026-11-01T00:00:00Z) or relative: now, now-7d, now+2h (units s m h d w).
 An unset field fails every condition but is null / is empty, so
 'Region != EU' leaves out instances without a Region; 'not Region = EU'
-keeps them. Errors point at the column of the bad token.
+keeps them. Syntax errors point at the column of the bad token.
 Examples: 'Region = EU or Region = US'   'Status in (Shipped, Invoiced)'
           'Amount between 100 and 500'   'Customer icontains contoso'
           'Shipped > Received'           'end >= now-7d'";

@@ -34,6 +34,13 @@ fn needs_escape(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A table without its final line break, for printing as lines. Only
+/// that one: a row whose shown cells are all empty is an empty line, and
+/// trimming every trailing one would drop such rows at the end.
+pub fn lines(table: &str) -> &str {
+    table.strip_suffix('\n').unwrap_or(table)
+}
+
 /// One cell: its text (escaped by [`table`]) and whether it is a number
 /// (right-aligned).
 pub type Cell = (String, bool);

@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::model::{ActivityDefinition, ActivityInstance};
+use crate::model::{ActivityDefinition, ActivityInstance, ItemDefinition, ItemType};
 use crate::segments::columns::ActivityColumns;
 
 use super::bucket::BucketUnit;
@@ -180,7 +180,79 @@ impl Aggregate {
             }
         }
         self.measures.iter().try_for_each(|m| m.validate(def))?;
-        shaping::validate(&self.columns(), &self.having, &self.order_by)
+        let columns = self.columns();
+        // A JSON line is an object, and having and the order name columns:
+        // each name once (`--group-by Qty,Qty`, or an item named `count`
+        // beside the count measure).
+        for (i, column) in columns.iter().enumerate() {
+            if columns[..i].contains(column) {
+                return Err(QueryError::DuplicateColumn {
+                    column: column.clone(),
+                });
+            }
+        }
+        shaping::validate(&columns, &self.having, &self.order_by)?;
+        self.validate_having_operands(def, &columns)
+    }
+
+    /// Checks that each `having` operand reads as its column's type
+    /// (`count > abc` is refused, as `--where 'Amount > abc'` is, rather
+    /// than keeping no group). Counts, sums, averages and percentiles are
+    /// numbers, durations whole microseconds, bucket starts timestamps,
+    /// group fields and `min`/`max` their field's type. A condition naming
+    /// a measure in another spelling than its column (`SUM: Amount`) is
+    /// checked when it is evaluated instead.
+    fn validate_having_operands(
+        &self,
+        def: &ActivityDefinition,
+        columns: &[String],
+    ) -> Result<(), QueryError> {
+        if self.having.is_empty() {
+            return Ok(());
+        }
+        let item = |ty: FieldType| match ty {
+            FieldType::Int => ItemType::Int,
+            FieldType::Float => ItemType::Float,
+            FieldType::Bool => ItemType::Bool,
+            FieldType::Timestamp => ItemType::Timestamp,
+            FieldType::Text | FieldType::Status => ItemType::Text { max_len: 4000 },
+        };
+        let field_type = |name: &str| Field::new(name).resolve(def, "field").map(item);
+        let mut types: Vec<ItemType> = Vec::with_capacity(columns.len());
+        for g in &self.group_by {
+            types.push(field_type(g)?);
+        }
+        if self.bucket.is_some() {
+            types.push(ItemType::Timestamp);
+        }
+        for m in &self.measures {
+            types.push(match m {
+                Measure::Min(f) | Measure::Max(f) => field_type(f)?,
+                // Whole microseconds, or a count: any number compares.
+                _ => ItemType::Float,
+            });
+        }
+        let shape = ActivityDefinition {
+            name: def.name.clone(),
+            items: columns
+                .iter()
+                .zip(types)
+                .map(|(name, ty)| ItemDefinition {
+                    name: name.clone(),
+                    ty,
+                })
+                .collect(),
+        };
+        for filter in &self.having {
+            if filter
+                .fields()
+                .iter()
+                .all(|f| columns.iter().any(|c| c == f.name()))
+            {
+                filter.validate(&shape)?;
+            }
+        }
+        Ok(())
     }
 }
 

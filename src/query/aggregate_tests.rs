@@ -486,3 +486,50 @@ proptest! {
         prop_assert_eq!(cells(&got), want);
     }
 }
+
+#[test]
+fn a_having_operand_that_does_not_read_as_its_column_is_refused() {
+    let d = def();
+    let mut a = Aggregate::new("PurchaseOrder");
+    a.group_by = vec!["Region".into()];
+    a.bucket = Some((BucketUnit::Day, "Received".into()));
+    a.measures = vec![
+        Measure::Count,
+        Measure::parse("max:Received").unwrap(),
+        Measure::parse("p95:duration(Received,Shipped)").unwrap(),
+    ];
+    for bad in [
+        "count > abc",
+        "`p95:duration(Received,Shipped)` > 9d",
+        "`max:Received` < yesterday",
+        "`day(Received)` >= soon",
+    ] {
+        a.having = vec![Filter::parse(bad).unwrap()];
+        let err = a.validate(&d).unwrap_err().to_string();
+        assert!(err.contains("operand"), "{bad}: {err}");
+    }
+    for good in [
+        "count >= 2.5 and Region in (EU, US)",
+        "`p95:duration(Received,Shipped)` > 3600000000",
+        "`max:Received` < 2026-11-01T00:00:00Z",
+        "Region = `Region`",
+    ] {
+        a.having = vec![Filter::parse(good).unwrap()];
+        assert!(a.validate(&d).is_ok(), "{good}");
+    }
+}
+
+#[test]
+fn a_result_column_named_twice_is_refused() {
+    let d = def();
+    let mut a = Aggregate::new("PurchaseOrder");
+    a.group_by = vec!["Region".into(), "Region".into()];
+    a.measures = vec![Measure::Count];
+    let err = a.validate(&d).unwrap_err().to_string();
+    assert!(err.contains("Region") && err.contains("twice"), "{err}");
+    a.group_by = vec!["Region".into()];
+    a.measures = vec![Measure::Count, Measure::Count];
+    assert!(a.validate(&d).is_err());
+    a.measures = vec![Measure::Count];
+    assert!(a.validate(&d).is_ok());
+}

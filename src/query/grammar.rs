@@ -21,7 +21,10 @@
 //! Keywords ignore ASCII case; fields are exact (ASCII letters, digits,
 //! `_`). A bare value keeps its inner spacing (`Note = two  words`), so
 //! today's one-condition forms read as before; quote a value holding
-//! `and`, `or`, parentheses or surrounding spaces.
+//! `and`, `or`, parentheses or surrounding spaces. A word of a bare value
+//! may not start with `=`, `<`, `>` or `!` (`Region == EU`, or a typo such
+//! as `andd` that swallowed the next condition, would otherwise compare as
+//! text): quote such a value.
 
 use super::condition::{Condition, Operand, Operator};
 use super::error::QueryError;
@@ -411,6 +414,16 @@ impl<'a> Parser<'a> {
             if word_at > start && (self.keyword("and") || self.keyword("or")) {
                 self.pos = word_at;
                 break;
+            }
+            // `Region == EU`, or a typo that swallowed the next condition
+            // (`Region = EU andd Qty > 1`): an operator inside a bare value
+            // is refused rather than compared as text.
+            if self.rest().starts_with(['=', '<', '>', '!']) {
+                return Err(self.error(&format!(
+                    "{:?} inside the value after `{op}` looks like an operator: check the \
+                     condition (equality is one `=`), or quote the value if it is text",
+                    self.token_here()
+                )));
             }
             let len = self
                 .rest()

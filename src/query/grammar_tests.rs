@@ -365,3 +365,33 @@ fn a_backticked_field_may_hold_punctuation_and_prints_back() {
         assert!(msg.contains("column 1"), "{bad}: {msg}");
     }
 }
+
+#[test]
+fn an_operator_inside_a_bare_value_is_refused_and_quoted_ones_print_back() {
+    for (expr, column) in [
+        ("Region == EU", 9),
+        ("Region = EU andd Amount > 1", 25),
+        ("Region != <none>", 11),
+    ] {
+        let err = Filter::parse(expr).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("column {column}")) && err.contains("looks like an operator"),
+            "{expr}: {err}"
+        );
+    }
+    // Quoted, such text is a value, and prints back quoted.
+    for expr in [
+        "Region = '<none>'",
+        "Region = \"=EU\"",
+        "Region in ('>', b)",
+    ] {
+        let filter = f(expr);
+        assert_eq!(
+            Filter::parse(&filter.to_string()).unwrap(),
+            filter,
+            "{expr}"
+        );
+    }
+    // An operator character inside a word is text as before.
+    assert!(Filter::parse("Region = a->b").is_ok());
+}

@@ -38,10 +38,13 @@ impl Literal {
             int: text.parse().ok(),
             float: text.parse::<f64>().ok().filter(|f| f.is_finite()),
             timestamp: parse_time(&text),
-            boolean: match text.as_str() {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
+            // Bools ignore ASCII case, as keywords do (`Paid = TRUE`).
+            boolean: if text.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if text.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
             },
             folded: text.to_lowercase(),
             quoted,
@@ -92,7 +95,7 @@ impl std::fmt::Display for Literal {
         let t = &self.text;
         let bare = !self.quoted
             && !t.is_empty()
-            && !t.starts_with(['"', '\'', '`'])
+            && !t.starts_with(['"', '\'', '`', '=', '<', '>', '!'])
             && !t.contains(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ','))
             && !is_keyword(t);
         if bare {

@@ -305,7 +305,12 @@ impl Order {
     /// Checks that `cursor` was made for this order.
     pub(crate) fn check(&self, cursor: &Cursor) -> Result<(), QueryError> {
         let spec = self.spec();
-        if cursor.order != spec || cursor.keys.len() != spec.len() {
+        if cursor.keys.len() != cursor.order.len() {
+            return Err(QueryError::Cursor {
+                reason: "damaged (it holds another number of keys than its order has)".into(),
+            });
+        }
+        if cursor.order != spec {
             return Err(QueryError::Cursor {
                 reason: format!(
                     "it was made for the order [{}], this search's order is [{}]; \
