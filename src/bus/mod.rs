@@ -80,7 +80,7 @@ pub(crate) use image::read_checkpoint;
 pub(crate) use nodes::census_of_runs;
 pub(crate) use producer::Producer;
 pub(crate) use progress::Progress;
-pub(crate) use retention::archive_dir;
+pub(crate) use retention::{archive_dir, open_archives};
 pub(crate) use tree::check_parts;
 pub(crate) use worker::start;
 
@@ -186,11 +186,11 @@ impl Bus {
     /// The archive files, opened (past the retention window).
     pub(crate) fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError> {
         let names = lock(&self.manifest).archives.clone();
-        let dir = archive_dir(&self.files_dir);
-        names
-            .iter()
-            .map(|n| Ok(ImportFile::open(self.storage.as_ref(), &dir, n)?))
-            .collect()
+        Ok(open_archives(
+            self.storage.as_ref(),
+            &self.files_dir,
+            &names,
+        )?)
     }
 
     /// Asks the bus thread to stop once everything committed is imported.

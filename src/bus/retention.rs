@@ -18,12 +18,28 @@ use crate::options::{Retention, RetentionAction};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::record::StoredInstance;
+use crate::storage::Storage;
 
 /// The archive directory of a store, beside `segments/`.
 pub(crate) fn archive_dir(files_dir: &Path) -> PathBuf {
     files_dir
         .parent()
         .map_or_else(|| PathBuf::from("archive"), |p| p.join("archive"))
+}
+
+/// The archive files `names` of the store whose import files are in
+/// `files_dir`, opened: what a writer's bus and a read-only reader both
+/// read, each from its own copy of the manifest.
+pub(crate) fn open_archives(
+    storage: &dyn Storage,
+    files_dir: &Path,
+    names: &[String],
+) -> Result<Vec<ImportFile>, ImportFileError> {
+    let dir = archive_dir(files_dir);
+    names
+        .iter()
+        .map(|n| ImportFile::open(storage, &dir, n))
+        .collect()
 }
 
 /// Applies the retention policy to the import files, if one is set.

@@ -25,8 +25,8 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use super::queries::{self, ReadState};
 use super::{check_is_store, PendingInstance, StoreStats};
 use crate::bus::state::BusState;
-use crate::bus::{archive_dir, lock};
 use crate::bus::{load_state, Loaded};
+use crate::bus::{lock, open_archives};
 use crate::error::StoreError;
 use crate::model::{ActivityDefinition, ActivityInstance};
 use crate::options::StoreOptions;
@@ -277,11 +277,11 @@ impl ReadState for StoreReader {
 
     fn archive_files(&self) -> Result<Vec<ImportFile>, StoreError> {
         let names = lock(&self.manifest).archives.clone();
-        let dir = archive_dir(&self.files_dir);
-        names
-            .iter()
-            .map(|n| Ok(ImportFile::open(self.storage.as_ref(), &dir, n)?))
-            .collect()
+        Ok(open_archives(
+            self.storage.as_ref(),
+            &self.files_dir,
+            &names,
+        )?)
     }
 }
 
