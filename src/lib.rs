@@ -13,6 +13,7 @@
 
 pub mod bus;
 mod error;
+mod fast_hash;
 pub mod fixture;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;

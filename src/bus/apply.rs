@@ -4,8 +4,9 @@
 //! became complete. The rules and their reasons are in
 //! `docs/ARCHITECTURE.md`, "Apply rules".
 
-use std::collections::HashSet;
 use std::sync::Arc;
+
+use crate::fast_hash::FastSet;
 
 use super::state::{value_order, BusState, Key};
 use super::validate::Prepared;
@@ -59,7 +60,7 @@ impl BusState {
         if !relink.is_empty() {
             touched.extend(self.relink(&relink));
         }
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for key in touched {
             let top = self.top(&key);
             if seen.insert(top.clone()) && self.is_complete(&top) {

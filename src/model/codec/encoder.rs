@@ -2,9 +2,8 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::collections::HashMap;
-
 use super::*;
+use crate::fast_hash::FastMap;
 use crate::model::{Event, EventKind, Limits, ModelError, Timestamp, Value};
 
 /// Incremental encoder of one batch; its buffer is the encoded batch.
@@ -32,7 +31,7 @@ pub struct BatchEncoder {
     interned_bytes: usize,
     /// Interned strings in index order, and their indexes.
     table: Vec<String>,
-    index: HashMap<String, u32>,
+    index: FastMap<String, u32>,
     /// (activity index, id index, timestamp) of the last event pushed.
     prev: Option<(u32, u32, Timestamp)>,
 }
@@ -53,7 +52,7 @@ impl BatchEncoder {
             events: 0,
             interned_bytes: 0,
             table: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             prev: None,
         };
         enc.write_header();
