@@ -2,7 +2,7 @@
 //! checkpoint files (for opening a store and for `verify`). The layout is
 //! in `docs/FORMAT.md`, "Checkpoint".
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -264,7 +264,7 @@ impl BusState {
             resolved: snapshot.resolved,
             counters: snapshot.counters,
             memtable: BTreeMap::new(),
-            aliases: HashMap::new(),
+            aliases: crate::fast_hash::FastMap::default(),
             files,
             aggregations: BTreeMap::new(),
             superseded: snapshot

@@ -27,7 +27,7 @@
 //! before anything is checkpointed, so the half-applied frame is applied
 //! again from the message box after a reopen.
 
-use std::collections::HashMap;
+use crate::fast_hash::FastMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -133,7 +133,7 @@ pub(crate) type Encoded<'a> = (&'a Key, Option<Vec<u8>>);
 /// The nodes of the store; see the module docs.
 #[derive(Default)]
 pub(crate) struct Nodes {
-    dirty: HashMap<Key, Dirty>,
+    dirty: FastMap<Key, Dirty>,
     /// The runs, oldest first.
     runs: Vec<Arc<ActiveRun>>,
     /// The census of the runs.
@@ -142,7 +142,7 @@ pub(crate) struct Nodes {
     fault: Mutex<Option<String>>,
     /// Nodes read from the runs (`None`: no run holds the key), for keys
     /// not in the dirty set: a key leaves it when it joins the dirty set.
-    read_cache: Mutex<HashMap<Key, Option<Arc<Node>>>>,
+    read_cache: Mutex<FastMap<Key, Option<Arc<Node>>>>,
     /// The dirty set's size at which its bytes are estimated next.
     next_size_check: AtomicUsize,
 }
@@ -388,7 +388,7 @@ impl Nodes {
         // A new map, not `clear()`: the table of a full cache is a few
         // MiB, and the merges that follow a checkpoint should not find it
         // still allocated while it holds nothing.
-        self.dirty = HashMap::new();
+        self.dirty = FastMap::default();
         self.next_size_check.store(0, Ordering::Relaxed);
     }
 

@@ -12,7 +12,9 @@
 //! The rules and their reasons are in `docs/ARCHITECTURE.md`.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::FastMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -45,7 +47,7 @@ pub(crate) struct BusState {
     /// Completed instances not yet written to an import file.
     pub memtable: BTreeMap<Key, Arc<StoredInstance>>,
     /// Continuation tokens of memtable instances → their root key.
-    pub aliases: HashMap<Key, Key>,
+    pub aliases: FastMap<Key, Key>,
     /// Live import files, oldest first.
     pub files: Vec<Arc<ImportFile>>,
     /// Real-time aggregations by name.

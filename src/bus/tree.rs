@@ -10,11 +10,12 @@
 //! would close a cycle. The rules and their reasons are in
 //! `docs/ARCHITECTURE.md`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::nodes::NodeRef;
 use super::parts;
 use super::state::{value_order, BusState, Key, Node, Stamp};
+use crate::fast_hash::FastMap;
 use crate::model::{InstancePart, PartItem, Timestamp};
 use crate::segments::error::ImportFileError;
 use crate::segments::record::{StoredInstance, StoredValue};
@@ -146,7 +147,7 @@ impl BusState {
             }
         }
         edges.sort();
-        let mut parent: HashMap<(&str, &str), &str> = HashMap::new();
+        let mut parent: FastMap<(&str, &str), &str> = FastMap::default();
         for (_, activity, from, token) in &edges {
             let (activity, from, token) = (*activity, from.as_str(), token.as_str());
             if parent.contains_key(&(activity, token)) {
@@ -176,7 +177,7 @@ impl BusState {
                 parent.insert((activity, token), from);
             }
         }
-        let parent: HashMap<Key, String> = parent
+        let parent: FastMap<Key, String> = parent
             .into_iter()
             .map(|((a, t), p)| ((a.to_owned(), t.to_owned()), p.to_owned()))
             .collect();

@@ -5,8 +5,7 @@
 //! before it. Checked events come out [`Prepared`]: keyed, stamped and
 //! coerced, ready for `apply`.
 
-use std::collections::HashMap;
-use std::collections::HashSet;
+use crate::fast_hash::{FastMap, FastSet};
 
 use super::state::{BusState, Key, Stamp};
 use crate::model::{coerce, Batch, EventKind};
@@ -121,7 +120,7 @@ impl BusState {
 /// form a cycle are resolved by [`BusState::relink`]; within one frame the
 /// producer sent a contradiction, so the frame is refused.
 fn link_cycle(prepared: &[Prepared]) -> Option<String> {
-    let mut parent_of: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    let mut parent_of: FastMap<(&str, &str), Vec<&str>> = FastMap::default();
     let mut links = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         if let EventKind::EnableContinuation { token } = &p.kind {
@@ -135,7 +134,7 @@ fn link_cycle(prepared: &[Prepared]) -> Option<String> {
         // Is `from` reachable from `token` through the links before this
         // one? Then this link closes a cycle.
         let mut stack = vec![from];
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: FastSet<&str> = FastSet::default();
         while let Some(id) = stack.pop() {
             if id == token {
                 return Some(format!(

@@ -16,6 +16,8 @@
 //! [`Column::Unavailable`]; queries that touch it scan the records instead.
 
 use std::collections::HashMap;
+
+use crate::fast_hash::FastMap;
 use std::sync::Arc;
 
 use super::bitpack;
@@ -217,7 +219,7 @@ impl FileColumns {
 /// A projection being built, one record at a time.
 #[derive(Default)]
 struct Builder {
-    activities: HashMap<String, ActivityBuilder>,
+    activities: FastMap<String, ActivityBuilder>,
 }
 
 impl Builder {
@@ -246,7 +248,7 @@ struct ActivityBuilder {
     begin: ColumnBuilder,
     end: ColumnBuilder,
     last_modified: ColumnBuilder,
-    items: HashMap<String, ColumnBuilder>,
+    items: FastMap<String, ColumnBuilder>,
 }
 
 impl ActivityBuilder {
@@ -300,7 +302,7 @@ enum ColumnBuilder {
     Text {
         codes: Vec<u32>,
         dict: Vec<String>,
-        index: HashMap<String, u32>,
+        index: FastMap<String, u32>,
     },
     Unavailable,
 }
@@ -324,7 +326,7 @@ impl ColumnBuilder {
                 StoredValue::Text(_) => ColumnBuilder::Text {
                     codes: Vec::new(),
                     dict: Vec::new(),
-                    index: HashMap::new(),
+                    index: FastMap::default(),
                 },
             };
         }

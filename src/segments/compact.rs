@@ -8,7 +8,9 @@
 //! their compact form (`bus/parts.rs`) and are stored as they are.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::fast_hash::FastMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +49,7 @@ impl FileNames {
 /// The writer's name table: [`FileNames`], and each item name's position.
 pub(crate) struct NameTable<'a> {
     names: FileNames,
-    positions: HashMap<&'a str, u32>,
+    positions: FastMap<&'a str, u32>,
 }
 
 impl<'a> NameTable<'a> {
