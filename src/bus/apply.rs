@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use crate::fast_hash::FastSet;
-
 use super::state::{value_order, BusState, Key};
 use super::validate::Prepared;
 use crate::model::{Batch, EventKind};
@@ -60,10 +58,13 @@ impl BusState {
         if !relink.is_empty() {
             touched.extend(self.relink(&relink));
         }
-        let mut seen = FastSet::default();
-        for key in touched {
-            let top = self.top(&key);
-            if seen.insert(top.clone()) && self.is_complete(&top) {
+        // Each tree once: most keys are their own top (no parent), so they
+        // are moved, not copied, and sorting finds the repeats.
+        let mut tops: Vec<Key> = touched.into_iter().map(|k| self.top_of(k)).collect();
+        tops.sort_unstable();
+        tops.dedup();
+        for top in tops {
+            if self.is_complete(&top) {
                 self.complete(&top);
             }
         }

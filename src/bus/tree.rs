@@ -57,7 +57,13 @@ impl BusState {
 
     /// The top of the tree `key` belongs to (itself if it has no parent).
     pub fn top(&self, key: &Key) -> Key {
-        let mut current = key.clone();
+        self.top_of(key.clone())
+    }
+
+    /// [`BusState::top`] of a key the caller gives away: returned as is
+    /// when it has no parent (most keys), without a copy.
+    pub(super) fn top_of(&self, key: Key) -> Key {
+        let mut current = key;
         // Effective parents never loop (relink refuses cycles); the bound
         // is a second guard.
         for _ in 0..=self.nodes.bound() {
@@ -210,6 +216,10 @@ impl BusState {
         if root.begun.is_none() {
             return false;
         }
+        if root.tokens.is_empty() {
+            // No links, so no parts: the usual instance, without a walk.
+            return root.forced.is_some() || root.ended.is_some();
+        }
         root.forced.is_some()
             || self
                 .subtree(top)
@@ -272,17 +282,21 @@ impl BusState {
         begun: Option<i64>,
         completed: bool,
     ) -> StoredInstance {
-        let mut items: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
+        // Each item's value with the greatest stamp over the nodes; a lone
+        // node (most instances) is its own merge, so no map is built.
+        let mut merged: BTreeMap<&str, (&StoredValue, Stamp)> = BTreeMap::new();
         let mut references = Vec::new();
         let mut relations = Vec::new();
         let (mut last_modified, mut end) = (None::<i64>, None::<i64>);
         for node in nodes {
-            for (name, (value, stamp)) in &node.items {
-                let newer = items.get(name.as_str()).is_none_or(|(v, s)| {
-                    stamp > s || (stamp == s && value_order(value, v).is_gt())
-                });
-                if newer {
-                    items.insert(name, (value, *stamp));
+            if nodes.len() > 1 {
+                for (name, (value, stamp)) in &node.items {
+                    let newer = merged.get(name.as_str()).is_none_or(|(v, s)| {
+                        stamp > s || (stamp == s && value_order(value, v).is_gt())
+                    });
+                    if newer {
+                        merged.insert(name, (value, *stamp));
+                    }
                 }
             }
             references.extend(node.references.iter());
@@ -292,20 +306,32 @@ impl BusState {
         }
         references.sort();
         relations.sort();
+        let lone = match nodes {
+            [node] => Some(&node.items),
+            _ => None,
+        };
+        let value_of = |name: &str| -> Option<&StoredValue> {
+            match lone {
+                Some(items) => items.get(name).map(|(v, _)| v),
+                None => merged.get(name).map(|(v, _)| *v),
+            }
+        };
         let ordered: Vec<(String, StoredValue)> = match self.definitions.get(&top.0) {
             Some(def) => def
                 .items
                 .iter()
-                .filter_map(|d| {
-                    items
-                        .get(d.name.as_str())
-                        .map(|(v, _)| (d.name.clone(), (*v).clone()))
-                })
+                .filter_map(|d| value_of(&d.name).map(|v| (d.name.clone(), v.clone())))
                 .collect(),
-            None => items
-                .iter()
-                .map(|(n, (v, _))| (n.to_string(), (*v).clone()))
-                .collect(),
+            None => match lone {
+                Some(items) => items
+                    .iter()
+                    .map(|(n, (v, _))| (n.clone(), v.clone()))
+                    .collect(),
+                None => merged
+                    .iter()
+                    .map(|(n, (v, _))| (n.to_string(), (*v).clone()))
+                    .collect(),
+            },
         };
         let mut continuations: Vec<String> = keys.iter().skip(1).map(|k| k.1.clone()).collect();
         continuations.sort();

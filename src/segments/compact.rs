@@ -222,6 +222,20 @@ pub(crate) fn encode_record(
     key: u32,
     names: &NameTable<'_>,
 ) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    encode_record_into(rec, key, names, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_record`] into `out` (emptied first), so that a file's writer
+/// reuses one buffer for all its records.
+pub(crate) fn encode_record_into(
+    rec: &StoredInstance,
+    key: u32,
+    names: &NameTable<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    out.clear();
     let origin = rec.begin.unwrap_or(0);
     let items = rec
         .items
@@ -234,7 +248,7 @@ pub(crate) fn encode_record(
                 .ok_or_else(|| format!("item {name} is not in the file's name table"))
         })
         .collect::<Result<_, String>>()?;
-    postcard::to_allocvec(&CompactRef {
+    let compact = CompactRef {
         key,
         times: times_as_differences([rec.begin, rec.end, rec.last_modified]),
         items,
@@ -242,8 +256,9 @@ pub(crate) fn encode_record(
         references: &rec.references,
         relationships: &rec.relationships,
         parts: &rec.parts,
-    })
-    .map_err(|e| e.to_string())
+    };
+    *out = postcard::to_extend(&compact, std::mem::take(out)).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// A decoded record, but for its activity and id: the caller reads them

@@ -61,13 +61,15 @@ impl Compressor {
         })
     }
 
-    /// One record's zstd frame (with its decompressed size).
-    pub(crate) fn compress(&mut self, body: &[u8]) -> Result<Vec<u8>, String> {
-        let mut out = Vec::with_capacity(zstd_safe::compress_bound(body.len()));
+    /// One record's zstd frame (with its decompressed size), into `out`
+    /// (replacing what it held; a writer reuses one buffer).
+    pub(crate) fn compress_into(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
+        out.reserve(zstd_safe::compress_bound(body.len()));
         self.context
-            .compress_using_cdict(&mut out, body, &self.dictionary)
+            .compress_using_cdict(out, body, &self.dictionary)
             .map_err(|code| format!("zstd: {}", zstd_safe::get_error_name(code)))?;
-        Ok(out)
+        Ok(())
     }
 }
 

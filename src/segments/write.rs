@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::blob::write_atomically;
 use super::chunks::checksum_table;
 use super::columns::FileColumns;
-use super::compact::{encode_record, NameTable};
+use super::compact::{encode_record, encode_record_into, NameTable};
 use super::compress::{self, Compressor};
 use super::error::ImportFileError;
 use super::keys::{KeyFilter, KeyPrefix, KeyProbe, KeySamples, KEY_SAMPLE_EVERY};
@@ -95,16 +95,23 @@ pub(crate) fn write_with_narrow_below(
     let mut compressor = dictionary.as_deref().and_then(Compressor::new);
     let mut offsets: Vec<u64> = Vec::with_capacity(sorted.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
+    let (mut encoded, mut compressed) = (Vec::new(), Vec::new());
     for rec in &sorted {
-        let body = encode(rec)?;
+        own_key(rec)
+            .and_then(|key| encode_record_into(rec, key, &names, &mut encoded))
+            .map_err(encode_failed("a record"))?;
         let body = match compressor.as_mut() {
-            Some(c) => c.compress(&body).map_err(encode_failed("a record"))?,
-            None => body,
+            Some(c) => {
+                c.compress_into(&encoded, &mut compressed)
+                    .map_err(encode_failed("a record"))?;
+                &compressed
+            }
+            None => &encoded,
         };
         offsets.push(out.len() as u64);
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+        out.extend_from_slice(body);
         if let Some(end) = rec.end {
             min_end = min_end.min(end);
             max_end = max_end.max(end);
