@@ -98,10 +98,10 @@ impl BusState {
                 | EventKind::AddReference { .. }
                 | EventKind::AddRelatedActivity { .. }
         );
-        if changes_completion {
-            touched.push(key.clone());
-        }
         let Some(node) = self.nodes.get_or_default(&key) else {
+            if changes_completion {
+                touched.push(key);
+            }
             return;
         };
         match kind {
@@ -110,13 +110,13 @@ impl BusState {
                 // A begun id is an instance of its own: links naming it
                 // no longer take effect.
                 if !node.linked_by.is_empty() {
-                    relink.push(key);
+                    relink.push(key.clone());
                 }
             }
             EventKind::End => node.ended = node.ended.max(Some(stamp)),
             EventKind::Update(items) => {
                 for (name, value) in items {
-                    let value = StoredValue::from(&value);
+                    let value = StoredValue::from(value);
                     let newer = node.items.get(&name).is_none_or(|(old, s)| {
                         stamp > *s || (stamp == *s && value_order(&value, old).is_gt())
                     });
@@ -155,6 +155,9 @@ impl BusState {
             )),
         }
         node.last_modified = node.last_modified.max(Some(stamp.ts));
+        if changes_completion {
+            touched.push(key);
+        }
     }
 
     /// Moves a complete tree out of the active state into the memtable.

@@ -263,7 +263,7 @@ impl BusState {
             nodes: Nodes::open(runs, snapshot.census),
             resolved: snapshot.resolved,
             counters: snapshot.counters,
-            memtable: BTreeMap::new(),
+            memtable: crate::fast_hash::FastMap::default(),
             aliases: crate::fast_hash::FastMap::default(),
             files,
             aggregations: BTreeMap::new(),

@@ -45,7 +45,7 @@ pub(crate) struct BusState {
     pub resolved: BTreeSet<u64>,
     pub counters: Counters,
     /// Completed instances not yet written to an import file.
-    pub memtable: BTreeMap<Key, Arc<StoredInstance>>,
+    pub memtable: FastMap<Key, Arc<StoredInstance>>,
     /// Continuation tokens of memtable instances → their root key.
     pub aliases: FastMap<Key, Key>,
     /// Live import files, oldest first.

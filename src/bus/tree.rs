@@ -101,8 +101,8 @@ impl BusState {
     pub(super) fn subtree(&self, top: &Key) -> Vec<Key> {
         let mut out = vec![top.clone()];
         let mut i = 0;
-        while let Some(key) = out.get(i).cloned() {
-            for child in self.children(&key) {
+        while let Some(key) = out.get(i) {
+            for child in self.children(key) {
                 if !out.contains(&child) {
                     out.push(child);
                 }

@@ -28,6 +28,17 @@ impl From<&Value> for StoredValue {
     }
 }
 
+impl From<Value> for StoredValue {
+    /// Takes the text over instead of copying it (the bus applies events it
+    /// owns).
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Text(s) => StoredValue::Text(s),
+            other => StoredValue::from(&other),
+        }
+    }
+}
+
 impl From<StoredValue> for Value {
     fn from(v: StoredValue) -> Self {
         match v {
