@@ -33,6 +33,7 @@ pub fn median_row(runs: &[&RowResult]) -> RowResult {
         events: med(&|r| r.events as f64) as u64,
         secs: med(&|r| r.secs),
         events_per_s: med(&|r| r.events_per_s),
+        caught_up_events_per_s: med(&|r| r.caught_up_events_per_s),
         commits_per_s: med(&|r| r.commits_per_s),
         p50_us: med(&|r| r.p50_us),
         p99_us: med(&|r| r.p99_us),
@@ -63,21 +64,23 @@ pub fn table(rows: &[RowResult], repeats: usize) -> String {
         "Medians of {repeats} run(s) per row. Latency = the commit call (flush / transaction) until durable \
          (direct: and imported). Disk/event = bytes written to the block layer (/proc/self/io write_bytes, \
          store open to close, import included) per encoded event byte (a ratio). Drain = time after the timed phase \
-         until everything was imported and the store closed.\n"
+         until everything was imported and the store closed; ev/s caught up = events / (row seconds + drain), \
+         the rate with the import done (equal to events/s for the peers, whose drain is 0).\n"
     );
     let _ = writeln!(
         s,
-        "| store | batch | threads | events/s | commits/s | p50 µs | p99 µs | disk/event | drain s | peak RSS MiB | note |"
+        "| store | batch | threads | events/s | ev/s caught up | commits/s | p50 µs | p99 µs | disk/event | drain s | peak RSS MiB | note |"
     );
-    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {} |",
             r.store,
             r.batch,
             r.threads,
             r.events_per_s,
+            r.caught_up_events_per_s,
             r.commits_per_s,
             r.p50_us,
             r.p99_us,
@@ -90,7 +93,7 @@ pub fn table(rows: &[RowResult], repeats: usize) -> String {
     s
 }
 
-/// One goal of issue 7 with the measured figure.
+/// One goal (of issue 7 or issue 19) with the measured figure.
 #[derive(Debug, Clone, Serialize)]
 pub struct Goal {
     pub goal: String,
@@ -113,7 +116,11 @@ fn cps(r: &RowResult) -> f64 {
     r.commits_per_s
 }
 
-/// The goals, checked against the medians.
+fn caught_up(r: &RowResult) -> f64 {
+    r.caught_up_events_per_s
+}
+
+/// The goals of issue 7, checked against the medians.
 pub fn goals(
     rows: &[RowResult],
     recovery: Option<&RecoveryResult>,
@@ -207,6 +214,111 @@ pub fn goals(
     out
 }
 
+/// `a`'s figure against `b`'s, each read with its own function: the ratio
+/// and a measured text such as "92% (41000 vs 44500 ev/s)" or
+/// "1.30x (...)"; "n/a (okaywal not measured)" when a row is missing.
+fn versus(
+    a: (&str, Option<&RowResult>, fn(&RowResult) -> f64),
+    b: (&str, Option<&RowResult>, fn(&RowResult) -> f64),
+    unit: &str,
+    percent: bool,
+) -> (Option<f64>, String) {
+    match (a.1, b.1) {
+        (Some(ra), Some(rb)) if (b.2)(rb) > 0.0 => {
+            let (x, y) = ((a.2)(ra), (b.2)(rb));
+            let r = x / y;
+            let shown = if percent {
+                format!("{:.0}%", r * 100.0)
+            } else {
+                format!("{r:.2}x")
+            };
+            (Some(r), format!("{shown} ({x:.0} vs {y:.0} {unit})"))
+        }
+        _ => {
+            let missing: Vec<&str> = [(a.0, a.1), (b.0, b.1)]
+                .iter()
+                .filter(|(_, r)| r.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+            (
+                None,
+                if missing.is_empty() {
+                    "n/a (zero rate)".into()
+                } else {
+                    format!("n/a ({} not measured)", missing.join(", "))
+                },
+            )
+        }
+    }
+}
+
+/// The goals of issue 19 (write path CPU), checked against the same medians
+/// as issue 7's. The throughput goals use bamdb buffered's caught-up rate
+/// (events over the row's seconds plus its import drain), so a backlog left
+/// for the bus does not count as done.
+pub fn goals_issue19(rows: &[RowResult]) -> Vec<Goal> {
+    let mut out = Vec::new();
+    let buf = |b, t| ("bamdb-buffered", find(rows, "bamdb-buffered", b, t));
+    let peer = |s, b, t| (s, find(rows, s, b, t));
+    for t in [1, 4] {
+        let (a, b) = (buf(100, t), peer("okaywal", 100, t));
+        let (r, measured) = versus((a.0, a.1, caught_up), (b.0, b.1, eps), "ev/s", true);
+        out.push(Goal {
+            goal: format!(
+                "buffered caught-up events/s ≥ 80% of okaywal's events/s, batch 100, {t} thread(s)"
+            ),
+            measured,
+            met: r.map(|r| r >= 0.8),
+        });
+    }
+    for t in [1, 4] {
+        let mut parts = Vec::new();
+        let mut met = Some(true);
+        for name in ["fjall", "redb", "sqlite"] {
+            let (a, b) = (buf(100, t), peer(name, 100, t));
+            match versus((a.0, a.1, caught_up), (b.0, b.1, eps), "ev/s", false) {
+                (Some(r), m) => {
+                    met = met.map(|ok| ok && r >= 3.0);
+                    parts.push(format!("{name} {m}"));
+                }
+                (None, m) => {
+                    met = None;
+                    parts.push(m);
+                }
+            }
+        }
+        out.push(Goal {
+            goal: format!(
+                "buffered caught-up events/s ≥ 3x fjall, redb and SQLite events/s, batch 100, {t} thread(s)"
+            ),
+            measured: parts.join("; "),
+            met,
+        });
+    }
+    let (a, b) = (buf(1, 1), peer("raw-fdatasync", 1, 1));
+    let (r, measured) = versus((a.0, a.1, cps), (b.0, b.1, cps), "commits/s", true);
+    out.push(Goal {
+        goal: "buffered commits/s ≥ 95% of raw write+fdatasync, batch 1, 1 thread".into(),
+        measured,
+        met: r.map(|r| r >= 0.95),
+    });
+    let (a, b) = (buf(1, 4), peer("okaywal", 1, 4));
+    let (r, measured) = versus((a.0, a.1, cps), (b.0, b.1, cps), "commits/s", false);
+    out.push(Goal {
+        goal: "buffered commits/s ≥ okaywal's, batch 1, 4 threads".into(),
+        measured,
+        met: r.map(|r| r >= 1.0),
+    });
+    let (a, b) = (buf(1, 4), peer("bamdb-direct", 1, 4));
+    let (r, measured) = versus((a.0, a.1, cps), (b.0, b.1, cps), "commits/s", false);
+    out.push(Goal {
+        goal: "buffered flush ≥ 2x direct flush (commits/s), batch 1, 4 threads".into(),
+        measured,
+        met: r.map(|r| r >= 2.0),
+    });
+    out
+}
+
 /// The goals as a markdown table.
 pub fn goals_table(goals: &[Goal]) -> String {
     let mut s = String::from("| goal | measured | met |\n|---|---|---|\n");
@@ -221,8 +333,9 @@ pub fn goals_table(goals: &[Goal]) -> String {
     s
 }
 
-const COLORS: [&str; 6] = [
-    "#d62728", "#ff7f0e", "#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd",
+/// One colour per store of `STORES`, in its order.
+const COLORS: [&str; 7] = [
+    "#d62728", "#ff7f0e", "#7f7f7f", "#8c564b", "#1f77b4", "#2ca02c", "#9467bd",
 ];
 
 /// Events/s by batch size, one line per store, one panel per thread count,
@@ -326,10 +439,11 @@ pub fn svg(rows: &[RowResult], title: &str) -> String {
                 continue;
             }
             let c = COLORS[si % COLORS.len()];
-            let dash = if store.starts_with("raw") {
-                r#" stroke-dasharray="6 4""#
-            } else {
-                ""
+            // The two baselines that are only a log: dashed and dotted.
+            let dash = match *store {
+                "raw-fdatasync" => r#" stroke-dasharray="6 4""#,
+                "okaywal" => r#" stroke-dasharray="2 3""#,
+                _ => "",
             };
             let _ = writeln!(
                 s,
