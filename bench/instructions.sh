@@ -6,14 +6,26 @@
 # instructions divided by the difference in events cancels start-up.
 #
 #   bench/instructions.sh              # counts only (about a minute)
-#   bench/instructions.sh --profile    # also the top functions of each
+#   bench/instructions.sh --profile    # also the per-function breakdown
+#   bench/instructions.sh --max-push N --max-import M
+#                                      # exit 1 if a count is above its budget
 #
 # Output: one line per measure; with --profile, callgrind_annotate's
 # inclusive top 40 of the larger run of each, in $OUT (default /tmp/bamdb-instructions).
 set -euo pipefail
 cd "$(dirname "$0")"
 profile=0
-[[ "${1:-}" == "--profile" ]] && profile=1
+max_push=""
+max_import=""
+while (( $# )); do
+    case "$1" in
+        --profile) profile=1 ;;
+        --max-push) max_push=$2; shift ;;
+        --max-import) max_import=$2; shift ;;
+        *) echo "usage: bench/instructions.sh [--profile] [--max-push N] [--max-import M]" >&2; exit 2 ;;
+    esac
+    shift
+done
 cargo build --release --quiet --bin bamdb-instructions
 bin="${CARGO_TARGET_DIR:-$PWD/target}/release/bamdb-instructions"
 out="${OUT:-/tmp/bamdb-instructions}"
@@ -34,11 +46,24 @@ p_large=$(count push_large push --activities $large)
 "$bin" prepare --dir "$out/store_large" --activities $large
 i_small=$(count import_small import --dir "$out/store_small")
 i_large=$(count import_large import --dir "$out/store_large")
-echo "push:   $(( (p_large - p_small) / events )) instructions per event ($p_small at $small activities, $p_large at $large)"
-echo "import: $(( (i_large - i_small) / events )) instructions per event ($i_small at $small activities, $i_large at $large)"
+push_per_event=$(( (p_large - p_small) / events ))
+import_per_event=$(( (i_large - i_small) / events ))
+echo "push:   $push_per_event instructions per event ($p_small at $small activities, $p_large at $large)"
+echo "import: $import_per_event instructions per event ($i_small at $small activities, $i_large at $large)"
 if (( profile )); then
-    for name in push_large import_large; do
-        callgrind_annotate --inclusive=yes "$out/$name.out" 2>/dev/null | head -60 > "$out/$name.top.txt"
-        echo "--- $name (inclusive, top): $out/$name.top.txt"
+    for what in push import; do
+        python3 instructions_diff.py "$out/${what}_small.out" "$out/${what}_large.out" $events 40 \
+            > "$out/$what.per_event.txt"
+        echo "--- $what, inclusive instructions per event by function: $out/$what.per_event.txt"
     done
 fi
+over=0
+if [[ -n "$max_push" ]] && (( push_per_event > max_push )); then
+    echo "push costs $push_per_event instructions per event, over the budget of $max_push" >&2
+    over=1
+fi
+if [[ -n "$max_import" ]] && (( import_per_event > max_import )); then
+    echo "import costs $import_per_event instructions per event, over the budget of $max_import" >&2
+    over=1
+fi
+exit $over

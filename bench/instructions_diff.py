@@ -20,6 +20,7 @@ def inclusive(path):
         if not m:
             continue
         name = re.sub(r" \[[^\]]*\]$", "", m.group(2))
+        name = re.sub(r" \([\d,]+x\)$", "", name)
         name = name.split(":", 1)[1] if ":" in name and not name.startswith("???") else name
         counts[name] = max(counts.get(name, 0), int(m.group(1).replace(",", "")))
     return counts
@@ -30,6 +31,8 @@ def main():
     top = int(sys.argv[4]) if len(sys.argv) > 4 else 45
     rows = sorted(((large[k] - small.get(k, 0)) / events, k) for k in large)
     for per_event, name in reversed(rows[-top:]):
+        if name in ("PROGRAM TOTALS", "events annotated") or per_event < 1:
+            continue
         print(f"{per_event:10.0f}  {name[:150]}")
 
 

@@ -5,6 +5,7 @@
 //! Layout in `docs/FORMAT.md` ("Import file").
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -46,8 +47,18 @@ pub(crate) fn write_with_narrow_below(
         let path = path.clone();
         move |reason: String| ImportFileError::Encode { path, what, reason }
     };
-    let mut sorted: Vec<&StoredInstance> = records.iter().map(|r| r.as_ref()).collect();
-    sorted.sort_by(|a, b| (&a.activity, &a.id).cmp(&(&b.activity, &b.id)));
+    // Records in (activity, id) order, equal keys in their given order: a
+    // stable sort, done per activity (a file holds few), so that comparing
+    // two records does not compare their activities first every time.
+    let mut by_activity: BTreeMap<&str, Vec<&StoredInstance>> = BTreeMap::new();
+    for rec in records {
+        by_activity.entry(&rec.activity).or_default().push(rec);
+    }
+    let mut sorted: Vec<&StoredInstance> = Vec::with_capacity(records.len());
+    for (_, mut group) in by_activity {
+        group.sort_by(|a, b| a.id.cmp(&b.id));
+        sorted.extend(group);
+    }
     let mut out = Vec::with_capacity(HEADER_LEN + records.len() * 256);
     out.extend_from_slice(&FILE_MAGIC);
     out.extend_from_slice(&FILE_VERSION.to_le_bytes());
