@@ -76,17 +76,32 @@ pub(crate) fn write_with_narrow_below(
     }
     keys.sort_unstable();
     keys.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-    let own_key = |rec: &StoredInstance| -> Result<u32, String> {
-        let at = keys
-            .binary_search_by(|k| (k.0, k.1).cmp(&(rec.activity.as_str(), rec.id.as_str())))
-            .map_err(|_| format!("record {}/{} has no key", rec.activity, rec.id))?;
-        u32::try_from(at).map_err(|_| "more than 2^32 keys".to_owned())
-    };
+    // Each record's own key, by one walk over both (records and keys are
+    // in the same order), instead of a binary search per record.
+    let mut own_keys: Vec<u32> = Vec::with_capacity(sorted.len());
+    let mut at = 0usize;
+    for rec in &sorted {
+        let wanted = (rec.activity.as_str(), rec.id.as_str());
+        while keys.get(at).is_some_and(|k| (k.0, k.1) < wanted) {
+            at += 1;
+        }
+        match keys.get(at) {
+            Some(k) if (k.0, k.1) == wanted => own_keys.push(
+                u32::try_from(at)
+                    .map_err(|_| encode_failed("a record")("more than 2^32 keys".into()))?,
+            ),
+            _ => {
+                return Err(encode_failed("a record")(format!(
+                    "record {}/{} has no key",
+                    rec.activity, rec.id
+                )))
+            }
+        }
+    }
+    let own_key = |n: usize| own_keys.get(n).copied().unwrap_or(0);
     let names = NameTable::of(&sorted, keys.iter().map(|k| k.0));
-    let encode = |rec: &StoredInstance| {
-        own_key(rec)
-            .and_then(|key| encode_record(rec, key, &names))
-            .map_err(encode_failed("a record"))
+    let encode = |n: usize, rec: &StoredInstance| {
+        encode_record(rec, own_key(n), &names).map_err(encode_failed("a record"))
     };
     // Records compress with a dictionary trained on this file's own
     // (`compress.rs`); a file too small to train one is stored plain. Only
@@ -96,8 +111,9 @@ pub(crate) fn write_with_narrow_below(
         Some(step) => {
             let samples = sorted
                 .iter()
+                .enumerate()
                 .step_by(step)
-                .map(|rec| encode(rec))
+                .map(|(n, rec)| encode(n, rec))
                 .collect::<Result<Vec<_>, _>>()?;
             compress::train(&samples)
         }
@@ -107,9 +123,8 @@ pub(crate) fn write_with_narrow_below(
     let mut offsets: Vec<u64> = Vec::with_capacity(sorted.len());
     let (mut min_end, mut max_end) = (i64::MAX, i64::MIN);
     let (mut encoded, mut compressed) = (Vec::new(), Vec::new());
-    for rec in &sorted {
-        own_key(rec)
-            .and_then(|key| encode_record_into(rec, key, &names, &mut encoded))
+    for (n, rec) in sorted.iter().enumerate() {
+        encode_record_into(rec, own_key(n), &names, &mut encoded)
             .map_err(encode_failed("a record"))?;
         let body = match compressor.as_mut() {
             Some(c) => {
