@@ -18,10 +18,12 @@ use super::quarantine::{Quarantine, Record};
 use super::state::{BusState, Key};
 use super::Bus;
 use crate::error::StoreError;
+use crate::fast_hash::FastSet;
 use crate::segments::active_run::{merge_runs, write_run, ActiveRun};
 use crate::segments::error::ImportFileError;
 use crate::segments::file::ImportFile;
 use crate::segments::manifest::{Manifest, MANIFEST};
+use crate::segments::record::StoredInstance;
 use crate::storage::Storage;
 use crate::wal::Lsn;
 
@@ -100,9 +102,13 @@ fn publish(bus: &Bus) -> Result<Lsn, StoreError> {
     // Once the manifest names the new file, its records leave the memtable;
     // once it names the new run, the dirty set is empty.
     bus.edit_files(edit, |st, run| {
-        for rec in &completed {
-            let key = (rec.activity.clone(), rec.id.clone());
-            st.memtable.remove(&key);
+        // The written records by identity: nothing changed the memtable
+        // since they were read (the bus thread is here), and finding them
+        // by pointer copies no key.
+        let written: FastSet<*const StoredInstance> = completed.iter().map(Arc::as_ptr).collect();
+        st.memtable
+            .retain(|_, rec| !written.contains(&Arc::as_ptr(rec)));
+        for rec in completed.iter().filter(|r| !r.continuations.is_empty()) {
             for token in &rec.continuations {
                 st.aliases.remove(&(rec.activity.clone(), token.clone()));
             }

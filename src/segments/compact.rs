@@ -164,20 +164,34 @@ enum CompactValue {
     Decimal(i64, u8),
 }
 
-impl CompactValue {
-    fn of(value: &StoredValue, origin: i64) -> CompactValue {
+/// [`CompactValue`] as written: the same variants in the same order (so
+/// the same postcard bytes), borrowing the text instead of copying it.
+#[derive(Debug, Serialize)]
+enum CompactValueRef<'a> {
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Timestamp(i64),
+    Decimal(i64, u8),
+}
+
+impl<'a> CompactValueRef<'a> {
+    fn of(value: &'a StoredValue, origin: i64) -> CompactValueRef<'a> {
         match value {
-            StoredValue::Text(s) => CompactValue::Text(s.clone()),
-            StoredValue::Int(i) => CompactValue::Int(*i),
+            StoredValue::Text(s) => CompactValueRef::Text(s),
+            StoredValue::Int(i) => CompactValueRef::Int(*i),
             StoredValue::Float(f) => match decimal::fewest_digits(*f) {
-                Some((n, d)) => CompactValue::Decimal(n, d),
-                None => CompactValue::Float(*f),
+                Some((n, d)) => CompactValueRef::Decimal(n, d),
+                None => CompactValueRef::Float(*f),
             },
-            StoredValue::Bool(b) => CompactValue::Bool(*b),
-            StoredValue::Timestamp(t) => CompactValue::Timestamp(t.wrapping_sub(origin)),
+            StoredValue::Bool(b) => CompactValueRef::Bool(*b),
+            StoredValue::Timestamp(t) => CompactValueRef::Timestamp(t.wrapping_sub(origin)),
         }
     }
+}
 
+impl CompactValue {
     fn into_value(self, origin: i64) -> Result<StoredValue, String> {
         Ok(match self {
             CompactValue::Text(s) => StoredValue::Text(s),
@@ -202,7 +216,7 @@ impl CompactValue {
 struct CompactRef<'a> {
     key: u32,
     times: [Option<i64>; 3],
-    items: Vec<(u32, CompactValue)>,
+    items: Vec<(u32, CompactValueRef<'a>)>,
     continuations: &'a [String],
     references: &'a [Reference],
     relationships: &'a [Relationship],
@@ -248,7 +262,7 @@ pub(crate) fn encode_record_into(
             names
                 .positions
                 .get(name.as_str())
-                .map(|&at| (at, CompactValue::of(value, origin)))
+                .map(|&at| (at, CompactValueRef::of(value, origin)))
                 .ok_or_else(|| format!("item {name} is not in the file's name table"))
         })
         .collect::<Result<_, String>>()?;

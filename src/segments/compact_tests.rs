@@ -150,3 +150,31 @@ fn activities_are_found_by_key_position() {
         assert!(err.contains("do not partition"), "{err}");
     }
 }
+
+/// Records are written with the borrowed value and read back as the owned
+/// one: every variant must give the same bytes both ways.
+#[test]
+fn the_borrowed_value_writes_the_owned_values_bytes() {
+    let pairs = [
+        (
+            CompactValueRef::Text("Shipped"),
+            CompactValue::Text("Shipped".into()),
+        ),
+        (CompactValueRef::Text(""), CompactValue::Text(String::new())),
+        (CompactValueRef::Int(-7), CompactValue::Int(-7)),
+        (CompactValueRef::Float(0.1), CompactValue::Float(0.1)),
+        (CompactValueRef::Bool(true), CompactValue::Bool(true)),
+        (CompactValueRef::Timestamp(-3), CompactValue::Timestamp(-3)),
+        (
+            CompactValueRef::Decimal(12345, 2),
+            CompactValue::Decimal(12345, 2),
+        ),
+    ];
+    for (borrowed, owned) in pairs {
+        assert_eq!(
+            postcard::to_allocvec(&borrowed).unwrap(),
+            postcard::to_allocvec(&owned).unwrap(),
+            "{borrowed:?}"
+        );
+    }
+}
