@@ -4,6 +4,13 @@ mod cli;
 
 use clap::Parser;
 
+/// The command allocates with mimalloc: the bus's import allocates and
+/// frees many small objects (names, ids, records), and glibc's allocator
+/// made it 1.4x slower (BENCHMARKS.md, "Write path CPU"). The library
+/// leaves the choice to the application that embeds it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args = cli::Cli::parse();
     let code = match cli::run(args) {

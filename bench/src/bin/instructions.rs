@@ -27,6 +27,10 @@ use bamdb::{EventStream, Store, StoreOptions};
 
 const PER_FRAME: u64 = 100;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("bamdb-instructions: {e}");
