@@ -4,6 +4,7 @@ between callgrind's inclusive counts at two sizes divided by the events
 between them (start-up cancels out). Used by bench/instructions.sh --profile.
 
 usage: instructions_diff.py SMALL.out LARGE.out EVENTS [TOP]
+       instructions_diff.py --import-stages SMALL.out LARGE.out EVENTS
 """
 import re
 import subprocess
@@ -26,7 +27,34 @@ def inclusive(path):
     return counts
 
 
+# The import's stages, each a function's inclusive count minus the stages
+# nested in it.
+IMPORT_STAGES = [
+    ("decode the frame (bytes to events)", "bamdb::model::codec::decoder::decode_batch"),
+    ("validate and coerce", "bamdb::bus::validate::<impl bamdb::bus::state::BusState>::validate"),
+    ("complete (merge, parts, memtable)", "bamdb::bus::apply::<impl bamdb::bus::state::BusState>::complete"),
+    ("build the import file", "bamdb::segments::write::write_import_file"),
+]
+
+
+def import_stages(small, large, events):
+    per = {k: (large.get(k, 0) - small.get(k, 0)) / events for k in large}
+    total = per["PROGRAM TOTALS"]
+    stage = {label: per.get(fn, 0) for label, fn in IMPORT_STAGES}
+    apply = per.get("bamdb::bus::apply::<impl bamdb::bus::state::BusState>::apply_batch", 0)
+    stage["apply (node lookups, stamps, items)"] = apply - stage["validate and coerce"] - stage["complete (merge, parts, memtable)"]
+    take = per.get("bamdb::bus::checkpoint::take", 0)
+    stage["rest of the checkpoint (active run, state, dropping written records)"] = take - stage["build the import file"]
+    stage["the rest (message box reads, the worker loop)"] = total - sum(stage.values())
+    for label, value in stage.items():
+        print(f"| {label} | {value:,.0f} |")
+    print(f"| **total** | **{total:,.0f}** |")
+
+
 def main():
+    if sys.argv[1] == "--import-stages":
+        import_stages(inclusive(sys.argv[2]), inclusive(sys.argv[3]), int(sys.argv[4]))
+        return
     small, large, events = inclusive(sys.argv[1]), inclusive(sys.argv[2]), int(sys.argv[3])
     top = int(sys.argv[4]) if len(sys.argv) > 4 else 45
     rows = sorted(((large[k] - small.get(k, 0)) / events, k) for k in large)
