@@ -2,7 +2,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::HashTable;
 
@@ -200,7 +200,7 @@ impl BatchEncoder {
     fn roll_back(&mut self, buf_len: usize, table_len: usize) {
         let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
         for (i, &entry) in table.iter().enumerate().skip(table_len) {
-            let hash = hasher.hash_one(interned(buf, entry));
+            let hash = hash_bytes(hasher, interned(buf, entry));
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             if let Ok(found) = self.index.find_entry(hash, |&j| j == i) {
                 found.remove();
@@ -220,7 +220,7 @@ impl BatchEncoder {
 
     // Format: str-ref = { index varint | [len varint | utf8] if index == table size }
     fn put_ref(&mut self, s: &str) -> u32 {
-        let hash = self.hasher.hash_one(s.as_bytes());
+        let hash = hash_bytes(&self.hasher, s.as_bytes());
         let (buf, table) = (&self.buf, &self.table);
         let found = self.index.find(hash, |&i| {
             table
@@ -240,7 +240,10 @@ impl BatchEncoder {
         self.buf.extend_from_slice(s.as_bytes());
         let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
         self.index.insert_unique(hash, i, |&j| {
-            hasher.hash_one(table.get(j as usize).map_or(&[][..], |&e| interned(buf, e)))
+            hash_bytes(
+                hasher,
+                table.get(j as usize).map_or(&[][..], |&e| interned(buf, e)),
+            )
         });
         i
     }
@@ -336,6 +339,15 @@ impl BatchEncoder {
     }
 }
 
+/// The hash of an interned string: its bytes alone (no length prefix; the
+/// table compares whole strings).
+#[inline]
+fn hash_bytes(hasher: &foldhash::fast::RandomState, bytes: &[u8]) -> u64 {
+    let mut h = hasher.build_hasher();
+    h.write(bytes);
+    h.finish()
+}
+
 /// `a == b`, for the short strings of names and ids without a call to
 /// `memcmp`: two overlapping word loads up to 16 bytes.
 #[inline(always)]
@@ -382,7 +394,7 @@ fn kind_code<K, V>(kind: &KindRef<'_, K, V>) -> u8 {
 
 // Format: value = { type u8 | payload }: 0 text { str } | 1 int { zigzag varint }
 //   | 2 float { f64 LE } | 3 false | 4 true | 5 timestamp { zigzag varint micros }
-#[inline]
+#[inline(always)]
 fn put_value(buf: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
         ValueRef::Text(s) => {
