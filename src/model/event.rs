@@ -198,9 +198,39 @@ fn ts_out_of_range(field: &str, ts: Timestamp) -> ModelError {
     ))
 }
 
+/// The item count of an update. Checked before its items (see
+/// [`KindRef::validate`]; the encoder checks an update's items while it
+/// encodes them, in the same order).
+#[inline]
+pub(crate) fn check_item_count(items: usize, limits: &Limits) -> Result<(), ModelError> {
+    if items > limits.max_items_per_update {
+        return Err(invalid(format!(
+            "update has {items} items, the limit is {}",
+            limits.max_items_per_update
+        )));
+    }
+    Ok(())
+}
+
+/// An item name of an update.
+#[inline]
+pub(crate) fn check_item_name(name: &str, limits: &Limits) -> Result<(), ModelError> {
+    check_chars("item name", name, limits.max_name_chars)
+}
+
+/// The error for an item set twice in one update.
+#[cold]
+pub(crate) fn item_twice(name: &str) -> ModelError {
+    invalid(format!("item {name} appears twice in one update"))
+}
+
 /// Checks one item value of an update.
 #[inline]
-fn check_value(item: &str, value: ValueRef<'_>, limits: &Limits) -> Result<(), ModelError> {
+pub(crate) fn check_value(
+    item: &str,
+    value: ValueRef<'_>,
+    limits: &Limits,
+) -> Result<(), ModelError> {
     let surely_fine = match value {
         // At most as many characters as bytes.
         ValueRef::Text(s) => s.len() <= limits.max_text_chars,
@@ -269,13 +299,7 @@ impl<K: AsRef<str>, V: AsValueRef> KindRef<'_, K, V> {
         match self {
             KindRef::Begin | KindRef::End => {}
             KindRef::Update(items) => {
-                if items.len() > limits.max_items_per_update {
-                    return Err(invalid(format!(
-                        "update has {} items, the limit is {}",
-                        items.len(),
-                        limits.max_items_per_update
-                    )));
-                }
+                check_item_count(items.len(), limits)?;
                 // A scan while the items are few (an update usually sets a
                 // handful), a set beyond (up to the item limit).
                 const SCAN_UP_TO: usize = 16;
@@ -283,13 +307,13 @@ impl<K: AsRef<str>, V: AsValueRef> KindRef<'_, K, V> {
                     .then(|| FastSet::with_capacity_and_hasher(items.len(), Default::default()));
                 for (i, (name, value)) in items.iter().enumerate() {
                     let name = name.as_ref();
-                    check_chars("item name", name, limits.max_name_chars)?;
+                    check_item_name(name, limits)?;
                     let twice = match &mut seen {
                         Some(set) => !set.insert(name),
                         None => items.iter().take(i).any(|(n, _)| n.as_ref() == name),
                     };
                     if twice {
-                        return Err(invalid(format!("item {name} appears twice in one update")));
+                        return Err(item_twice(name));
                     }
                     check_value(name, value.as_value_ref(), limits)?;
                 }

@@ -44,7 +44,7 @@ pub use definition::{
     check_upgrade, ActivityDefinition, ItemDefinition, ItemType, MAX_ITEMS, MAX_NAME_LEN,
     MAX_TEXT_LEN, SYSTEM_FIELDS,
 };
-pub(crate) use event::KindRef;
+pub(crate) use event::{check_item_count, check_item_name, check_value, item_twice, KindRef};
 pub use event::{Event, EventKind, Limits};
 pub use instance::{
     ActivityInstance, InstancePart, PartItem, Reference, Relationship, Status, StatusFilter,

@@ -133,6 +133,12 @@ proptest! {
             prop_assert_eq!(&w, &f);
             prop_assert_eq!(whole.core.encoder.as_bytes(), plain.0.core.encoder.as_bytes());
             prop_assert_eq!(whole.core.encoder.as_bytes(), parts.core.encoder.as_bytes());
+            // The model's validation decides, whatever the path.
+            match (&f, e.validate(&limits)) {
+                (Err(msg), Err(invalid)) => prop_assert_eq!(msg, &invalid.to_string()),
+                (Err(msg), Ok(())) => prop_assert!(msg.starts_with("batch full"), "{}", msg),
+                (Ok(_), invalid) => prop_assert!(invalid.is_ok()),
+            }
             // A refused event changes nothing (an event too large for an
             // empty batch may have had the full batch committed first).
             if f.as_ref().is_err_and(|e| e.starts_with("invalid input")) {

@@ -7,7 +7,10 @@ use std::hash::{BuildHasher, Hasher};
 use hashbrown::HashTable;
 
 use super::*;
-use crate::model::{AsValueRef, Event, KindRef, Limits, ModelError, Timestamp, ValueRef};
+use crate::model::{
+    check_item_count, check_item_name, check_value, item_twice, AsValueRef, Event, KindRef, Limits,
+    ModelError, Timestamp, ValueRef,
+};
 
 /// Incremental encoder of one batch; its buffer is the encoded batch.
 ///
@@ -38,6 +41,12 @@ pub struct BatchEncoder {
     /// The indexes into `table`, found by their string's hash.
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
+    /// Per interned string (as `table`), the number of the last update
+    /// that set an item of that name: an item named twice in one update is
+    /// found by its index, without comparing names.
+    set_by: Vec<u64>,
+    /// Updates encoded (or tried) since creation: never repeats.
+    updates: u64,
     /// (activity index, id index, timestamp) of the last event pushed.
     prev: Option<(u32, u32, Timestamp)>,
 }
@@ -60,6 +69,8 @@ impl BatchEncoder {
             table: Vec::new(),
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
+            set_by: Vec::new(),
+            updates: 0,
             prev: None,
         };
         enc.write_header();
@@ -120,6 +131,7 @@ impl BatchEncoder {
         self.events = 0;
         self.interned_bytes = 0;
         self.table.clear();
+        self.set_by.clear();
         self.index.clear();
         self.prev = None;
         self.write_header();
@@ -154,38 +166,49 @@ impl BatchEncoder {
         kind: &KindRef<'_, K, V>,
     ) -> Result<(), ModelError> {
         Event::validate_head(ts, activity, id, &self.limits)?;
-        kind.validate(&self.limits)?;
-        let count = self.events;
-        if count as usize >= self.limits.max_events_per_batch || count == u32::MAX {
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch holds {count} events, the limit is {}",
-                    self.limits.max_events_per_batch
-                ),
-            });
-        }
-        let event_interned = activity.len() + id.len() + kind.interned_bytes();
-        let interned = self.interned_bytes.saturating_add(event_interned);
-        if interned > self.limits.max_interned_bytes {
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch would hold {interned} bytes of names, the limit is {}",
-                    self.limits.max_interned_bytes
-                ),
-            });
+        match kind {
+            // An update's items are checked as they are encoded, in the
+            // order KindRef::validate checks them, so the errors are the
+            // same and nothing stays appended.
+            KindRef::Update(items) => check_item_count(items.len(), &self.limits)?,
+            _ => kind.validate(&self.limits)?,
         }
         let (buf_len, table_len, prev) = (self.buf.len(), self.table.len(), self.prev);
-        self.encode_event(ts, activity, id, kind);
-        if self.buf.len() > self.limits.max_batch_bytes {
-            let size = self.buf.len();
-            self.roll_back(buf_len, table_len);
-            self.prev = prev;
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch would be {size} bytes, the limit is {}",
+        if let Err(e) = self.encode_event(ts, activity, id, kind) {
+            self.roll_back(buf_len, table_len, prev);
+            return Err(e);
+        }
+        let count = self.events;
+        let full = if count as usize >= self.limits.max_events_per_batch || count == u32::MAX {
+            Some(format!(
+                "the batch holds {count} events, the limit is {}",
+                self.limits.max_events_per_batch
+            ))
+        } else {
+            None
+        };
+        let event_interned = activity.len() + id.len() + kind.interned_bytes();
+        let interned = self.interned_bytes.saturating_add(event_interned);
+        let full = full.or_else(|| {
+            (interned > self.limits.max_interned_bytes).then(|| {
+                format!(
+                    "the batch would hold {interned} bytes of names, the limit is {}",
+                    self.limits.max_interned_bytes
+                )
+            })
+        });
+        let full = full.or_else(|| {
+            (self.buf.len() > self.limits.max_batch_bytes).then(|| {
+                format!(
+                    "the batch would be {} bytes, the limit is {}",
+                    self.buf.len(),
                     self.limits.max_batch_bytes
-                ),
-            });
+                )
+            })
+        });
+        if let Some(reason) = full {
+            self.roll_back(buf_len, table_len, prev);
+            return Err(ModelError::BatchFull { reason });
         }
         self.events = count + 1;
         self.interned_bytes = interned;
@@ -196,8 +219,9 @@ impl BatchEncoder {
     }
 
     /// Drops what was appended after `buf_len` bytes and `table_len`
-    /// interned strings.
-    fn roll_back(&mut self, buf_len: usize, table_len: usize) {
+    /// interned strings, and restores the previous event's `prev`.
+    #[cold]
+    fn roll_back(&mut self, buf_len: usize, table_len: usize, prev: Option<(u32, u32, Timestamp)>) {
         let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
         for (i, &entry) in table.iter().enumerate().skip(table_len) {
             let hash = hash_bytes(hasher, interned(buf, entry));
@@ -207,7 +231,9 @@ impl BatchEncoder {
             }
         }
         self.table.truncate(table_len);
+        self.set_by.truncate(table_len);
         self.buf.truncate(buf_len);
+        self.prev = prev;
     }
 
     /// The bytes of interned string `i`.
@@ -237,6 +263,7 @@ impl BatchEncoder {
         put_varint(&mut self.buf, u64::from(i));
         put_len(&mut self.buf, s.len());
         self.table.push((self.buf.len(), s.len()));
+        self.set_by.push(0);
         self.buf.extend_from_slice(s.as_bytes());
         let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
         self.index.insert_unique(hash, i, |&j| {
@@ -256,7 +283,7 @@ impl BatchEncoder {
         activity: &str,
         id: &str,
         kind: &KindRef<'_, K, V>,
-    ) {
+    ) -> Result<(), ModelError> {
         let mut tag = kind_code(kind);
         let prev_ts = self.prev.map_or(Timestamp::EPOCH, |p| p.2);
         // The previous event's strings are in the table: compare them
@@ -293,18 +320,34 @@ impl BatchEncoder {
             put_varint(&mut self.buf, zigzag(delta));
         }
         self.prev = Some((a, i, ts));
-        self.encode_body(kind);
+        self.encode_body(kind)
     }
 
-    fn encode_body<K: AsRef<str>, V: AsValueRef>(&mut self, kind: &KindRef<'_, K, V>) {
+    /// Appends the body of `kind`; an error (an update's item, checked
+    /// here) leaves the rest unwritten for the caller to roll back.
+    fn encode_body<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        kind: &KindRef<'_, K, V>,
+    ) -> Result<(), ModelError> {
         match kind {
             KindRef::Begin | KindRef::End => {}
             // Format: update = { item_count varint | (name str-ref | value)* }
             KindRef::Update(items) => {
                 put_len(&mut self.buf, items.len());
+                self.updates += 1;
                 for (name, value) in items.iter() {
-                    self.put_ref(name.as_ref());
-                    put_value(&mut self.buf, value.as_value_ref());
+                    let name = name.as_ref();
+                    check_item_name(name, &self.limits)?;
+                    let i = self.put_ref(name);
+                    if let Some(set_by) = self.set_by.get_mut(i as usize) {
+                        if *set_by == self.updates {
+                            return Err(item_twice(name));
+                        }
+                        *set_by = self.updates;
+                    }
+                    let value = value.as_value_ref();
+                    check_value(name, value, &self.limits)?;
+                    put_value(&mut self.buf, value);
                 }
             }
             // Format: continue = { token str }
@@ -336,6 +379,7 @@ impl BatchEncoder {
                 put_str(&mut self.buf, related_id);
             }
         }
+        Ok(())
     }
 }
 
