@@ -6,8 +6,9 @@
 //! activity and its items exist and have the right types is the bus's job,
 //! against the deployed [`crate::model::ActivityDefinition`]s.
 
+use std::collections::HashSet;
+
 use super::{AsValueRef, ModelError, Timestamp, Value, ValueRef};
-use crate::fast_hash::FastSet;
 
 /// One event of one activity instance `(activity, id)`.
 ///
@@ -303,8 +304,8 @@ impl<K: AsRef<str>, V: AsValueRef> KindRef<'_, K, V> {
                 // A scan while the items are few (an update usually sets a
                 // handful), a set beyond (up to the item limit).
                 const SCAN_UP_TO: usize = 16;
-                let mut seen: Option<FastSet<&str>> = (items.len() > SCAN_UP_TO)
-                    .then(|| FastSet::with_capacity_and_hasher(items.len(), Default::default()));
+                let mut seen: Option<HashSet<&str>> =
+                    (items.len() > SCAN_UP_TO).then(|| HashSet::with_capacity(items.len()));
                 for (i, (name, value)) in items.iter().enumerate() {
                     let name = name.as_ref();
                     check_item_name(name, limits)?;

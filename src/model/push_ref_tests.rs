@@ -189,17 +189,25 @@ fn push_borrowed(enc: &mut BatchEncoder, e: &Event) -> Result<(), ModelError> {
 
 #[test]
 fn the_typical_activity_encodes_as_before() {
-    let ts = Timestamp::from_micros(1_795_341_600_000_000);
-    let order = crate::fixture::TypicalOrder::new(3, 17);
+    // Four orders, the first three borrowed, the last whole.
+    let order = |n: usize| -> Vec<Event> {
+        super::codec_tests::typical_activity()
+            .into_iter()
+            .map(|e| Event {
+                id: format!("PO-{n}"),
+                ..e
+            })
+            .collect()
+    };
     let mut old = OldEncoder::new(1, 2);
     let mut enc = BatchEncoder::new(1, 2);
     for n in 0..3 {
-        for e in crate::fixture::TypicalOrder::new(3, n).events(ts) {
+        for e in order(n) {
             old.push(&e);
             push_borrowed(&mut enc, &e).unwrap();
         }
     }
-    for e in order.events(ts) {
+    for e in order(3) {
         old.push(&e);
         enc.push(&e).unwrap();
     }

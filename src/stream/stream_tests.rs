@@ -153,12 +153,39 @@ proptest! {
     }
 }
 
+/// The typical activity (as `fixture::TypicalOrder::report` pushes it).
+fn typical<S: EventStream>(s: &mut S, id: &str) -> Result<(), StoreError> {
+    const PO: &str = "PurchaseOrder";
+    s.begin(PO, id)?;
+    s.update(
+        PO,
+        id,
+        [
+            ("PO_Number", Value::from("N000000001")),
+            ("Customer", Value::from("Customer-0000001")),
+            ("Region", Value::from("EMEA-S")),
+        ],
+    )?;
+    s.update(
+        PO,
+        id,
+        [
+            ("Amount", Value::from(100.25)),
+            ("Quantity", Value::from(2)),
+        ],
+    )?;
+    s.update(PO, id, [("Status", "Shipped")])?;
+    s.end(PO, id)?;
+    Ok(())
+}
+
 /// The typical activity, then each broken event through the convenience
 /// methods: the error of `push(Event)`, and the buffer unchanged.
-fn refusals_leave_the_buffer_unchanged<S: EventStream>(s: &mut S, bytes: impl Fn(&S) -> Vec<u8>) {
+fn refusals_leave_the_buffer_unchanged(s: &mut BufferedEventStream) {
+    let bytes = |s: &BufferedEventStream| s.core.encoder.finish();
     let ts = Timestamp::from_micros(1_795_341_600_000_000);
     s.set_time(Some(ts));
-    crate::fixture::TypicalOrder::new(1, 1).report(s).unwrap();
+    typical(s, "PO-1").unwrap();
     let ev = |kind| Event {
         ts,
         activity: "PurchaseOrder".into(),
@@ -328,72 +355,9 @@ fn refusals_leave_the_buffer_unchanged<S: EventStream>(s: &mut S, bytes: impl Fn
 #[test]
 fn a_buffered_stream_refuses_what_push_refuses_and_buffers_nothing() {
     let (mut s, sink) = recorded(&Limits::default(), 0);
-    refusals_leave_the_buffer_unchanged(&mut s, |s| s.core.encoder.finish());
+    refusals_leave_the_buffer_unchanged(&mut s);
     assert!(sink.commits.lock().unwrap().is_empty());
     s.clear();
-}
-
-#[test]
-fn a_direct_stream_refuses_what_push_refuses_and_buffers_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::Store::open(dir.path(), crate::StoreOptions::default()).unwrap();
-    let mut s = store.direct_stream();
-    refusals_leave_the_buffer_unchanged(&mut s, |s| s.core.encoder.finish());
-    s.clear();
-}
-
-#[test]
-fn a_direct_stream_buffers_the_bytes_push_buffers() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::Store::open(dir.path(), crate::StoreOptions::default()).unwrap();
-    let (mut whole, mut parts) = (store.direct_stream_as(9), store.direct_stream_as(9));
-    let ts = Timestamp::from_micros(1_795_341_600_000_000);
-    whole.set_time(Some(ts));
-    parts.set_time(Some(ts));
-    for n in 0..20 {
-        let order = crate::fixture::TypicalOrder::new(2, n);
-        for e in order.events(ts) {
-            whole.push(e).unwrap();
-        }
-        order.report(&mut parts).unwrap();
-        parts
-            .enable_continuation("PurchaseOrder", &order.id, "T-1")
-            .unwrap();
-        parts
-            .add_reference("PurchaseOrder", &order.id, "url", "doc", "d", Some("long"))
-            .unwrap();
-        parts
-            .add_related_activity("PurchaseOrder", &order.id, "Shipment", "SH-1")
-            .unwrap();
-        for kind in [
-            EventKind::EnableContinuation {
-                token: "T-1".into(),
-            },
-            EventKind::AddReference {
-                ref_type: "url".into(),
-                ref_name: "doc".into(),
-                data: "d".into(),
-                long_data: Some("long".into()),
-            },
-            EventKind::AddRelatedActivity {
-                related_activity: "Shipment".into(),
-                related_id: "SH-1".into(),
-            },
-        ] {
-            whole
-                .push(Event {
-                    ts,
-                    activity: "PurchaseOrder".into(),
-                    id: order.id.clone(),
-                    kind,
-                })
-                .unwrap();
-        }
-    }
-    assert_eq!(parts.pending_events(), 160);
-    assert_eq!(whole.core.encoder.as_bytes(), parts.core.encoder.as_bytes());
-    whole.clear();
-    parts.clear();
 }
 
 #[test]
