@@ -4,6 +4,10 @@
 //! a client cannot be aimed at one bucket ahead of time.
 
 /// A `HashMap` with the fast seeded hash.
+#[allow(
+    dead_code,
+    reason = "the encoder's table moved to hashbrown; the import path's maps use it"
+)]
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 /// A `HashSet` with the fast seeded hash.
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

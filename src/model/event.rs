@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use super::{ModelError, Timestamp, Value};
+use super::{AsValueRef, ModelError, Timestamp, Value, ValueRef};
 
 /// One event of one activity instance `(activity, id)`.
 ///
@@ -147,7 +147,19 @@ fn invalid(reason: String) -> ModelError {
 }
 
 /// A name-like field: non-empty and at most `max` characters.
+#[inline]
 fn check_chars(field: &str, value: &str, max: usize) -> Result<(), ModelError> {
+    // At most `max` bytes is at most `max` characters: the usual case is
+    // decided without counting.
+    if value.is_empty() || value.len() > max {
+        return check_chars_slow(field, value, max);
+    }
+    Ok(())
+}
+
+/// [`check_chars`] of a string empty or longer than `max` bytes.
+#[cold]
+fn check_chars_slow(field: &str, value: &str, max: usize) -> Result<(), ModelError> {
     if value.is_empty() {
         return Err(invalid(format!("{field} is empty")));
     }
@@ -171,20 +183,73 @@ fn check_bytes(field: &str, value: &str, max: usize) -> Result<(), ModelError> {
     Ok(())
 }
 
+#[inline]
 fn check_ts(field: &str, ts: Timestamp) -> Result<(), ModelError> {
     if !ts.in_range() {
+        return Err(ts_out_of_range(field, ts));
+    }
+    Ok(())
+}
+
+#[cold]
+fn ts_out_of_range(field: &str, ts: Timestamp) -> ModelError {
+    invalid(format!(
+        "{field} {}us is outside years 0000..=9999",
+        ts.as_micros()
+    ))
+}
+
+/// The item count of an update. Checked before its items (see
+/// [`KindRef::validate`]; the encoder checks an update's items while it
+/// encodes them, in the same order).
+#[inline]
+pub(crate) fn check_item_count(items: usize, limits: &Limits) -> Result<(), ModelError> {
+    if items > limits.max_items_per_update {
         return Err(invalid(format!(
-            "{field} {}us is outside years 0000..=9999",
-            ts.as_micros()
+            "update has {items} items, the limit is {}",
+            limits.max_items_per_update
         )));
     }
     Ok(())
 }
 
+/// An item name of an update.
+#[inline]
+pub(crate) fn check_item_name(name: &str, limits: &Limits) -> Result<(), ModelError> {
+    check_chars("item name", name, limits.max_name_chars)
+}
+
+/// The error for an item set twice in one update.
+#[cold]
+pub(crate) fn item_twice(name: &str) -> ModelError {
+    invalid(format!("item {name} appears twice in one update"))
+}
+
 /// Checks one item value of an update.
-fn check_value(item: &str, value: &Value, limits: &Limits) -> Result<(), ModelError> {
+#[inline]
+pub(crate) fn check_value(
+    item: &str,
+    value: ValueRef<'_>,
+    limits: &Limits,
+) -> Result<(), ModelError> {
+    let surely_fine = match value {
+        // At most as many characters as bytes.
+        ValueRef::Text(s) => s.len() <= limits.max_text_chars,
+        ValueRef::Float(f) => f.is_finite(),
+        ValueRef::Timestamp(t) => t.in_range(),
+        ValueRef::Int(_) | ValueRef::Bool(_) => true,
+    };
+    if surely_fine {
+        return Ok(());
+    }
+    check_value_slow(item, value, limits)
+}
+
+/// [`check_value`] of a value that may break a limit.
+#[cold]
+fn check_value_slow(item: &str, value: ValueRef<'_>, limits: &Limits) -> Result<(), ModelError> {
     match value {
-        Value::Text(s) => {
+        ValueRef::Text(s) => {
             let max = limits.max_text_chars;
             if s.len() > max && s.chars().take(max + 1).count() > max {
                 return Err(invalid(format!(
@@ -193,51 +258,71 @@ fn check_value(item: &str, value: &Value, limits: &Limits) -> Result<(), ModelEr
                 )));
             }
         }
-        Value::Float(f) if !f.is_finite() => {
+        ValueRef::Float(f) if !f.is_finite() => {
             return Err(invalid(format!(
                 "value of {item} is {f}, floats must be finite"
             )));
         }
-        Value::Timestamp(t) => check_ts(&format!("value of {item}"), *t)?,
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {}
+        ValueRef::Timestamp(t) => check_ts(&format!("value of {item}"), t)?,
+        ValueRef::Int(_) | ValueRef::Float(_) | ValueRef::Bool(_) => {}
     }
     Ok(())
 }
 
-impl EventKind {
-    /// Checks the fields of this kind against `limits` (see [`Event::validate`]).
-    pub fn validate(&self, limits: &Limits) -> Result<(), ModelError> {
+/// An [`EventKind`] borrowed: its strings as `&str`, an update's items as
+/// a slice of any name and value types. What the encoder validates and
+/// encodes, so an event pushed whole ([`EventKind::as_kind_ref`]) and one
+/// made by a stream's convenience methods from borrowed parts go through
+/// the same code.
+#[derive(Debug)]
+pub(crate) enum KindRef<'a, K, V> {
+    Begin,
+    Update(&'a [(K, V)]),
+    End,
+    EnableContinuation {
+        token: &'a str,
+    },
+    AddReference {
+        ref_type: &'a str,
+        ref_name: &'a str,
+        data: &'a str,
+        long_data: Option<&'a str>,
+    },
+    AddRelatedActivity {
+        related_activity: &'a str,
+        related_id: &'a str,
+    },
+}
+
+impl<K: AsRef<str>, V: AsValueRef> KindRef<'_, K, V> {
+    /// The checks of [`EventKind::validate`].
+    pub(crate) fn validate(&self, limits: &Limits) -> Result<(), ModelError> {
         match self {
-            EventKind::Begin | EventKind::End => {}
-            EventKind::Update(items) => {
-                if items.len() > limits.max_items_per_update {
-                    return Err(invalid(format!(
-                        "update has {} items, the limit is {}",
-                        items.len(),
-                        limits.max_items_per_update
-                    )));
-                }
+            KindRef::Begin | KindRef::End => {}
+            KindRef::Update(items) => {
+                check_item_count(items.len(), limits)?;
                 // A scan while the items are few (an update usually sets a
                 // handful), a set beyond (up to the item limit).
                 const SCAN_UP_TO: usize = 16;
                 let mut seen: Option<HashSet<&str>> =
                     (items.len() > SCAN_UP_TO).then(|| HashSet::with_capacity(items.len()));
                 for (i, (name, value)) in items.iter().enumerate() {
-                    check_chars("item name", name, limits.max_name_chars)?;
+                    let name = name.as_ref();
+                    check_item_name(name, limits)?;
                     let twice = match &mut seen {
-                        Some(set) => !set.insert(name.as_str()),
-                        None => items.iter().take(i).any(|(n, _)| n == name),
+                        Some(set) => !set.insert(name),
+                        None => items.iter().take(i).any(|(n, _)| n.as_ref() == name),
                     };
                     if twice {
-                        return Err(invalid(format!("item {name} appears twice in one update")));
+                        return Err(item_twice(name));
                     }
-                    check_value(name, value, limits)?;
+                    check_value(name, value.as_value_ref(), limits)?;
                 }
             }
-            EventKind::EnableContinuation { token } => {
+            KindRef::EnableContinuation { token } => {
                 check_chars("continuation token", token, limits.max_name_chars)?;
             }
-            EventKind::AddReference {
+            KindRef::AddReference {
                 ref_type,
                 ref_name,
                 data,
@@ -250,7 +335,7 @@ impl EventKind {
                     check_bytes("long reference data", long, limits.max_long_data_bytes)?;
                 }
             }
-            EventKind::AddRelatedActivity {
+            KindRef::AddRelatedActivity {
                 related_activity,
                 related_id,
             } => {
@@ -260,20 +345,60 @@ impl EventKind {
         }
         Ok(())
     }
+
+    /// Bytes of the interned strings of the body (item names, related
+    /// activity); see [`Event::interned_bytes`].
+    pub(crate) fn interned_bytes(&self) -> usize {
+        match self {
+            KindRef::Update(items) => items.iter().map(|(name, _)| name.as_ref().len()).sum(),
+            KindRef::AddRelatedActivity {
+                related_activity, ..
+            } => related_activity.len(),
+            _ => 0,
+        }
+    }
+}
+
+impl EventKind {
+    /// Checks the fields of this kind against `limits` (see [`Event::validate`]).
+    pub fn validate(&self, limits: &Limits) -> Result<(), ModelError> {
+        self.as_kind_ref().validate(limits)
+    }
+
+    /// This kind, borrowed.
+    pub(crate) fn as_kind_ref(&self) -> KindRef<'_, String, Value> {
+        match self {
+            EventKind::Begin => KindRef::Begin,
+            EventKind::Update(items) => KindRef::Update(items),
+            EventKind::End => KindRef::End,
+            EventKind::EnableContinuation { token } => KindRef::EnableContinuation { token },
+            EventKind::AddReference {
+                ref_type,
+                ref_name,
+                data,
+                long_data,
+            } => KindRef::AddReference {
+                ref_type,
+                ref_name,
+                data,
+                long_data: long_data.as_deref(),
+            },
+            EventKind::AddRelatedActivity {
+                related_activity,
+                related_id,
+            } => KindRef::AddRelatedActivity {
+                related_activity,
+                related_id,
+            },
+        }
+    }
 }
 
 impl Event {
     /// Bytes of the interned strings this event holds (activity, id, item
     /// names, related activity): what [`Limits::max_interned_bytes`] counts.
     pub fn interned_bytes(&self) -> usize {
-        let body = match &self.kind {
-            EventKind::Update(items) => items.iter().map(|(name, _)| name.len()).sum(),
-            EventKind::AddRelatedActivity {
-                related_activity, ..
-            } => related_activity.len(),
-            _ => 0,
-        };
-        self.activity.len() + self.id.len() + body
+        self.activity.len() + self.id.len() + self.kind.as_kind_ref().interned_bytes()
     }
 
     /// Structural checks against `limits`: every name-like field non-empty
@@ -286,6 +411,7 @@ impl Event {
     }
 
     /// The checks of [`Event::validate`] that do not depend on the kind.
+    #[inline]
     pub(crate) fn validate_head(
         ts: Timestamp,
         activity: &str,

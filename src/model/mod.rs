@@ -4,7 +4,8 @@
 //! no file I/O.
 //!
 //! - [`Timestamp`]: UTC microseconds, RFC 3339 text form.
-//! - [`Value`]: an item value; [`coerce`] fits it to an [`ItemType`].
+//! - [`Value`]: an item value; [`coerce`] fits it to an [`ItemType`];
+//!   [`ValueRef`] and [`AsValueRef`]: the same, borrowed.
 //! - [`ActivityDefinition`]: a deployed activity type; [`check_upgrade`].
 //! - [`Event`], [`EventKind`], [`Limits`]: what producers report.
 //! - [`ActivityInstance`] (with [`Status`], [`Reference`],
@@ -24,7 +25,7 @@ mod timestamp;
 mod value;
 
 #[cfg(test)]
-mod arb;
+pub(crate) mod arb;
 #[cfg(test)]
 mod codec_tests;
 #[cfg(test)]
@@ -33,6 +34,8 @@ mod definition_tests;
 mod event_tests;
 #[cfg(test)]
 mod json_tests;
+#[cfg(test)]
+mod push_ref_tests;
 
 pub use codec::{decode_batch, encode_batch, Batch, BatchEncoder, FORMAT_VERSION};
 pub use coerce::{coerce, CoerceError};
@@ -41,6 +44,7 @@ pub use definition::{
     check_upgrade, ActivityDefinition, ItemDefinition, ItemType, MAX_ITEMS, MAX_NAME_LEN,
     MAX_TEXT_LEN, SYSTEM_FIELDS,
 };
+pub(crate) use event::{check_item_count, check_item_name, check_value, item_twice, KindRef};
 pub use event::{Event, EventKind, Limits};
 pub use instance::{
     ActivityInstance, InstancePart, PartItem, Reference, Relationship, Status, StatusFilter,
@@ -48,7 +52,7 @@ pub use instance::{
 pub use json::{event_to_json, parse_line, parse_line_with, JsonEvent, JsonLine};
 pub use source::Source;
 pub use timestamp::{Timestamp, TimestampError};
-pub use value::Value;
+pub use value::{AsValueRef, Value, ValueRef};
 
 /// Errors of the event model. Each carries a message meant for the person
 /// who sent the input.

@@ -212,3 +212,144 @@ impl From<Timestamp> for Value {
         Value::Timestamp(t)
     }
 }
+
+/// An item value borrowed: a [`Value`] whose text is a `&str`. What an
+/// update made through [`crate::EventStream::update`] reads its values as,
+/// so a value passed by reference is encoded without being copied.
+///
+/// ```
+/// use bamdb::model::{AsValueRef, Value, ValueRef};
+///
+/// let owned = Value::Text("Shipped".into());
+/// assert_eq!(owned.as_value_ref(), ValueRef::Text("Shipped"));
+/// assert_eq!("Shipped".as_value_ref().to_value(), owned);
+/// assert_eq!(12i32.as_value_ref(), ValueRef::Int(12));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// A text, borrowed.
+    Text(&'a str),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A finite 64-bit float (validation refuses NaN and infinities).
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A point in time.
+    Timestamp(Timestamp),
+}
+
+impl ValueRef<'_> {
+    /// The owned [`Value`] (the text copied).
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Text(s) => Value::Text(s.to_owned()),
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Float(f) => Value::Float(f),
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Timestamp(t) => Value::Timestamp(t),
+        }
+    }
+}
+
+impl From<ValueRef<'_>> for Value {
+    fn from(v: ValueRef<'_>) -> Self {
+        v.to_value()
+    }
+}
+
+/// Anything an update can take as an item value: [`Value`] and
+/// [`ValueRef`], and every type with a `From` conversion into [`Value`]
+/// (`&str`, `String`, `i64`, `i32`, `u32`, `f64`, `bool`, [`Timestamp`]),
+/// by value or by reference. Reading one borrows it (text is not copied).
+///
+/// ```
+/// use bamdb::model::{AsValueRef, Value, ValueRef};
+///
+/// fn describe<V: AsValueRef>(v: V) -> String {
+///     match v.as_value_ref() {
+///         ValueRef::Text(s) => format!("text {s}"),
+///         other => format!("{}", other.to_value()),
+///     }
+/// }
+/// assert_eq!(describe("EU"), "text EU");
+/// assert_eq!(describe(&String::from("EU")), "text EU");
+/// assert_eq!(describe(2.5), "2.5");
+/// assert_eq!(describe(&Value::Bool(true)), "true");
+/// ```
+pub trait AsValueRef {
+    /// The value, borrowed.
+    fn as_value_ref(&self) -> ValueRef<'_>;
+}
+
+impl<T: AsValueRef + ?Sized> AsValueRef for &T {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        (**self).as_value_ref()
+    }
+}
+
+impl AsValueRef for Value {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Text(s) => ValueRef::Text(s),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Timestamp(t) => ValueRef::Timestamp(*t),
+        }
+    }
+}
+
+impl AsValueRef for ValueRef<'_> {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        *self
+    }
+}
+
+impl AsValueRef for str {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Text(self)
+    }
+}
+
+impl AsValueRef for String {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Text(self)
+    }
+}
+
+impl AsValueRef for i64 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Int(*self)
+    }
+}
+
+impl AsValueRef for i32 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Int(i64::from(*self))
+    }
+}
+
+impl AsValueRef for u32 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Int(i64::from(*self))
+    }
+}
+
+impl AsValueRef for f64 {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Float(*self)
+    }
+}
+
+impl AsValueRef for bool {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Bool(*self)
+    }
+}
+
+impl AsValueRef for Timestamp {
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::Timestamp(*self)
+    }
+}

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use super::core::{Committer, Core};
-use super::{EventStream, Receipt};
+use super::{convenience_methods_from_parts, EventStream, PushParts, Receipt};
 use crate::error::StoreError;
-use crate::model::{Event, Timestamp};
+use crate::model::{AsValueRef, Event, KindRef, Timestamp};
 
 /// Buffers events and commits them to the message box on `flush`; returns
 /// once they are durable. The bus imports them in the background. Create
 /// one with [`crate::Store::buffered_stream`], or in a producer process
 /// with [`crate::MessageBox::buffered_stream`].
 pub struct BufferedEventStream {
-    core: Core,
+    pub(super) core: Core,
     threshold: usize,
 }
 
@@ -51,14 +51,17 @@ impl BufferedEventStream {
     pub fn try_push(&mut self, event: &Event) -> Result<bool, StoreError> {
         self.core.try_push(event)
     }
-}
 
-impl EventStream for BufferedEventStream {
-    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
+    /// [`EventStream::push`] of the event `try_push` buffers (see
+    /// [`Core::try_push`]).
+    fn push_with(
+        &mut self,
+        mut try_push: impl FnMut(&mut Core) -> Result<bool, StoreError>,
+    ) -> Result<Option<Receipt>, StoreError> {
         let mut receipt = None;
-        if !self.core.try_push(&event)? {
+        if !try_push(&mut self.core)? {
             receipt = self.flush()?;
-            self.core.try_push(&event)?;
+            try_push(&mut self.core)?;
         }
         // After a full batch was committed one event is buffered, so with a
         // threshold of 1 the batch is never full: at most one commit here.
@@ -67,6 +70,26 @@ impl EventStream for BufferedEventStream {
         }
         Ok(receipt)
     }
+}
+
+impl PushParts for BufferedEventStream {
+    fn push_parts<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        activity: &str,
+        id: &str,
+        kind: KindRef<'_, K, V>,
+    ) -> Result<Option<Receipt>, StoreError> {
+        let ts = self.core.now();
+        self.push_with(|core| core.try_push_ref(ts, activity, id, &kind))
+    }
+}
+
+impl EventStream for BufferedEventStream {
+    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
+        self.push_with(|core| core.try_push(&event))
+    }
+
+    convenience_methods_from_parts!();
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
         let events = self.core.encoder.len_events();

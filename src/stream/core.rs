@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::bus::Producer;
 use crate::error::StoreError;
-use crate::model::{BatchEncoder, Event, Limits, ModelError, Timestamp};
+use crate::model::{AsValueRef, BatchEncoder, Event, KindRef, Limits, ModelError, Timestamp};
 use crate::wal::Lsn;
 
 /// Where a stream commits its batches: the store's own message box (through
@@ -55,7 +55,23 @@ impl Core {
     /// and holds events (nothing buffered; the stream flushes its own way
     /// and tries again). An event too large for an empty batch is an error.
     pub fn try_push(&mut self, event: &Event) -> Result<bool, StoreError> {
-        match self.encoder.push(event) {
+        self.try_push_ref(
+            event.ts,
+            &event.activity,
+            &event.id,
+            &event.kind.as_kind_ref(),
+        )
+    }
+
+    /// [`Core::try_push`] of an event given by its parts, borrowed.
+    pub fn try_push_ref<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        ts: Timestamp,
+        activity: &str,
+        id: &str,
+        kind: &KindRef<'_, K, V>,
+    ) -> Result<bool, StoreError> {
+        match self.encoder.push_ref(ts, activity, id, kind) {
             Ok(()) => Ok(true),
             Err(ModelError::BatchFull { .. }) if !self.encoder.is_empty() => Ok(false),
             Err(e) => Err(e.into()),

@@ -1,17 +1,17 @@
 //! The synchronous stream.
 
 use super::core::Core;
-use super::{EventStream, Receipt};
+use super::{convenience_methods_from_parts, EventStream, PushParts, Receipt};
 use crate::bus::Producer;
 use crate::error::StoreError;
-use crate::model::{decode_batch, Event, Timestamp};
+use crate::model::{decode_batch, AsValueRef, Event, KindRef, Timestamp};
 
 /// Same API as [`super::BufferedEventStream`]; `flush` validates the batch
 /// against the deployed definitions first (an error and nothing written if
 /// it fails) and returns only once the events are durable and visible to
 /// queries. Create one with [`crate::Store::direct_stream`].
 pub struct DirectEventStream {
-    core: Core,
+    pub(super) core: Core,
     producer: Producer,
 }
 
@@ -50,17 +50,42 @@ impl DirectEventStream {
     }
 }
 
-impl EventStream for DirectEventStream {
-    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
-        if self.core.try_push(&event)? {
+impl DirectEventStream {
+    /// [`EventStream::push`] of the event `try_push` buffers (see
+    /// [`Core::try_push`]).
+    fn push_with(
+        &mut self,
+        mut try_push: impl FnMut(&mut Core) -> Result<bool, StoreError>,
+    ) -> Result<Option<Receipt>, StoreError> {
+        if try_push(&mut self.core)? {
             return Ok(None);
         }
         // A full batch is flushed (validated, committed, applied) first; if
         // it is rejected, this event is not buffered either.
         let receipt = self.flush()?;
-        self.core.try_push(&event)?;
+        try_push(&mut self.core)?;
         Ok(receipt)
     }
+}
+
+impl PushParts for DirectEventStream {
+    fn push_parts<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        activity: &str,
+        id: &str,
+        kind: KindRef<'_, K, V>,
+    ) -> Result<Option<Receipt>, StoreError> {
+        let ts = self.core.now();
+        self.push_with(|core| core.try_push_ref(ts, activity, id, &kind))
+    }
+}
+
+impl EventStream for DirectEventStream {
+    fn push(&mut self, event: Event) -> Result<Option<Receipt>, StoreError> {
+        self.push_with(|core| core.try_push(&event))
+    }
+
+    convenience_methods_from_parts!();
 
     fn flush(&mut self) -> Result<Option<Receipt>, StoreError> {
         self.flush_as(None)

@@ -15,13 +15,15 @@
 mod buffered;
 mod core;
 mod direct;
+#[cfg(test)]
+mod stream_tests;
 
 pub(crate) use self::core::Committer;
 pub use buffered::BufferedEventStream;
 pub use direct::DirectEventStream;
 
 use crate::error::StoreError;
-use crate::model::{Event, EventKind, Timestamp, Value};
+use crate::model::{AsValueRef, Event, EventKind, KindRef, Timestamp};
 use crate::wal::Lsn;
 
 /// What a successful flush committed.
@@ -92,7 +94,25 @@ pub trait EventStream {
         self.push(event(self.now(), activity, id, EventKind::Begin))
     }
 
-    /// Sets item values.
+    /// Sets item values: pairs of an item name (`&str`, `String`, ...) and
+    /// a value (any [`AsValueRef`]: `&str`, `String`, `i64`, `f64`, `bool`,
+    /// [`Timestamp`], [`crate::model::Value`], ..., or a reference to one).
+    ///
+    /// ```
+    /// use bamdb::model::Value;
+    /// use bamdb::{EventStream, Store, StoreOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path(), StoreOptions::default())?;
+    /// let mut stream = store.buffered_stream(0);
+    /// let customer = String::from("Contoso");
+    /// stream.update("Order", "O-1", [("Customer", &customer), ("Region", &"EU".to_owned())])?;
+    /// stream.update("Order", "O-1", [("Amount", Value::Float(12.5)), ("Quantity", Value::Int(3))])?;
+    /// stream.update("Order", "O-1", vec![(String::from("Status"), "Shipped")])?;
+    /// assert_eq!(stream.pending_events(), 3);
+    /// # stream.clear();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn update<I, K, V>(
         &mut self,
         activity: &str,
@@ -101,13 +121,13 @@ pub trait EventStream {
     ) -> Result<Option<Receipt>, StoreError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<Value>,
+        K: AsRef<str>,
+        V: AsValueRef,
         Self: Sized,
     {
         let items = items
             .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_value_ref().to_value()))
             .collect();
         self.push(event(self.now(), activity, id, EventKind::Update(items)))
     }
@@ -173,3 +193,101 @@ fn event(ts: Timestamp, activity: &str, id: &str, kind: EventKind) -> Event {
         kind,
     }
 }
+
+/// The streams of this crate encode the events of the convenience methods
+/// straight from their borrowed parts ([`crate::model::BatchEncoder`]'s
+/// `push_ref`) instead of building an owned [`Event`] for
+/// [`EventStream::push`]: the same checks, errors and bytes, without an
+/// allocation per string.
+pub(crate) trait PushParts {
+    /// [`EventStream::push`] of the event `(activity, id, kind)` stamped
+    /// [`EventStream::now`].
+    fn push_parts<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        activity: &str,
+        id: &str,
+        kind: KindRef<'_, K, V>,
+    ) -> Result<Option<Receipt>, StoreError>;
+}
+
+/// A `KindRef` without items, for the kinds other than update.
+type NoItems<'a> = KindRef<'a, &'a str, crate::model::ValueRef<'a>>;
+
+/// The convenience methods of [`EventStream`] through [`PushParts`], for
+/// the `impl EventStream` of a type that implements it.
+macro_rules! convenience_methods_from_parts {
+    () => {
+        fn begin(&mut self, activity: &str, id: &str) -> Result<Option<Receipt>, StoreError> {
+            self.push_parts(activity, id, crate::stream::NoItems::Begin)
+        }
+
+        fn update<I, K, V>(
+            &mut self,
+            activity: &str,
+            id: &str,
+            items: I,
+        ) -> Result<Option<Receipt>, StoreError>
+        where
+            I: IntoIterator<Item = (K, V)>,
+            K: AsRef<str>,
+            V: crate::model::AsValueRef,
+            Self: Sized,
+        {
+            // On the stack while an update sets a handful of items (filled
+            // in place: collect() would return it by a copy of its array).
+            let mut held: smallvec::SmallVec<[(K, V); 8]> = smallvec::SmallVec::new();
+            held.extend(items);
+            self.push_parts(activity, id, crate::model::KindRef::Update(&held))
+        }
+
+        fn end(&mut self, activity: &str, id: &str) -> Result<Option<Receipt>, StoreError> {
+            self.push_parts(activity, id, crate::stream::NoItems::End)
+        }
+
+        fn enable_continuation(
+            &mut self,
+            activity: &str,
+            id: &str,
+            token: &str,
+        ) -> Result<Option<Receipt>, StoreError> {
+            self.push_parts(
+                activity,
+                id,
+                crate::stream::NoItems::EnableContinuation { token },
+            )
+        }
+
+        fn add_reference(
+            &mut self,
+            activity: &str,
+            id: &str,
+            ref_type: &str,
+            ref_name: &str,
+            data: &str,
+            long_data: Option<&str>,
+        ) -> Result<Option<Receipt>, StoreError> {
+            let kind = crate::stream::NoItems::AddReference {
+                ref_type,
+                ref_name,
+                data,
+                long_data,
+            };
+            self.push_parts(activity, id, kind)
+        }
+
+        fn add_related_activity(
+            &mut self,
+            activity: &str,
+            id: &str,
+            related_activity: &str,
+            related_id: &str,
+        ) -> Result<Option<Receipt>, StoreError> {
+            let kind = crate::stream::NoItems::AddRelatedActivity {
+                related_activity,
+                related_id,
+            };
+            self.push_parts(activity, id, kind)
+        }
+    };
+}
+pub(crate) use convenience_methods_from_parts;

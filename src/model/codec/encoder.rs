@@ -2,9 +2,15 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::hash::{BuildHasher, Hasher};
+
+use hashbrown::HashTable;
+
 use super::*;
-use crate::fast_hash::FastMap;
-use crate::model::{Event, EventKind, Limits, ModelError, Timestamp, Value};
+use crate::model::{
+    check_item_count, check_item_name, check_value, item_twice, AsValueRef, Event, KindRef, Limits,
+    ModelError, Timestamp, ValueRef,
+};
 
 /// Incremental encoder of one batch; its buffer is the encoded batch.
 ///
@@ -29,9 +35,18 @@ pub struct BatchEncoder {
     events: u32,
     /// Sum of [`Event::interned_bytes`] over the events pushed.
     interned_bytes: usize,
-    /// Interned strings in index order, and their indexes.
-    table: Vec<String>,
-    index: FastMap<String, u32>,
+    /// Interned strings in index order, each as (offset, length) in `buf`:
+    /// a string is kept once, where the batch first writes it.
+    table: Vec<(usize, usize)>,
+    /// The indexes into `table`, found by their string's hash.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    /// Per interned string (as `table`), the number of the last update
+    /// that set an item of that name: an item named twice in one update is
+    /// found by its index, without comparing names.
+    set_by: Vec<u64>,
+    /// Updates encoded (or tried) since creation: never repeats.
+    updates: u64,
     /// (activity index, id index, timestamp) of the last event pushed.
     prev: Option<(u32, u32, Timestamp)>,
 }
@@ -52,7 +67,10 @@ impl BatchEncoder {
             events: 0,
             interned_bytes: 0,
             table: Vec::new(),
-            index: FastMap::default(),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            set_by: Vec::new(),
+            updates: 0,
             prev: None,
         };
         enc.write_header();
@@ -113,6 +131,7 @@ impl BatchEncoder {
         self.events = 0;
         self.interned_bytes = 0;
         self.table.clear();
+        self.set_by.clear();
         self.index.clear();
         self.prev = None;
         self.write_header();
@@ -129,40 +148,67 @@ impl BatchEncoder {
     /// [`ModelError::BatchFull`] when the batch reached its event count or
     /// byte limits (flush, then push again).
     pub fn push(&mut self, event: &Event) -> Result<(), ModelError> {
-        event.validate(&self.limits)?;
-        let count = self.events;
-        if count as usize >= self.limits.max_events_per_batch || count == u32::MAX {
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch holds {count} events, the limit is {}",
-                    self.limits.max_events_per_batch
-                ),
-            });
-        }
-        let interned = self.interned_bytes.saturating_add(event.interned_bytes());
-        if interned > self.limits.max_interned_bytes {
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch would hold {interned} bytes of names, the limit is {}",
-                    self.limits.max_interned_bytes
-                ),
-            });
+        self.push_ref(
+            event.ts,
+            &event.activity,
+            &event.id,
+            &event.kind.as_kind_ref(),
+        )
+    }
+
+    /// [`BatchEncoder::push`] of an event given by its parts, borrowed: the
+    /// same checks, errors and bytes.
+    pub(crate) fn push_ref<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        ts: Timestamp,
+        activity: &str,
+        id: &str,
+        kind: &KindRef<'_, K, V>,
+    ) -> Result<(), ModelError> {
+        Event::validate_head(ts, activity, id, &self.limits)?;
+        match kind {
+            // An update's items are checked as they are encoded, in the
+            // order KindRef::validate checks them, so the errors are the
+            // same and nothing stays appended.
+            KindRef::Update(items) => check_item_count(items.len(), &self.limits)?,
+            _ => kind.validate(&self.limits)?,
         }
         let (buf_len, table_len, prev) = (self.buf.len(), self.table.len(), self.prev);
-        self.encode_event(event);
-        if self.buf.len() > self.limits.max_batch_bytes {
-            let size = self.buf.len();
-            self.buf.truncate(buf_len);
-            for s in self.table.drain(table_len..) {
-                self.index.remove(&s);
-            }
-            self.prev = prev;
-            return Err(ModelError::BatchFull {
-                reason: format!(
-                    "the batch would be {size} bytes, the limit is {}",
+        if let Err(e) = self.encode_event(ts, activity, id, kind) {
+            self.roll_back(buf_len, table_len, prev);
+            return Err(e);
+        }
+        let count = self.events;
+        let full = if count as usize >= self.limits.max_events_per_batch || count == u32::MAX {
+            Some(format!(
+                "the batch holds {count} events, the limit is {}",
+                self.limits.max_events_per_batch
+            ))
+        } else {
+            None
+        };
+        let event_interned = activity.len() + id.len() + kind.interned_bytes();
+        let interned = self.interned_bytes.saturating_add(event_interned);
+        let full = full.or_else(|| {
+            (interned > self.limits.max_interned_bytes).then(|| {
+                format!(
+                    "the batch would hold {interned} bytes of names, the limit is {}",
+                    self.limits.max_interned_bytes
+                )
+            })
+        });
+        let full = full.or_else(|| {
+            (self.buf.len() > self.limits.max_batch_bytes).then(|| {
+                format!(
+                    "the batch would be {} bytes, the limit is {}",
+                    self.buf.len(),
                     self.limits.max_batch_bytes
-                ),
-            });
+                )
+            })
+        });
+        if let Some(reason) = full {
+            self.roll_back(buf_len, table_len, prev);
+            return Err(ModelError::BatchFull { reason });
         }
         self.events = count + 1;
         self.interned_bytes = interned;
@@ -172,9 +218,42 @@ impl BatchEncoder {
         Ok(())
     }
 
+    /// Drops what was appended after `buf_len` bytes and `table_len`
+    /// interned strings, and restores the previous event's `prev`.
+    #[cold]
+    fn roll_back(&mut self, buf_len: usize, table_len: usize, prev: Option<(u32, u32, Timestamp)>) {
+        let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
+        for (i, &entry) in table.iter().enumerate().skip(table_len) {
+            let hash = hash_bytes(hasher, interned(buf, entry));
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            if let Ok(found) = self.index.find_entry(hash, |&j| j == i) {
+                found.remove();
+            }
+        }
+        self.table.truncate(table_len);
+        self.set_by.truncate(table_len);
+        self.buf.truncate(buf_len);
+        self.prev = prev;
+    }
+
+    /// The bytes of interned string `i`.
+    #[inline]
+    fn interned(&self, i: u32) -> &[u8] {
+        self.table
+            .get(i as usize)
+            .map_or(&[], |&entry| interned(&self.buf, entry))
+    }
+
     // Format: str-ref = { index varint | [len varint | utf8] if index == table size }
     fn put_ref(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
+        let hash = hash_bytes(&self.hasher, s.as_bytes());
+        let (buf, table) = (&self.buf, &self.table);
+        let found = self.index.find(hash, |&i| {
+            table
+                .get(i as usize)
+                .is_some_and(|&entry| same_bytes(interned(buf, entry), s.as_bytes()))
+        });
+        if let Some(&i) = found {
             put_varint(&mut self.buf, u64::from(i));
             return i;
         }
@@ -182,59 +261,99 @@ impl BatchEncoder {
         // batch is bounded far below 4 GiB by max_batch_bytes in practice.
         let i = u32::try_from(self.table.len()).unwrap_or(u32::MAX);
         put_varint(&mut self.buf, u64::from(i));
-        put_str(&mut self.buf, s);
-        self.table.push(s.to_owned());
-        self.index.insert(s.to_owned(), i);
+        put_len(&mut self.buf, s.len());
+        self.table.push((self.buf.len(), s.len()));
+        self.set_by.push(0);
+        self.buf.extend_from_slice(s.as_bytes());
+        let (buf, table, hasher) = (&self.buf, &self.table, &self.hasher);
+        self.index.insert_unique(hash, i, |&j| {
+            hash_bytes(
+                hasher,
+                table.get(j as usize).map_or(&[][..], |&e| interned(buf, e)),
+            )
+        });
         i
     }
 
     // Format: event = { tag u8 | [activity str-ref | id str-ref] unless SAME_INSTANCE
     //                 | [ts_delta zigzag varint] unless SAME_TS | body }
-    fn encode_event(&mut self, event: &Event) {
-        let mut tag = kind_code(&event.kind);
+    fn encode_event<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        ts: Timestamp,
+        activity: &str,
+        id: &str,
+        kind: &KindRef<'_, K, V>,
+    ) -> Result<(), ModelError> {
+        let mut tag = kind_code(kind);
         let prev_ts = self.prev.map_or(Timestamp::EPOCH, |p| p.2);
-        let same_instance = self.prev.is_some_and(|(a, i, _)| {
-            self.index.get(event.activity.as_str()) == Some(&a)
-                && self.index.get(event.id.as_str()) == Some(&i)
-        });
+        // The previous event's strings are in the table: compare them
+        // instead of looking these up.
+        let (same_activity, same_instance) = match self.prev {
+            Some((a, i, _)) if same_bytes(self.interned(a), activity.as_bytes()) => {
+                (true, same_bytes(self.interned(i), id.as_bytes()))
+            }
+            _ => (false, false),
+        };
         if same_instance {
             tag |= SAME_INSTANCE;
         }
-        let same_ts = self.prev.is_some() && event.ts == prev_ts;
+        let same_ts = self.prev.is_some() && ts == prev_ts;
         if same_ts {
             tag |= SAME_TS;
         }
         self.buf.push(tag);
         let (a, i) = match self.prev {
             Some((a, i, _)) if same_instance => (a, i),
+            // Another instance of the same activity (the usual case): the
+            // reference put_ref would find.
+            Some((a, _, _)) if same_activity => {
+                put_varint(&mut self.buf, u64::from(a));
+                (a, self.put_ref(id))
+            }
             _ => {
-                let a = self.put_ref(&event.activity);
-                (a, self.put_ref(&event.id))
+                let a = self.put_ref(activity);
+                (a, self.put_ref(id))
             }
         };
         if !same_ts {
-            let delta = event.ts.as_micros().wrapping_sub(prev_ts.as_micros());
+            let delta = ts.as_micros().wrapping_sub(prev_ts.as_micros());
             put_varint(&mut self.buf, zigzag(delta));
         }
-        self.prev = Some((a, i, event.ts));
-        self.encode_body(&event.kind);
+        self.prev = Some((a, i, ts));
+        self.encode_body(kind)
     }
 
-    fn encode_body(&mut self, kind: &EventKind) {
+    /// Appends the body of `kind`; an error (an update's item, checked
+    /// here) leaves the rest unwritten for the caller to roll back.
+    fn encode_body<K: AsRef<str>, V: AsValueRef>(
+        &mut self,
+        kind: &KindRef<'_, K, V>,
+    ) -> Result<(), ModelError> {
         match kind {
-            EventKind::Begin | EventKind::End => {}
+            KindRef::Begin | KindRef::End => {}
             // Format: update = { item_count varint | (name str-ref | value)* }
-            EventKind::Update(items) => {
+            KindRef::Update(items) => {
                 put_len(&mut self.buf, items.len());
-                for (name, value) in items {
-                    self.put_ref(name);
+                self.updates += 1;
+                for (name, value) in items.iter() {
+                    let name = name.as_ref();
+                    check_item_name(name, &self.limits)?;
+                    let i = self.put_ref(name);
+                    if let Some(set_by) = self.set_by.get_mut(i as usize) {
+                        if *set_by == self.updates {
+                            return Err(item_twice(name));
+                        }
+                        *set_by = self.updates;
+                    }
+                    let value = value.as_value_ref();
+                    check_value(name, value, &self.limits)?;
                     put_value(&mut self.buf, value);
                 }
             }
             // Format: continue = { token str }
-            EventKind::EnableContinuation { token } => put_str(&mut self.buf, token),
+            KindRef::EnableContinuation { token } => put_str(&mut self.buf, token),
             // Format: reference = { type str | name str | data str | has_long u8 | [long str] }
-            EventKind::AddReference {
+            KindRef::AddReference {
                 ref_type,
                 ref_name,
                 data,
@@ -252,7 +371,7 @@ impl BatchEncoder {
                 }
             }
             // Format: relate = { related_activity str-ref | related_id str }
-            EventKind::AddRelatedActivity {
+            KindRef::AddRelatedActivity {
                 related_activity,
                 related_id,
             } => {
@@ -260,39 +379,83 @@ impl BatchEncoder {
                 put_str(&mut self.buf, related_id);
             }
         }
+        Ok(())
     }
 }
 
-fn kind_code(kind: &EventKind) -> u8 {
+/// The hash of an interned string: its bytes alone (no length prefix; the
+/// table compares whole strings).
+#[inline]
+fn hash_bytes(hasher: &foldhash::fast::RandomState, bytes: &[u8]) -> u64 {
+    let mut h = hasher.build_hasher();
+    h.write(bytes);
+    h.finish()
+}
+
+/// `a == b`, for the short strings of names and ids without a call to
+/// `memcmp`: two overlapping word loads up to 16 bytes.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    #[inline(always)]
+    fn word8(s: &[u8], at: usize) -> u64 {
+        s.get(at..at + 8)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    }
+    #[inline(always)]
+    fn word4(s: &[u8], at: usize) -> u32 {
+        s.get(at..at + 4)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    match len {
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, len - 4) == word4(b, len - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, len - 8) == word8(b, len - 8),
+        _ => a == b,
+    }
+}
+
+/// The bytes of the interned string at (offset, length) `entry` of `buf`.
+#[inline]
+fn interned(buf: &[u8], (at, len): (usize, usize)) -> &[u8] {
+    buf.get(at..at + len).unwrap_or(&[])
+}
+
+fn kind_code<K, V>(kind: &KindRef<'_, K, V>) -> u8 {
     match kind {
-        EventKind::Begin => KIND_BEGIN,
-        EventKind::Update(_) => KIND_UPDATE,
-        EventKind::End => KIND_END,
-        EventKind::EnableContinuation { .. } => KIND_CONTINUE,
-        EventKind::AddReference { .. } => KIND_REFERENCE,
-        EventKind::AddRelatedActivity { .. } => KIND_RELATE,
+        KindRef::Begin => KIND_BEGIN,
+        KindRef::Update(_) => KIND_UPDATE,
+        KindRef::End => KIND_END,
+        KindRef::EnableContinuation { .. } => KIND_CONTINUE,
+        KindRef::AddReference { .. } => KIND_REFERENCE,
+        KindRef::AddRelatedActivity { .. } => KIND_RELATE,
     }
 }
 
 // Format: value = { type u8 | payload }: 0 text { str } | 1 int { zigzag varint }
 //   | 2 float { f64 LE } | 3 false | 4 true | 5 timestamp { zigzag varint micros }
-fn put_value(buf: &mut Vec<u8>, value: &Value) {
+#[inline(always)]
+fn put_value(buf: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
-        Value::Text(s) => {
+        ValueRef::Text(s) => {
             buf.push(VALUE_TEXT);
             put_str(buf, s);
         }
-        Value::Int(n) => {
+        ValueRef::Int(n) => {
             buf.push(VALUE_INT);
-            put_varint(buf, zigzag(*n));
+            put_varint(buf, zigzag(n));
         }
-        Value::Float(f) => {
+        ValueRef::Float(f) => {
             buf.push(VALUE_FLOAT);
             buf.extend_from_slice(&f.to_le_bytes());
         }
-        Value::Bool(false) => buf.push(VALUE_FALSE),
-        Value::Bool(true) => buf.push(VALUE_TRUE),
-        Value::Timestamp(t) => {
+        ValueRef::Bool(false) => buf.push(VALUE_FALSE),
+        ValueRef::Bool(true) => buf.push(VALUE_TRUE),
+        ValueRef::Timestamp(t) => {
             buf.push(VALUE_TIMESTAMP);
             put_varint(buf, zigzag(t.as_micros()));
         }
@@ -312,4 +475,30 @@ pub fn encode_batch(
         enc.push(event)?;
     }
     Ok(enc.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::same_bytes;
+
+    proptest! {
+        #[test]
+        fn same_bytes_is_equality(
+            a in prop::collection::vec(0u8..4, 0..40),
+            b in prop::collection::vec(0u8..4, 0..40),
+        ) {
+            prop_assert_eq!(same_bytes(&a, &b), a == b);
+            prop_assert!(same_bytes(&a, &a.clone()));
+            // Same length, one byte apart, at every position.
+            for at in 0..a.len() {
+                let mut c = a.clone();
+                if let Some(x) = c.get_mut(at) {
+                    *x ^= 0x80;
+                }
+                prop_assert!(!same_bytes(&a, &c));
+            }
+        }
+    }
 }

@@ -77,6 +77,7 @@ pub struct Batch {
     /// The events, in the order they were pushed.
     pub events: Vec<Event>,
 }
+#[inline]
 pub(super) fn zigzag(n: i64) -> u64 {
     // Reinterpreting the bits is the point of zigzag.
     ((n << 1) ^ (n >> 63)) as u64
@@ -88,6 +89,7 @@ pub(super) fn unzigzag(u: u64) -> i64 {
 
 // Format: varint = LEB128, 7 bits per byte, least significant group first,
 // high bit set on every byte but the last; at most 10 bytes, canonical.
+#[inline]
 pub(super) fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
@@ -96,11 +98,13 @@ pub(super) fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
+#[inline]
 pub(super) fn put_len(buf: &mut Vec<u8>, len: usize) {
     put_varint(buf, len as u64);
 }
 
 // Format: str = { len varint | utf8 bytes }
+#[inline]
 pub(super) fn put_str(buf: &mut Vec<u8>, s: &str) {
     put_len(buf, s.len());
     buf.extend_from_slice(s.as_bytes());
