@@ -182,7 +182,7 @@ pub fn run(spec: &RowSpec) -> RowResult {
             }
             let store = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("store still shared"));
             if close_store(store) {
-                note.push_str("close needed a wake-up frame (bus shutdown race); ");
+                note.push_str("close took over 10 s and was sent a wake-up frame; ");
             }
             (lanes, elapsed, t0.elapsed().as_secs_f64())
         }
@@ -367,18 +367,20 @@ pub fn run(spec: &RowSpec) -> RowResult {
     }
 }
 
-/// Closes a store. `Store::close` can miss its shutdown signal when it
-/// lands while the bus is between its shutdown check and its wait for new
-/// commits (for example during an idle checkpoint): the bus then sleeps up
-/// to an hour. A new commit wakes it, so after 200 ms without progress this
-/// commits one tiny frame (a lone `begin`) every 100 ms until close returns.
-/// Returns whether that was needed.
+/// Closes a store, with a guard kept from an old bug: `Store::close` once
+/// could miss its shutdown signal when it landed while the bus was between
+/// its shutdown check and its wait for new commits, and the bus then slept
+/// up to an hour (the wait now also ends on an interrupt counter read
+/// before the check). A new commit wakes it, so if close has not returned
+/// after 10 s (a close's final checkpoint takes well under that here),
+/// this commits one tiny frame (a lone `begin`) every 100 ms until it
+/// does. Returns whether that was needed.
 fn close_store(store: Store) -> bool {
     let mut kick = store.buffered_stream(0);
     let closer = std::thread::spawn(move || store.close());
     let start = Instant::now();
     let mut kicked = 0u64;
-    let mut next_kick = Duration::from_millis(200);
+    let mut next_kick = Duration::from_secs(10);
     while !closer.is_finished() {
         std::thread::sleep(Duration::from_millis(2));
         if !closer.is_finished() && start.elapsed() >= next_kick {
