@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per event on the write path, counted by callgrind (the same
 # count on a busy or a quiet machine): the producer's push (API call and
-# encoding) and the bus's import (recovery, decode, validation, apply, the
+# encoding), push plus the commit of a frame every 100 activities into a
+# producer's own message box, and the bus's import (recovery, decode, validation, apply, the
 # import file build at close). Each is run at two sizes; the difference in
 # instructions divided by the difference in events cancels start-up.
 #
@@ -42,6 +43,8 @@ count() { # name args...: runs under callgrind, prints the total instructions
 
 p_small=$(count push_small push --activities $small)
 p_large=$(count push_large push --activities $large)
+c_small=$(count commit_small commit --activities $small)
+c_large=$(count commit_large commit --activities $large)
 "$bin" prepare --dir "$out/store_small" --activities $small
 "$bin" prepare --dir "$out/store_large" --activities $large
 i_small=$(count import_small import --dir "$out/store_small")
@@ -49,6 +52,7 @@ i_large=$(count import_large import --dir "$out/store_large")
 push_per_event=$(( (p_large - p_small) / events ))
 import_per_event=$(( (i_large - i_small) / events ))
 echo "push:   $push_per_event instructions per event ($p_small at $small activities, $p_large at $large)"
+echo "commit: $(( (c_large - c_small) / events )) instructions per event, push included, 100 activities per frame ($c_small at $small activities, $c_large at $large)"
 echo "import: $import_per_event instructions per event ($i_small at $small activities, $i_large at $large)"
 if (( profile )); then
     for what in push import; do

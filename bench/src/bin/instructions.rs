@@ -7,6 +7,10 @@
 //!   buffer every 100 activities instead of flushing, so only the API call
 //!   and the encoding are counted. The 100 activities' values are made
 //!   once and reused, so making them is not counted per event.
+//! - `commit --activities N`: the same pushes, committed every 100
+//!   activities as one frame into a producer's own message box (no bus):
+//!   push plus the frame write (checksum, `pwrite`, `fdatasync`; a system
+//!   call counts as one instruction, so this is the CPU's share).
 //! - `prepare --dir DIR --activities N`: a store with the definition
 //!   deployed and N activities committed to its message box in frames of
 //!   100, not imported (run outside valgrind).
@@ -23,7 +27,7 @@ use std::time::Duration;
 use bamdb::fixture::{self, TypicalOrder, ACTIVITY, TYPICAL_EVENTS};
 use bamdb::model::{encode_batch, Event, Limits, Timestamp};
 use bamdb::wal::{Wal, WalOptions};
-use bamdb::{EventStream, Store, StoreOptions};
+use bamdb::{BoxOptions, EventStream, MessageBox, Store, StoreOptions};
 
 const PER_FRAME: u64 = 100;
 
@@ -52,13 +56,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     match mode.as_str() {
         "push" => push(activities),
+        "commit" => commit(activities),
         "prepare" => prepare(&dir.ok_or("prepare needs --dir")?, activities),
         "import" => import(&dir.ok_or("import needs --dir")?),
         _ => Err(USAGE.into()),
     }
 }
 
-const USAGE: &str = "usage: bamdb-instructions push --activities N | prepare --dir DIR --activities N | import --dir DIR";
+const USAGE: &str = "usage: bamdb-instructions push --activities N | commit --activities N | prepare --dir DIR --activities N | import --dir DIR";
 
 fn push(activities: u64) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
@@ -84,6 +89,26 @@ fn push(activities: u64) -> Result<(), Box<dyn std::error::Error>> {
     stream.clear();
     drop(stream);
     store.close()?;
+    Ok(())
+}
+
+fn commit(activities: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mailbox = MessageBox::open(dir.path().join("box"), BoxOptions::default())?;
+    let orders: Vec<TypicalOrder> = (0..PER_FRAME).map(|n| TypicalOrder::new(0, n)).collect();
+    let mut stream = mailbox.buffered_stream();
+    stream.set_time(Some(Timestamp::now()));
+    let mut pushed = 0u64;
+    while pushed < activities {
+        for order in orders
+            .iter()
+            .take((activities - pushed).min(PER_FRAME) as usize)
+        {
+            order.report(&mut stream)?;
+            pushed += 1;
+        }
+        stream.flush()?;
+    }
     Ok(())
 }
 
