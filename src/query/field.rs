@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::model::{ActivityDefinition, ActivityInstance, ItemType, Status, Timestamp, Value};
+use crate::model::{ActivityDefinition, ActivityInstance, ItemType, Status};
 
 use super::error::QueryError;
 
@@ -135,37 +135,5 @@ impl FieldType {
     }
 }
 
-/// A field value borrowed from an instance.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum ValueRef<'a> {
-    Text(&'a str),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Timestamp(Timestamp),
-}
-
-impl<'a> From<&'a Value> for ValueRef<'a> {
-    fn from(v: &'a Value) -> Self {
-        match v {
-            Value::Text(s) => ValueRef::Text(s),
-            Value::Int(i) => ValueRef::Int(*i),
-            Value::Float(f) => ValueRef::Float(*f),
-            Value::Bool(b) => ValueRef::Bool(*b),
-            Value::Timestamp(t) => ValueRef::Timestamp(*t),
-        }
-    }
-}
-
-impl ValueRef<'_> {
-    /// An owned copy.
-    pub(crate) fn to_value(self) -> Value {
-        match self {
-            ValueRef::Text(s) => Value::Text(s.to_owned()),
-            ValueRef::Int(i) => Value::Int(i),
-            ValueRef::Float(f) => Value::Float(f),
-            ValueRef::Bool(b) => Value::Bool(b),
-            ValueRef::Timestamp(t) => Value::Timestamp(t),
-        }
-    }
-}
+/// A field value borrowed from an instance: the model's borrowed value.
+pub(crate) use crate::model::ValueRef;
