@@ -22,6 +22,7 @@ mod options;
 pub mod producer;
 pub mod query;
 pub mod segments;
+pub mod ship;
 pub mod storage;
 pub mod store;
 pub mod stream;
@@ -34,8 +35,8 @@ pub use model::{Counters, Source};
 pub use options::{QuarantineEvent, QuarantineListener, Retention, RetentionAction, StoreOptions};
 pub use producer::{BoxOptions, BoxStats, MessageBox};
 pub use store::{
-    BoxImport, PendingInstance, Problem, ReplayOutcome, SearchStream, Store, StoreReader,
-    StoreStats, VerifyReport,
+    BoxImport, PendingInstance, Problem, RefusedBecause, RefusedFrame, ReplayOutcome, SearchStream,
+    ShippedAppend, ShippedFrame, Store, StoreReader, StoreStats, VerifyReport,
 };
 pub use stream::{BufferedEventStream, DirectEventStream, EventStream, Receipt};
 

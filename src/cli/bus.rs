@@ -13,6 +13,10 @@ use bamdb::{BoxImport, Store};
 
 use super::{close_store, err_line, open_existing, print_line, wait_for_import, CliError, EXIT_OK};
 
+#[cfg(feature = "nats")]
+#[path = "bus_nats.rs"]
+mod nats;
+
 const AFTER_HELP: &str = "Boxes: every box in the store's boxes/ folder (a producer makes one with
 `bamdb ingest --store DIR --box NAME`, or MessageBox::open_in_store), and
 each --box DIR named here. Each box's frames are imported once, in order,
@@ -35,7 +39,7 @@ pub struct Args {
     /// The store directory; it must hold a store (made by deploy, ingest or
     /// demo).
     #[arg(long, value_name = "DIR")]
-    store: PathBuf,
+    store: Option<PathBuf>,
     /// A producer's message box outside the store's boxes/ folder
     /// (repeatable).
     #[arg(long = "box", value_name = "DIR")]
@@ -48,14 +52,31 @@ pub struct Args {
     /// anything new (milliseconds).
     #[arg(long, value_name = "MS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     poll_ms: u64,
+    #[cfg(feature = "nats")]
+    #[command(flatten)]
+    nats: nats::NatsArgs,
 }
 
-pub fn run(args: Args) -> Result<i32, CliError> {
+/// A flag set by SIGTERM and SIGINT.
+pub(super) fn stop_on_signals() -> Result<Arc<AtomicBool>, CliError> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone())
             .map_err(|e| CliError::fatal(format!("cannot handle signal {signal}: {e}")))?;
     }
+    Ok(stop)
+}
+
+#[cfg_attr(not(feature = "nats"), allow(unused_mut))]
+pub fn run(mut args: Args) -> Result<i32, CliError> {
+    let stop = stop_on_signals()?;
+    #[cfg(feature = "nats")]
+    let source = nats::source(&mut args)?;
+    let Some(store_dir) = args.store.clone() else {
+        return Err(CliError::fatal(
+            "--store is needed (or \"store\" in the --config file)",
+        ));
+    };
     for dir in &args.boxes {
         if !dir.is_dir() {
             err_line(&format!(
@@ -64,36 +85,40 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             ));
         }
     }
-    let store = open_existing(&args.store)?;
+    let store = open_existing(&store_dir)?;
     if !args.drain {
         err_line(&format!(
             "bamdb bus: importing producers' message boxes into store {} (stop with Ctrl-C or SIGTERM)",
-            args.store.display()
+            store_dir.display()
         ));
     }
-    let mut total = BoxImport::default();
-    let mut problems = Problems::default();
-    let idle = Duration::from_millis(args.poll_ms);
-    while !stop.load(Ordering::Relaxed) {
-        let pass = store
-            .import_boxes(&args.boxes)
-            .map_err(|e| CliError::store("import of message boxes", &args.store, &e))?;
-        problems.report(&pass.problems);
-        total.boxes = pass.boxes;
-        total.frames += pass.frames;
-        total.bytes += pass.bytes;
-        if pass.frames == 0 {
-            if args.drain {
-                if drain(&store, &args.boxes, &mut total)? {
-                    continue;
+    #[cfg(feature = "nats")]
+    let (total, received) = std::thread::scope(|scope| {
+        let receiving = source.map(|source| {
+            let (store, stop) = (&store, &stop);
+            scope.spawn(move || {
+                let result = source.run(store, stop);
+                if result.is_err() {
+                    // The boxes stop too: the bus exits with the error.
+                    stop.store(true, Ordering::Relaxed);
                 }
-                break;
-            }
-            // Nothing new in any box: producers are in other processes,
-            // so there is nothing here to wait on but time.
-            std::thread::sleep(idle);
-        }
-    }
+                result
+            })
+        });
+        let total = import_local(&store, &args, &stop);
+        let received = receiving.map(|thread| match thread.join() {
+            Ok(result) => result.map_err(|e| CliError::fatal(format!("bamdb bus: NATS: {e}"))),
+            Err(_) => Err(CliError::fatal(
+                "bamdb bus: the NATS source stopped unexpectedly",
+            )),
+        });
+        (total, received.transpose())
+    });
+    #[cfg(not(feature = "nats"))]
+    let total = import_local(&store, &args, &stop);
+    let total = total?;
+    #[cfg(feature = "nats")]
+    let received = received?;
     if !args.drain {
         let count = |n: u64, one: &str, many: &str| match n {
             1 => format!("1 {one}"),
@@ -107,14 +132,48 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         ));
     }
     if args.drain {
-        print_line(&serde_json::json!({
+        #[allow(unused_mut)]
+        let mut line = serde_json::json!({
             "boxes": total.boxes,
             "frames": total.frames,
             "bytes": total.bytes,
-        }))?;
+        });
+        #[cfg(feature = "nats")]
+        if let Some(received) = received {
+            line["nats"] = nats::report_json(&received);
+        }
+        print_line(&line)?;
     }
     close_store(store)?;
     Ok(EXIT_OK)
+}
+
+/// Copies local boxes until stopped, or drained with `--drain`.
+fn import_local(store: &Store, args: &Args, stop: &AtomicBool) -> Result<BoxImport, CliError> {
+    let mut total = BoxImport::default();
+    let mut problems = Problems::default();
+    let idle = Duration::from_millis(args.poll_ms);
+    while !stop.load(Ordering::Relaxed) {
+        let pass = store
+            .import_boxes(&args.boxes)
+            .map_err(|e| CliError::store("import of message boxes", store.dir(), &e))?;
+        problems.report(&pass.problems);
+        total.boxes = pass.boxes;
+        total.frames += pass.frames;
+        total.bytes += pass.bytes;
+        if pass.frames == 0 {
+            if args.drain {
+                if drain(store, &args.boxes, &mut total)? {
+                    continue;
+                }
+                break;
+            }
+            // Nothing new in any box: producers are in other processes,
+            // so there is nothing here to wait on but time.
+            std::thread::sleep(idle);
+        }
+    }
+    Ok(total)
 }
 
 /// The end of `--drain`: adopts the boxes no producer has open (what

@@ -15,6 +15,8 @@ mod reading;
 mod search;
 mod selection;
 mod serve;
+#[cfg(feature = "nats")]
+mod ship;
 mod stats;
 mod table;
 mod verify;
@@ -149,6 +151,10 @@ enum Command {
     /// Serves the store over HTTP: ingest, queries, Prometheus metrics and
     /// a portal of HTML pages.
     Serve(serve::Args),
+    /// Publishes a producer's message box to NATS JetStream for a central
+    /// bus (`bus --nats`), until stopped.
+    #[cfg(feature = "nats")]
+    Ship(ship::Args),
     /// Prints the store's figures as JSON.
     #[command(after_help = EXIT_STATS)]
     Stats(stats::StatsArgs),
@@ -191,6 +197,8 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Maintain(a) => maintain::run(a),
         Command::Bus(a) => bus::run(a),
         Command::Serve(a) => serve::run(a),
+        #[cfg(feature = "nats")]
+        Command::Ship(a) => ship::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Definitions(a) => definitions::run(a),
         Command::Quarantine(a) => quarantine::run(a),

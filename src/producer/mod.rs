@@ -42,12 +42,14 @@
 
 pub(crate) mod identity;
 mod log;
+pub(crate) mod tail;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use identity::read_identity;
+pub(crate) use tail::BoxTail;
 
 use crate::error::StoreError;
 use crate::model::Limits;

@@ -18,28 +18,20 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Store;
 use crate::bus::boxed_payload;
 use crate::error::StoreError;
-use crate::producer::{self, read_identity, APPLIED_FILE, LOG_DIR, SYNCED_FILE};
-use crate::storage::Storage;
-use crate::wal::{
-    read_mark, read_tail_until, Lsn, MarkWriter, TailPosition, TailStart, WalOptions,
-};
-use crate::{BoxOptions, MessageBox};
+use crate::producer::{self, read_identity, BoxTail, APPLIED_FILE};
+use crate::wal::{Lsn, MarkWriter, TailPosition};
 
 /// Payload bytes copied from one box in one go, at most (about).
 const COPY_CHUNK: u64 = 4 << 20;
 /// How long the first copy waits for the store's own log to be imported.
 const CATCH_UP: Duration = Duration::from_secs(600);
-/// How long a box's `SYNCED` mark stays unmoved before the bus adopts the
-/// box if no producer has it open (see [`adopt`]).
-const ADOPT_AFTER: Duration = Duration::from_secs(2);
 /// The header a copied frame gets (`Boxed`: kind, box id, LSN).
-const BOXED_HEADER: usize = 17;
+pub(crate) const BOXED_HEADER: usize = 17;
 
 /// What one [`Store::import_boxes`] pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,21 +50,12 @@ pub struct BoxImport {
 /// How far one box is copied.
 #[derive(Debug)]
 struct Cursor {
-    box_id: u64,
-    /// The next LSN of the box to copy.
-    next: Lsn,
-    /// Where the last read stopped, to read on without a rescan.
-    position: Option<TailPosition>,
+    /// How far the box is read.
+    tail: BoxTail,
     /// Store LSN of a copy, and the box LSN it ends with, not yet known to
     /// be imported.
     in_flight: Vec<(Lsn, Lsn)>,
     applied: Option<MarkWriter>,
-    /// The box's `SYNCED` mark as last read, and since when it is so.
-    synced_seen: Lsn,
-    stalled_since: Instant,
-    /// The mark this bus left when it last adopted the box (see
-    /// [`adopt`]): not adopted again until the mark moves.
-    adopted_at: Option<Lsn>,
 }
 
 /// The copying state of a store's bus: one cursor per box directory.
@@ -80,6 +63,9 @@ struct Cursor {
 pub(super) struct BoxPump {
     caught_up: bool,
     cursors: BTreeMap<PathBuf, Cursor>,
+    /// Per box shipped from elsewhere (`Store::append_shipped`), the
+    /// highest of its LSNs appended to the store's log.
+    pub(super) shipped: BTreeMap<u64, Lsn>,
 }
 
 impl Store {
@@ -132,16 +118,7 @@ impl Store {
 
     fn box_pass(&self, extra: &[PathBuf], adopt_now: bool) -> Result<BoxImport, StoreError> {
         let mut pump = crate::bus::lock(&self.pump);
-        if !pump.caught_up {
-            if !self.sync(CATCH_UP) {
-                return Err(StoreError::Timeout {
-                    what:
-                        "the import of the store's own message box before copying producers' boxes"
-                            .into(),
-                });
-            }
-            pump.caught_up = true;
-        }
+        self.catch_up(&mut pump)?;
         let storage = self.bus.storage().clone();
         let dirs = producer::box_dirs(storage.as_ref(), &self.dir, extra)?;
         let mut report = BoxImport {
@@ -185,22 +162,13 @@ impl Store {
         let Some(identity) = read_identity(storage.as_ref(), dir)? else {
             return Ok(None); // being made, or not a box (yet)
         };
-        let known = pump.cursors.get(dir).map(|c| c.box_id);
+        let known = pump.cursors.get(dir).map(|c| c.tail.box_id);
         if known != Some(identity.box_id) {
-            let imported = self
-                .bus
-                .read_state()
-                .sequences
-                .boxes
-                .get(&identity.box_id)
-                .copied()
-                .unwrap_or(0);
+            let imported = self.imported_of_box(identity.box_id);
             pump.cursors.insert(
                 dir.to_path_buf(),
                 Cursor {
-                    box_id: identity.box_id,
-                    next: imported + 1,
-                    position: None,
+                    tail: BoxTail::new(identity.box_id, imported + 1),
                     // What earlier runs imported: the mark may lag it.
                     in_flight: if imported > 0 {
                         vec![(0, imported)]
@@ -208,84 +176,64 @@ impl Store {
                         Vec::new()
                     },
                     applied: None,
-                    synced_seen: 0,
-                    stalled_since: Instant::now(),
-                    adopted_at: None,
                 },
             );
         }
         let Some(cursor) = pump.cursors.get_mut(dir) else {
             return Ok(None);
         };
-        let store_limit = self.bus.wal().options().max_frame_size;
-        let options = WalOptions {
-            max_frame_size: store_limit.saturating_sub(BOXED_HEADER as u32),
-            ..WalOptions::default()
-        };
-        let synced = read_mark(storage.as_ref(), &dir.join(SYNCED_FILE), cursor.box_id)?;
-        let mut durable = synced.unwrap_or(0);
-        if durable != cursor.synced_seen {
-            cursor.synced_seen = durable;
-            cursor.stalled_since = Instant::now();
-        }
-        let stalled = adopt_now || cursor.stalled_since.elapsed() >= ADOPT_AFTER;
-        if stalled && cursor.adopted_at != Some(durable) {
-            match adopt(storage.clone(), dir, options.max_frame_size)? {
-                Some(adopted) => {
-                    cursor.adopted_at = Some(adopted);
-                    cursor.synced_seen = adopted;
-                    durable = adopted;
-                }
-                // Its producer is alive: look again after another stall.
-                None => cursor.stalled_since = Instant::now(),
-            }
-        }
-        if durable < cursor.next {
-            return Ok(None);
-        }
-        let log = dir.join(LOG_DIR);
-        let read =
-            |start| read_tail_until(storage.as_ref(), &log, start, durable, &options, COPY_CHUNK);
-        let mut tail = match cursor.position {
-            Some(at) => read(TailStart::After(at))?,
-            None => read(TailStart::Lsn(cursor.next))?,
-        };
-        if tail.end.is_none() && cursor.position.is_some() {
-            // Its segment was trimmed meanwhile: find the LSN again.
-            tail = read(TailStart::Lsn(cursor.next))?;
-        }
-        let Some(first) = tail.frames.first() else {
-            if tail.end.is_none_or(|at| at.next <= cursor.next) && durable >= cursor.next {
-                return Err(StoreError::Corrupt {
-                    location: log.display().to_string(),
-                    reason: format!(
-                        "the box is synced up to LSN {durable}, but LSN {} cannot be read (deleted before it was imported, or damaged)",
-                        cursor.next
-                    ),
-                });
-            }
+        let max_frame_size = self.max_boxed_frame();
+        let Some(read) = cursor
+            .tail
+            .read(&storage, dir, max_frame_size, COPY_CHUNK, adopt_now)?
+        else {
             return Ok(None);
         };
-        if first.lsn != cursor.next {
-            return Err(StoreError::Corrupt {
-                location: log.display().to_string(),
-                reason: format!(
-                    "the next frame to import is LSN {}, but the box starts at {}",
-                    cursor.next, first.lsn
-                ),
-            });
-        }
+        let box_id = cursor.tail.box_id;
         Ok(Some(Copy {
             dir: dir.to_path_buf(),
-            payloads: tail
+            payloads: read
                 .frames
                 .iter()
-                .map(|f| boxed_payload(cursor.box_id, f.lsn, &f.payload))
+                .map(|f| boxed_payload(box_id, f.lsn, &f.payload))
                 .collect(),
-            bytes: tail.frames.iter().map(|f| f.payload.len() as u64).sum(),
-            last_box_lsn: cursor.next + tail.frames.len() as u64 - 1,
-            end: tail.end,
+            bytes: read.frames.iter().map(|f| f.payload.len() as u64).sum(),
+            last_box_lsn: read.last_lsn(),
+            end: read.end,
         }))
+    }
+
+    /// Waits, the first time, until the store's own log is imported, so
+    /// that the bus's state tells what each box already gave.
+    pub(super) fn catch_up(&self, pump: &mut BoxPump) -> Result<(), StoreError> {
+        if !pump.caught_up {
+            if !self.sync(CATCH_UP) {
+                return Err(StoreError::Timeout {
+                    what:
+                        "the import of the store's own message box before copying producers' boxes"
+                            .into(),
+                });
+            }
+            pump.caught_up = true;
+        }
+        Ok(())
+    }
+
+    /// The highest LSN of box `box_id` the bus has imported (0: none).
+    pub(super) fn imported_of_box(&self, box_id: u64) -> Lsn {
+        self.bus
+            .read_state()
+            .sequences
+            .boxes
+            .get(&box_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The largest box frame the store's log can take as a copy.
+    pub(super) fn max_boxed_frame(&self) -> u32 {
+        let store_limit = self.bus.wal().options().max_frame_size;
+        store_limit.saturating_sub(BOXED_HEADER as u32)
     }
 
     /// Appends the copies of every box read in this pass to the store's
@@ -315,8 +263,7 @@ impl Store {
             };
             if let Some(cursor) = pump.cursors.get_mut(&copy.dir) {
                 cursor.in_flight.push((store_lsn, copy.last_box_lsn));
-                cursor.next = copy.last_box_lsn + 1;
-                cursor.position = copy.end;
+                cursor.tail.advance(copy.last_box_lsn, copy.end);
             }
             report.frames += n as u64;
             report.bytes += copy.bytes;
@@ -336,37 +283,6 @@ struct Copy {
     last_box_lsn: Lsn,
     /// Where the box's read stopped.
     end: Option<TailPosition>,
-}
-
-/// Recovers the box in `dir` if no producer has it open, as its producer
-/// would on open: the log's frames that survive recovery are synced, and
-/// its `SYNCED` mark set to the last; returns that mark, or `None` when a
-/// producer holds the box (its mark is then its own to move).
-///
-/// Without this a box whose producer stopped for good after a power loss
-/// took its mark (written in place, not synced) would never be copied.
-fn adopt(
-    storage: Arc<dyn Storage>,
-    dir: &Path,
-    max_frame_size: u32,
-) -> Result<Option<Lsn>, StoreError> {
-    let mut options = BoxOptions {
-        create_if_missing: false,
-        ..BoxOptions::default()
-    };
-    // Recovery must take every frame the bus could copy as a frame, not
-    // as damage: the largest a box's producer may have written.
-    options.wal.max_frame_size = max_frame_size;
-    options.wal.segment_size = options.wal.segment_size.max(u64::from(max_frame_size));
-    match MessageBox::open_if_free(storage, dir, options) {
-        Ok(outbox) => {
-            let synced = outbox.stats()?.committed_lsn;
-            tracing::info!(dir = %dir.display(), synced, "adopted a message box no producer has open");
-            Ok(Some(synced))
-        }
-        Err(StoreError::BoxLocked { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// Advances `dir`'s `APPLIED` mark over the copies the bus has imported
@@ -391,7 +307,7 @@ fn mark_applied(
         empty => empty.insert(MarkWriter::open(
             store.bus.storage().as_ref(),
             &dir.join(APPLIED_FILE),
-            cursor.box_id,
+            cursor.tail.box_id,
         )?),
     };
     Ok(mark.advance(box_lsn)?)
@@ -399,4 +315,4 @@ fn mark_applied(
 
 #[cfg(test)]
 #[path = "boxes_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -10,9 +10,9 @@ use crate::{EventStream, StoreOptions};
 
 /// Keeps the batches a stream commits, to copy them by hand.
 #[derive(Default)]
-struct Capture {
+pub(in crate::store) struct Capture {
     limits: Limits,
-    batches: Mutex<Vec<Vec<u8>>>,
+    pub(in crate::store) batches: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Committer for Capture {

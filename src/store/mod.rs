@@ -30,6 +30,7 @@ mod queries;
 mod reader;
 mod scan;
 mod search_stream;
+mod shipped;
 mod stats;
 mod verify;
 
@@ -50,6 +51,7 @@ pub use boxes::BoxImport;
 pub use quarantine::{ReplayOutcome, MAX_DROP_REASON};
 pub use reader::StoreReader;
 pub use search_stream::SearchStream;
+pub use shipped::{RefusedBecause, RefusedFrame, ShippedAppend, ShippedFrame};
 pub use stats::StoreStats;
 pub use verify::{Problem, VerifyReport};
 

@@ -1,0 +1,361 @@
+//! The central bus's NATS source: reads the stream of shipped messages
+//! through a durable consumer and imports their frames into a store.
+//!
+//! A message is acknowledged only once its frames are imported (or set
+//! aside in quarantine): after [`Store::append_shipped`] and
+//! [`Store::wait_applied`]. A crash before that leaves it unacknowledged,
+//! JetStream delivers it again, and the store's per-box mark skips what
+//! was imported, so every (box, LSN) is imported once whatever JetStream
+//! redelivers, also long after its duplicate window. A message that comes
+//! before its turn (a frame of its box missing before it) is handed back
+//! (`nak` with a delay) until the missing one came: the bus never skips
+//! past a frame it has not seen.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+use async_nats::jetstream::{self, AckKind, Message};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::jetstream::{connect, ensure_stream, runtime, Backoff, StreamSettings};
+use super::message;
+use super::ShipError;
+use crate::wal::Lsn;
+use crate::{RefusedBecause, ShippedFrame, Store};
+
+/// The file of a store where its NATS source writes how far each box is
+/// (`bamdb stats` reads it).
+pub const SOURCES_FILE: &str = "nats-sources.json";
+
+/// Options of a [`NatsSource`].
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// Where to read from.
+    pub nats: StreamSettings,
+    /// The durable consumer's name: one per central store. Default
+    /// `bamdb`.
+    pub consumer: String,
+    /// Messages fetched (and imported with one sync) at a time, at most.
+    /// Default 256.
+    pub batch: usize,
+    /// Stop once the stream has nothing more for this consumer instead of
+    /// running until stopped.
+    pub drain: bool,
+}
+
+impl SourceOptions {
+    /// Options reading `nats`, with defaults.
+    pub fn new(nats: StreamSettings) -> SourceOptions {
+        SourceOptions {
+            nats,
+            consumer: "bamdb".into(),
+            batch: 256,
+            drain: false,
+        }
+    }
+}
+
+/// What a [`NatsSource`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceReport {
+    /// Messages acknowledged.
+    pub messages: u64,
+    /// Frames appended to the store (each imported once).
+    pub frames: u64,
+    /// Frames skipped as imported before (redelivered, or shipped twice).
+    pub duplicates: u64,
+    /// Messages handed back because a frame before them was missing.
+    pub out_of_order: u64,
+    /// Messages that were no shipped message (damaged): kept in the
+    /// store's quarantine, with the reason.
+    pub damaged: u64,
+}
+
+/// How far one source box is, as `bamdb stats` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    /// The box's highest LSN appended to the store.
+    pub applied_lsn: Lsn,
+    /// The box's durable mark as its latest message told (how far its
+    /// producer had gone when the shipper read it).
+    pub synced_lsn: Lsn,
+    /// `synced_lsn - applied_lsn`: frames of the box known to be on their
+    /// way.
+    pub lag: u64,
+    /// Frames refused as out of order since the bus started.
+    pub out_of_order: u64,
+    /// When the latest message of the box arrived (milliseconds since the
+    /// Unix epoch).
+    pub last_message_ms: u64,
+}
+
+/// Reads shipped messages from NATS into a store (see the module docs).
+#[derive(Debug)]
+pub struct NatsSource {
+    options: SourceOptions,
+}
+
+impl NatsSource {
+    /// Checks the options.
+    pub fn new(options: SourceOptions) -> Result<NatsSource, ShipError> {
+        options.nats.validate()?;
+        let name = &options.consumer;
+        let good = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > 64 || !name.chars().all(good) {
+            return Err(ShipError::InvalidInput(format!(
+                "consumer name {name:?}: use 1 to 64 letters, digits, '-' or '_'"
+            )));
+        }
+        if !(1..=10_000).contains(&options.batch) {
+            return Err(ShipError::InvalidInput(format!(
+                "batch {}: use 1 to 10000 messages",
+                options.batch
+            )));
+        }
+        Ok(NatsSource { options })
+    }
+
+    /// Imports into `store` until `stop` is set or, when draining, the
+    /// stream has nothing more.
+    pub fn run(&self, store: &Store, stop: &AtomicBool) -> Result<SourceReport, ShipError> {
+        runtime()?.block_on(self.receive(store, stop))
+    }
+
+    async fn receive(&self, store: &Store, stop: &AtomicBool) -> Result<SourceReport, ShipError> {
+        let options = &self.options;
+        let client = connect(&options.nats, &format!("bamdb bus {}", options.consumer)).await?;
+        let js = jetstream::new(client);
+        let mut report = SourceReport::default();
+        let mut status = Statuses::load(store.dir());
+        let mut backoff = Backoff::new();
+        let mut consumer = None;
+        while !stop.load(Ordering::Relaxed) {
+            let current = match &consumer {
+                Some(c) => c,
+                None => match self.open_consumer(&js).await {
+                    Ok(c) => consumer.insert(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the stream's consumer cannot be opened yet; trying again");
+                        backoff.wait().await;
+                        continue;
+                    }
+                },
+            };
+            let batch = match current
+                .fetch()
+                .max_messages(options.batch)
+                .expires(Duration::from_millis(if options.drain {
+                    1000
+                } else {
+                    500
+                }))
+                .messages()
+                .await
+            {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "fetch failed; trying again");
+                    consumer = None;
+                    backoff.wait().await;
+                    continue;
+                }
+            };
+            let messages: Vec<Message> =
+                batch.filter_map(|m| async move { m.ok() }).collect().await;
+            backoff.reset();
+            if messages.is_empty() {
+                status.save(store.dir(), false);
+                if options.drain {
+                    break;
+                }
+                continue;
+            }
+            self.import(store, &messages, &mut report, &mut status, stop)
+                .await?;
+            status.save(store.dir(), false);
+        }
+        status.save(store.dir(), true);
+        Ok(report)
+    }
+
+    async fn open_consumer(
+        &self,
+        js: &jetstream::Context,
+    ) -> Result<jetstream::consumer::Consumer<pull::Config>, ShipError> {
+        let options = &self.options;
+        let stream = ensure_stream(js, &options.nats).await?;
+        stream
+            .get_or_create_consumer(
+                &options.consumer,
+                pull::Config {
+                    durable_name: Some(options.consumer.clone()),
+                    ack_policy: AckPolicy::Explicit,
+                    deliver_policy: DeliverPolicy::All,
+                    ack_wait: Duration::from_secs(60),
+                    max_ack_pending: 20_000,
+                    ..pull::Config::default()
+                },
+            )
+            .await
+            .map_err(|e| ShipError::Nats {
+                what: format!("create or open consumer {}", options.consumer),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Imports one fetched batch and acknowledges what is imported.
+    async fn import(
+        &self,
+        store: &Store,
+        messages: &[Message],
+        report: &mut SourceReport,
+        status: &mut Statuses,
+        stop: &AtomicBool,
+    ) -> Result<(), ShipError> {
+        let now = now_ms();
+        let mut frames = Vec::new();
+        // Per frame, the message it came from.
+        let mut owner = Vec::new();
+        let mut damaged = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
+            match message::decode(&m.payload) {
+                Ok(decoded) => {
+                    let box_status = status.of(decoded.box_id);
+                    box_status.synced_lsn = box_status.synced_lsn.max(decoded.synced);
+                    box_status.last_message_ms = now;
+                    for (k, payload) in decoded.frames.iter().enumerate() {
+                        frames.push(ShippedFrame {
+                            box_id: decoded.box_id,
+                            lsn: decoded.first_lsn + k as u64,
+                            payload,
+                        });
+                        owner.push(i);
+                    }
+                }
+                Err(e) => damaged.push((i, e)),
+            }
+        }
+        let mut handed_back = vec![false; messages.len()];
+        let appended = store.append_shipped(&frames)?;
+        for refused in &appended.refused {
+            let Some(&i) = owner.get(refused.index) else {
+                continue;
+            };
+            handed_back[i] = true;
+            match refused.reason {
+                RefusedBecause::OutOfOrder { .. } => status.of(refused.box_id).out_of_order += 1,
+                RefusedBecause::TooLarge { .. } => tracing::error!(
+                    box_id = refused.box_id,
+                    lsn = refused.lsn,
+                    reason = %refused.reason,
+                    "a shipped frame cannot be imported; it stays in the stream"
+                ),
+            }
+        }
+        report.frames += appended.appended;
+        report.duplicates += appended.duplicates;
+        let mut wait_for = appended.durable_at;
+        // A damaged message is kept where every bad frame is: appended as
+        // it is, the bus sets it aside in quarantine with the reason.
+        if !damaged.is_empty() {
+            let payloads: Vec<&[u8]> = damaged
+                .iter()
+                .filter_map(|(i, _)| messages.get(*i).map(|m| m.payload.as_ref()))
+                .collect();
+            if let Some(&lsn) = store.append_raw(&payloads)?.last() {
+                wait_for = wait_for.max(lsn);
+            }
+            for (i, e) in &damaged {
+                tracing::error!(subject = %messages[*i].subject, error = %e, "a damaged message was set aside in quarantine");
+            }
+            report.damaged += damaged.len() as u64;
+        }
+        while !store.wait_applied(wait_for, Duration::from_millis(200)) {
+            if stop.load(Ordering::Relaxed) {
+                // Not acknowledged: delivered again after a restart.
+                return Ok(());
+            }
+        }
+        for (box_id, applied) in store.shipped_marks() {
+            let box_status = status.of(box_id);
+            box_status.applied_lsn = applied;
+        }
+        for (m, back) in messages.iter().zip(handed_back) {
+            let ack = if back {
+                report.out_of_order += 1;
+                m.ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
+                    .await
+            } else {
+                report.messages += 1;
+                m.ack().await
+            };
+            if let Err(e) = ack {
+                // Delivered again later, and skipped by the store's mark.
+                tracing::warn!(error = %e, "acknowledgement lost");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The status of every source box, by box id (16 hex digits).
+#[derive(Debug, Default)]
+struct Statuses {
+    boxes: BTreeMap<String, SourceStatus>,
+    dirty: bool,
+    saved: Option<std::time::Instant>,
+}
+
+/// How often the status file is written at most.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+impl Statuses {
+    fn load(dir: &Path) -> Statuses {
+        Statuses {
+            boxes: read_sources(dir).unwrap_or_default(),
+            ..Statuses::default()
+        }
+    }
+
+    fn of(&mut self, box_id: u64) -> &mut SourceStatus {
+        self.dirty = true;
+        self.boxes.entry(format!("{box_id:016x}")).or_default()
+    }
+
+    /// Writes the file (a new one synced and renamed over the old) at
+    /// most once a second, or at once with `now`.
+    fn save(&mut self, dir: &Path, now: bool) {
+        if !self.dirty || (!now && self.saved.is_some_and(|at| at.elapsed() < SAVE_EVERY)) {
+            return;
+        }
+        self.saved = Some(std::time::Instant::now());
+        for status in self.boxes.values_mut() {
+            status.lag = status.synced_lsn.saturating_sub(status.applied_lsn);
+        }
+        let Ok(bytes) = serde_json::to_vec_pretty(&self.boxes) else {
+            return;
+        };
+        let storage = crate::storage::FsStorage::shared();
+        match crate::segments::blob::write_atomically(storage.as_ref(), dir, SOURCES_FILE, &bytes) {
+            Ok(()) => self.dirty = false,
+            Err(e) => tracing::warn!(error = %e, "cannot write {SOURCES_FILE}"),
+        }
+    }
+}
+
+/// The source boxes' status a store's NATS source last wrote, by box id;
+/// `None` if it has none (or it cannot be read).
+pub fn read_sources(dir: &Path) -> Option<BTreeMap<String, SourceStatus>> {
+    let bytes = std::fs::read(dir.join(SOURCES_FILE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
