@@ -31,6 +31,21 @@ use crate::{RefusedBecause, ShippedFrame, Store};
 /// (`bamdb stats` reads it).
 pub const SOURCES_FILE: &str = "nats-sources.json";
 
+/// How long JetStream waits for a delivered message's acknowledgement
+/// before it delivers the message again.
+const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether the consumer has nothing left: nothing new, and nothing
+/// delivered but unacknowledged (a killed bus's messages come again only
+/// after [`ACK_WAIT`]). A failed look says no.
+async fn drained(consumer: &jetstream::consumer::Consumer<pull::Config>) -> bool {
+    let mut consumer = consumer.clone();
+    match consumer.info().await {
+        Ok(info) => info.num_pending == 0 && info.num_ack_pending == 0,
+        Err(_) => false,
+    }
+}
+
 /// Options of a [`NatsSource`].
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
@@ -169,7 +184,7 @@ impl NatsSource {
             backoff.reset();
             if messages.is_empty() {
                 status.save(store.dir(), false);
-                if options.drain {
+                if options.drain && drained(current).await {
                     break;
                 }
                 continue;
@@ -195,7 +210,10 @@ impl NatsSource {
                     durable_name: Some(options.consumer.clone()),
                     ack_policy: AckPolicy::Explicit,
                     deliver_policy: DeliverPolicy::All,
-                    ack_wait: Duration::from_secs(60),
+                    // A message delivered to a bus that was killed comes
+                    // again after this; until then its box's later
+                    // messages are handed back as out of order.
+                    ack_wait: ACK_WAIT,
                     max_ack_pending: 20_000,
                     ..pull::Config::default()
                 },
@@ -274,10 +292,20 @@ impl NatsSource {
             }
             report.damaged += damaged.len() as u64;
         }
+        let waiting = std::time::Instant::now();
+        let mut told = waiting;
         while !store.wait_applied(wait_for, Duration::from_millis(200)) {
             if stop.load(Ordering::Relaxed) {
                 // Not acknowledged: delivered again after a restart.
                 return Ok(());
+            }
+            if told.elapsed() >= ACK_WAIT / 2 {
+                // A slow import: the messages are still being worked on,
+                // not to be delivered again meanwhile.
+                for m in messages {
+                    let _ = m.ack_with(AckKind::Progress).await;
+                }
+                told = std::time::Instant::now();
             }
         }
         for (box_id, applied) in store.shipped_marks() {

@@ -47,8 +47,15 @@ impl StreamSettings {
                 "stream name {name:?}: use 1 to {MAX_STREAM_NAME} letters, digits, '-' or '_'"
             )));
         }
-        if self.url.trim().is_empty() {
+        if self.urls().is_empty() {
             return Err(ShipError::InvalidInput("the NATS URL is empty".into()));
+        }
+        for url in self.urls() {
+            if url.parse::<async_nats::ServerAddr>().is_err() {
+                return Err(ShipError::InvalidInput(format!(
+                    "{url:?} is not a NATS server URL (nats://host:port)"
+                )));
+            }
         }
         if !(1..=5).contains(&self.replicas) {
             return Err(ShipError::InvalidInput(format!(
@@ -57,6 +64,15 @@ impl StreamSettings {
             )));
         }
         Ok(())
+    }
+
+    /// The server URLs, one per comma-separated entry.
+    fn urls(&self) -> Vec<&str> {
+        self.url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect()
     }
 
     /// The subject of box `box_id`'s messages.
@@ -96,7 +112,7 @@ pub(crate) async fn connect(
         .max_reconnects(None)
         .connection_timeout(Duration::from_secs(2))
         .request_timeout(Some(Duration::from_secs(5)))
-        .connect(settings.url.as_str())
+        .connect(settings.urls())
         .await
         .map_err(|e| ShipError::Nats {
             what: format!("connect to {}", settings.url),

@@ -227,7 +227,6 @@ impl Shipper {
                         tail.seek(run[0].lsn);
                         break;
                     }
-                    Sent::Fatal(e) => return Err(e),
                 }
             }
         }
@@ -266,7 +265,6 @@ enum Sent {
     /// The stream's last message of the box is not the one expected.
     OutOfStep,
     Retry(String),
-    Fatal(ShipError),
 }
 
 /// The longest prefix of `frames` one message of `budget` bytes carries;
@@ -337,18 +335,12 @@ async fn publish(
         }
         Err(e) => match e.kind() {
             PublishErrorKind::WrongLastSequence => Sent::OutOfStep,
-            PublishErrorKind::MaxPayloadExceeded => Sent::Fatal(ShipError::FrameTooLarge {
-                lsn: first,
-                bytes: payloads.iter().map(|p| p.len()).sum(),
-                max_payload: bytes_budget_hint(js),
-            }),
+            // The run was sized before the server told its max_payload:
+            // the next read sizes it anew (and a frame alone too large is
+            // refused there).
             _ => Sent::Retry(e.to_string()),
         },
     }
-}
-
-fn bytes_budget_hint(js: &Context) -> usize {
-    js.client().server_info().max_payload
 }
 
 /// Reads the stream's last message of the box and moves the cursor after
