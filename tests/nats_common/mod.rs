@@ -42,9 +42,19 @@ pub struct Server {
 
 impl Server {
     fn new(dir: &Path, name: &str, port: u16, cluster: Option<(u16, &[u16])>) -> Server {
+        Server::listening(dir, name, "127.0.0.1", port, cluster)
+    }
+
+    fn listening(
+        dir: &Path,
+        name: &str,
+        host: &str,
+        port: u16,
+        cluster: Option<(u16, &[u16])>,
+    ) -> Server {
         let store = dir.join(format!("{name}-js"));
         let mut config = format!(
-            "server_name: {name}\nlisten: 127.0.0.1:{port}\nmax_payload: 8MB\n\
+            "server_name: {name}\nlisten: {host}:{port}\nmax_payload: 8MB\n\
              jetstream {{ store_dir: {store:?} }}\n",
         );
         if let Some((route_port, others)) = cluster {
@@ -138,6 +148,14 @@ impl Drop for Server {
 /// One server on its own.
 pub fn single(dir: &Path) -> Server {
     let mut server = Server::new(dir, "solo", free_port(), None);
+    server.start();
+    server
+}
+
+/// One server on its own, listening on every address (for clients in
+/// other network namespaces).
+pub fn single_on_all_addresses(dir: &Path) -> Server {
+    let mut server = Server::listening(dir, "solo", "0.0.0.0", free_port(), None);
     server.start();
     server
 }
