@@ -19,17 +19,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use async_nats::jetstream::{self, AckKind, Message};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use super::jetstream::{connect, ensure_stream, runtime, Backoff, StreamSettings};
 use super::message;
+use super::status::{read_sources, SourceStatus, SOURCES_FILE};
 use super::ShipError;
-use crate::wal::Lsn;
 use crate::{RefusedBecause, ShippedFrame, Store};
-
-/// The file of a store where its NATS source writes how far each box is
-/// (`bamdb stats` reads it).
-pub const SOURCES_FILE: &str = "nats-sources.json";
 
 /// How long JetStream waits for a delivered message's acknowledgement
 /// before it delivers the message again.
@@ -88,24 +83,6 @@ pub struct SourceReport {
     /// Messages that were no shipped message (damaged): kept in the
     /// store's quarantine, with the reason.
     pub damaged: u64,
-}
-
-/// How far one source box is, as `bamdb stats` shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceStatus {
-    /// The box's highest LSN appended to the store.
-    pub applied_lsn: Lsn,
-    /// The box's durable mark as its latest message told (how far its
-    /// producer had gone when the shipper read it).
-    pub synced_lsn: Lsn,
-    /// `synced_lsn - applied_lsn`: frames of the box known to be on their
-    /// way.
-    pub lag: u64,
-    /// Frames refused as out of order since the bus started.
-    pub out_of_order: u64,
-    /// When the latest message of the box arrived (milliseconds since the
-    /// Unix epoch).
-    pub last_message_ms: u64,
 }
 
 /// Reads shipped messages from NATS into a store (see the module docs).
@@ -379,11 +356,4 @@ impl Statuses {
             Err(e) => tracing::warn!(error = %e, "cannot write {SOURCES_FILE}"),
         }
     }
-}
-
-/// The source boxes' status a store's NATS source last wrote, by box id;
-/// `None` if it has none (or it cannot be read).
-pub fn read_sources(dir: &Path) -> Option<BTreeMap<String, SourceStatus>> {
-    let bytes = std::fs::read(dir.join(SOURCES_FILE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
 }

@@ -32,12 +32,14 @@ mod jetstream;
 pub mod message;
 #[cfg(feature = "nats")]
 mod shipper;
+mod status;
 
 #[cfg(feature = "nats")]
-pub use central::{NatsSource, SourceOptions, SourceReport, SourceStatus};
+pub use central::{NatsSource, SourceOptions, SourceReport};
 #[cfg(feature = "nats")]
 pub use error::ShipError;
 #[cfg(feature = "nats")]
 pub use jetstream::StreamSettings;
 #[cfg(feature = "nats")]
 pub use shipper::{ShipOptions, ShipReport, Shipper};
+pub use status::{read_sources, SourceStatus, SOURCES_FILE};

@@ -282,6 +282,14 @@ impl Fleet {
         );
         assert_eq!(stats.counters.frames_quarantined, 0);
         store.close().unwrap();
+        let out = Command::new(bin())
+            .arg("stats")
+            .arg("--store")
+            .arg(self.store())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         for n in 0..self.edges {
             let outbox = MessageBox::open(self.edge_box(n), BoxOptions::default()).unwrap();
             let box_stats = outbox.stats().unwrap();
@@ -295,6 +303,10 @@ impl Fleet {
                 box_stats.committed_lsn,
                 "edge {n}: the central store's mark"
             );
+            // `bamdb stats` shows the box as a source, caught up.
+            let source = &shown["sources"][&id];
+            assert_eq!(source["applied_lsn"], box_stats.committed_lsn, "{shown}");
+            assert_eq!(source["lag"], 0, "edge {n}: {shown}");
         }
         summary
     }
