@@ -23,16 +23,17 @@ pub enum ShipError {
         /// What the server or client said.
         reason: String,
     },
-    /// A frame of the box is larger than one NATS message may be: raise
-    /// the server's `max_payload`, or flush smaller batches.
-    #[error("frame {lsn} of the box is {bytes} bytes; the NATS server takes messages of at most {max_payload} bytes (raise max_payload in its configuration)")]
+    /// A frame of the box is larger than one message may be: raise the
+    /// server's `max_payload` (and the shipper's message size), or flush
+    /// smaller batches.
+    #[error("frame {lsn} of the box is {bytes} bytes, but a message takes at most {max_message} bytes of frames (the NATS server's max_payload, or the shipper's max_message_bytes): raise them, or flush smaller batches")]
     FrameTooLarge {
         /// The frame's LSN.
         lsn: Lsn,
         /// Its size.
         bytes: usize,
-        /// The server's `max_payload`.
-        max_payload: usize,
+        /// The most a message may carry.
+        max_message: usize,
     },
 }
 

@@ -278,7 +278,7 @@ fn next_run(frames: &[TailFrame], budget: usize) -> Result<Option<&[TailFrame]>,
         return Err(ShipError::FrameTooLarge {
             lsn: first.lsn,
             bytes: first.payload.len(),
-            max_payload: budget,
+            max_message: budget,
         });
     }
     let mut size = message::overhead(0);

@@ -1,0 +1,246 @@
+//! `bamdb ship` and `bamdb bus --nats` as a user runs them (issue 20):
+//! settings from flags and from a JSON file, a relative box path, the
+//! errors for bad settings, a damaged message kept in quarantine, a frame
+//! too large for a message, and what `bamdb stats` shows of the sources.
+
+mod nats_common;
+mod reliability_common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use reliability_common::{bin, deploy, ACTIVITY};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run bamdb")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Commits one PurchaseOrder per id to the box `edge` in `dir`, named by a
+/// relative path (its parent is the working directory).
+fn produce(dir: &Path, ids: &[&str], amount_text: &str) {
+    let mut lines = String::new();
+    for id in ids {
+        lines.push_str(&format!(
+            "{{\"op\":\"begin\",\"activity\":\"{ACTIVITY}\",\"id\":\"{id}\"}}\n\
+             {{\"op\":\"update\",\"activity\":\"{ACTIVITY}\",\"id\":\"{id}\",\"data\":{{\"Customer\":\"{amount_text}\"}}}}\n\
+             {{\"op\":\"flush\"}}\n"
+        ));
+    }
+    let input = dir.join("events.jsonl");
+    std::fs::write(&input, lines).unwrap();
+    ok(&run(
+        dir,
+        &["ingest", "--box-dir", "edge", "--quiet", "events.jsonl"],
+    ));
+}
+
+#[test]
+fn ship_and_bus_take_their_settings_from_files_and_stats_shows_the_source() {
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let server = nats_common::single(dir);
+    deploy(&dir.join("central"));
+    produce(dir, &["PO-1", "PO-2"], "ACME");
+    std::fs::write(
+        dir.join("ship.json"),
+        format!(
+            r#"{{"box": "edge", "nats": "{}", "stream": "FILED"}}"#,
+            server.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bus.json"),
+        format!(
+            r#"{{"store": "central", "nats": "{}", "stream": "FILED", "consumer": "hq"}}"#,
+            server.url()
+        ),
+    )
+    .unwrap();
+    let shipped: serde_json::Value = serde_json::from_str(&ok(&run(
+        dir,
+        &["ship", "--config", "ship.json", "--drain"],
+    )))
+    .unwrap();
+    assert_eq!(shipped["frames"], 2, "{shipped}");
+    assert_eq!(shipped["shipped_lsn"], 2, "{shipped}");
+    let drained: serde_json::Value =
+        serde_json::from_str(&ok(&run(dir, &["bus", "--config", "bus.json", "--drain"]))).unwrap();
+    assert_eq!(drained["nats"]["frames"], 2, "{drained}");
+    let got = ok(&run(dir, &["get", "--store", "central", ACTIVITY, "PO-2"]));
+    assert!(got.contains("ACME"), "{got}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(&run(dir, &["stats", "--store", "central"]))).unwrap();
+    let sources = stats["sources"].as_object().unwrap();
+    assert_eq!(sources.len(), 1, "{stats}");
+    let (_, source) = sources.iter().next().unwrap();
+    assert_eq!(source["applied_lsn"], 2, "{stats}");
+    assert_eq!(source["lag"], 0, "{stats}");
+    // Shipping again sends nothing: the stream holds it all.
+    let again: serde_json::Value = serde_json::from_str(&ok(&run(
+        dir,
+        &["ship", "--config", "ship.json", "--drain"],
+    )))
+    .unwrap();
+    assert_eq!(
+        (again["frames"].as_u64(), again["shipped_lsn"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
+#[test]
+fn bad_settings_exit_2_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let url = "nats://127.0.0.1:1";
+    let err = refused(&run(
+        dir,
+        &["ship", "--box", "b", "--nats", url, "--stream", "a.b"],
+    ));
+    assert!(err.contains("stream name \"a.b\""), "{err}");
+    let err = refused(&run(dir, &["ship", "--nats", url, "--stream", "S"]));
+    assert!(err.contains("--box is needed"), "{err}");
+    let err = refused(&run(
+        dir,
+        &["ship", "--box", "b", "--nats", "", "--stream", "S"],
+    ));
+    assert!(err.contains("NATS URL is empty"), "{err}");
+    let err = refused(&run(
+        dir,
+        &[
+            "ship",
+            "--box",
+            "b",
+            "--nats",
+            url,
+            "--stream",
+            "S",
+            "--replicas",
+            "7",
+        ],
+    ));
+    assert!(err.contains("1 to 5"), "{err}");
+    std::fs::write(
+        dir.join("bad.json"),
+        r#"{"box": "b", "nats": "x", "colour": 1}"#,
+    )
+    .unwrap();
+    let err = refused(&run(dir, &["ship", "--config", "bad.json"]));
+    assert!(err.contains("unknown field `colour`"), "{err}");
+    let err = refused(&run(dir, &["ship", "--config", "missing.json"]));
+    assert!(err.contains("cannot read missing.json"), "{err}");
+    let err = refused(&run(dir, &["bus", "--store", "s", "--stream", "S"]));
+    assert!(err.contains("--nats"), "{err}");
+    std::fs::write(dir.join("bus.json"), r#"{"box": "b"}"#).unwrap();
+    let err = refused(&run(dir, &["bus", "--config", "bus.json"]));
+    assert!(
+        err.contains("\"box\" is a setting of `bamdb ship`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_frame_larger_than_a_message_stops_the_shipper_with_advice() {
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let server = nats_common::single(dir);
+    produce(dir, &["PO-1"], &"x".repeat(4000));
+    let url = server.url();
+    let args = [
+        "ship",
+        "--box",
+        "edge",
+        "--nats",
+        &url,
+        "--stream",
+        "BIG",
+        "--drain",
+        "--max-message-bytes",
+        "1024",
+    ];
+    let err = refused(&run(dir, &args));
+    assert!(err.contains("frame 1 of the box is"), "{err}");
+    assert!(err.contains("max_payload"), "{err}");
+    // Nothing was shipped, so the box keeps the frame.
+    let box_stats = bamdb::MessageBox::open(dir.join("edge"), bamdb::BoxOptions::default())
+        .unwrap()
+        .stats()
+        .unwrap();
+    assert_eq!((box_stats.committed_lsn, box_stats.applied_lsn), (1, 0));
+}
+
+#[test]
+fn a_damaged_message_is_kept_in_quarantine_and_the_rest_imported() {
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let server = nats_common::single(dir);
+    deploy(&dir.join("central"));
+    produce(dir, &["PO-1"], "ACME");
+    let url = server.url();
+    ok(&run(
+        dir,
+        &[
+            "ship", "--box", "edge", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    ));
+    // Something else publishes bytes that are no shipped message.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(url.as_str()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        js.publish("bamdb.S.00000000000000aa", "not a shipped message".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    });
+    let drained: serde_json::Value = serde_json::from_str(&ok(&run(
+        dir,
+        &[
+            "bus", "--store", "central", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(drained["nats"]["damaged"], 1, "{drained}");
+    assert_eq!(drained["nats"]["frames"], 1, "{drained}");
+    let got = ok(&run(dir, &["get", "--store", "central", ACTIVITY, "PO-1"]));
+    assert!(got.contains("ACME"), "{got}");
+    let listed = ok(&run(dir, &["quarantine", "list", "--store", "central"]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
