@@ -11,7 +11,7 @@
 //! (`nak` with a delay) until the missing one came: the bus never skips
 //! past a frame it has not seen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,6 +24,7 @@ use super::jetstream::{connect, ensure_stream, runtime, Backoff, StreamSettings}
 use super::message;
 use super::status::{read_sources, SourceStatus, SOURCES_FILE};
 use super::ShipError;
+use crate::wal::Lsn;
 use crate::{RefusedBecause, ShippedFrame, Store};
 
 /// How long JetStream waits for a delivered message's acknowledgement
@@ -125,6 +126,7 @@ impl NatsSource {
         let mut status = Statuses::load(store.dir());
         let mut backoff = Backoff::new();
         let mut consumer = None;
+        let mut in_flight = VecDeque::new();
         while !stop.load(Ordering::Relaxed) {
             let current = match &consumer {
                 Some(c) => c,
@@ -160,14 +162,35 @@ impl NatsSource {
                 batch.filter_map(|m| async move { m.ok() }).collect().await;
             backoff.reset();
             if messages.is_empty() {
+                // Idle: everything imported is acknowledged now.
+                if !self
+                    .settle(store, &mut in_flight, 0, &mut report, &mut status, stop)
+                    .await
+                {
+                    break;
+                }
                 status.save(store.dir(), false);
                 if options.drain && drained(current).await {
                     break;
                 }
                 continue;
             }
-            self.import(store, &messages, &mut report, &mut status, stop)
-                .await?;
+            in_flight.push_back(self.import(store, messages, &mut report, &mut status)?);
+            // The next batch is fetched while this one imports; at most a
+            // few batches wait for their acknowledgement.
+            if !self
+                .settle(
+                    store,
+                    &mut in_flight,
+                    MAX_IN_FLIGHT,
+                    &mut report,
+                    &mut status,
+                    stop,
+                )
+                .await
+            {
+                break;
+            }
             status.save(store.dir(), false);
         }
         status.save(store.dir(), true);
@@ -202,15 +225,15 @@ impl NatsSource {
             })
     }
 
-    /// Imports one fetched batch and acknowledges what is imported.
-    async fn import(
+    /// Appends one fetched batch to the store; its messages wait in the
+    /// returned batch for their acknowledgement.
+    fn import(
         &self,
         store: &Store,
-        messages: &[Message],
+        messages: Vec<Message>,
         report: &mut SourceReport,
         status: &mut Statuses,
-        stop: &AtomicBool,
-    ) -> Result<(), ShipError> {
+    ) -> Result<InFlight, ShipError> {
         let now = now_ms();
         let mut frames = Vec::new();
         // Per frame, the message it came from.
@@ -265,31 +288,73 @@ impl NatsSource {
                 wait_for = wait_for.max(lsn);
             }
             for (i, e) in &damaged {
-                tracing::error!(subject = %messages[*i].subject, error = %e, "a damaged message was set aside in quarantine");
+                if let Some(m) = messages.get(*i) {
+                    tracing::error!(subject = %m.subject, error = %e, "a damaged message was set aside in quarantine");
+                }
             }
             report.damaged += damaged.len() as u64;
         }
-        let waiting = std::time::Instant::now();
-        let mut told = waiting;
-        while !store.wait_applied(wait_for, Duration::from_millis(200)) {
-            if stop.load(Ordering::Relaxed) {
-                // Not acknowledged: delivered again after a restart.
-                return Ok(());
-            }
-            if told.elapsed() >= ACK_WAIT / 2 {
-                // A slow import: the messages are still being worked on,
-                // not to be delivered again meanwhile.
-                for m in messages {
-                    let _ = m.ack_with(AckKind::Progress).await;
+        Ok(InFlight {
+            wait_for,
+            messages,
+            handed_back,
+        })
+    }
+
+    /// Acknowledges the batches whose frames are imported, waiting until
+    /// at most `keep` batches are left. False if stopped meanwhile (what
+    /// is not acknowledged is delivered again after a restart).
+    async fn settle(
+        &self,
+        store: &Store,
+        in_flight: &mut VecDeque<InFlight>,
+        keep: usize,
+        report: &mut SourceReport,
+        status: &mut Statuses,
+        stop: &AtomicBool,
+    ) -> bool {
+        let mut settled = false;
+        while let Some(oldest) = in_flight.front() {
+            let must = in_flight.len() > keep;
+            if !store.wait_applied(oldest.wait_for, Duration::ZERO) {
+                if !must {
+                    break;
                 }
-                told = std::time::Instant::now();
+                if !wait_imported(store, oldest, stop).await {
+                    return false;
+                }
+            }
+            let Some(done) = in_flight.pop_front() else {
+                break;
+            };
+            done.acknowledge(report).await;
+            settled = true;
+        }
+        if settled {
+            for (box_id, applied) in store.shipped_marks() {
+                status.of(box_id).applied_lsn = applied;
             }
         }
-        for (box_id, applied) in store.shipped_marks() {
-            let box_status = status.of(box_id);
-            box_status.applied_lsn = applied;
-        }
-        for (m, back) in messages.iter().zip(handed_back) {
+        true
+    }
+}
+
+/// Batches fetched and appended at most, waiting for their import while
+/// the next is fetched.
+const MAX_IN_FLIGHT: usize = 4;
+
+/// A batch appended to the store, waiting for its import.
+struct InFlight {
+    /// Imported once the store applied this LSN.
+    wait_for: Lsn,
+    messages: Vec<Message>,
+    /// Per message: refused (handed back to JetStream) rather than done.
+    handed_back: Vec<bool>,
+}
+
+impl InFlight {
+    async fn acknowledge(self, report: &mut SourceReport) {
+        for (m, back) in self.messages.iter().zip(self.handed_back) {
             let ack = if back {
                 report.out_of_order += 1;
                 m.ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
@@ -303,8 +368,26 @@ impl NatsSource {
                 tracing::warn!(error = %e, "acknowledgement lost");
             }
         }
-        Ok(())
     }
+}
+
+/// Waits until `batch` is imported, telling JetStream meanwhile that its
+/// messages are being worked on; false if stopped first.
+async fn wait_imported(store: &Store, batch: &InFlight, stop: &AtomicBool) -> bool {
+    let mut told = std::time::Instant::now();
+    while !store.wait_applied(batch.wait_for, Duration::from_millis(200)) {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        if told.elapsed() >= ACK_WAIT / 2 {
+            // A slow import: not to be delivered again meanwhile.
+            for m in &batch.messages {
+                let _ = m.ack_with(AckKind::Progress).await;
+            }
+            told = std::time::Instant::now();
+        }
+    }
+    true
 }
 
 fn now_ms() -> u64 {

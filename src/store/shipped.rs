@@ -171,6 +171,20 @@ impl Store {
         Ok(report)
     }
 
+    /// The highest LSN of producer box `box_id` imported (0: none yet):
+    /// how far a box, local or shipped, is brought in. A box's frames are
+    /// imported in LSN order, so every LSN up to this one is in.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = bamdb::Store::open(dir.path(), bamdb::StoreOptions::default())?;
+    /// assert_eq!(store.box_imported_lsn(42), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn box_imported_lsn(&self, box_id: u64) -> Lsn {
+        self.imported_of_box(box_id)
+    }
+
     /// Appends payloads to the store's message box as they are, with one
     /// sync: a transport's message it cannot read is kept this way, and
     /// the bus sets it aside in quarantine with the reason.
