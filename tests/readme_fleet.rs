@@ -5,7 +5,6 @@
 
 mod nats_common;
 mod readme_common;
-#[allow(dead_code)]
 mod reliability_common;
 
 use std::net::TcpListener;

@@ -348,7 +348,7 @@ fn run_fleet(
         let (ids_ref, commits_ref, latencies_ref, stop_ref) = (&*ids, &commits, &latencies, &stop);
         let central_ref = &*central;
         scope.spawn(move || {
-            let mut seen = vec![0usize; BOXES];
+            let mut seen = [0usize; BOXES];
             while !stop_ref.load(Ordering::Relaxed) {
                 for (n, &id) in ids_ref.iter().enumerate() {
                     let imported = central_ref.box_imported_lsn(id);
