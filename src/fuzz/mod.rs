@@ -9,5 +9,6 @@ pub mod boxes;
 pub mod model;
 pub mod query;
 pub mod segments;
+pub mod ship;
 pub mod store;
 pub mod wal;
