@@ -127,6 +127,7 @@ impl NatsSource {
         let mut backoff = Backoff::new();
         let mut consumer = None;
         let mut in_flight = VecDeque::new();
+        let mut idle = MIN_IDLE;
         while !stop.load(Ordering::Relaxed) {
             let current = match &consumer {
                 Some(c) => c,
@@ -139,17 +140,7 @@ impl NatsSource {
                     }
                 },
             };
-            let batch = match current
-                .fetch()
-                .max_messages(options.batch)
-                .expires(Duration::from_millis(if options.drain {
-                    1000
-                } else {
-                    500
-                }))
-                .messages()
-                .await
-            {
+            let batch = match current.fetch().max_messages(options.batch).messages().await {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(error = %e, "fetch failed; trying again");
@@ -162,6 +153,10 @@ impl NatsSource {
                 batch.filter_map(|m| async move { m.ok() }).collect().await;
             backoff.reset();
             if messages.is_empty() {
+                // A fetch returns at once with what there is: wait a
+                // little before asking again, longer while idle.
+                tokio::time::sleep(idle).await;
+                idle = (idle * 2).min(MAX_IDLE);
                 // Idle: everything imported is acknowledged now.
                 if !self
                     .settle(store, &mut in_flight, 0, &mut report, &mut status, stop)
@@ -175,6 +170,7 @@ impl NatsSource {
                 }
                 continue;
             }
+            idle = MIN_IDLE;
             in_flight.push_back(self.import(store, messages, &mut report, &mut status)?);
             // The next batch is fetched while this one imports; at most a
             // few batches wait for their acknowledgement.
@@ -338,6 +334,11 @@ impl NatsSource {
         true
     }
 }
+
+/// The shortest and the longest wait before fetching again after a fetch
+/// found nothing.
+const MIN_IDLE: Duration = Duration::from_millis(1);
+const MAX_IDLE: Duration = Duration::from_millis(32);
 
 /// Batches fetched and appended at most, waiting for their import while
 /// the next is fetched.
