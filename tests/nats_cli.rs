@@ -244,3 +244,55 @@ fn a_damaged_message_is_kept_in_quarantine_and_the_rest_imported() {
     let listed = ok(&run(dir, &["quarantine", "list", "--store", "central"]));
     assert_eq!(listed.lines().count(), 1, "{listed}");
 }
+
+#[test]
+fn one_bus_imports_local_boxes_and_the_stream_together() {
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let server = nats_common::single(dir);
+    deploy(&dir.join("central"));
+    // A shipped edge box, and a local box in the store's boxes/ folder.
+    produce(dir, &["PO-EDGE"], "Edge");
+    let local = format!(
+        "{{\"op\":\"begin\",\"activity\":\"{ACTIVITY}\",\"id\":\"PO-LOCAL\"}}\n{{\"op\":\"flush\"}}\n"
+    );
+    std::fs::write(dir.join("local.jsonl"), local).unwrap();
+    ok(&run(
+        dir,
+        &[
+            "ingest",
+            "--store",
+            "central",
+            "--box",
+            "shop",
+            "--quiet",
+            "local.jsonl",
+        ],
+    ));
+    let url = server.url();
+    ok(&run(
+        dir,
+        &[
+            "ship", "--box", "edge", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    ));
+    let drained: serde_json::Value = serde_json::from_str(&ok(&run(
+        dir,
+        &[
+            "bus", "--store", "central", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(drained["frames"], 1, "the local box: {drained}");
+    assert_eq!(drained["nats"]["frames"], 1, "the stream: {drained}");
+    for id in ["PO-EDGE", "PO-LOCAL"] {
+        ok(&run(dir, &["get", "--store", "central", ACTIVITY, id]));
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(&run(dir, &["stats", "--store", "central"]))).unwrap();
+    assert_eq!(stats["boxes"].as_object().unwrap().len(), 2, "{stats}");
+    assert_eq!(stats["sources"].as_object().unwrap().len(), 1, "{stats}");
+}

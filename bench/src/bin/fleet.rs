@@ -252,23 +252,20 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Per box: (LSN, when its flush returned), in LSN order.
 type Commits = Vec<Mutex<Vec<(u64, Instant)>>>;
 
-/// Commits one order per flush to each box in turn at `rate` commits/s in
-/// all until `stop`, recording when each flush returned.
-fn produce(boxes: &[MessageBox], rate: f64, commits: &Commits, stop: &AtomicBool) {
-    let mut streams: Vec<_> = boxes.iter().map(|b| b.buffered_stream()).collect();
+/// Commits one order per flush to box `n` at `rate` commits/s until
+/// `stop`, recording when each flush returned.
+fn produce(outbox: &MessageBox, n: usize, rate: f64, commits: &Commits, stop: &AtomicBool) {
+    let mut stream = outbox.buffered_stream();
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now();
-    let mut i: u64 = 0;
+    let mut i: u32 = 0;
     while !stop.load(Ordering::Relaxed) {
-        let due = started + interval * i as u32;
+        let due = started + interval * i;
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let n = (i % BOXES as u64) as usize;
-        TypicalOrder::new(n, i)
-            .report(&mut streams[n])
-            .expect("push");
-        let lsn = streams[n].flush().expect("flush").expect("a batch").lsn;
+        TypicalOrder::new(n, u64::from(i)).report(&mut stream).expect("push");
+        let lsn = stream.flush().expect("flush").expect("a batch").lsn;
         commits[n].lock().expect("lock").push((lsn, Instant::now()));
         i += 1;
     }
@@ -342,8 +339,11 @@ fn run_fleet(
         let source = NatsSource::new(SourceOptions::new(settings.clone())).expect("source");
         let (central_ref, stop_ref) = (&*central, &stop);
         scope.spawn(move || source.run(central_ref, stop_ref).expect("source"));
-        let (boxes_ref, commits_ref, stop_p) = (&*boxes, &commits, &stop_producing);
-        scope.spawn(move || produce(boxes_ref, rate, commits_ref, stop_p));
+        // One producer thread per box, each a quarter of the rate.
+        for (n, outbox) in boxes.iter().enumerate() {
+            let (commits_ref, stop_p) = (&commits, &stop_producing);
+            scope.spawn(move || produce(outbox, n, rate / BOXES as f64, commits_ref, stop_p));
+        }
         // The watcher: each box's imported LSN, polled every 100 us.
         let (ids_ref, commits_ref, latencies_ref, stop_ref) = (&*ids, &commits, &latencies, &stop);
         let central_ref = &*central;
