@@ -12,12 +12,15 @@
 //!   commits/s in all (paced), shipped and imported continuously for
 //!   `--secs`; the latency of each commit from its flush returning until
 //!   the central store has imported its box up to it. p50/p90/p99/max.
+//!   With `--local`, the same bus reads the boxes where they are
+//!   (`Store::import_boxes` polled every millisecond) instead: the
+//!   baseline.
 //! - `outage`: as `latency` at `--rate` commits/s, but the nats-server is
 //!   stopped after 5 s for `--outage-secs`; then started again. Prints
 //!   how long after the restart the central store had caught up with
 //!   everything committed before it.
 //!
-//! `bamdb-fleet rate|latency|outage [--frames N] [--per-frame N] [--rate N] [--secs N] [--outage-secs N]`
+//! `bamdb-fleet rate|latency|outage [--frames N] [--per-frame N] [--rate N] [--secs N] [--outage-secs N] [--local]`
 //! (build with `--features nats`; prints one JSON object).
 
 use std::net::TcpListener;
@@ -40,6 +43,7 @@ struct Args {
     rate: f64,
     secs: f64,
     outage_secs: f64,
+    local: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,8 +56,13 @@ fn parse_args() -> Result<Args, String> {
         rate: 5_000.0,
         secs: 20.0,
         outage_secs: 600.0,
+        local: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--local" {
+            parsed.local = true;
+            continue;
+        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = |v: &str| v.parse::<f64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
@@ -264,7 +273,9 @@ fn produce(outbox: &MessageBox, n: usize, rate: f64, commits: &Commits, stop: &A
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        TypicalOrder::new(n, u64::from(i)).report(&mut stream).expect("push");
+        TypicalOrder::new(n, u64::from(i))
+            .report(&mut stream)
+            .expect("push");
         let lsn = stream.flush().expect("flush").expect("a batch").lsn;
         commits[n].lock().expect("lock").push((lsn, Instant::now()));
         i += 1;
@@ -315,6 +326,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn run_fleet(
     fleet: &mut Fleet,
     rate: f64,
+    local: bool,
     during: impl FnOnce(&mut Server, &Commits, &Store, &[u64]),
 ) -> Vec<f64> {
     let commits: Commits = (0..BOXES).map(|_| Mutex::new(Vec::new())).collect();
@@ -330,15 +342,34 @@ fn run_fleet(
         ..
     } = fleet;
     std::thread::scope(|scope| {
-        for b in boxes.iter() {
-            let shipper =
-                Shipper::new(ShipOptions::new(b.dir(), settings.clone())).expect("shipper");
-            let stop = &stop;
-            scope.spawn(move || shipper.run(stop).expect("ship"));
+        if local {
+            // The same bus reading the boxes where they are, as `bamdb bus
+            // --poll-ms 1` does.
+            let dirs: Vec<PathBuf> = boxes.iter().map(|b| b.dir().to_path_buf()).collect();
+            let (central_ref, stop_ref) = (&*central, &stop);
+            scope.spawn(move || {
+                while !stop_ref.load(Ordering::Relaxed) {
+                    if central_ref
+                        .import_boxes(&dirs)
+                        .expect("import_boxes")
+                        .frames
+                        == 0
+                    {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            });
+        } else {
+            for b in boxes.iter() {
+                let shipper =
+                    Shipper::new(ShipOptions::new(b.dir(), settings.clone())).expect("shipper");
+                let stop = &stop;
+                scope.spawn(move || shipper.run(stop).expect("ship"));
+            }
+            let source = NatsSource::new(SourceOptions::new(settings.clone())).expect("source");
+            let (central_ref, stop_ref) = (&*central, &stop);
+            scope.spawn(move || source.run(central_ref, stop_ref).expect("source"));
         }
-        let source = NatsSource::new(SourceOptions::new(settings.clone())).expect("source");
-        let (central_ref, stop_ref) = (&*central, &stop);
-        scope.spawn(move || source.run(central_ref, stop_ref).expect("source"));
         // One producer thread per box, each a quarter of the rate.
         for (n, outbox) in boxes.iter().enumerate() {
             let (commits_ref, stop_p) = (&commits, &stop_producing);
@@ -390,11 +421,12 @@ fn caught_up(commits: &Commits, central: &Store, ids: &[u64]) -> bool {
 fn latency(args: &Args) -> serde_json::Value {
     let mut fleet = fleet();
     let secs = args.secs;
-    let all = run_fleet(&mut fleet, args.rate, |_, _, _, _| {
+    let all = run_fleet(&mut fleet, args.rate, args.local, |_, _, _, _| {
         std::thread::sleep(Duration::from_secs_f64(secs));
     });
     serde_json::json!({
         "mode": "latency",
+        "transport": if args.local { "local boxes" } else { "nats" },
         "boxes": BOXES,
         "commits_per_sec": args.rate,
         "secs": secs,
@@ -410,36 +442,41 @@ fn outage(args: &Args) -> serde_json::Value {
     let mut fleet = fleet();
     let outage = Duration::from_secs_f64(args.outage_secs);
     let mut report = serde_json::json!({});
-    let _ = run_fleet(&mut fleet, args.rate, |server, commits, central, ids| {
-        std::thread::sleep(Duration::from_secs(5));
-        server.stop();
-        std::thread::sleep(outage);
-        let backlog: usize = commits.iter().map(|c| c.lock().expect("lock").len()).sum();
-        let pending: Vec<u64> = commits
-            .iter()
-            .map(|c| c.lock().expect("lock").last().map_or(0, |c| c.0))
-            .collect();
-        server.restart();
-        let restarted = Instant::now();
-        while ids
-            .iter()
-            .zip(&pending)
-            .any(|(&id, &last)| central.box_imported_lsn(id) < last)
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let caught_up = restarted.elapsed().as_secs_f64();
-        let imported_before: u64 = ids.iter().map(|&id| central.box_imported_lsn(id)).sum();
-        report = serde_json::json!({
-            "mode": "outage",
-            "boxes": BOXES,
-            "commits_per_sec": args.rate,
-            "outage_secs": args.outage_secs,
-            "commits_at_restart": backlog,
-            "imported_when_caught_up": imported_before,
-            "catch_up_secs": (caught_up * 1000.0).round() / 1000.0,
-        });
-    });
+    let _ = run_fleet(
+        &mut fleet,
+        args.rate,
+        false,
+        |server, commits, central, ids| {
+            std::thread::sleep(Duration::from_secs(5));
+            server.stop();
+            std::thread::sleep(outage);
+            let backlog: usize = commits.iter().map(|c| c.lock().expect("lock").len()).sum();
+            let pending: Vec<u64> = commits
+                .iter()
+                .map(|c| c.lock().expect("lock").last().map_or(0, |c| c.0))
+                .collect();
+            server.restart();
+            let restarted = Instant::now();
+            while ids
+                .iter()
+                .zip(&pending)
+                .any(|(&id, &last)| central.box_imported_lsn(id) < last)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let caught_up = restarted.elapsed().as_secs_f64();
+            let imported_before: u64 = ids.iter().map(|&id| central.box_imported_lsn(id)).sum();
+            report = serde_json::json!({
+                "mode": "outage",
+                "boxes": BOXES,
+                "commits_per_sec": args.rate,
+                "outage_secs": args.outage_secs,
+                "commits_at_restart": backlog,
+                "imported_when_caught_up": imported_before,
+                "catch_up_secs": (caught_up * 1000.0).round() / 1000.0,
+            });
+        },
+    );
     report
 }
 
@@ -447,7 +484,7 @@ fn main() {
     let args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("bamdb-fleet: {e}\nusage: bamdb-fleet rate|latency|outage [--frames N] [--per-frame N] [--rate N] [--secs N] [--outage-secs N]");
+            eprintln!("bamdb-fleet: {e}\nusage: bamdb-fleet rate|latency|outage [--frames N] [--per-frame N] [--rate N] [--secs N] [--outage-secs N] [--local]");
             std::process::exit(2);
         }
     };
