@@ -129,7 +129,7 @@ impl Shipper {
             box_id,
             ..ShipReport::default()
         };
-        let Some(stream) = open_stream(&js, &options.nats, stop, &mut report).await? else {
+        let Some(mut stream) = open_stream(&js, &options.nats, stop, &mut report).await? else {
             return Ok(report);
         };
         let mut applied = MarkWriter::open(
@@ -215,6 +215,20 @@ impl Shipper {
                         synced = false;
                         break;
                     }
+                    Sent::NoStream => {
+                        // Deleted meanwhile: made again, and the box
+                        // shipped on from its mark.
+                        report.retries += 1;
+                        let Some(opened) =
+                            open_stream(&js, &options.nats, stop, &mut report).await?
+                        else {
+                            break;
+                        };
+                        stream = opened;
+                        tail.seek(run[0].lsn);
+                        synced = false;
+                        break;
+                    }
                     Sent::Retry(reason) => {
                         tracing::warn!(reason, "publish failed; trying again");
                         report.retries += 1;
@@ -264,6 +278,8 @@ enum Sent {
     },
     /// The stream's last message of the box is not the one expected.
     OutOfStep,
+    /// No stream takes the subject (deleted while the shipper ran).
+    NoStream,
     Retry(String),
 }
 
@@ -335,6 +351,7 @@ async fn publish(
         }
         Err(e) => match e.kind() {
             PublishErrorKind::WrongLastSequence => Sent::OutOfStep,
+            PublishErrorKind::StreamNotFound => Sent::NoStream,
             // The run was sized before the server told its max_payload:
             // the next read sizes it anew (and a frame alone too large is
             // refused there).
