@@ -296,3 +296,62 @@ fn one_bus_imports_local_boxes_and_the_stream_together() {
     assert_eq!(stats["boxes"].as_object().unwrap().len(), 2, "{stats}");
     assert_eq!(stats["sources"].as_object().unwrap().len(), 1, "{stats}");
 }
+
+/// The box is the buffer through an outage: with the server down its
+/// quota fills and a flush fails with `BoxFull` (nothing written); once
+/// the shipper got JetStream's acknowledgement the box trims and takes
+/// flushes again.
+#[test]
+fn through_an_outage_a_full_box_refuses_flushes_until_shipped() {
+    use bamdb::ship::{ShipOptions, Shipper, StreamSettings};
+    use bamdb::{BoxOptions, EventStream, MessageBox, StoreError};
+    use std::time::Duration;
+
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut options = BoxOptions {
+        quota_bytes: Some(3 * 4096),
+        quota_wait: Duration::from_millis(50),
+        ..BoxOptions::default()
+    };
+    options.wal.segment_size = 4096;
+    options.wal.max_frame_size = 1024;
+    let outbox = MessageBox::open(dir.join("edge"), options).unwrap();
+    let flush = |k: usize| {
+        let mut stream = outbox.buffered_stream();
+        let id = format!("PO-{k}");
+        stream.begin(ACTIVITY, &id).unwrap();
+        stream.end(ACTIVITY, &id).unwrap();
+        stream.flush()
+    };
+    // No server yet: nothing is shipped, the quota fills.
+    let mut written = 0;
+    let full = loop {
+        match flush(written) {
+            Ok(_) => written += 1,
+            Err(e) => break e,
+        }
+        assert!(written < 10_000, "the quota never applied");
+    };
+    assert!(matches!(full, StoreError::BoxFull { .. }), "{full:?}");
+    // The server comes back; the shipper drains the box.
+    let server = nats_common::single(dir);
+    let settings = StreamSettings {
+        url: server.url(),
+        stream: "Q".into(),
+        replicas: 1,
+    };
+    let mut ship = ShipOptions::new(dir.join("edge"), settings);
+    ship.drain = true;
+    let report = Shipper::new(ship)
+        .unwrap()
+        .run(&std::sync::atomic::AtomicBool::new(false))
+        .unwrap();
+    assert_eq!(report.shipped_lsn, written as u64);
+    assert_eq!(outbox.stats().unwrap().applied_lsn, written as u64);
+    // Room again.
+    flush(written).unwrap();
+}
