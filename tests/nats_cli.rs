@@ -355,3 +355,47 @@ fn through_an_outage_a_full_box_refuses_flushes_until_shipped() {
     // Room again.
     flush(written).unwrap();
 }
+
+/// A frame the central bus refuses (an activity not deployed there) is
+/// quarantined with its source box named, as for a local box.
+#[test]
+fn a_shipped_frame_refused_centrally_is_quarantined_naming_its_box() {
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let server = nats_common::single(dir);
+    deploy(&dir.join("central"));
+    let ghost = "{\"op\":\"begin\",\"activity\":\"Ghost\",\"id\":\"G-1\"}\n{\"op\":\"flush\"}\n";
+    std::fs::write(dir.join("ghost.jsonl"), ghost).unwrap();
+    ok(&run(
+        dir,
+        &["ingest", "--box-dir", "edge", "--quiet", "ghost.jsonl"],
+    ));
+    let box_id = bamdb::MessageBox::open(dir.join("edge"), bamdb::BoxOptions::default())
+        .unwrap()
+        .stats()
+        .unwrap()
+        .box_id;
+    let url = server.url();
+    ok(&run(
+        dir,
+        &[
+            "ship", "--box", "edge", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    ));
+    ok(&run(
+        dir,
+        &[
+            "bus", "--store", "central", "--nats", &url, "--stream", "S", "--drain",
+        ],
+    ));
+    let listed = ok(&run(dir, &["quarantine", "list", "--store", "central"]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("Ghost"), "{listed}");
+    assert!(
+        listed.contains(&format!("message box with id {box_id:016x}")),
+        "{listed}"
+    );
+}
