@@ -87,6 +87,25 @@ pub struct SourceReport {
 }
 
 /// Reads shipped messages from NATS into a store (see the module docs).
+///
+/// ```no_run
+/// use std::sync::atomic::AtomicBool;
+/// use bamdb::ship::{NatsSource, SourceOptions, StreamSettings};
+/// use bamdb::{Store, StoreOptions};
+///
+/// let store = Store::open("/var/lib/bamdb/central", StoreOptions::default())?;
+/// let nats = StreamSettings {
+///     url: "nats://a:4222,nats://b:4222,nats://c:4222".into(),
+///     stream: "FLEET".into(),
+///     replicas: 3,
+/// };
+/// let source = NatsSource::new(SourceOptions::new(nats))?;
+/// let stop = AtomicBool::new(false); // set it from a signal handler
+/// let report = source.run(&store, &stop)?;
+/// println!("imported {} frames", report.frames);
+/// store.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct NatsSource {
     options: SourceOptions,

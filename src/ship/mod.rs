@@ -6,14 +6,14 @@
 //!  app -> MessageBox --bamdb ship--> stream (bamdb.S.<box id>) --> bamdb bus --nats -> store
 //! ```
 //!
-//! - The **shipper** ([`Shipper`], `bamdb ship`) reads a box's committed
+//! - The **shipper** (`Shipper`, `bamdb ship`) reads a box's committed
 //!   frames in LSN order and publishes runs of them as [`message`]s to the
 //!   box's subject, with a message id of (box id, LSNs) for JetStream's
 //!   de-duplication and the expected last sequence of the subject, so the
 //!   stream holds each box's frames once and in order. It advances the
 //!   box's `APPLIED` mark (the producer then deletes what is shipped) only
 //!   after JetStream acknowledged.
-//! - The **central bus** ([`NatsSource`], `bamdb bus --nats`) reads the
+//! - The **central bus** (`NatsSource`, `bamdb bus --nats`) reads the
 //!   stream through a durable consumer, hands the frames to
 //!   [`crate::Store::append_shipped`] (exactly once per (box, LSN), in
 //!   order, by the store's own per-box mark) and acknowledges a message

@@ -91,6 +91,22 @@ pub struct ShipReport {
 /// Ships one producer's message box to NATS JetStream (see the module
 /// docs). Runs on the calling thread until stopped or, with
 /// [`ShipOptions::drain`], until the box is shipped.
+///
+/// ```no_run
+/// use std::sync::atomic::AtomicBool;
+/// use bamdb::ship::{ShipOptions, Shipper, StreamSettings};
+///
+/// let nats = StreamSettings {
+///     url: "nats://hub:4222".into(),
+///     stream: "FLEET".into(),
+///     replicas: 1,
+/// };
+/// let shipper = Shipper::new(ShipOptions::new("/var/lib/shop/outbox", nats))?;
+/// let stop = AtomicBool::new(false); // set it from a signal handler
+/// let report = shipper.run(&stop)?;
+/// println!("shipped up to LSN {}", report.shipped_lsn);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Shipper {
     options: ShipOptions,
