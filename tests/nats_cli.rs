@@ -399,3 +399,66 @@ fn a_shipped_frame_refused_centrally_is_quarantined_naming_its_box() {
         "{listed}"
     );
 }
+
+/// A central bus that lives through a nats-server outage (not killed with
+/// it) imports what is shipped after the server is back: a fetch the
+/// dying server never answered must not hold it.
+#[test]
+fn a_running_bus_imports_again_after_the_server_comes_back() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    if !nats_common::available("nats_cli") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut server = nats_common::single(dir);
+    deploy(&dir.join("central"));
+    let url = server.url();
+    let mut bus = Command::new(bin())
+        .current_dir(dir)
+        .args(["bus", "--store", "central", "--nats", &url, "--stream", "S"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let visible = |id: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = run(dir, &["get", "--store", "central", "--fresh", ACTIVITY, id]);
+            if out.status.success() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{id} never became visible");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let ship = |ids: &[&str]| {
+        produce(dir, ids, "ACME");
+        ok(&run(
+            dir,
+            &[
+                "ship", "--box", "edge", "--nats", &url, "--stream", "S", "--drain",
+            ],
+        ));
+    };
+    ship(&["PO-1"]);
+    visible("PO-1");
+    for round in 2..5 {
+        server.kill();
+        std::thread::sleep(Duration::from_millis(300));
+        server.start();
+        let id = format!("PO-{round}");
+        ship(&[&id]);
+        visible(&id);
+    }
+    Command::new("kill")
+        .args(["-TERM", &bus.id().to_string()])
+        .status()
+        .unwrap();
+    let out = bus.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

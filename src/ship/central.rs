@@ -159,17 +159,32 @@ impl NatsSource {
                     }
                 },
             };
-            let batch = match current.fetch().max_messages(options.batch).messages().await {
-                Ok(batch) => batch,
-                Err(e) => {
+            // A fetch answers at once; one the server never answers (it
+            // died with the request in flight) must not hold the bus.
+            let fetch = async {
+                let batch = current
+                    .fetch()
+                    .max_messages(options.batch)
+                    .messages()
+                    .await?;
+                let messages: Vec<Message> =
+                    batch.filter_map(|m| async move { m.ok() }).collect().await;
+                Ok::<_, async_nats::jetstream::consumer::pull::BatchError>(messages)
+            };
+            let messages = match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
+                Ok(Ok(messages)) => messages,
+                Ok(Err(e)) => {
                     tracing::warn!(error = %e, "fetch failed; trying again");
                     consumer = None;
                     backoff.wait().await;
                     continue;
                 }
+                Err(_) => {
+                    tracing::warn!("a fetch got no answer; trying again");
+                    consumer = None;
+                    continue;
+                }
             };
-            let messages: Vec<Message> =
-                batch.filter_map(|m| async move { m.ok() }).collect().await;
             backoff.reset();
             if messages.is_empty() {
                 // A fetch returns at once with what there is: wait a
@@ -353,6 +368,10 @@ impl NatsSource {
         true
     }
 }
+
+/// How long a fetch may go unanswered before the bus gives up on it (and
+/// on its connection's consumer handle) and asks again.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The shortest and the longest wait before fetching again after a fetch
 /// found nothing.
