@@ -416,7 +416,7 @@ fn a_running_bus_imports_again_after_the_server_comes_back() {
     let mut server = nats_common::single(dir);
     deploy(&dir.join("central"));
     let url = server.url();
-    let mut bus = Command::new(bin())
+    let bus = Command::new(bin())
         .current_dir(dir)
         .args(["bus", "--store", "central", "--nats", &url, "--stream", "S"])
         .stdout(Stdio::null())
