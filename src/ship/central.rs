@@ -140,13 +140,14 @@ impl NatsSource {
     async fn receive(&self, store: &Store, stop: &AtomicBool) -> Result<SourceReport, ShipError> {
         let options = &self.options;
         let client = connect(&options.nats, &format!("bamdb bus {}", options.consumer)).await?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
         let mut report = SourceReport::default();
         let mut status = Statuses::load(store.dir());
         let mut backoff = Backoff::new();
         let mut consumer = None;
         let mut in_flight = VecDeque::new();
         let mut idle = MIN_IDLE;
+
         while !stop.load(Ordering::Relaxed) {
             let current = match &consumer {
                 Some(c) => c,
@@ -161,10 +162,13 @@ impl NatsSource {
             };
             // A fetch answers at once; one the server never answers (it
             // died with the request in flight) must not hold the bus.
+            // Room for at least two of the largest messages the server takes.
+            let fetch_bytes = FETCH_BYTES.max(2 * client.server_info().max_payload);
             let fetch = async {
                 let batch = current
                     .fetch()
                     .max_messages(options.batch)
+                    .max_bytes(fetch_bytes)
                     .messages()
                     .await?;
                 let messages: Vec<Message> =
@@ -368,6 +372,11 @@ impl NatsSource {
         true
     }
 }
+
+/// Bytes one fetch brings at most: a backlog after an outage comes in
+/// batches that arrive well within [`FETCH_TIMEOUT`] and import while the
+/// next is fetched (messages hold up to 1 MiB each).
+const FETCH_BYTES: usize = 8 << 20;
 
 /// How long a fetch may go unanswered before the bus gives up on it (and
 /// on its connection's consumer handle) and asks again.
