@@ -31,6 +31,42 @@ use crate::{RefusedBecause, ShippedFrame, Store};
 /// before it delivers the message again.
 const ACK_WAIT: Duration = Duration::from_secs(5);
 
+/// One fetch: the messages that came, and whether the fetch ended
+/// (false: the server stopped answering within [`FETCH_TIMEOUT`], as when
+/// it died with the request in flight; what came is kept all the same).
+async fn fetch(
+    consumer: &jetstream::consumer::Consumer<pull::Config>,
+    max_messages: usize,
+    max_bytes: usize,
+) -> (Result<Vec<Message>, ShipError>, bool) {
+    let deadline = tokio::time::Instant::now() + FETCH_TIMEOUT;
+    let asked = consumer
+        .fetch()
+        .max_messages(max_messages)
+        .max_bytes(max_bytes)
+        .messages();
+    let mut batch = match tokio::time::timeout_at(deadline, asked).await {
+        Ok(Ok(batch)) => batch,
+        Ok(Err(e)) => {
+            let e = ShipError::Nats {
+                what: "fetch".into(),
+                reason: e.to_string(),
+            };
+            return (Err(e), true);
+        }
+        Err(_) => return (Ok(Vec::new()), false),
+    };
+    let mut messages = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, batch.next()).await {
+            Ok(Some(Ok(message))) => messages.push(message),
+            // A status that ends the batch (no messages, request timeout).
+            Ok(Some(Err(_))) | Ok(None) => return (Ok(messages), true),
+            Err(_) => return (Ok(messages), false),
+        }
+    }
+}
+
 /// Whether the consumer has nothing left: nothing new, and nothing
 /// delivered but unacknowledged (a killed bus's messages come again only
 /// after [`ACK_WAIT`]). A failed look says no.
@@ -160,35 +196,29 @@ impl NatsSource {
                     }
                 },
             };
-            // A fetch answers at once; one the server never answers (it
-            // died with the request in flight) must not hold the bus.
             // Room for at least two of the largest messages the server takes.
             let fetch_bytes = FETCH_BYTES.max(2 * client.server_info().max_payload);
-            let fetch = async {
-                let batch = current
-                    .fetch()
-                    .max_messages(options.batch)
-                    .max_bytes(fetch_bytes)
-                    .messages()
-                    .await?;
-                let messages: Vec<Message> =
-                    batch.filter_map(|m| async move { m.ok() }).collect().await;
-                Ok::<_, async_nats::jetstream::consumer::pull::BatchError>(messages)
-            };
-            let messages = match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
-                Ok(Ok(messages)) => messages,
-                Ok(Err(e)) => {
+            let (messages, answered) = fetch(current, options.batch, fetch_bytes).await;
+            let messages = match messages {
+                Ok(messages) => messages,
+                Err(e) => {
                     tracing::warn!(error = %e, "fetch failed; trying again");
                     consumer = None;
                     backoff.wait().await;
                     continue;
                 }
-                Err(_) => {
-                    tracing::warn!("a fetch got no answer; trying again");
-                    consumer = None;
-                    continue;
-                }
             };
+            let drained_now =
+                answered && messages.is_empty() && options.drain && drained(current).await;
+            if !answered {
+                // What came is kept; the rest comes again after the
+                // consumer's ack_wait, through a consumer handle made anew.
+                tracing::warn!(
+                    received = messages.len(),
+                    "a fetch was not answered in full; asking again"
+                );
+                consumer = None;
+            }
             backoff.reset();
             if messages.is_empty() {
                 // A fetch returns at once with what there is: wait a
@@ -203,7 +233,7 @@ impl NatsSource {
                     break;
                 }
                 status.save(store.dir(), false);
-                if options.drain && drained(current).await {
+                if drained_now {
                     break;
                 }
                 continue;
