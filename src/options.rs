@@ -53,8 +53,11 @@ pub struct StoreOptions {
     /// Checkpoint after this many frames imported. Default 20,000; at
     /// least 1. The message box is trimmed after each checkpoint.
     pub checkpoint_frames: u64,
-    /// Checkpoint (and so trim the message box) once it holds this many
-    /// bytes. Default 64 MiB.
+    /// Checkpoint (and so trim the message box) once this many bytes of
+    /// frames were imported since the last checkpoint: the message box
+    /// holds about this much imported but not yet checkpointed (what it
+    /// holds beyond, not imported yet, a checkpoint could not trim).
+    /// Default 64 MiB.
     pub checkpoint_wal_bytes: u64,
     /// Checkpoint once this many completed instances wait in memory for
     /// their import file: bounds the memory they take. Default 20,000.

@@ -38,6 +38,9 @@ fn run(bus: &Bus) {
     let mut applied = bus.read_state().applied_lsn;
     let mut reader = bus.wal.reader(applied + 1);
     let mut since_checkpoint = 0u64;
+    // Payload bytes imported since the checkpoint: what the next one lets
+    // the message box trim.
+    let mut bytes_since_checkpoint = 0u64;
     let mut last_checkpoint = Instant::now();
     let mut halted = false;
     let mut read_failures = 0u32;
@@ -66,7 +69,10 @@ fn run(bus: &Bus) {
                 }
             };
             let (lsn, outcome) = match item {
-                ReadItem::Frame(frame) => (frame.lsn, bus.handle_frame(&frame)),
+                ReadItem::Frame(frame) => {
+                    bytes_since_checkpoint += frame.payload.len() as u64;
+                    (frame.lsn, bus.handle_frame(&frame))
+                }
                 ReadItem::Corrupt(region) => (region.lsns.1, bus.handle_corrupt(&region)),
             };
             // A node that could not be read left the frame half applied:
@@ -94,13 +100,18 @@ fn run(bus: &Bus) {
             if in_batch % 256 == 0 {
                 bus.publish_applied(applied);
             }
-            // The byte and memtable bounds are looked at every 16 frames
-            // since the checkpoint, not every 16 of one wake-up: a producer
-            // that commits one frame at a time wakes the bus once per frame.
+            // The byte bound counts what was imported since the checkpoint,
+            // not the message box's size: with a backlog not yet imported
+            // (a bus catching up after an outage) the box stays over any
+            // size, and a checkpoint every few frames (each building an
+            // import file) made the catch-up crawl. The memtable bound is
+            // looked at every 16 frames since the checkpoint, not every 16
+            // of one wake-up: a producer that commits one frame at a time
+            // wakes the bus once per frame.
             let due = since_checkpoint >= bus.options.checkpoint_frames.max(1)
+                || bytes_since_checkpoint >= bus.options.checkpoint_wal_bytes
                 || (since_checkpoint % 16 == 0
-                    && (bus.wal.stats().bytes >= bus.options.checkpoint_wal_bytes
-                        || bus.read_state().memtable.len() >= bus.options.checkpoint_completed))
+                    && bus.read_state().memtable.len() >= bus.options.checkpoint_completed)
                 || bus
                     .read_state()
                     .nodes
@@ -112,6 +123,7 @@ fn run(bus: &Bus) {
                     break 'outer;
                 }
                 since_checkpoint = 0;
+                bytes_since_checkpoint = 0;
                 last_checkpoint = Instant::now();
             }
         }
@@ -125,6 +137,7 @@ fn run(bus: &Bus) {
                 break;
             }
             since_checkpoint = 0;
+            bytes_since_checkpoint = 0;
             last_checkpoint = Instant::now();
         }
         let wait = if since_checkpoint > 0 {
