@@ -25,19 +25,7 @@ fn a_replicated_stream_survives_a_node_killed_losing_and_doubling_nothing() {
     let mut rng = Rng::from_env();
     let tmp = tempfile::tempdir().unwrap();
     let mut servers = nats_common::cluster(tmp.path());
-    let urls = nats_common::urls(&servers);
-    let fleet = Fleet {
-        dir: tmp.path().to_path_buf(),
-        edges: 3,
-        url_of_edge: Box::new({
-            let urls = urls.clone();
-            move |_| urls.clone()
-        }),
-        central_url: urls,
-        stream: "FLEET".into(),
-        replicas: 3,
-        edge_prefix: Box::new(|_| Vec::new()),
-    };
+    let fleet = Fleet::on(tmp.path(), 3, nats_common::urls(&servers), 3);
     let mut node_kills = 0;
     let summary = fleet.soak(secs, &mut rng, |deadline, rng| {
         while Instant::now() < deadline {
@@ -51,14 +39,9 @@ fn a_replicated_stream_survives_a_node_killed_losing_and_doubling_nothing() {
         }
     });
     assert!(servers.iter().all(|s| s.running()));
-    eprintln!(
-        "cluster soak {secs} s: {} acknowledged, {} in doubt ({} imported); kills: {} producers, {} shippers, {} bus, {node_kills} nats-server nodes",
-        summary.acked,
-        summary.in_doubt,
-        summary.in_doubt_present,
-        summary.producer_kills,
-        summary.shipper_kills,
-        summary.bus_kills
+    summary.report(
+        "cluster",
+        secs,
+        &format!("{node_kills} nats-server node kills"),
     );
-    assert!(summary.acked > 100, "too little was acknowledged to tell");
 }

@@ -151,14 +151,9 @@ fn a_partitioned_edge_box_catches_up_after_the_heal() {
             ns.heal();
         }
     });
-    eprintln!(
-        "partition soak {secs} s: {} acknowledged, {} in doubt ({} imported); kills: {} producers, {} shippers, {} bus; {partitions} partitions healed",
-        summary.acked,
-        summary.in_doubt,
-        summary.in_doubt_present,
-        summary.producer_kills,
-        summary.shipper_kills,
-        summary.bus_kills
+    summary.report(
+        "partition",
+        secs,
+        &format!("{partitions} partitions healed"),
     );
-    assert!(summary.acked > 100, "too little was acknowledged to tell");
 }

@@ -20,7 +20,7 @@ use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use async_nats::jetstream::{self, AckKind, Message};
 use futures_util::StreamExt;
 
-use super::jetstream::{connect, ensure_stream, runtime, Backoff, StreamSettings};
+use super::jetstream::{check_name, connect, ensure_stream, runtime, Backoff, StreamSettings};
 use super::message;
 use super::status::{read_sources, SourceStatus, SOURCES_FILE};
 use super::ShipError;
@@ -151,13 +151,7 @@ impl NatsSource {
     /// Checks the options.
     pub fn new(options: SourceOptions) -> Result<NatsSource, ShipError> {
         options.nats.validate()?;
-        let name = &options.consumer;
-        let good = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if name.is_empty() || name.len() > 64 || !name.chars().all(good) {
-            return Err(ShipError::InvalidInput(format!(
-                "consumer name {name:?}: use 1 to 64 letters, digits, '-' or '_'"
-            )));
-        }
+        check_name("consumer", &options.consumer)?;
         if !(1..=10_000).contains(&options.batch) {
             return Err(ShipError::InvalidInput(format!(
                 "batch {}: use 1 to 10000 messages",

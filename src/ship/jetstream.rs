@@ -14,8 +14,8 @@ const SUBJECT_ROOT: &str = "bamdb";
 /// The header that carries the LSN of a message's last frame, so a
 /// shipper resumes from the stream's last message without decoding it.
 pub(crate) const LAST_LSN_HEADER: &str = "Bamdb-Last-Lsn";
-/// The longest a stream name may be (NATS allows more; kept short so the
-/// subjects stay readable).
+/// The longest a stream or consumer name may be (NATS allows more; kept
+/// short so the subjects stay readable).
 const MAX_STREAM_NAME: usize = 64;
 
 /// Where the messages go: a NATS server (or cluster) and a JetStream stream.
@@ -40,13 +40,7 @@ fn one() -> usize {
 impl StreamSettings {
     /// Checks the names before anything connects.
     pub fn validate(&self) -> Result<(), ShipError> {
-        let name = &self.stream;
-        let good = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if name.is_empty() || name.len() > MAX_STREAM_NAME || !name.chars().all(good) {
-            return Err(ShipError::InvalidInput(format!(
-                "stream name {name:?}: use 1 to {MAX_STREAM_NAME} letters, digits, '-' or '_'"
-            )));
-        }
+        check_name("stream", &self.stream)?;
         if self.urls().is_empty() {
             return Err(ShipError::InvalidInput("the NATS URL is empty".into()));
         }
@@ -94,6 +88,18 @@ impl StreamSettings {
             ..stream::Config::default()
         }
     }
+}
+
+/// Checks a JetStream name (a stream's, a consumer's): 1 to
+/// [`MAX_STREAM_NAME`] letters, digits, `-` or `_`.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<(), ShipError> {
+    let good = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || name.len() > MAX_STREAM_NAME || !name.chars().all(good) {
+        return Err(ShipError::InvalidInput(format!(
+            "{what} name {name:?}: use 1 to {MAX_STREAM_NAME} letters, digits, '-' or '_'"
+        )));
+    }
+    Ok(())
 }
 
 /// How long JetStream remembers message ids to drop a message published

@@ -46,6 +46,23 @@ pub struct Summary {
     pub bus_kills: u64,
 }
 
+impl Summary {
+    /// Prints the run's figures (`faults`: what the NATS side went
+    /// through) and checks enough was acknowledged to tell.
+    pub fn report(&self, what: &str, secs: u64, faults: &str) {
+        eprintln!(
+            "{what} soak {secs} s: {} acknowledged, {} in doubt ({} imported); kills: {} producers, {} shippers, {} bus; {faults}",
+            self.acked,
+            self.in_doubt,
+            self.in_doubt_present,
+            self.producer_kills,
+            self.shipper_kills,
+            self.bus_kills
+        );
+        assert!(self.acked > 100, "too little was acknowledged to tell");
+    }
+}
+
 fn group(edge: usize, k: u64) -> String {
     format!(
         "{{\"op\":\"begin\",\"activity\":\"{ACTIVITY}\",\"id\":\"E{edge}-{k}\"}}\n\
@@ -56,6 +73,22 @@ fn group(edge: usize, k: u64) -> String {
 }
 
 impl Fleet {
+    /// `edges` edge boxes in `dir`, every process given `url`.
+    pub fn on(dir: &std::path::Path, edges: usize, url: String, replicas: usize) -> Fleet {
+        Fleet {
+            dir: dir.to_path_buf(),
+            edges,
+            url_of_edge: Box::new({
+                let url = url.clone();
+                move |_| url.clone()
+            }),
+            central_url: url,
+            stream: "FLEET".into(),
+            replicas,
+            edge_prefix: Box::new(|_| Vec::new()),
+        }
+    }
+
     pub fn store(&self) -> PathBuf {
         self.dir.join("central")
     }
