@@ -71,13 +71,14 @@ class _Queries:
         ``bamdb search --where`` grammar (a string or a list, all must
         hold); ``order_by`` ``"Amount desc"`` keys; ``limit``/``offset``
         and ``after`` (the previous page's ``next``) page."""
+        me: Any = self  # a Store or Reader: the extension's methods
         cols = list(columns) if columns is not None else None
-        rows, next_page = self._search(
+        rows, next_page = me._search(
             activity, where=where, status=status, since=since, until=until,
             archived=archived, order_by=order_by, limit=limit, offset=offset,
             after=after, columns=cols,
         )
-        definition = self.definition(activity)
+        definition = me.definition(activity)
         if cols is None:
             cols = SYSTEM_COLUMNS + [i["name"] for i in definition.get("items", [])]
         return SearchResult(rows, next_page, cols, definition)
@@ -103,7 +104,8 @@ class _Queries:
         time ``bucket`` (``"day:end"``) and computes ``measures``
         (``"count"``, ``"sum:Amount"``, ``"p95:duration(begin,end)"``, ...;
         default ``count``), as an :class:`AggregateResult`."""
-        columns, rows = self._aggregate(
+        me: Any = self
+        columns, rows = me._aggregate(
             activity, group_by=group_by, measures=measures, bucket=bucket, tz=tz,
             having=having, order_by=order_by, limit=limit, where=where,
             status=status, since=since, until=until, archived=archived,

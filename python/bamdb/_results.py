@@ -10,7 +10,7 @@ SYSTEM_COLUMNS = ["id", "status", "begin", "end", "last_modified"]
 
 def _pyarrow():
     try:
-        import pyarrow
+        import pyarrow  # type: ignore[import-untyped]
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError(
             "to_arrow() needs pyarrow: pip install pyarrow (or bamdb[arrow])"
@@ -18,7 +18,7 @@ def _pyarrow():
     return pyarrow
 
 
-def _arrow_type(pa, item: Optional[Dict[str, Any]], column: str):
+def _arrow_type(pa: Any, item: Optional[Dict[str, Any]], column: str) -> Any:
     """The Arrow type of a column: system fields and items by the
     definition (text dictionary-encoded, times timestamp[us, UTC])."""
     if column in ("begin", "end", "last_modified"):
@@ -29,7 +29,7 @@ def _arrow_type(pa, item: Optional[Dict[str, Any]], column: str):
         return pa.dictionary(pa.int32(), pa.string())
     if item is None:
         return None
-    kind = item.get("type")
+    kind = item.get("type", "")
     return {
         "text": pa.dictionary(pa.int32(), pa.string()),
         "int": pa.int64(),

@@ -161,9 +161,7 @@ pub fn py_cell<'py>(py: Python<'py>, c: &Cell) -> PyResult<Bound<'py, PyAny>> {
         Cell::ZonedTimestamp { at, offset_seconds } => {
             let utc = py_time(py, *at)?;
             let datetime = py.import("datetime")?;
-            let delta = datetime
-                .getattr("timedelta")?
-                .call1((0, *offset_seconds))?;
+            let delta = datetime.getattr("timedelta")?.call1((0, *offset_seconds))?;
             let zone = datetime.getattr("timezone")?.call1((delta,))?;
             utc.call_method1("astimezone", (zone,))?
         }
@@ -189,7 +187,11 @@ pub fn json_of(v: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     let text: String = if let Ok(s) = v.cast::<PyString>() {
         s.to_str()?.to_owned()
     } else {
-        v.py().import("json")?.getattr("dumps")?.call1((v,))?.extract()?
+        v.py()
+            .import("json")?
+            .getattr("dumps")?
+            .call1((v,))?
+            .extract()?
     };
     serde_json::from_str(&text).map_err(|e| invalid(format!("not valid JSON: {e}")))
 }

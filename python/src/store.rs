@@ -199,9 +199,7 @@ methods_with_queries!(PyStore, {
             create_if_missing: create,
             ..StoreOptions::default()
         };
-        let store = py
-            .detach(|| Store::open(&path, options))
-            .map_err(to_py)?;
+        let store = py.detach(|| Store::open(&path, options)).map_err(to_py)?;
         Ok(PyStore {
             inner: RwLock::new(Some(store)),
             dir: path,
@@ -228,7 +226,11 @@ methods_with_queries!(PyStore, {
     /// by itself every `threshold` events. `producer` numbers the stream's
     /// batches for `flush(seq=...)`.
     #[pyo3(signature = (threshold=0, *, producer=None))]
-    pub(crate) fn buffered_stream(&self, threshold: usize, producer: Option<u32>) -> PyResult<PyStream> {
+    pub(crate) fn buffered_stream(
+        &self,
+        threshold: usize,
+        producer: Option<u32>,
+    ) -> PyResult<PyStream> {
         let guard = self.inner.read().map_err(|_| to_py(StoreError::Closed))?;
         let store = guard.as_ref().ok_or_else(|| to_py(StoreError::Closed))?;
         let stream = match producer {
@@ -269,7 +271,10 @@ methods_with_queries!(PyStore, {
     /// prints).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let stats = with_open(py, &self.inner, |s| Ok(s.stats()))?;
-        py_json(py, &serde_json::to_value(stats).map_err(|e| invalid(e.to_string()))?)
+        py_json(
+            py,
+            &serde_json::to_value(stats).map_err(|e| invalid(e.to_string()))?,
+        )
     }
 
     /// Closes the store: the bus imports what is committed, checkpoints
@@ -285,7 +290,6 @@ methods_with_queries!(PyStore, {
             None => Ok(()),
         }
     }
-
 });
 
 /// A read-only view of a store that another process may be writing: it
@@ -332,5 +336,4 @@ methods_with_queries!(PyReader, {
         drop(reader);
         Ok(())
     }
-
 });

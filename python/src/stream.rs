@@ -248,7 +248,12 @@ impl PyStream {
     }
 
     /// Begins every id of `ids` (one event each).
-    fn begin_many(&mut self, py: Python<'_>, activity: &str, ids: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn begin_many(
+        &mut self,
+        py: Python<'_>,
+        activity: &str,
+        ids: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
         let ids = as_list(ids, "ids")?;
         for id in ids.iter() {
             let pushed = either!(&mut self.inner, s => s.begin(activity, id_of(&id)?));
@@ -258,7 +263,12 @@ impl PyStream {
     }
 
     /// Ends every id of `ids` (one event each).
-    fn end_many(&mut self, py: Python<'_>, activity: &str, ids: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn end_many(
+        &mut self,
+        py: Python<'_>,
+        activity: &str,
+        ids: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
         let ids = as_list(ids, "ids")?;
         for id in ids.iter() {
             let pushed = either!(&mut self.inner, s => s.end(activity, id_of(&id)?));
@@ -268,7 +278,12 @@ impl PyStream {
     }
 
     /// One update per `(id, items)` pair of `rows`, `items` a dict.
-    fn update_many(&mut self, py: Python<'_>, activity: &str, rows: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn update_many(
+        &mut self,
+        py: Python<'_>,
+        activity: &str,
+        rows: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
         let mut n = 0;
         for row in rows.try_iter()? {
             let row = row?;
@@ -301,7 +316,8 @@ impl PyStream {
         end: bool,
     ) -> PyResult<usize> {
         let ids = as_list(ids, "ids")?;
-        let mut cols: Vec<(Bound<'_, PyAny>, Bound<'_, PyList>)> = Vec::with_capacity(columns.len());
+        let mut cols: Vec<(Bound<'_, PyAny>, Bound<'_, PyList>)> =
+            Vec::with_capacity(columns.len());
         for (name, values) in columns.iter() {
             let values = as_list(&values, "columns")?;
             if values.len() != ids.len() {
@@ -364,7 +380,9 @@ impl PyStream {
         let mut ids = None;
         let columns = PyDict::new(py);
         for name in &names {
-            let values = table.call_method1("column", (name,))?.call_method0("to_pylist")?;
+            let values = table
+                .call_method1("column", (name,))?
+                .call_method0("to_pylist")?;
             if name == id_column {
                 ids = Some(values);
             } else {
@@ -468,4 +486,3 @@ pub fn rust_baseline_ingest(
     })
     .map_err(to_py)
 }
-

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The Python package's checks, as CI runs them: a virtual environment
+# (target/pyvenv), the extension built into it with maturin, the type stubs
+# checked against it (mypy's stubtest), then pytest. Needs python3 with
+# venv and pip, and the registries (PyPI) for the packages.
+#
+# BAMDB_BIN may name the `bamdb` command for the differential and export
+# tests (default: target/debug/bamdb or target/release/bamdb if built).
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+venv="$root/target/pyvenv"
+
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+# pm4py and duckdb read the exports back (tests/test_export.py); they are
+# large, so a failure to install them skips those checks instead of
+# failing (the tests say "skipped").
+"$venv/bin/pip" install -q --disable-pip-version-check maturin pytest pyarrow pandas mypy jsonschema
+"$venv/bin/pip" install -q --disable-pip-version-check duckdb pm4py ||
+    echo "duckdb/pm4py could not be installed; their checks will be skipped"
+
+export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
+export CARGO_TARGET_DIR="${PYTHON_TARGET_DIR:-$root/target/python}"
+maturin develop --quiet ${MATURIN_RELEASE:+--release}
+
+echo "== python: stubs match the extension (stubtest)"
+(cd /tmp && python -m mypy.stubtest bamdb._bamdb --allowlist "$root/python/stubtest-allowlist.txt")
+echo "== python: mypy over the package"
+python -m mypy bamdb
+echo "== python: pytest"
+python -m pytest -q tests "$@"
