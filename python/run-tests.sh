@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package's checks, as CI runs them: a virtual environment
-# (target/pyvenv), the extension built into it with maturin, the type stubs
+# (target/pyvenv), a wheel built with maturin and installed into it, the type stubs
 # checked against it (mypy's stubtest), then pytest. Needs python3 with
 # venv and pip, and the registries (PyPI) for the packages.
 #
@@ -23,11 +23,16 @@ fi
 
 export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
 export CARGO_TARGET_DIR="${PYTHON_TARGET_DIR:-$root/target/python}"
-maturin develop --quiet ${MATURIN_RELEASE:+--release}
+# A wheel, as a user would install it (not an editable build): the tests
+# then run against what `pip install` put in the environment.
+rm -rf "$root/target/wheels"
+maturin build --quiet ${MATURIN_RELEASE:+--release} -o "$root/target/wheels"
+pip install -q --disable-pip-version-check --force-reinstall --no-deps "$root"/target/wheels/bamdb-*.whl
 
 echo "== python: stubs match the extension (stubtest)"
 (cd /tmp && python -m mypy.stubtest bamdb._bamdb --allowlist "$root/python/stubtest-allowlist.txt")
 echo "== python: mypy over the package"
 python -m mypy bamdb
-echo "== python: pytest"
-python -m pytest -q tests "$@"
+echo "== python: pytest (from outside python/, so the installed wheel is what is imported)"
+cd /tmp
+pytest -q -p no:cacheprovider "$root/python/tests" "$@"
