@@ -292,6 +292,16 @@ methods_with_queries!(PyStore, {
     }
 });
 
+impl PyStore {
+    /// A Rust buffered stream of the open store (for the benchmark's
+    /// baseline, which runs without Python).
+    pub(crate) fn rust_buffered_stream(&self) -> PyResult<bamdb::BufferedEventStream> {
+        let guard = self.inner.read().map_err(|_| to_py(StoreError::Closed))?;
+        let store = guard.as_ref().ok_or_else(|| to_py(StoreError::Closed))?;
+        Ok(store.buffered_stream(0))
+    }
+}
+
 /// A read-only view of a store that another process may be writing: it
 /// answers as of the writer's last checkpoint (with `fresh`, also what the
 /// message box committed since), takes no lock and writes nothing.

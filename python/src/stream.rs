@@ -124,6 +124,30 @@ impl PyStream {
     }
 }
 
+/// A stream dropped with events still buffered writes nothing (as in
+/// Rust); Python is told with a `ResourceWarning`, which Rust's log
+/// line would not reach.
+impl Drop for PyStream {
+    fn drop(&mut self) {
+        let pending = self.pending();
+        if pending > 0 {
+            Python::attach(|py| {
+                let message = std::ffi::CString::new(format!(
+                    "a bamdb stream was dropped with {pending} events not flushed; \
+                     they are not written (flush, or use a with block)"
+                ))
+                .unwrap_or_default();
+                let category = py.get_type::<pyo3::exceptions::PyResourceWarning>();
+                // A warning turned into an error cannot be raised from a
+                // destructor; it is reported as unraisable instead.
+                if let Err(e) = PyErr::warn(py, &category, &message, 1) {
+                    e.write_unraisable(py, None);
+                }
+            });
+        }
+    }
+}
+
 /// The items of a dict (or `None`) as pairs; `None` values are left out
 /// (an item not given stays unset).
 fn pairs_of<'py>(
@@ -452,10 +476,7 @@ pub fn rust_baseline_ingest(
     activities: usize,
     per_flush: usize,
 ) -> PyResult<f64> {
-    let stream = store.buffered_stream(0, None)?;
-    let Inner::Buffered(mut stream) = stream.inner else {
-        return Err(invalid("not a buffered stream"));
-    };
+    let mut stream = store.rust_buffered_stream()?;
     const REGIONS: [&str; 4] = ["EU", "US", "APAC", "LATAM"];
     py.detach(move || {
         let start = Instant::now();

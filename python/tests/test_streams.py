@@ -170,3 +170,14 @@ def test_references_and_relationships(store):
     assert got["references"] == [{"type": "DocumentUrl", "name": "invoice",
                                   "data": "https://example.com/i/1", "long_data": None}]
     assert got["relationships"] == [{"activity": "Shipment", "id": "SH-1"}]
+
+
+def test_dropping_a_stream_with_events_warns(store):
+    s = store.buffered_stream()
+    s.begin(A, "LOST-1")
+    with pytest.warns(ResourceWarning, match="1 events not flushed"):
+        del s
+        import gc
+        gc.collect()
+    assert store.sync(30)
+    assert store.get(A, "LOST-1") is None
