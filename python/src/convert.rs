@@ -30,9 +30,37 @@ pub fn value_ref<'a>(name: &str, v: &'a Bound<'_, PyAny>) -> PyResult<ValueRef<'
     if let Ok(f) = v.cast::<PyFloat>() {
         return Ok(ValueRef::Float(f.value()));
     }
+    // NumPy's scalars (a column of a DataFrame or an array): its floats
+    // are Python floats already; its integers are not Python ints but
+    // have `__index__`, and its bool is `numpy.bool_`.
+    if let Some(numpy) = numpy_scalar(name, v)? {
+        return Ok(numpy);
+    }
     timestamp(v)
         .map(ValueRef::Timestamp)
         .map_err(|why| invalid(format!("item {name:?}: {why}")))
+}
+
+/// A NumPy integer or bool as a value; `None` for anything else.
+fn numpy_scalar(name: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<ValueRef<'static>>> {
+    let ty = v.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    if module != "numpy" {
+        return Ok(None);
+    }
+    let type_name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    if type_name == "bool" || type_name == "bool_" {
+        return Ok(Some(ValueRef::Bool(v.is_truthy()?)));
+    }
+    if v.hasattr("__index__")? {
+        let i: i64 = v.call_method0("__index__")?.extract().map_err(|_| {
+            invalid(format!(
+                "item {name:?}: the integer {v} does not fit in 64 bits"
+            ))
+        })?;
+        return Ok(Some(ValueRef::Int(i)));
+    }
+    Ok(None)
 }
 
 /// An aware `datetime.datetime` as a timestamp.

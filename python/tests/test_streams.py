@@ -181,3 +181,22 @@ def test_dropping_a_stream_with_events_warns(store):
         gc.collect()
     assert store.sync(30)
     assert store.get(A, "LOST-1") is None
+
+
+def test_numpy_and_pandas_values(store):
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({
+        "Quantity": np.array([1, 2], dtype=np.int64),
+        "Amount": np.array([0.5, 1.5]),
+        "Rush": np.array([True, False]),
+        "Shipped": pd.to_datetime(["2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z"]),
+    })
+    s = store.buffered_stream()
+    s.update_columns(A, ["NP-1", "NP-2"], {c: list(frame[c]) for c in frame.columns}, begin=True)
+    s.flush()
+    assert store.sync(30)
+    got = store.get(A, "NP-2")["items"]
+    assert got == {"Amount": 1.5, "Quantity": 2, "Rush": False,
+                   "Shipped": datetime(2026, 12, 2, 10, tzinfo=timezone.utc)}
+    assert type(got["Quantity"]) is int and type(got["Rush"]) is bool
