@@ -76,3 +76,9 @@ pub fn columns() -> Vec<&'static str> {
     c.extend(ITEMS);
     c
 }
+
+/// tests/data/export-defs.json.
+pub fn defs_json() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/export-defs.json");
+    std::fs::read_to_string(path).expect("tests/data/export-defs.json")
+}
