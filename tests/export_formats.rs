@@ -233,6 +233,13 @@ fn attribute(line: &str) -> Option<(String, String, String)> {
     Some((tag.to_owned(), unescape(key), unescape(value)))
 }
 
+/// A trace read back: its attributes (key -> (element, value)) and its
+/// events' attributes (key -> value).
+type Trace = (
+    HashMap<String, (String, String)>,
+    Vec<HashMap<String, String>>,
+);
+
 #[test]
 fn xes_traces_equal_search() {
     let (tmp, dir) = store();
@@ -252,10 +259,7 @@ fn xes_traces_equal_search() {
     );
 
     // Each trace: its attributes (before the first event) and its events.
-    let mut traces: Vec<(
-        HashMap<String, (String, String)>,
-        Vec<HashMap<String, String>>,
-    )> = Vec::new();
+    let mut traces: Vec<Trace> = Vec::new();
     let mut in_event = false;
     for line in text.lines() {
         match line.trim() {
