@@ -56,6 +56,13 @@ fn parse_csv(text: &str) -> Vec<Vec<Option<String>>> {
     records
 }
 
+/// The ids of search rows, in order.
+fn id_list(rows: &[J]) -> Vec<String> {
+    rows.iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// A search row's value as the CSV field text.
 fn plain(v: &J) -> Option<String> {
     match v {
@@ -72,17 +79,27 @@ fn csv_equals_search() {
         &[][..],
         &["--status", "completed"],
         &["--where", "Paid = true"],
+        &["--order-by", "Amount desc"],
     ] {
         let out = tmp.path().join("orders.csv");
         let o = export(&dir, "csv", s(&out), extra);
         assert_eq!(code(&o), 0, "{extra:?}: {}", stderr(&o));
         let text = std::fs::read_to_string(&out).expect("the file");
-        let records = parse_csv(&text);
+        let mut records = parse_csv(&text);
         let header: Vec<_> = records[0].iter().map(|f| f.clone().unwrap()).collect();
         assert_eq!(header, columns());
-        let rows = search_json(&dir, extra);
+        let mut rows = search_json(&dir, extra);
         assert!(!rows.is_empty());
         assert_eq!(records.len() - 1, rows.len(), "{extra:?}");
+        if extra.first() == Some(&"--order-by") {
+            // Sorted as the search sorts.
+            let ids: Vec<String> = records[1..].iter().map(|r| r[0].clone().unwrap()).collect();
+            assert_eq!(ids, id_list(&rows));
+        } else {
+            // Storage order: the same rows, maybe in another order.
+            records[1..].sort_by(|a, b| a[0].cmp(&b[0]));
+            rows.sort_by_key(|r| r["id"].as_str().unwrap().to_owned());
+        }
         for (record, row) in records[1..].iter().zip(&rows) {
             for (field, column) in record.iter().zip(columns()) {
                 assert_eq!(*field, plain(&row[column]), "{extra:?} column {column}");
@@ -282,8 +299,10 @@ fn xes_traces_equal_search() {
             }
         }
     }
-    let rows = search_json(&dir, &[]);
+    let mut rows = search_json(&dir, &[]);
     assert_eq!(traces.len(), rows.len());
+    traces.sort_by(|a, b| a.0["concept:name"].cmp(&b.0["concept:name"]));
+    rows.sort_by_key(|r| r["id"].as_str().unwrap().to_owned());
     for ((attrs, events), row) in traces.iter().zip(&rows) {
         assert_eq!(attrs["concept:name"].1, row["id"].as_str().unwrap());
         assert_eq!(attrs["bamdb:status"].1, row["status"].as_str().unwrap());
