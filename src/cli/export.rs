@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use bamdb::export::{self, ExportError, Format};
 use bamdb::model::ActivityDefinition;
-use bamdb::query::{OrderBy, Row, Search};
+use bamdb::query::{Row, Search};
 use bamdb::StoreError;
 use clap::ValueEnum;
 
@@ -123,17 +123,7 @@ pub fn run(args: ExportArgs) -> Result<i32, CliError> {
              use active, completed or all",
         ));
     };
-    let mut search = Search::new(&args.activity);
-    search.filters = sel.filters;
-    search.status = status;
-    search.since = sel.since;
-    search.until = sel.until;
-    search.include_archived = sel.archived;
-    search.order_by = args
-        .order_by
-        .iter()
-        .map(|o| OrderBy::parse(o).map_err(|e| usage(&format!("--order-by: {e}"))))
-        .collect::<Result<_, _>>()?;
+    let search = sel.search(&args.activity, status, &args.order_by)?;
 
     let dir = &args.store.store;
     let store = open_reading(&args.store)?;

@@ -205,11 +205,57 @@ pub(super) fn encode(e: impl std::fmt::Display) -> ExportError {
     ExportError::Encode(e.to_string())
 }
 
+/// Where full batches go: an IPC file or a Parquet file.
+pub(super) trait BatchSink {
+    /// Writes one batch.
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError>;
+}
+
+impl<W: Write> BatchSink for arrow_ipc::writer::FileWriter<W> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        self.write(batch).map_err(encode)
+    }
+}
+
+/// Rows gathered into batches of [`BATCH_ROWS`], each written to the
+/// sink as it fills.
+pub(super) struct Batched<S: BatchSink> {
+    sink: S,
+    batch: BatchBuilder,
+}
+
+impl<S: BatchSink> Batched<S> {
+    pub(super) fn new(sink: S, batch: BatchBuilder) -> Batched<S> {
+        Batched { sink, batch }
+    }
+
+    /// Appends a row; writes the batch when full.
+    pub(super) fn push(&mut self, row: &Row) -> Result<(), ExportError> {
+        self.batch.push(row)?;
+        if self.batch.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ExportError> {
+        let batch = self.batch.finish()?;
+        self.sink.write_batch(&batch)
+    }
+
+    /// Writes the last batch; returns the sink.
+    pub(super) fn finish(mut self) -> Result<S, ExportError> {
+        if !self.batch.is_empty() {
+            self.flush()?;
+        }
+        Ok(self.sink)
+    }
+}
+
 /// Writes search rows as an Arrow IPC file, a record batch every
 /// [`BATCH_ROWS`] rows.
 pub struct ArrowWriter<W: Write> {
-    inner: arrow_ipc::writer::FileWriter<W>,
-    batch: BatchBuilder,
+    inner: Batched<arrow_ipc::writer::FileWriter<W>>,
 }
 
 impl<W: Write> ArrowWriter<W> {
@@ -218,32 +264,23 @@ impl<W: Write> ArrowWriter<W> {
         let batch = BatchBuilder::new(def, true);
         let options = arrow_ipc::writer::IpcWriteOptions::default()
             .with_dictionary_handling(arrow_ipc::writer::DictionaryHandling::Delta);
-        let inner =
+        let file =
             arrow_ipc::writer::FileWriter::try_new_with_options(out, &batch.schema(), options)
                 .map_err(encode)?;
-        Ok(ArrowWriter { inner, batch })
+        Ok(ArrowWriter {
+            inner: Batched::new(file, batch),
+        })
     }
 
     /// Writes one row.
     pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
-        self.batch.push(row)?;
-        if self.batch.len() >= BATCH_ROWS {
-            self.flush_batch()?;
-        }
-        Ok(())
-    }
-
-    fn flush_batch(&mut self) -> Result<(), ExportError> {
-        let batch = self.batch.finish()?;
-        self.inner.write(&batch).map_err(encode)
+        self.inner.push(row)
     }
 
     /// Writes the last batch and the file's footer; returns the output.
-    pub fn finish(mut self) -> Result<W, ExportError> {
-        if !self.batch.is_empty() {
-            self.flush_batch()?;
-        }
-        self.inner.finish().map_err(encode)?;
-        self.inner.into_inner().map_err(encode)
+    pub fn finish(self) -> Result<W, ExportError> {
+        let mut file = self.inner.finish()?;
+        file.finish().map_err(encode)?;
+        file.into_inner().map_err(encode)
     }
 }

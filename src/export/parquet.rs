@@ -13,13 +13,26 @@
 //! only costs), the times delta-encoded (`DELTA_BINARY_PACKED`: times of
 //! one instance and of neighbouring rows lie close together); text, ints
 //! and bools try a dictionary, as Parquet writers do. Measured on the
-//! 1,000,000 instances of `bench/export.sh` (BENCHMARKS.md, "Export"):
-//! dictionaries everywhere 41.9 MB, no dictionary for times and floats
-//! 24.7 MB, and delta-encoded times 15.0 MB, against 40.3 MB for DuckDB
-//! 1.5's own export of the same rows (snappy, its default).
+//! 1,000,000 instances of `bench/export.sh` (BENCHMARKS.md, "Export"),
+//! ordered by end: dictionaries everywhere 41.9 MB, no dictionary for
+//! times and floats 24.7 MB, and delta-encoded times 15.0 MB, against
+//! 40.3 MB for DuckDB 1.5's own export of the same rows (snappy, its
+//! default); in storage order, as `bamdb export` writes, 10.0 MB.
+//!
+//! # Why these crates
+//!
+//! arrow-rs (`arrow-array`, `arrow-schema`, `arrow-ipc`, and `parquet`
+//! with only its `arrow` and `zstd` features) is the Parquet writer that
+//! pyarrow, DuckDB and Spark read without surprises, writes the Arrow
+//! schema into the file (so the dictionaries and the UTC time zone come
+//! back as written) and streams row group by row group. Its cost, measured
+//! in BENCHMARKS.md: 24 more crates and a stripped `bamdb` of 10.4 MB
+//! instead of 6.5 MB, which is why it sits behind the features and the
+//! default build has none of it.
 
 use std::io::Write;
 
+use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
@@ -28,7 +41,7 @@ use parquet::schema::types::ColumnPath;
 use crate::model::ActivityDefinition;
 use crate::query::Row;
 
-use super::arrow::{encode, BatchBuilder, BATCH_ROWS};
+use super::arrow::{encode, BatchBuilder, BatchSink, Batched, BATCH_ROWS};
 use super::{columns, ColumnType, ExportError};
 
 /// The writer properties of `bamdb export` for `def` (see the module
@@ -53,10 +66,15 @@ pub fn properties(def: &ActivityDefinition) -> Result<WriterPropertiesBuilder, E
     Ok(props)
 }
 
+impl<W: Write + Send> BatchSink for ArrowWriter<W> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        self.write(batch).map_err(encode)
+    }
+}
+
 /// Writes search rows as a Parquet file.
 pub struct ParquetWriter<W: Write + Send> {
-    inner: ArrowWriter<W>,
-    batch: BatchBuilder,
+    inner: Batched<ArrowWriter<W>>,
 }
 
 impl<W: Write + Send> ParquetWriter<W> {
@@ -73,29 +91,19 @@ impl<W: Write + Send> ParquetWriter<W> {
         props: WriterProperties,
     ) -> Result<ParquetWriter<W>, ExportError> {
         let batch = BatchBuilder::new(def, false);
-        let inner = ArrowWriter::try_new(out, batch.schema(), Some(props)).map_err(encode)?;
-        Ok(ParquetWriter { inner, batch })
+        let writer = ArrowWriter::try_new(out, batch.schema(), Some(props)).map_err(encode)?;
+        Ok(ParquetWriter {
+            inner: Batched::new(writer, batch),
+        })
     }
 
     /// Writes one row.
     pub fn write_row(&mut self, row: &Row) -> Result<(), ExportError> {
-        self.batch.push(row)?;
-        if self.batch.len() >= BATCH_ROWS {
-            self.flush_batch()?;
-        }
-        Ok(())
-    }
-
-    fn flush_batch(&mut self) -> Result<(), ExportError> {
-        let batch = self.batch.finish()?;
-        self.inner.write(&batch).map_err(encode)
+        self.inner.push(row)
     }
 
     /// Writes the last row group and the footer; returns the output.
-    pub fn finish(mut self) -> Result<W, ExportError> {
-        if !self.batch.is_empty() {
-            self.flush_batch()?;
-        }
-        self.inner.into_inner().map_err(encode)
+    pub fn finish(self) -> Result<W, ExportError> {
+        self.inner.finish()?.into_inner().map_err(encode)
     }
 }
