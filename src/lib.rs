@@ -13,6 +13,7 @@
 
 pub mod bus;
 mod error;
+pub mod export;
 mod fast_hash;
 pub mod fixture;
 #[cfg(feature = "fuzzing")]

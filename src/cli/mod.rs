@@ -6,6 +6,7 @@ mod bus;
 mod definitions;
 mod demo;
 mod deploy;
+mod export;
 mod get;
 mod ingest;
 mod maintain;
@@ -140,6 +141,9 @@ enum Command {
     /// Finds instances by conditions; JSON lines, or a table. With
     /// --status pending, lists pending records instead.
     Search(search::SearchArgs),
+    /// Writes the instances a selection selects to a file: Parquet,
+    /// Arrow, CSV, OCEL 2.0 JSON or XES.
+    Export(export::ExportArgs),
     /// Groups instances and computes counts, sums, averages and durations;
     /// a table, or JSON.
     Agg(agg::AggArgs),
@@ -194,6 +198,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Get(a) => get::run(a),
         Command::Search(a) => search::search(a),
         Command::Agg(a) => agg::agg(a),
+        Command::Export(a) => export::run(a),
         Command::Maintain(a) => maintain::run(a),
         Command::Bus(a) => bus::run(a),
         Command::Serve(a) => serve::run(a),

@@ -110,15 +110,10 @@ impl Delimited {
     }
 }
 
-/// A CSV field, quoted when it must be.
+/// A CSV field, quoted when it must be (the one rule `bamdb export`
+/// writes too).
 pub fn csv_field(text: &str) -> Cow<'_, str> {
-    let needs_quotes =
-        text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
-    if needs_quotes {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(text)
-    }
+    bamdb::export::csv::field(text)
 }
 
 /// A TSV field, its tabs, line breaks and backslashes escaped.
@@ -142,11 +137,7 @@ pub fn tsv_field(text: &str) -> Cow<'_, str> {
 /// A value as a delimited field: text as it is, the rest as in JSON
 /// (times in RFC 3339); `None` where unset.
 pub fn plain(value: Option<&Value>) -> Option<Cow<'_, str>> {
-    Some(match value? {
-        Value::Text(t) => Cow::Borrowed(t),
-        Value::Timestamp(t) => Cow::Owned(t.to_string()),
-        other => Cow::Owned(other.to_string()),
-    })
+    value.map(bamdb::export::csv::plain)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use bamdb::model::{ActivityDefinition, ActivityInstance};
+use bamdb::model::{ActivityDefinition, ActivityInstance, InstancePart};
 use bamdb::query::{Aggregate, AggregateResult, Search};
 use bamdb::{PendingInstance, SearchStream, Store, StoreError, StoreReader, StoreStats};
 
@@ -132,6 +132,13 @@ impl Reading {
         match self {
             Reading::Writer(s) => s.get_archived(activity, id),
             Reading::Snapshot { reader: r, .. } => r.get_archived(activity, id),
+        }
+    }
+
+    pub fn parts(&self, activity: &str, id: &str) -> Result<Option<Vec<InstancePart>>, StoreError> {
+        match self {
+            Reading::Writer(s) => s.parts(activity, id),
+            Reading::Snapshot { reader: r, .. } => r.parts(activity, id),
         }
     }
 

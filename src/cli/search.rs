@@ -2,7 +2,7 @@
 //! as rows (or the pending records of an activity).
 
 use bamdb::model::Value;
-use bamdb::query::{Aggregate, Cell as AggCell, Cursor, Measure, OrderBy, Row, Search};
+use bamdb::query::{Aggregate, Cell as AggCell, Cursor, Measure, Row};
 use bamdb::StoreError;
 
 use super::output::{plain, Delimited, Out};
@@ -101,19 +101,9 @@ pub fn search(args: SearchArgs) -> Result<i32, CliError> {
     let Some(status) = sel.status else {
         return pending(args, sel);
     };
-    let mut search = Search::new(&args.activity);
-    search.filters = sel.filters;
-    search.status = status;
-    search.since = sel.since;
-    search.until = sel.until;
-    search.include_archived = sel.archived;
+    let mut search = sel.search(&args.activity, status, &args.order_by)?;
     search.limit = args.limit;
     search.offset = args.offset;
-    search.order_by = args
-        .order_by
-        .iter()
-        .map(|o| OrderBy::parse(o).map_err(|e| usage(&format!("--order-by: {e}"))))
-        .collect::<Result<_, _>>()?;
     search.after = args
         .after
         .as_deref()

@@ -120,6 +120,32 @@ impl Selection {
     }
 }
 
+impl Parsed {
+    /// A search of `activity` selecting what these flags select (`status`:
+    /// the instances' status, pending aside), ordered by `order_by`
+    /// (`--order-by` values, parsed here).
+    pub(super) fn search(
+        self,
+        activity: &str,
+        status: StatusFilter,
+        order_by: &[String],
+    ) -> Result<bamdb::query::Search, CliError> {
+        let mut search = bamdb::query::Search::new(activity);
+        search.filters = self.filters;
+        search.status = status;
+        search.since = self.since;
+        search.until = self.until;
+        search.include_archived = self.archived;
+        search.order_by = order_by
+            .iter()
+            .map(|o| {
+                bamdb::query::OrderBy::parse(o).map_err(|e| usage(&format!("--order-by: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(search)
+    }
+}
+
 /// An RFC 3339 time, or one relative to now (`now-7d`), as in `--where`.
 fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>, CliError> {
     text.map(|t| {

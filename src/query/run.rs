@@ -594,3 +594,99 @@ pub(crate) fn aggregate(
 #[cfg(test)]
 #[path = "run_tests.rs"]
 mod tests;
+
+/// A search's selected instances in storage order (the instances held in
+/// memory, then file by file), read at most `chunk` at a time: no order
+/// keys are judged, and only one chunk of instances is held at once
+/// (besides a file that holds old versions of amended instances, read
+/// whole). What `SearchStream::unordered` reads.
+pub(crate) struct Scan {
+    /// The next file to read.
+    file: usize,
+    /// The rows of the current file still to read, with its columns.
+    rows: std::vec::IntoIter<u32>,
+    cols: Option<ActivityColumns>,
+    in_memory_done: bool,
+}
+
+impl Scan {
+    pub(crate) fn new() -> Scan {
+        Scan {
+            file: 0,
+            rows: Vec::new().into_iter(),
+            cols: None,
+            in_memory_done: false,
+        }
+    }
+
+    /// The next instances the search selects (at most `chunk`, at least
+    /// one unless the scan is over); empty when done.
+    pub(crate) fn next_chunk(
+        &mut self,
+        snapshot: &mut Snapshot,
+        search: &Search,
+        chunk: usize,
+    ) -> Result<Vec<ActivityInstance>, ImportFileError> {
+        let chunk = chunk.max(1);
+        if !self.in_memory_done {
+            self.in_memory_done = true;
+            let mut held = std::mem::take(&mut snapshot.in_memory);
+            held.retain(|i| search.selection.selects(i));
+            if !held.is_empty() {
+                return Ok(held);
+            }
+        }
+        loop {
+            if let Some(cols) = &self.cols {
+                let (file, _) = &snapshot.files[self.file - 1];
+                let mut out = Vec::new();
+                for row in self.rows.by_ref().take(chunk) {
+                    let rec = file.record(cols.offsets.get(row as usize).unwrap_or(0))?;
+                    let inst = rec.into_instance();
+                    if search.selection.selects(&inst) {
+                        out.push(inst);
+                    }
+                }
+                if self.rows.len() == 0 {
+                    self.cols = None;
+                    file.release_pages();
+                }
+                if !out.is_empty() {
+                    return Ok(out);
+                }
+                continue;
+            }
+            let Some((file, superseded)) = snapshot.files.get(self.file) else {
+                return Ok(Vec::new());
+            };
+            self.file += 1;
+            let scan = plan_scan(file, search)?;
+            if scan == FileScan::Skip {
+                continue;
+            }
+            let wanted = selection_columns(search);
+            let Some(cols) = file.activity_columns(&search.activity, &wanted, scan.runs())? else {
+                continue;
+            };
+            let selected = if superseded.is_empty() {
+                search.select_columns(&cols, scan.runs())
+            } else {
+                None
+            };
+            match selected {
+                Some(rows) => {
+                    self.rows = rows.into_iter();
+                    self.cols = Some(cols);
+                }
+                None => {
+                    let mut all =
+                        current_instances(file, &cols, &scan, &search.activity, superseded)?;
+                    all.retain(|i| search.selection.selects(i));
+                    if !all.is_empty() {
+                        return Ok(all);
+                    }
+                }
+            }
+        }
+    }
+}

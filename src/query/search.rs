@@ -232,7 +232,7 @@ pub struct Row {
 
 impl Row {
     /// The row of `inst`; the default columns move its values (no copies).
-    fn project(inst: ActivityInstance, columns: Option<&[Field]>) -> Row {
+    pub(crate) fn project(inst: ActivityInstance, columns: Option<&[Field]>) -> Row {
         let values = match columns {
             Some(cols) => cols
                 .iter()

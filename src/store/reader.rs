@@ -189,6 +189,16 @@ impl StoreReader {
         queries::get(self, activity, id)
     }
 
+    /// The parts of an instance (its root and continuations, with who set
+    /// each item and when); see [`Store::parts`](super::Store::parts).
+    pub fn parts(
+        &self,
+        activity: &str,
+        id: &str,
+    ) -> Result<Option<Vec<crate::model::InstancePart>>, StoreError> {
+        queries::parts(self, activity, id)
+    }
+
     /// Every visible instance of `activity`; see
     /// [`Store::instances`](super::Store::instances).
     pub fn instances(&self, activity: &str) -> Result<Vec<ActivityInstance>, StoreError> {

@@ -2,7 +2,7 @@
 //! snapshot a page at a time, so that a long result is never held whole.
 
 use crate::error::StoreError;
-use crate::query::run::{self, Snapshot};
+use crate::query::run::{self, Scan, Snapshot};
 use crate::query::{Cursor, Field, Row, Search};
 
 /// Rows read per page of a stream: a few megabytes of instances at a
@@ -39,6 +39,8 @@ pub struct SearchStream {
     done: bool,
     /// Where the rows after the caller's limit start, once it is reached.
     more: Option<Cursor>,
+    /// Set by [`SearchStream::unordered`]: rows in storage order.
+    scan: Option<Scan>,
 }
 
 impl SearchStream {
@@ -53,7 +55,22 @@ impl SearchStream {
             rows: Vec::new().into_iter(),
             done: false,
             more: None,
+            scan: None,
         }
+    }
+
+    /// Returns the rows in storage order instead of the search's order:
+    /// the instances held in memory, then the import files' one file after
+    /// another, [`SearchStream::page_rows`] at a time. No order key is
+    /// judged and no page re-reads the files' order columns, so a whole
+    /// activity streams at the cost of decoding its records once (what
+    /// `bamdb export` reads). The search's order keys and cursor are
+    /// ignored; its offset and limit count rows in this order, and
+    /// [`SearchStream::next_page`] stays `None`. Set it before the first
+    /// row is read.
+    pub fn unordered(mut self) -> SearchStream {
+        self.scan = Some(Scan::new());
+        self
     }
 
     /// Reads `rows` rows per page instead of 16,384 (at least 1): fewer
@@ -72,8 +89,49 @@ impl SearchStream {
         self.more.as_ref()
     }
 
+    /// Reads the next chunk in storage order.
+    fn fetch_unordered(&mut self) -> Result<(), StoreError> {
+        let Some(scan) = self.scan.as_mut() else {
+            return Ok(());
+        };
+        let chunk = match self.remaining {
+            Some(0) => {
+                self.done = true;
+                return Ok(());
+            }
+            Some(r) => r.min(self.page_rows).saturating_add(self.search.offset),
+            None => self.page_rows,
+        };
+        let mut instances = scan.next_chunk(&mut self.snapshot, &self.search, chunk)?;
+        if instances.is_empty() {
+            self.done = true;
+            return Ok(());
+        }
+        let skip = self.search.offset.min(instances.len());
+        instances.drain(..skip);
+        self.search.offset -= skip;
+        if let Some(r) = &mut self.remaining {
+            instances.truncate(*r);
+            *r -= instances.len();
+        }
+        let columns: Option<Vec<Field>> = self
+            .search
+            .columns
+            .as_ref()
+            .map(|cols| cols.iter().map(|c| Field::new(c)).collect());
+        self.rows = instances
+            .into_iter()
+            .map(|inst| Row::project(inst, columns.as_deref()))
+            .collect::<Vec<_>>()
+            .into_iter();
+        Ok(())
+    }
+
     /// Reads the next page.
     fn fetch(&mut self) -> Result<(), StoreError> {
+        if self.scan.is_some() {
+            return self.fetch_unordered();
+        }
         self.search.limit = match (self.paged, self.remaining) {
             (_, Some(0)) => {
                 self.done = true;
