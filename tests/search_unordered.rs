@@ -68,6 +68,36 @@ fn unordered_reads_the_same_rows_as_the_search() {
             .unordered();
         let page = ids(stream.map(|r| r.unwrap()));
         assert_eq!(page, unordered[10..35], "{filter:?}");
+
+        // Split for several reading threads: together the same rows,
+        // each once, whichever way it is split.
+        for n in [1, 2, 3, 8] {
+            let parts = store
+                .search_stream(&search)
+                .unwrap()
+                .page_rows(5)
+                .unordered()
+                .split(n)
+                .unwrap_or_else(|_| panic!("an untouched unordered stream splits"));
+            assert_eq!(parts.len(), n);
+            let mut together: Vec<String> = parts
+                .into_iter()
+                .flat_map(|p| ids(p.map(|r| r.unwrap())))
+                .collect();
+            together.sort();
+            let mut expected = unordered.clone();
+            expected.sort();
+            assert_eq!(together, expected, "{filter:?} split {n}");
+        }
+        // Offsets and limits count across all rows: such a stream, an
+        // ordered one, or one already read from is given back whole.
+        let limited = store.search_stream(&paged).unwrap().unordered();
+        assert!(limited.split(2).is_err());
+        assert!(store.search_stream(&search).unwrap().split(2).is_err());
+        let mut started = store.search_stream(&search).unwrap().unordered();
+        if started.next().is_some() {
+            assert!(started.split(2).is_err());
+        }
     }
     drop(s);
     store.close().unwrap();

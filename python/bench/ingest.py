@@ -12,6 +12,7 @@ RUNS runs each, taken in turns so drift hits every row alike.
     target/pyvenv/bin/python python/bench/ingest.py [ORDERS] [PER_FLUSH ...]
 """
 
+import shutil
 import statistics
 import sys
 import tempfile
@@ -120,6 +121,7 @@ def main():
                 store = fresh_store()
                 times[name].append(way(store, n, per_flush))
                 store.close()
+                shutil.rmtree(store.path)
         base = statistics.median(times[WAYS[0][0]])
         print(f"\n{n} orders ({3 * n} events), {per_flush} orders per flush, median of {RUNS}:")
         print(f"{'way':38} {'events/s':>12} {'of Rust':>8}")

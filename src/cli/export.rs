@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use bamdb::export::{self, ExportError, Format};
 use bamdb::model::ActivityDefinition;
 use bamdb::query::{Row, Search};
-use bamdb::StoreError;
+use bamdb::{SearchStream, StoreError};
 use clap::ValueEnum;
 
 use super::reading::{open_reading, ReadStore, Reading};
@@ -33,10 +33,11 @@ timestamp[us, UTC], int Int64, float Float64, bool Boolean; unset is null
 
 FILE is written whole or not at all (a temporary file beside it, renamed when
 complete); `-o -` writes a text format (csv, ocel, xes) to standard output.
-The selection flags are those of `bamdb search`. Rows come in storage order
-(the fastest: no sorting): active instances, then completed ones about in the
-order they completed. --order-by sorts them as `search --order-by` does (a
-page of 65,536 rows at a time; slower on large exports).
+The selection flags are those of `bamdb search`. Rows come in no set order
+(the fastest: no sorting, two threads reading the store's files at once):
+active instances first, then completed ones in chunks from the files.
+--order-by sorts them as `search --order-by` does (a page of 65,536 rows at a
+time; slower on large exports).
 
 Examples:
   bamdb export --store DIR PurchaseOrder --format parquet -o orders.parquet
@@ -89,8 +90,8 @@ pub struct ExportArgs {
     #[command(flatten)]
     selection: Selection,
     /// Write the rows in this order: FIELD, FIELD asc or FIELD desc; repeat
-    /// for more keys (then id). Without it, rows come in storage order,
-    /// which is the fastest.
+    /// for more keys (then id). Without it, rows come in no set order
+    /// (storage order, two files read at once), which is the fastest.
     #[arg(long = "order-by", value_name = "FIELD [asc|desc]")]
     order_by: Vec<String>,
     /// parquet, arrow, csv, ocel or xes (see below).
@@ -175,8 +176,62 @@ impl From<ExportError> for Failed {
     }
 }
 
-/// Rows per chunk passed from the reading thread to the encoding one.
-const CHUNK_ROWS: usize = 4096;
+/// Rows per chunk passed from a reading thread to the encoding one.
+const CHUNK_ROWS: usize = 1024;
+
+/// Threads decoding records for an export in no set order. Two: with
+/// the encoder that makes three on a two-core machine, and the decoding
+/// (about 60% of the CPU) no longer waits on one core (BENCHMARKS.md,
+/// "Export").
+const READERS: usize = 2;
+
+/// A chunk of rows from a reading thread, or the error that ended it.
+type Chunk = Result<Vec<Row>, StoreError>;
+
+/// A reading thread: the rows of `rows` in chunks of [`CHUNK_ROWS`] to
+/// `tx`, tagged `reader`; chunks the encoder is done with come back on
+/// `returned` and are dropped here, or reused for the next chunk.
+fn read_chunks(
+    reader: usize,
+    rows: SearchStream,
+    tx: std::sync::mpsc::SyncSender<(usize, Chunk)>,
+    returned: &std::sync::mpsc::Receiver<Vec<Row>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    for row in rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = tx.send((reader, Err(e)));
+                return;
+            }
+        };
+        chunk.push(row);
+        if chunk.len() == CHUNK_ROWS {
+            let next = match returned.try_recv() {
+                Ok(mut old) => {
+                    old.clear();
+                    old
+                }
+                Err(_) => Vec::with_capacity(CHUNK_ROWS),
+            };
+            // The writer stopped (it failed): nothing more to do.
+            if tx
+                .send((reader, Ok(std::mem::replace(&mut chunk, next))))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.send((reader, Ok(chunk)));
+    }
+    // The encoder's input ends once every reader let go of its sender;
+    // then drop here what comes back, until the encoder is done.
+    drop(tx);
+    while returned.recv().is_ok() {}
+}
 
 /// One export: where from, what, how.
 struct Job<'a> {
@@ -193,101 +248,94 @@ impl Job<'_> {
     }
 
     /// Writes the export to `out`; returns it flushed. The rows are read
-    /// (records decoded) on a second thread while this one encodes them:
-    /// a bounded channel of [`CHUNK_ROWS`]-row chunks between the two.
+    /// (records decoded) on [`READERS`] other threads while this one
+    /// encodes them: a bounded channel of [`CHUNK_ROWS`]-row chunks
+    /// between them.
     fn write<W: Write + Send>(&self, out: W) -> Result<W, Failed> {
         let rows = self
             .store
             .search_stream(self.search)
             .map_err(|e| self.failed(&e))?;
-        // Storage order without --order-by: no order keys judged per page.
-        let rows = if self.search.order_by.is_empty() {
-            rows.page_rows(CHUNK_ROWS).unordered()
+        // Storage order without --order-by: no order keys judged per page,
+        // and the files are read by READERS threads at once (decoding
+        // records is the slow half; the encoder is this thread).
+        let readers = if self.search.order_by.is_empty() {
+            match rows.page_rows(CHUNK_ROWS).unordered().split(READERS) {
+                Ok(parts) => parts,
+                Err(whole) => vec![*whole],
+            }
         } else {
-            rows.page_rows(export::arrow_batch_rows())
+            vec![rows.page_rows(export::arrow_batch_rows())]
         };
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>, StoreError>>(1);
-            scope.spawn(move || {
-                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-                for row in rows {
-                    let failed = row.is_err();
-                    chunk.push(row);
-                    if chunk.len() == CHUNK_ROWS || failed {
-                        let sent: Result<Vec<Row>, StoreError> =
-                            std::mem::take(&mut chunk).into_iter().collect();
-                        // The writer stopped (it failed): nothing to do.
-                        if tx.send(sent).is_err() || failed {
-                            return;
-                        }
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Chunk)>(1);
+            // Each chunk goes back to the thread that decoded it, to be
+            // dropped (or reused) there: freed where it was allocated, the
+            // allocator keeps no memory waiting for another thread.
+            let mut returns = Vec::new();
+            for (reader, rows) in readers.into_iter().enumerate() {
+                let tx = tx.clone();
+                let (back, returned) = std::sync::mpsc::channel::<Vec<Row>>();
+                returns.push(back);
+                scope.spawn(move || read_chunks(reader, rows, tx, &returned));
+            }
+            // The readers hold the only senders: the channel ends with them.
+            drop(tx);
+            let each_row = |f: &mut dyn FnMut(&Row) -> Result<(), Failed>| {
+                for (reader, chunk) in rx.iter() {
+                    let chunk = chunk.map_err(|e| self.failed(&e))?;
+                    for row in &chunk {
+                        f(row)?;
+                    }
+                    if let Some(back) = returns.get(reader) {
+                        let _ = back.send(chunk);
                     }
                 }
-                if !chunk.is_empty() {
-                    let _ = tx.send(chunk.into_iter().collect());
-                }
-            });
-            let mut pending = Vec::new().into_iter();
-            let mut chunks = rx.into_iter();
-            let next = move || -> Result<Option<Row>, StoreError> {
-                loop {
-                    if let Some(row) = pending.next() {
-                        return Ok(Some(row));
-                    }
-                    match chunks.next() {
-                        Some(chunk) => pending = chunk?.into_iter(),
-                        None => return Ok(None),
-                    }
-                }
+                Ok(())
             };
-            self.encode(out, next)
+            self.encode(out, each_row)
         })
     }
 
-    /// Encodes the rows `next` returns into `out` in the job's format.
+    /// Encodes the rows `each_row` hands to its callback, one after
+    /// another, into `out` in the job's format.
     fn encode<W: Write + Send>(
         &self,
         out: W,
-        mut next_row: impl FnMut() -> Result<Option<Row>, StoreError>,
+        each_row: impl FnOnce(&mut dyn FnMut(&Row) -> Result<(), Failed>) -> Result<(), Failed>,
     ) -> Result<W, Failed> {
-        let mut next = || next_row().map_err(|e| self.failed(&e));
         Ok(match self.format {
             Format::Csv => {
                 let mut w = export::csv::CsvWriter::new(out, self.def)?;
-                while let Some(row) = next()? {
-                    w.write_row(&row)?;
-                }
+                each_row(&mut |row| Ok(w.write_row(row)?))?;
                 w.finish()?
             }
             #[cfg(feature = "arrow")]
             Format::Arrow => {
                 let mut w = export::arrow::ArrowWriter::new(out, self.def)?;
-                while let Some(row) = next()? {
-                    w.write_row(&row)?;
-                }
+                each_row(&mut |row| Ok(w.write_row(row)?))?;
                 w.finish()?
             }
             #[cfg(feature = "parquet")]
             Format::Parquet => {
                 let mut w = export::parquet::ParquetWriter::new(out, self.def)?;
-                while let Some(row) = next()? {
-                    w.write_row(&row)?;
-                }
+                each_row(&mut |row| Ok(w.write_row(row)?))?;
                 w.finish()?
             }
             Format::Ocel => {
                 let mut w = export::ocel::OcelWriter::new(out, self.def)?;
-                while let Some(row) = next()? {
-                    let (inst, parts) = self.instance(&row)?;
-                    w.write_instance(&inst, &parts)?;
-                }
+                each_row(&mut |row| {
+                    let (inst, parts) = self.instance(row)?;
+                    Ok(w.write_instance(&inst, &parts)?)
+                })?;
                 w.finish()?
             }
             Format::Xes => {
                 let mut w = export::xes::XesWriter::new(out, self.def)?;
-                while let Some(row) = next()? {
-                    let (inst, parts) = self.instance(&row)?;
-                    w.write_instance(&inst, &parts)?;
-                }
+                each_row(&mut |row| {
+                    let (inst, parts) = self.instance(row)?;
+                    Ok(w.write_instance(&inst, &parts)?)
+                })?;
                 w.finish()?
             }
             #[allow(unreachable_patterns)]

@@ -27,7 +27,7 @@ use crate::query::Row;
 use super::{columns, row_values, Column, ColumnType, ExportError};
 
 /// Rows per record batch (and Parquet row group): 65,536.
-pub const BATCH_ROWS: usize = 1 << 16;
+pub const BATCH_ROWS: usize = 1 << 15;
 
 /// The Arrow type of a column.
 pub fn data_type(ty: ColumnType) -> DataType {

@@ -240,6 +240,25 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
+    /// Splits it into `n` (at least 1) snapshots that together hold what
+    /// it held, each thing once: the instances held in memory go to the
+    /// first, the files are dealt round robin. For reading one snapshot's
+    /// instances on several threads ([`Scan`] over each).
+    pub(crate) fn split(self, n: usize) -> Vec<Snapshot> {
+        let n = n.max(1);
+        let mut parts: Vec<Snapshot> = (0..n)
+            .map(|_| Snapshot {
+                in_memory: Vec::new(),
+                files: Vec::new(),
+            })
+            .collect();
+        parts[0].in_memory = self.in_memory;
+        for (i, file) in self.files.into_iter().enumerate() {
+            parts[i % n].files.push(file);
+        }
+        parts
+    }
+
     /// Takes it; the caller holds the state's read lock only for this.
     pub(crate) fn take(
         source: &dyn Source,

@@ -73,6 +73,38 @@ impl SearchStream {
         self
     }
 
+    /// Splits an [`SearchStream::unordered`] stream into `n` streams (at
+    /// least 1) that together return its rows, each once, from its one
+    /// snapshot: the instances held in memory and every `n`th import file
+    /// go to each, so `n` threads can decode records at once. Gives the
+    /// stream back (`Err`) when it is not unordered, has an offset or a
+    /// limit (which count rows across all of them), or was read from.
+    pub fn split(self, n: usize) -> Result<Vec<SearchStream>, Box<SearchStream>> {
+        let untouched = self.scan.is_some()
+            && self.search.offset == 0
+            && self.remaining.is_none()
+            && self.rows.len() == 0
+            && !self.done;
+        if !untouched {
+            return Err(Box::new(self));
+        }
+        let SearchStream {
+            snapshot,
+            search,
+            page_rows,
+            ..
+        } = self;
+        Ok(snapshot
+            .split(n)
+            .into_iter()
+            .map(|part| {
+                SearchStream::new(part, search.clone())
+                    .page_rows(page_rows)
+                    .unordered()
+            })
+            .collect())
+    }
+
     /// Reads `rows` rows per page instead of 16,384 (at least 1): fewer
     /// hold less in memory at a time, more re-judge the files' order
     /// columns less often. Set it before the first row is read.
