@@ -29,7 +29,7 @@ DEFINITION = {"name": A, "items": [
     {"name": "Amount", "type": "float"},
     {"name": "Quantity", "type": "int"},
 ]}
-RUNS = 5
+RUNS = 7
 
 
 def fresh_store():
