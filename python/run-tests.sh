@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 venv="$root/target/pyvenv"
 
+# No wheel cache: the packages are installed once per venv, and the cache
+# would only hold a second copy of them on a CI machine short of disk.
+export PIP_NO_CACHE_DIR=1
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
