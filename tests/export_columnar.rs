@@ -1,7 +1,7 @@
 //! `bamdb export --format parquet|arrow` (features `arrow`, `parquet`):
 //! the file read back with the parquet and arrow-ipc readers has the
 //! documented schema and equals `bamdb search --format json`; rows are
-//! batched 65,536 at a time.
+//! batched 32,768 at a time.
 
 mod export_common;
 

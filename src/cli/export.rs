@@ -18,8 +18,8 @@ use super::selection::{query_failed, usage, Selection};
 use super::{CliError, EXIT_OK};
 
 const AFTER_HELP: &str = "Formats:
-  parquet  Parquet, a row group per 65,536 rows, zstd (needs the `parquet` feature)
-  arrow    Arrow IPC file, a record batch per 65,536 rows (needs the `arrow` feature)
+  parquet  Parquet, a row group per 32,768 rows, zstd (needs the `parquet` feature)
+  arrow    Arrow IPC file, a record batch per 32,768 rows (needs the `arrow` feature)
   csv      RFC 4180 with a header line, the fields of `search --format csv`
   ocel     OCEL 2.0 JSON: objects = instances and their continuation parts,
            events = their begin, update and end, relationships from

@@ -26,7 +26,7 @@ use crate::query::Row;
 
 use super::{columns, row_values, Column, ColumnType, ExportError};
 
-/// Rows per record batch (and Parquet row group): 65,536.
+/// Rows per record batch (and Parquet row group): 32,768.
 pub const BATCH_ROWS: usize = 1 << 15;
 
 /// The Arrow type of a column.

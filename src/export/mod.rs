@@ -45,8 +45,8 @@ pub mod ocel;
 pub mod parquet;
 pub mod xes;
 
-/// Rows read per page of the search while exporting: one Arrow batch
-/// (65,536), so a page fills a batch or a row group.
+/// Rows read per page of an ordered search while exporting
+/// (65,536: two record batches), so a page fills whole batches.
 pub fn arrow_batch_rows() -> usize {
     1 << 16
 }
