@@ -30,19 +30,7 @@ from ._bamdb import Receipt, Stream, __version__
 from ._bamdb import Reader as _Reader
 from ._bamdb import Store as _Store
 from ._results import SYSTEM_COLUMNS, AggregateResult, SearchResult
-from .errors import (
-    BoxFullError,
-    ClosedError,
-    CorruptError,
-    Error,
-    InvalidInputError,
-    LockedError,
-    NotAStoreError,
-    QueryError,
-    RejectedError,
-    StoreIOError,
-    StoreTimeoutError,
-)
+from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
 
 Strings = Union[str, Sequence[str], None]
 
@@ -137,16 +125,5 @@ __all__ = [
     "SearchResult",
     "AggregateResult",
     "errors",
-    "Error",
-    "LockedError",
-    "NotAStoreError",
-    "CorruptError",
-    "InvalidInputError",
-    "RejectedError",
-    "QueryError",
-    "StoreIOError",
-    "BoxFullError",
-    "ClosedError",
-    "StoreTimeoutError",
     "__version__",
-]
+] + errors.__all__

@@ -38,6 +38,13 @@ fn receipt(r: Receipt) -> PyReceipt {
     }
 }
 
+/// An event without data: a part begins or ends.
+#[derive(Clone, Copy)]
+enum Mark {
+    Begin,
+    End,
+}
+
 enum Inner {
     Buffered(BufferedEventStream),
     Direct(DirectEventStream),
@@ -90,6 +97,36 @@ impl PyStream {
             committed = self.flush_now(py, None)?.or(committed);
         }
         Ok(committed.map(receipt))
+    }
+
+    /// Pushes the begin or the end of `id`, then [`Self::after_push`].
+    fn push_mark(
+        &mut self,
+        py: Python<'_>,
+        activity: &str,
+        id: &str,
+        mark: Mark,
+    ) -> PyResult<Option<PyReceipt>> {
+        let pushed = match mark {
+            Mark::Begin => either!(&mut self.inner, s => s.begin(activity, id)),
+            Mark::End => either!(&mut self.inner, s => s.end(activity, id)),
+        };
+        self.after_push(py, pushed)
+    }
+
+    /// [`Self::push_mark`] for every id of `ids`; the number of ids.
+    fn mark_many(
+        &mut self,
+        py: Python<'_>,
+        activity: &str,
+        ids: &Bound<'_, PyAny>,
+        mark: Mark,
+    ) -> PyResult<usize> {
+        let ids = as_list(ids, "ids")?;
+        for id in ids.iter() {
+            self.push_mark(py, activity, id_of(&id)?, mark)?;
+        }
+        Ok(ids.len())
     }
 
     fn pending(&self) -> usize {
@@ -201,8 +238,7 @@ impl PyStream {
 
     /// The instance `id` of `activity` begins.
     fn begin(&mut self, py: Python<'_>, activity: &str, id: &str) -> PyResult<Option<PyReceipt>> {
-        let pushed = either!(&mut self.inner, s => s.begin(activity, id));
-        self.after_push(py, pushed)
+        self.push_mark(py, activity, id, Mark::Begin)
     }
 
     /// Sets item values: `update("PurchaseOrder", "PO-1", Customer="Contoso",
@@ -223,8 +259,7 @@ impl PyStream {
 
     /// The instance (or this continuation of it) ends.
     fn end(&mut self, py: Python<'_>, activity: &str, id: &str) -> PyResult<Option<PyReceipt>> {
-        let pushed = either!(&mut self.inner, s => s.end(activity, id));
-        self.after_push(py, pushed)
+        self.push_mark(py, activity, id, Mark::End)
     }
 
     /// Lets another application report into this instance under `token`.
@@ -278,12 +313,7 @@ impl PyStream {
         activity: &str,
         ids: &Bound<'_, PyAny>,
     ) -> PyResult<usize> {
-        let ids = as_list(ids, "ids")?;
-        for id in ids.iter() {
-            let pushed = either!(&mut self.inner, s => s.begin(activity, id_of(&id)?));
-            self.after_push(py, pushed)?;
-        }
-        Ok(ids.len())
+        self.mark_many(py, activity, ids, Mark::Begin)
     }
 
     /// Ends every id of `ids` (one event each).
@@ -293,12 +323,7 @@ impl PyStream {
         activity: &str,
         ids: &Bound<'_, PyAny>,
     ) -> PyResult<usize> {
-        let ids = as_list(ids, "ids")?;
-        for id in ids.iter() {
-            let pushed = either!(&mut self.inner, s => s.end(activity, id_of(&id)?));
-            self.after_push(py, pushed)?;
-        }
-        Ok(ids.len())
+        self.mark_many(py, activity, ids, Mark::End)
     }
 
     /// One update per `(id, items)` pair of `rows`, `items` a dict.
@@ -357,8 +382,7 @@ impl PyStream {
         for (i, id) in ids.iter().enumerate() {
             let id = id_of(&id)?;
             if begin {
-                let pushed = either!(&mut self.inner, s => s.begin(activity, id));
-                self.after_push(py, pushed)?;
+                self.push_mark(py, activity, id, Mark::Begin)?;
             }
             pairs.clear();
             for (name, values) in &cols {
@@ -372,8 +396,7 @@ impl PyStream {
                 self.after_push(py, pushed)?;
             }
             if end {
-                let pushed = either!(&mut self.inner, s => s.end(activity, id));
-                self.after_push(py, pushed)?;
+                self.push_mark(py, activity, id, Mark::End)?;
             }
         }
         Ok(ids.len())
